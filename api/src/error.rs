@@ -1,0 +1,141 @@
+//! Errors of the service layer and their GraphQL form.
+//!
+//! Every error reaching a client carries `extensions.code`; database and internal detail
+//! is logged, never sent.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// Machine-readable error codes, sent as `extensions.code`.
+pub mod code {
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const RULE_ERROR: &str = "RULE_ERROR";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// What can go wrong in a service call.
+///
+/// It deliberately does not implement `Display`: async-graphql converts any `Display`
+/// type into an error without a code, and this type must only reach clients through
+/// its own conversion below, which always sets `extensions.code`.
+#[derive(Debug)]
+pub enum ServiceError {
+    /// The input cannot be accepted; `field` names the offending input field.
+    BadInput {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// A referenced record does not exist.
+    NotFound { entity: &'static str, id: String },
+    /// The caller must authenticate first.
+    Unauthenticated,
+    /// The caller may not do this.
+    Forbidden(String),
+    /// A database failure.
+    Database(DbErr),
+    /// Anything else unexpected.
+    Internal(anyhow::Error),
+}
+
+impl From<DbErr> for ServiceError {
+    fn from(err: DbErr) -> Self {
+        Self::Database(err)
+    }
+}
+
+impl From<anyhow::Error> for ServiceError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}
+
+/// Result of a service call.
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    /// Bad input in one named field.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    /// Bad input not tied to one field (e.g. a state conflict).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::BadInput {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// A missing record of the given kind.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// The `extensions.code` for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadInput { .. } => code::BAD_USER_INPUT,
+            Self::NotFound { .. } => code::NOT_FOUND,
+            Self::Unauthenticated => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Database(e) if e.sql_err().is_some() => code::BAD_USER_INPUT,
+            Self::Database(_) | Self::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The message a client sees: specific for input problems, generic for failures.
+    fn client_message(&self) -> String {
+        match self {
+            Self::Database(e) => match e.sql_err() {
+                // Constraints are the last line of defence behind validation (e.g. two
+                // concurrent sign-ups); say what clashed without leaking SQL.
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    "this record already exists (a uniqueness rule was violated)".into()
+                }
+                Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    "a referenced record does not exist or is still in use".into()
+                }
+                _ => "internal error; it has been logged".into(),
+            },
+            Self::Internal(_) => "internal error; it has been logged".into(),
+            Self::BadInput { message, .. } => message.clone(),
+            Self::NotFound { entity, id } => format!("{entity} {id} does not exist"),
+            Self::Unauthenticated => "authentication required".into(),
+            Self::Forbidden(message) => message.clone(),
+        }
+    }
+}
+
+impl From<ServiceError> for async_graphql::Error {
+    fn from(err: ServiceError) -> Self {
+        if err.code() == code::INTERNAL {
+            tracing::error!(error = ?err, "request failed");
+        }
+        let message = err.client_message();
+        let field = match &err {
+            ServiceError::BadInput { field, .. } => *field,
+            _ => None,
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", err.code());
+            if let Some(field) = field {
+                ext.set("field", field);
+            }
+        })
+    }
+}
+
+/// A GraphQL error with a code, for checks made in the GraphQL layer itself
+/// (e.g. malformed ids or cursors).
+pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
+    ServiceError::conflict(message).into()
+}

@@ -1,0 +1,110 @@
+//! The GraphQL schema: one module per domain, merged into one query and one mutation root.
+//!
+//! The schema holds no database: each request carries a [`RequestContext`] (connection,
+//! acting identity, loaders), so the SDL can be printed without one.
+
+pub mod loaders;
+pub mod pagination;
+
+mod activity;
+mod member;
+mod org;
+
+use async_graphql::{
+    dataloader::DataLoader, Context, EmptySubscription, MaybeUndefined, MergedObject, Result,
+    SDLExportOptions,
+    Schema, ID,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    error::{bad_input, ServiceError},
+    identity::Actor,
+};
+use loaders::{FromDb, Loaders};
+
+/// The root query: everything a screen can read.
+#[derive(MergedObject, Default)]
+pub struct Query(org::OrgQuery, member::MemberQuery, activity::ActivityQuery);
+
+/// The root mutation: everything a screen can change.
+#[derive(MergedObject, Default)]
+pub struct Mutation(org::OrgMutation, member::MemberMutation, activity::ActivityMutation);
+
+/// The executable schema.
+pub type QiiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest nesting a query may use, and the most fields it may select (each
+/// connection edge counts once): generous for screens, fatal for abusive queries.
+const MAX_DEPTH: usize = 16;
+const MAX_COMPLEXITY: usize = 20_000;
+
+/// Builds the schema (no database attached).
+pub fn schema() -> QiiSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, fields sorted, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    schema().sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}
+
+/// What one request runs with.
+pub struct RequestContext {
+    pub db: DatabaseConnection,
+    pub actor: Actor,
+    pub loaders: Loaders,
+}
+
+impl RequestContext {
+    pub fn new(db: DatabaseConnection, actor: Actor) -> Self {
+        let loaders = Loaders::new(db.clone());
+        Self { db, actor, loaders }
+    }
+}
+
+/// Shorthands for resolvers.
+pub trait ContextExt {
+    /// The request's context.
+    fn app(&self) -> Result<&RequestContext>;
+    /// The request's loader of type `L`.
+    fn loader<L: FromDb>(&self) -> Result<std::sync::Arc<DataLoader<L>>> {
+        Ok(self.app()?.loaders.get::<L>())
+    }
+}
+
+impl ContextExt for Context<'_> {
+    fn app(&self) -> Result<&RequestContext> {
+        self.data::<RequestContext>()
+    }
+}
+
+/// Parses an `ID` argument into a database id.
+pub fn parse_id(id: &ID) -> Result<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| bad_input(format!("`{}` is not a valid id", id.as_str())))
+}
+
+/// Parses an optional `ID` argument.
+pub fn parse_opt_id(id: &Option<ID>) -> Result<Option<i64>> {
+    id.as_ref().map(parse_id).transpose()
+}
+
+/// Turns a loader failure into a GraphQL error with a code.
+pub fn load_error(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
+    ServiceError::Database(sea_orm::DbErr::Custom(err.to_string())).into()
+}
+
+/// An update field: absent (`None`), cleared (`Some(None)`) or set (`Some(Some(v))`).
+pub fn undefined_to_option<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}

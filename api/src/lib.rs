@@ -1,0 +1,18 @@
+//! qii: the GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.
+//!
+//! Layers, one folder or file each: [`config`] (typed settings), [`telemetry`] (logs),
+//! [`db`] (connections and migrations), [`service`] (validation, authorisation and
+//! transactions over the entities), [`graphql`] (the schema front-ends see), [`http`]
+//! (axum routes and the server), [`demo`] (the Dongguan demo data set) and [`cli`].
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod identity;
+pub mod service;
+pub mod telemetry;
+pub mod time;

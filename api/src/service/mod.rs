@@ -1,0 +1,99 @@
+//! The service layer: validation, authorisation and transactions over the entities.
+//!
+//! Resolvers call these functions with the acting identity; they return typed
+//! [`ServiceError`]s. Nothing here knows about HTTP or GraphQL.
+
+pub mod activity;
+pub mod member;
+pub mod org;
+
+use entities::HasId;
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+
+use crate::error::{ServiceError, ServiceResult};
+
+/// Fetches a row by id, or a NOT_FOUND error naming what was missing.
+pub async fn find<E: HasId>(
+    db: &impl ConnectionTrait,
+    what: &'static str,
+    id: i64,
+) -> ServiceResult<E::Model> {
+    E::find()
+        .filter(E::id_column().eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(what, id))
+}
+
+/// Refuses a value already held by another row in a unique column, naming the field.
+/// The unique index stays the final guard against races; this gives the clear message.
+pub async fn ensure_unique<E: HasId>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    value: &str,
+    except: Option<i64>,
+    field: &'static str,
+) -> ServiceResult<()> {
+    let clash = E::find()
+        .filter(column.eq(value))
+        .filter(E::id_column().ne(except.unwrap_or(-1)))
+        .one(db)
+        .await?;
+    match clash {
+        Some(other) => Err(ServiceError::invalid(
+            field,
+            format!("`{value}` is already used (by id {})", E::id_of(&other)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A required text field: trimmed, non-empty, at most `max` characters.
+pub fn text(field: &'static str, value: &str, max: usize) -> ServiceResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ServiceError::invalid(field, format!("`{field}` must not be empty")));
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(ServiceError::invalid(
+            field,
+            format!("`{field}` is {len} characters long; at most {max} are allowed"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An optional text field: blank becomes none.
+pub fn opt_text(field: &'static str, value: Option<&str>, max: usize) -> ServiceResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// A LIKE pattern matching `needle` anywhere, with wildcards in the needle escaped.
+pub fn contains_pattern(needle: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped: String = needle
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(text("name", "  石碣 ", 10).ok().as_deref(), Some("石碣"));
+        assert!(text("name", "   ", 10).is_err());
+        assert!(text("name", "abcdef", 5).is_err());
+        assert_eq!(opt_text("place", Some(" "), 5).ok(), Some(None));
+    }
+}

@@ -1,0 +1,452 @@
+//! Districts and the org-unit tree: city → towns → Youth Homes, schools, enterprises.
+//!
+//! The tree's invariants live here: a town hangs under the city and belongs to a
+//! district; a Youth Home hangs under a town and inherits its town and district.
+
+use chrono::{NaiveDate, Utc};
+use entities::{district, enums::OrgUnitKind, org_unit};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select, TransactionTrait,
+};
+
+use super::{contains_pattern, ensure_unique, find, opt_text, text};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+};
+
+/// Longest name accepted for districts and org units.
+const NAME_MAX: usize = 100;
+
+/// Which org units to list.
+#[derive(Debug, Default, Clone)]
+pub struct OrgUnitFilter {
+    pub kind: Option<OrgUnitKind>,
+    pub parent_id: Option<i64>,
+    /// Units of this town (the town itself and everything below it).
+    pub town_id: Option<i64>,
+    pub district_id: Option<i64>,
+    pub registered: Option<bool>,
+    /// Text contained in the Chinese or English name or the code.
+    pub search: Option<String>,
+}
+
+/// Districts in their display order.
+pub async fn districts(db: &DatabaseConnection, _actor: &Actor) -> ServiceResult<Vec<district::Model>> {
+    Ok(district::Entity::find()
+        .order_by_asc(district::Column::Position)
+        .order_by_asc(district::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The org units a caller may list, filtered.
+pub fn org_units(_actor: &Actor, filter: &OrgUnitFilter) -> Select<org_unit::Entity> {
+    use org_unit::Column as C;
+    let mut cond = Condition::all();
+    if let Some(kind) = filter.kind {
+        cond = cond.add(C::Kind.eq(kind));
+    }
+    if let Some(parent) = filter.parent_id {
+        cond = cond.add(C::ParentId.eq(parent));
+    }
+    if let Some(town) = filter.town_id {
+        cond = cond.add(C::TownId.eq(town));
+    }
+    if let Some(district) = filter.district_id {
+        cond = cond.add(C::DistrictId.eq(district));
+    }
+    if let Some(registered) = filter.registered {
+        cond = cond.add(C::Registered.eq(registered));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let pattern = contains_pattern(search);
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::col(C::Name).like(pattern.clone()))
+                .add(Expr::col(C::NameEn).like(pattern.clone()))
+                .add(Expr::col(C::Code).like(pattern)),
+        );
+    }
+    org_unit::Entity::find().filter(cond)
+}
+
+/// Looks an org unit up by its stable code.
+pub async fn org_unit_by_code(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    code: &str,
+) -> ServiceResult<Option<org_unit::Model>> {
+    Ok(org_unit::Entity::find()
+        .filter(org_unit::Column::Code.eq(code.trim()))
+        .one(db)
+        .await?)
+}
+
+/// A new district.
+#[derive(Debug, Clone)]
+pub struct NewDistrict {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub position: Option<i32>,
+}
+
+/// Creates a district.
+pub async fn create_district(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewDistrict,
+) -> ServiceResult<district::Model> {
+    let code = parse_code(&input.code)?;
+    ensure_unique::<district::Entity>(db, district::Column::Code, &code, None, "code").await?;
+    let model = district::ActiveModel {
+        code: Set(code),
+        name: Set(text("name", &input.name, NAME_MAX)?),
+        name_en: Set(text("nameEn", &input.name_en, NAME_MAX)?),
+        position: Set(input.position.unwrap_or(0)),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// Changes to a district; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DistrictChanges {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub name_en: Option<String>,
+    pub position: Option<i32>,
+}
+
+/// Updates a district.
+pub async fn update_district(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: DistrictChanges,
+) -> ServiceResult<district::Model> {
+    let current = find::<district::Entity>(db, "district", id).await?;
+    let mut model: district::ActiveModel = current.into();
+    if let Some(code) = changes.code {
+        let code = parse_code(&code)?;
+        ensure_unique::<district::Entity>(db, district::Column::Code, &code, Some(id), "code").await?;
+        model.code = Set(code);
+    }
+    if let Some(name) = changes.name {
+        model.name = Set(text("name", &name, NAME_MAX)?);
+    }
+    if let Some(name_en) = changes.name_en {
+        model.name_en = Set(text("nameEn", &name_en, NAME_MAX)?);
+    }
+    if let Some(position) = changes.position {
+        model.position = Set(position);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// A new org unit.
+#[derive(Debug, Clone)]
+pub struct NewOrgUnit {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub kind: OrgUnitKind,
+    pub parent_id: Option<i64>,
+    pub district_id: Option<i64>,
+    pub population_coefficient: Option<f64>,
+    pub registered: Option<bool>,
+    pub founded_on: Option<NaiveDate>,
+}
+
+/// Creates an org unit in its place in the tree.
+pub async fn create_org_unit(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewOrgUnit,
+) -> ServiceResult<org_unit::Model> {
+    let code = parse_code(&input.code)?;
+    let name = text("name", &input.name, NAME_MAX)?;
+    let name_en = opt_text("nameEn", input.name_en.as_deref(), NAME_MAX)?;
+    check_coefficient(input.kind, input.population_coefficient)?;
+    let tx = db.begin().await?;
+    ensure_unique::<org_unit::Entity>(&tx, org_unit::Column::Code, &code, None, "code").await?;
+    let place = place(&tx, input.kind, input.parent_id, input.district_id).await?;
+    let model = org_unit::ActiveModel {
+        code: Set(code),
+        name: Set(name),
+        name_en: Set(name_en),
+        kind: Set(input.kind),
+        parent_id: Set(input.parent_id),
+        town_id: Set(place.town_id),
+        district_id: Set(place.district_id),
+        population_coefficient: Set(input.population_coefficient),
+        registered: Set(input.registered.unwrap_or(false)),
+        founded_on: Set(input.founded_on),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let mut created = model.insert(&tx).await?;
+    if input.kind == OrgUnitKind::Town {
+        // A town is its own town; its id is known only after the insert.
+        let town_id = created.id;
+        let mut own: org_unit::ActiveModel = created.into();
+        own.town_id = Set(Some(town_id));
+        created = own.update(&tx).await?;
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Changes to an org unit; `None` leaves a field as it is, `Some(None)` clears it.
+/// The kind cannot change: a town cannot become a Youth Home without breaking its tree.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUnitChanges {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub name_en: Option<Option<String>>,
+    pub parent_id: Option<Option<i64>>,
+    pub district_id: Option<Option<i64>>,
+    pub population_coefficient: Option<Option<f64>>,
+    pub registered: Option<bool>,
+    pub founded_on: Option<Option<NaiveDate>>,
+}
+
+/// Updates an org unit; moving it re-derives the town and district of it and its subtree.
+pub async fn update_org_unit(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: OrgUnitChanges,
+) -> ServiceResult<org_unit::Model> {
+    let tx = db.begin().await?;
+    let current = find::<org_unit::Entity>(&tx, "org unit", id).await?;
+    let kind = current.kind;
+    let mut model: org_unit::ActiveModel = current.clone().into();
+    if let Some(code) = changes.code {
+        let code = parse_code(&code)?;
+        ensure_unique::<org_unit::Entity>(&tx, org_unit::Column::Code, &code, Some(id), "code").await?;
+        model.code = Set(code);
+    }
+    if let Some(name) = changes.name {
+        model.name = Set(text("name", &name, NAME_MAX)?);
+    }
+    if let Some(name_en) = changes.name_en {
+        model.name_en = Set(opt_text("nameEn", name_en.as_deref(), NAME_MAX)?);
+    }
+    if let Some(coefficient) = changes.population_coefficient {
+        check_coefficient(kind, coefficient)?;
+        model.population_coefficient = Set(coefficient);
+    }
+    if let Some(registered) = changes.registered {
+        model.registered = Set(registered);
+    }
+    if let Some(founded_on) = changes.founded_on {
+        model.founded_on = Set(founded_on);
+    }
+    let moved = changes.parent_id.is_some() || changes.district_id.is_some();
+    if moved {
+        let parent_id = changes.parent_id.unwrap_or(current.parent_id);
+        let district_id = changes.district_id.unwrap_or(current.district_id);
+        if let Some(parent) = parent_id {
+            ensure_not_below(&tx, parent, id).await?;
+        }
+        let mut place = place(&tx, kind, parent_id, district_id).await?;
+        if kind == OrgUnitKind::Town {
+            place.town_id = Some(id);
+        }
+        model.parent_id = Set(parent_id);
+        model.town_id = Set(place.town_id);
+        model.district_id = Set(place.district_id);
+    }
+    let updated = model.update(&tx).await?;
+    if moved {
+        // Units below carry their town's district (and, below a non-town, its town).
+        let below_town = org_unit::Entity::update_many()
+            .col_expr(org_unit::Column::DistrictId, Expr::value(updated.district_id))
+            .filter(org_unit::Column::TownId.eq(updated.town_id.unwrap_or(-1)))
+            .filter(org_unit::Column::Id.ne(id));
+        if kind == OrgUnitKind::Town {
+            below_town.exec(&tx).await?;
+        } else {
+            org_unit::Entity::update_many()
+                .col_expr(org_unit::Column::TownId, Expr::value(updated.town_id))
+                .col_expr(org_unit::Column::DistrictId, Expr::value(updated.district_id))
+                .filter(org_unit::Column::ParentId.eq(id))
+                .exec(&tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Where a unit sits: the town and district it belongs to.
+struct Place {
+    town_id: Option<i64>,
+    district_id: Option<i64>,
+}
+
+/// Checks that a unit of `kind` may hang under `parent_id` in `district_id`, and
+/// derives its town and district.
+async fn place(
+    db: &impl ConnectionTrait,
+    kind: OrgUnitKind,
+    parent_id: Option<i64>,
+    district_id: Option<i64>,
+) -> ServiceResult<Place> {
+    let parent = match parent_id {
+        Some(pid) => Some(
+            find::<org_unit::Entity>(db, "org unit", pid)
+                .await
+                .map_err(|_| ServiceError::invalid("parentId", format!("parent org unit {pid} does not exist")))?,
+        ),
+        None => None,
+    };
+    if let Some(did) = district_id {
+        find::<district::Entity>(db, "district", did)
+            .await
+            .map_err(|_| ServiceError::invalid("districtId", format!("district {did} does not exist")))?;
+    }
+    let parent_kind = parent.as_ref().map(|p| p.kind);
+    use OrgUnitKind::*;
+    match kind {
+        City => {
+            if parent.is_some() {
+                return Err(ServiceError::invalid("parentId", "the city is the root: it has no parent"));
+            }
+            Ok(Place { town_id: None, district_id: None })
+        }
+        Town | CityUnit => {
+            if parent_kind != Some(City) {
+                return Err(ServiceError::invalid(
+                    "parentId",
+                    format!("a {} must hang under the city unit", kind_name(kind)),
+                ));
+            }
+            if kind == Town && district_id.is_none() {
+                return Err(ServiceError::invalid("districtId", "a town must belong to a district"));
+            }
+            Ok(Place { town_id: None, district_id })
+        }
+        YouthHome | School | Enterprise => {
+            let parent = match parent {
+                Some(p) if p.town_id.is_some() => p,
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "parentId",
+                        format!("a {} must hang under a town or a unit of a town", kind_name(kind)),
+                    ))
+                }
+            };
+            if district_id.is_some() && district_id != parent.district_id {
+                return Err(ServiceError::invalid(
+                    "districtId",
+                    "a unit below a town belongs to its town's district; leave districtId out",
+                ));
+            }
+            Ok(Place { town_id: parent.town_id, district_id: parent.district_id })
+        }
+    }
+}
+
+/// Refuses to move a unit under itself or one of its descendants.
+async fn ensure_not_below(db: &impl ConnectionTrait, new_parent: i64, id: i64) -> ServiceResult<()> {
+    let mut cursor = Some(new_parent);
+    // The tree is shallow (city → town → home); the bound only guards corrupt data.
+    for _ in 0..64 {
+        match cursor {
+            Some(c) if c == id => {
+                return Err(ServiceError::invalid(
+                    "parentId",
+                    "an org unit cannot be moved under itself or one of its own units",
+                ))
+            }
+            Some(c) => cursor = find::<org_unit::Entity>(db, "org unit", c).await?.parent_id,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+fn kind_name(kind: OrgUnitKind) -> &'static str {
+    match kind {
+        OrgUnitKind::City => "city",
+        OrgUnitKind::Town => "town",
+        OrgUnitKind::YouthHome => "Youth Home",
+        OrgUnitKind::School => "school",
+        OrgUnitKind::Enterprise => "enterprise",
+        OrgUnitKind::CityUnit => "city-level unit",
+    }
+}
+
+fn check_coefficient(kind: OrgUnitKind, coefficient: Option<f64>) -> ServiceResult<()> {
+    match coefficient {
+        None => Ok(()),
+        Some(_) if kind != OrgUnitKind::Town => Err(ServiceError::invalid(
+            "populationCoefficient",
+            "only towns have a population coefficient",
+        )),
+        Some(c) if !c.is_finite() || c < 0.0 => Err(ServiceError::invalid(
+            "populationCoefficient",
+            format!("the population coefficient must be zero or more, got {c}"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Codes are stable keys for partners: lower-case letters, digits and `-`, 2–64 long.
+fn parse_code(code: &str) -> ServiceResult<String> {
+    let code = code.trim();
+    let ok = (2..=64).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(code.to_owned())
+    } else {
+        Err(ServiceError::invalid(
+            "code",
+            format!("`{code}` is not a valid code: use 2–64 lower-case letters, digits and `-`"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_lower_case_slugs() {
+        assert!(parse_code("town-shijie").is_ok());
+        assert!(parse_code("Town Shijie").is_err());
+        assert!(parse_code("x").is_err());
+    }
+
+    #[test]
+    fn only_towns_carry_a_population_coefficient() {
+        assert!(check_coefficient(OrgUnitKind::Town, Some(0.03)).is_ok());
+        assert!(check_coefficient(OrgUnitKind::YouthHome, Some(0.03)).is_err());
+        assert!(check_coefficient(OrgUnitKind::Town, Some(-1.0)).is_err());
+    }
+}
+
+/// `column IN (units of this town)`: filters any table by the town of its org unit.
+pub fn in_town<C: ColumnTrait>(column: C, town_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    units_where(column, org_unit::Column::TownId.eq(town_id))
+}
+
+/// `column IN (units of this district)`.
+pub fn in_district<C: ColumnTrait>(column: C, district_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    units_where(column, org_unit::Column::DistrictId.eq(district_id))
+}
+
+fn units_where<C: ColumnTrait>(column: C, cond: sea_orm::sea_query::SimpleExpr) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Query;
+    column.in_subquery(
+        Query::select()
+            .column(org_unit::Column::Id)
+            .from(org_unit::Entity)
+            .and_where(cond)
+            .to_owned(),
+    )
+}

@@ -1,0 +1,33 @@
+//! Schema history of the qii database, one file per change, for `sea-orm-migration`.
+//!
+//! [`Migrator`] lists the migrations in the order they apply. Every foreign key, unique
+//! index and CHECK constraint is named (`fk_*`, `uq_*`, `ck_*`; plain indexes `idx_*`),
+//! and the CHECK lists of the enumeration columns hold the string values of
+//! `entities::enums`. The same migrations run on PostgreSQL and on SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261121_000001_org_structure;
+mod m20261121_000002_members_experts;
+mod m20261121_000003_questions_topics;
+mod m20261121_000004_activities;
+mod m20261121_000005_service_requests;
+mod m20261121_000006_operations;
+
+/// All migrations of the qii database, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_org_structure::Migration),
+            Box::new(m20261121_000002_members_experts::Migration),
+            Box::new(m20261121_000003_questions_topics::Migration),
+            Box::new(m20261121_000004_activities::Migration),
+            Box::new(m20261121_000005_service_requests::Migration),
+            Box::new(m20261121_000006_operations::Migration),
+        ]
+    }
+}

@@ -1,0 +1,228 @@
+//! Test harness: a real qii server on port 0 with a fresh database per test.
+//!
+//! SQLite always; PostgreSQL when `QII_TEST_DATABASE_URL` points at a server, in a
+//! database created for the test and dropped after it.
+
+use api::{config::Config, db::StatementCounter, http::Server};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{json, Value};
+
+/// A running server and a direct connection to its database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    /// Direct access to the test's database, for checking what was (not) written.
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+impl TestApp {
+    /// A server on a fresh SQLite file.
+    pub async fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("qii-test-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::start(&url, Cleanup::File(path)).await
+    }
+
+    /// A server on a fresh PostgreSQL database, or none when no server is configured.
+    /// Under CI a missing configuration is a failure, so PostgreSQL is never skipped there.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("QII_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set QII_TEST_DATABASE_URL"
+            );
+            eprintln!("QII_TEST_DATABASE_URL not set: skipping the PostgreSQL run");
+            return None;
+        };
+        let name = format!("qii_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("connect to QII_TEST_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = replace_database(&admin_url, &name);
+        Some(Self::start(&url, Cleanup::PgDatabase { admin_url, name }).await)
+    }
+
+    async fn start(url: &str, cleanup: Cleanup) -> Self {
+        let config = Config::for_database(url);
+        let server = Server::build(&config).await.expect("server starts");
+        let (addr, statements, _handle) = server.spawn().expect("server spawns");
+        let db = Database::connect(url)
+            .await
+            .expect("test connects to its database");
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            statements,
+            db,
+            cleanup,
+        }
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request reaches the server");
+        response.json().await.expect("response is JSON")
+    }
+
+    /// The `data` of a request that must succeed.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// The first error of a request that must fail: (code, message).
+    pub async fn error(&self, query: &str, variables: Value) -> (String, String) {
+        let response = self.graphql(query, variables).await;
+        let error = &response["errors"][0];
+        assert!(!error.is_null(), "expected an error, got {response:#}");
+        (
+            error["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<no code>")
+                .to_owned(),
+            error["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// Number of rows in a table, read directly from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count query")
+            .expect("count row");
+        row.try_get::<i64>("", "n").expect("count value")
+    }
+
+    /// Loads the Dongguan demo data set at a small scale.
+    pub async fn load_demo(&self, scale: f64) {
+        let options = api::demo::DemoOptions {
+            scale,
+            progress: false,
+            ..Default::default()
+        };
+        api::demo::load(&self.db, &options)
+            .await
+            .expect("demo loads");
+    }
+
+    /// The id of an org unit by its code.
+    pub async fn unit_id(&self, code: &str) -> String {
+        let data = self
+            .data(
+                "query($c: String) { orgUnit(code: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        data["orgUnit"]["id"]
+            .as_str()
+            .expect("unit exists")
+            .to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    if let Ok(rt) = rt {
+                        rt.block_on(async {
+                            if let Ok(admin) = Database::connect(&admin_url).await {
+                                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                                let _ = admin.execute_unprepared(&sql).await;
+                            }
+                        });
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The same server URL with another database name.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    // postgres://user@host:port/db → keep everything up to the path, swap the name.
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let mut out = match base[authority_start..].find('/') {
+        Some(i) => format!("{}/{}", &base[..authority_start + i], name),
+        None => format!("{base}/{name}"),
+    };
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL:
+/// `both_databases! { async fn name(app) { ... } }` gives `name::on_sqlite` and
+/// `name::on_postgres`.
+#[macro_export]
+macro_rules! both_databases {
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident) $body:block )*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use $crate::helpers::*;
+
+            async fn run($app: TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                run(TestApp::sqlite().await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                if let Some(app) = TestApp::postgres().await {
+                    run(app).await
+                }
+            }
+        }
+    )*};
+}
