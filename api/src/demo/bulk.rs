@@ -8,8 +8,7 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, EntityName, EntityTrait, IntoActiveModel,
-    Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, Statement,
 };
 
 /// Rows per INSERT statement: with at most 17 columns this stays far below SQLite's limit of
@@ -26,7 +25,11 @@ pub(crate) struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     pub fn new(txn: &'a DatabaseTransaction, progress: bool) -> Self {
-        Self { txn, progress, tables: Vec::new() }
+        Self {
+            txn,
+            progress,
+            tables: Vec::new(),
+        }
     }
 
     /// The first free id of a table: one past its current maximum.
@@ -40,14 +43,20 @@ impl<'a> Loader<'a> {
             .await
             .with_context(|| format!("reading the largest id of {table}"))?;
         let max: Option<i64> = match row {
-            Some(row) => row.try_get("", "max_id").with_context(|| format!("MAX(id) of {table}"))?,
+            Some(row) => row
+                .try_get("", "max_id")
+                .with_context(|| format!("MAX(id) of {table}"))?,
             None => None,
         };
         Ok(max.unwrap_or(0) + 1)
     }
 
     /// Inserts `rows` in chunks, showing a progress bar labelled `stage`.
-    pub async fn insert<E>(&mut self, stage: &'static str, rows: Vec<E::Model>) -> anyhow::Result<u64>
+    pub async fn insert<E>(
+        &mut self,
+        stage: &'static str,
+        rows: Vec<E::Model>,
+    ) -> anyhow::Result<u64>
     where
         E: EntityTrait + Default,
         E::Model: IntoActiveModel<E::ActiveModel> + Send,
@@ -57,8 +66,11 @@ impl<'a> Loader<'a> {
         let bar = self.bar(stage, total);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<E::ActiveModel> =
-                rows.by_ref().take(CHUNK).map(IntoActiveModel::into_active_model).collect();
+            let chunk: Vec<E::ActiveModel> = rows
+                .by_ref()
+                .take(CHUNK)
+                .map(IntoActiveModel::into_active_model)
+                .collect();
             let n = chunk.len() as u64;
             E::insert_many(chunk)
                 .exec_without_returning(self.txn)
@@ -96,12 +108,18 @@ impl<'a> Loader<'a> {
 
     fn bar(&self, stage: &'static str, total: u64) -> ProgressBar {
         // indicatif hides a stderr bar by itself when stderr is not a terminal.
-        let target =
-            if self.progress { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-        let style = ProgressStyle::with_template("{prefix:>22} [{bar:32}] {pos:>6}/{len:6} {elapsed}")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-        ProgressBar::with_draw_target(Some(total), target).with_style(style).with_prefix(stage)
+        let target = if self.progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let style =
+            ProgressStyle::with_template("{prefix:>22} [{bar:32}] {pos:>6}/{len:6} {elapsed}")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        ProgressBar::with_draw_target(Some(total), target)
+            .with_style(style)
+            .with_prefix(stage)
     }
 }
 

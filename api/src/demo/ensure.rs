@@ -120,7 +120,11 @@ pub(crate) async fn structure(txn: &DatabaseTransaction) -> anyhow::Result<Struc
                 code: sub.code(),
                 name: sub.name.to_owned(),
                 name_en: sub.name_en.to_owned(),
-                kind: if sub.school { OrgUnitKind::School } else { OrgUnitKind::Enterprise },
+                kind: if sub.school {
+                    OrgUnitKind::School
+                } else {
+                    OrgUnitKind::Enterprise
+                },
                 parent_id: id,
                 town_id: Some(id),
                 district_id,
@@ -130,12 +134,21 @@ pub(crate) async fn structure(txn: &DatabaseTransaction) -> anyhow::Result<Struc
             };
             sub_units.push(find_or_insert(txn, &mut existing, new).await?.id);
         }
-        towns.push(TownRef { id, spec, district_id, homes, sub_units });
+        towns.push(TownRef {
+            id,
+            spec,
+            district_id,
+            homes,
+            sub_units,
+        });
     }
 
     // A town is its own town; the id is only known after the insert.
     org_unit::Entity::update_many()
-        .col_expr(org_unit::Column::TownId, Expr::col(org_unit::Column::Id).into())
+        .col_expr(
+            org_unit::Column::TownId,
+            Expr::col(org_unit::Column::Id).into(),
+        )
         .filter(org_unit::Column::Kind.eq(OrgUnitKind::Town))
         .filter(org_unit::Column::TownId.is_null())
         .filter(org_unit::Column::Id.is_in(towns.iter().map(|t| t.id)))
@@ -164,7 +177,12 @@ pub(crate) async fn structure(txn: &DatabaseTransaction) -> anyhow::Result<Struc
         youth_homes = towns.iter().map(|t| t.homes.len()).sum::<usize>(),
         "demo: structure in place"
     );
-    Ok(Structure { city_id, district_ids, towns, city_units })
+    Ok(Structure {
+        city_id,
+        district_ids,
+        towns,
+        city_units,
+    })
 }
 
 /// The three districts' ids, inserting the missing ones.

@@ -12,9 +12,9 @@ mod ensure;
 mod generate;
 mod random;
 mod structure;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::fmt;
 
@@ -27,8 +27,8 @@ use entities::{
     topic_participation,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
 };
 
 /// Nickname of the first generated member, the platform's own assistant account. Its
@@ -48,7 +48,11 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        Self { seed: 2017, scale: 1.0, progress: true }
+        Self {
+            seed: 2017,
+            scale: 1.0,
+            progress: true,
+        }
     }
 }
 
@@ -94,7 +98,9 @@ pub async fn load(db: &DatabaseConnection, options: &DemoOptions) -> anyhow::Res
     );
     let started = std::time::Instant::now();
     let txn = db.begin().await.context("starting the demo transaction")?;
-    let structure = ensure::structure(&txn).await.context("loading the demo structure")?;
+    let structure = ensure::structure(&txn)
+        .await
+        .context("loading the demo structure")?;
     let already_loaded = member::Entity::find()
         .filter(member::Column::Nickname.eq(MARKER_NICKNAME))
         .count(&txn)
@@ -104,12 +110,21 @@ pub async fn load(db: &DatabaseConnection, options: &DemoOptions) -> anyhow::Res
     if already_loaded {
         tracing::info!("demo: generated data already present, skipping generation");
     } else {
-        tracing::info!(seed = options.seed, scale = options.scale, "demo: generating Oct–Dec 2017");
-        generate::run(&txn, &structure, options).await.context("generating the demo data")?;
+        tracing::info!(
+            seed = options.seed,
+            scale = options.scale,
+            "demo: generating Oct–Dec 2017"
+        );
+        generate::run(&txn, &structure, options)
+            .await
+            .context("generating the demo data")?;
     }
     let summary = count(&txn, already_loaded).await?;
     txn.commit().await.context("committing the demo data")?;
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "demo: {summary}");
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "demo: {summary}"
+    );
     Ok(summary)
 }
 
@@ -117,7 +132,10 @@ async fn rows<E: EntityTrait>(txn: &DatabaseTransaction) -> anyhow::Result<u64>
 where
     E::Model: Sync,
 {
-    E::find().count(txn).await.with_context(|| format!("counting {}", E::default().table_name()))
+    E::find()
+        .count(txn)
+        .await
+        .with_context(|| format!("counting {}", E::default().table_name()))
 }
 
 async fn units(txn: &DatabaseTransaction, kind: OrgUnitKind) -> anyhow::Result<u64> {

@@ -155,7 +155,9 @@ impl Weighted {
             return 0;
         }
         let target = unit(rng) * total;
-        self.cumulative.partition_point(|&c| c <= target).min(self.cumulative.len() - 1)
+        self.cumulative
+            .partition_point(|&c| c <= target)
+            .min(self.cumulative.len() - 1)
     }
 }
 

@@ -16,9 +16,24 @@ pub(crate) struct DistrictSpec {
 
 /// The three supervision districts, in the order of their meetings.
 pub(crate) const DISTRICTS: [DistrictSpec; 3] = [
-    DistrictSpec { code: "D1", name: "第一片区", name_en: "District 1", position: 1 },
-    DistrictSpec { code: "D2", name: "第二片区", name_en: "District 2", position: 2 },
-    DistrictSpec { code: "D3", name: "第三片区", name_en: "District 3", position: 3 },
+    DistrictSpec {
+        code: "D1",
+        name: "第一片区",
+        name_en: "District 1",
+        position: 1,
+    },
+    DistrictSpec {
+        code: "D2",
+        name: "第二片区",
+        name_en: "District 2",
+        position: 2,
+    },
+    DistrictSpec {
+        code: "D3",
+        name: "第三片区",
+        name_en: "District 3",
+        position: 3,
+    },
 ];
 
 /// The root of the org-unit tree.
@@ -53,7 +68,15 @@ const fn town(
     youth_homes: usize,
     new_in_q4: usize,
 ) -> TownSpec {
-    TownSpec { name, pinyin, district, population, engagement, youth_homes, new_in_q4 }
+    TownSpec {
+        name,
+        pinyin,
+        district,
+        population,
+        engagement,
+        youth_homes,
+        new_in_q4,
+    }
 }
 
 /// The 32 towns in their districts, exactly as in 附件2 of notice 东团通〔2017〕19号.
@@ -115,7 +138,11 @@ impl TownSpec {
 
 /// Lower-case pinyin without apostrophes, for codes.
 fn slug(pinyin: &str) -> String {
-    pinyin.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
+    pinyin
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// A Youth Home as the structure defines it (before it has an id).
@@ -146,7 +173,11 @@ pub(crate) fn youth_homes(index: usize, spec: &TownSpec) -> Vec<YouthHomeSpec> {
             };
             let registered = k == 0 || founded_on < date(2017, 12, 1);
             let suffix = ORDINALS.get(k).copied().unwrap_or_default();
-            let en_suffix = if k == 0 { String::new() } else { format!(" No. {}", k + 1) };
+            let en_suffix = if k == 0 {
+                String::new()
+            } else {
+                format!(" No. {}", k + 1)
+            };
             YouthHomeSpec {
                 code: spec.youth_home_code(k + 1),
                 name: format!("{}青年之家{suffix}", spec.name),
@@ -166,9 +197,21 @@ pub(crate) struct CityUnitSpec {
 }
 
 pub(crate) const CITY_UNITS: [CityUnitSpec; 3] = [
-    CityUnitSpec { code: "cu-guanxianghua", name: "莞香花", name_en: "Guanxianghua" },
-    CityUnitSpec { code: "cu-aixinjiayuan", name: "爱心家园", name_en: "Aixin Jiayuan" },
-    CityUnitSpec { code: "cu-shizhilian", name: "市志联", name_en: "Dongguan Volunteers Federation" },
+    CityUnitSpec {
+        code: "cu-guanxianghua",
+        name: "莞香花",
+        name_en: "Guanxianghua",
+    },
+    CityUnitSpec {
+        code: "cu-aixinjiayuan",
+        name: "爱心家园",
+        name_en: "Aixin Jiayuan",
+    },
+    CityUnitSpec {
+        code: "cu-shizhilian",
+        name: "市志联",
+        name_en: "Dongguan Volunteers Federation",
+    },
 ];
 
 /// Index into [`DISTRICTS`] the city-level units belong to (they attend the 厚街 meeting).
@@ -184,16 +227,66 @@ pub(crate) struct SubUnitSpec {
 
 /// A few schools and enterprises, chosen after each town's best-known trade — demo data.
 pub(crate) const SUB_UNITS: [SubUnitSpec; 10] = [
-    SubUnitSpec { town: "Humen", school: true, name: "虎门中学团委", name_en: "Humen Middle School" },
-    SubUnitSpec { town: "Humen", school: false, name: "虎门服装企业团工委", name_en: "Humen Garment Enterprises" },
-    SubUnitSpec { town: "Chang'an", school: true, name: "长安中学团委", name_en: "Chang'an Middle School" },
-    SubUnitSpec { town: "Chang'an", school: false, name: "长安电子企业团工委", name_en: "Chang'an Electronics Enterprises" },
-    SubUnitSpec { town: "Houjie", school: false, name: "厚街家具企业团工委", name_en: "Houjie Furniture Enterprises" },
-    SubUnitSpec { town: "Dalang", school: false, name: "大朗毛织企业团工委", name_en: "Dalang Knitwear Enterprises" },
-    SubUnitSpec { town: "Shilong", school: true, name: "石龙中学团委", name_en: "Shilong Middle School" },
-    SubUnitSpec { town: "Changping", school: true, name: "常平中学团委", name_en: "Changping Middle School" },
-    SubUnitSpec { town: "Tangxia", school: true, name: "塘厦中学团委", name_en: "Tangxia Middle School" },
-    SubUnitSpec { town: "Dongcheng", school: false, name: "东城商贸企业团工委", name_en: "Dongcheng Trade Enterprises" },
+    SubUnitSpec {
+        town: "Humen",
+        school: true,
+        name: "虎门中学团委",
+        name_en: "Humen Middle School",
+    },
+    SubUnitSpec {
+        town: "Humen",
+        school: false,
+        name: "虎门服装企业团工委",
+        name_en: "Humen Garment Enterprises",
+    },
+    SubUnitSpec {
+        town: "Chang'an",
+        school: true,
+        name: "长安中学团委",
+        name_en: "Chang'an Middle School",
+    },
+    SubUnitSpec {
+        town: "Chang'an",
+        school: false,
+        name: "长安电子企业团工委",
+        name_en: "Chang'an Electronics Enterprises",
+    },
+    SubUnitSpec {
+        town: "Houjie",
+        school: false,
+        name: "厚街家具企业团工委",
+        name_en: "Houjie Furniture Enterprises",
+    },
+    SubUnitSpec {
+        town: "Dalang",
+        school: false,
+        name: "大朗毛织企业团工委",
+        name_en: "Dalang Knitwear Enterprises",
+    },
+    SubUnitSpec {
+        town: "Shilong",
+        school: true,
+        name: "石龙中学团委",
+        name_en: "Shilong Middle School",
+    },
+    SubUnitSpec {
+        town: "Changping",
+        school: true,
+        name: "常平中学团委",
+        name_en: "Changping Middle School",
+    },
+    SubUnitSpec {
+        town: "Tangxia",
+        school: true,
+        name: "塘厦中学团委",
+        name_en: "Tangxia Middle School",
+    },
+    SubUnitSpec {
+        town: "Dongcheng",
+        school: false,
+        name: "东城商贸企业团工委",
+        name_en: "Dongcheng Trade Enterprises",
+    },
 ];
 
 impl SubUnitSpec {
@@ -215,8 +308,9 @@ mod tests {
 
     #[test]
     fn the_structure_is_exact() {
-        let per_district: Vec<usize> =
-            (0..3).map(|d| TOWNS.iter().filter(|t| t.district == d).count()).collect();
+        let per_district: Vec<usize> = (0..3)
+            .map(|d| TOWNS.iter().filter(|t| t.district == d).count())
+            .collect();
         assert_eq!(per_district, vec![11, 9, 12]);
         let sum: f64 = TOWNS.iter().map(TownSpec::population_coefficient).sum();
         assert!((sum - 1.0).abs() < 1e-9);
@@ -233,8 +327,13 @@ mod tests {
         for (i, t) in TOWNS.iter().enumerate() {
             let homes = youth_homes(i, t);
             assert!(homes[0].registered);
-            assert!(homes.iter().all(|h| h.founded_on.to_string().starts_with("2017")));
-            let new = homes.iter().filter(|h| h.founded_on >= date(2017, 10, 1)).count();
+            assert!(homes
+                .iter()
+                .all(|h| h.founded_on.to_string().starts_with("2017")));
+            let new = homes
+                .iter()
+                .filter(|h| h.founded_on >= date(2017, 10, 1))
+                .count();
             assert_eq!(new, t.new_in_q4, "{}", t.pinyin);
         }
     }

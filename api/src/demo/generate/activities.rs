@@ -59,40 +59,105 @@ struct Builder<'w, 's> {
     held: Vec<Held>,
 }
 
-pub(super) fn activities(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<activity::Model>, Vec<Held>) {
-    let mut b = Builder { world, first_id, rows: Vec::new(), held: Vec::new() };
+pub(super) fn activities(
+    rng: &mut DemoRng,
+    world: &World,
+    first_id: i64,
+) -> (Vec<activity::Model>, Vec<Held>) {
+    let mut b = Builder {
+        world,
+        first_id,
+        rows: Vec::new(),
+        held: Vec::new(),
+    };
     for month in months() {
         for (t, town) in world.structure.towns.iter().enumerate() {
             let e = world.engagement[t];
             for _ in 0..poisson(rng, world.scaled(2.5) * e) {
-                b.add(rng, month, Some(t), town.id, Publisher::Town, ActivityKind::Offline, false);
+                b.add(
+                    rng,
+                    month,
+                    Some(t),
+                    town.id,
+                    Publisher::Town,
+                    ActivityKind::Offline,
+                    false,
+                );
             }
             for _ in 0..poisson(rng, world.scaled(2.0) * e) {
-                b.add(rng, month, Some(t), town.id, Publisher::Town, ActivityKind::OnlineTopic, false);
+                b.add(
+                    rng,
+                    month,
+                    Some(t),
+                    town.id,
+                    Publisher::Town,
+                    ActivityKind::OnlineTopic,
+                    false,
+                );
             }
             for home in town.homes.iter().filter(|h| h.founded_on <= month.1) {
                 let rate = if home.registered { 1.3 } else { 0.6 };
                 for _ in 0..poisson(rng, world.scaled(rate) * e) {
-                    let kind = if chance(rng, 0.8) { ActivityKind::Offline } else { ActivityKind::OnlineTopic };
-                    b.add(rng, month, Some(t), home.id, Publisher::Home(home.founded_on), kind, false);
+                    let kind = if chance(rng, 0.8) {
+                        ActivityKind::Offline
+                    } else {
+                        ActivityKind::OnlineTopic
+                    };
+                    b.add(
+                        rng,
+                        month,
+                        Some(t),
+                        home.id,
+                        Publisher::Home(home.founded_on),
+                        kind,
+                        false,
+                    );
                 }
             }
             for &unit in &town.sub_units {
                 for _ in 0..poisson(rng, world.scaled(0.5)) {
-                    b.add(rng, month, Some(t), unit, Publisher::SubUnit, ActivityKind::Offline, false);
+                    b.add(
+                        rng,
+                        month,
+                        Some(t),
+                        unit,
+                        Publisher::SubUnit,
+                        ActivityKind::Offline,
+                        false,
+                    );
                 }
             }
         }
         for &unit in &world.structure.city_units {
             for _ in 0..poisson(rng, world.scaled(2.0)) {
-                b.add(rng, month, None, unit, Publisher::CityUnit, ActivityKind::Offline, false);
+                b.add(
+                    rng,
+                    month,
+                    None,
+                    unit,
+                    Publisher::CityUnit,
+                    ActivityKind::Offline,
+                    false,
+                );
             }
         }
         // Heavyweight activities count for the applying town (seed 001, item 2).
         for _ in 0..poisson(rng, world.scaled(4.0)) {
             let t = world.activity.sample(rng);
-            let kind = if chance(rng, 0.8) { ActivityKind::Offline } else { ActivityKind::OnlineTopic };
-            b.add(rng, month, Some(t), world.structure.towns[t].id, Publisher::Town, kind, true);
+            let kind = if chance(rng, 0.8) {
+                ActivityKind::Offline
+            } else {
+                ActivityKind::OnlineTopic
+            };
+            b.add(
+                rng,
+                month,
+                Some(t),
+                world.structure.towns[t].id,
+                Publisher::Town,
+                kind,
+                true,
+            );
         }
     }
     (b.rows, b.held)
@@ -117,8 +182,14 @@ const HOME_CATEGORIES: [(C, f64); 7] = [
     (C::VolunteerService, 40.0),
     (C::Other, 6.0),
 ];
-const ONLINE_CATEGORIES: [(C, f64); 4] = [(C::Themed, 40.0), (C::Contest, 20.0), (C::Social, 15.0), (C::Other, 25.0)];
-const HEAVYWEIGHT_CATEGORIES: [(C, f64); 3] = [(C::Contest, 50.0), (C::Training, 30.0), (C::Themed, 20.0)];
+const ONLINE_CATEGORIES: [(C, f64); 4] = [
+    (C::Themed, 40.0),
+    (C::Contest, 20.0),
+    (C::Social, 15.0),
+    (C::Other, 25.0),
+];
+const HEAVYWEIGHT_CATEGORIES: [(C, f64); 3] =
+    [(C::Contest, 50.0), (C::Training, 30.0), (C::Themed, 20.0)];
 
 fn category(rng: &mut DemoRng, table: &[(C, f64)]) -> C {
     table[Weighted::new(table.iter().map(|(_, w)| *w)).sample(rng)].0
@@ -178,20 +249,27 @@ impl Builder<'_, '_> {
             }
             ActivityKind::OnlineTopic => {
                 let start = at(day, 10, 0);
-                (start, (start + Duration::days(int(rng, 3, 14))).min(demo_end()))
+                (
+                    start,
+                    (start + Duration::days(int(rng, 3, 14))).min(demo_end()),
+                )
             }
         };
         let published_at = starts_at - Duration::hours(int(rng, 2 * 24, 14 * 24));
         // Without a deadline sign-ups close at the start; online topics often accept
         // participants while they run.
         let deadline = match kind {
-            ActivityKind::Offline => chance(rng, 0.7).then(|| starts_at - Duration::hours(int(rng, 2, 24))),
+            ActivityKind::Offline => {
+                chance(rng, 0.7).then(|| starts_at - Duration::hours(int(rng, 2, 24)))
+            }
             ActivityKind::OnlineTopic => chance(rng, 0.6).then_some(ends_at),
         };
         let capacity = match kind {
             _ if heavyweight => Some(int(rng, 6, 12) as i32 * 50),
             ActivityKind::Offline => pick(rng, &CAPACITIES).copied(),
-            ActivityKind::OnlineTopic => chance(rng, 0.25).then(|| [100, 200, 500][int(rng, 0, 2) as usize]),
+            ActivityKind::OnlineTopic => {
+                chance(rng, 0.25).then(|| [100, 200, 500][int(rng, 0, 2) as usize])
+            }
         };
         let place = (kind == ActivityKind::Offline).then(|| match publisher {
             Publisher::Home(_) => format!("{name}青年之家活动室"),

@@ -10,11 +10,16 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use entities::enums::{ActivityCategory, ActivityKind, LikeKind};
-use entities::{activity_checkin, activity_comment, activity_like, activity_photo, activity_review, activity_signup};
+use entities::{
+    activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
+    activity_signup,
+};
 
 use super::activities::Held;
 use super::World;
-use crate::demo::random::{between, chance, delay, demo_end, instant, int, pick_str, poisson, rating, unit, DemoRng};
+use crate::demo::random::{
+    between, chance, delay, demo_end, instant, int, pick_str, poisson, rating, unit, DemoRng,
+};
 use crate::demo::text;
 
 /// The first free id of each table of the loop.
@@ -56,20 +61,29 @@ pub(crate) fn generate(rng: &mut DemoRng, world: &World, held: &[Held], ids: Fir
     out
 }
 
-fn signups(rng: &mut DemoRng, world: &World, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRows) -> Vec<(i64, Signed)> {
+fn signups(
+    rng: &mut DemoRng,
+    world: &World,
+    a: &Held,
+    q: f64,
+    ids: &FirstIds,
+    out: &mut LoopRows,
+) -> Vec<(i64, Signed)> {
     let wanted = if chance(rng, 0.05) {
         0
     } else if a.heavyweight {
         int(rng, 120, 350) as usize
     } else {
         match (a.kind, a.capacity) {
-            (ActivityKind::Offline, Some(cap)) => {
-                (f64::from(cap) * (between(rng, 0.15, 0.9) * (0.6 + 0.4 * q)).clamp(0.05, 1.0)).round() as usize
-            }
+            (ActivityKind::Offline, Some(cap)) => (f64::from(cap)
+                * (between(rng, 0.15, 0.9) * (0.6 + 0.4 * q)).clamp(0.05, 1.0))
+            .round() as usize,
             _ => poisson(rng, 25.0 * q),
         }
     };
-    let wanted = a.capacity.map_or(wanted, |cap| wanted.min(cap.max(0) as usize));
+    let wanted = a
+        .capacity
+        .map_or(wanted, |cap| wanted.min(cap.max(0) as usize));
     let local = if a.town.is_some() { 0.85 } else { 0.0 };
     let mut seen = HashSet::new();
     let mut signed = Vec::with_capacity(wanted);
@@ -83,7 +97,9 @@ fn signups(rng: &mut DemoRng, world: &World, a: &Held, q: f64, ids: &FirstIds, o
             Some(t) => world.participant(rng, t, local, when),
             None => world.member_before(rng, None, when),
         };
-        let Some(member) = member.filter(|m| seen.insert(*m)) else { continue };
+        let Some(member) = member.filter(|m| seen.insert(*m)) else {
+            continue;
+        };
         let id = ids.signup + out.signups.len() as i64;
         out.signups.push(activity_signup::Model {
             id,
@@ -97,7 +113,14 @@ fn signups(rng: &mut DemoRng, world: &World, a: &Held, q: f64, ids: &FirstIds, o
 }
 
 /// Check-ins happen after the start; some activities never ran the check-in step.
-fn checkins(rng: &mut DemoRng, a: &Held, q: f64, signed: &[(i64, Signed)], ids: &FirstIds, out: &mut LoopRows) -> Vec<Signed> {
+fn checkins(
+    rng: &mut DemoRng,
+    a: &Held,
+    q: f64,
+    signed: &[(i64, Signed)],
+    ids: &FirstIds,
+    out: &mut LoopRows,
+) -> Vec<Signed> {
     if chance(rng, 0.08) {
         return Vec::new();
     }
@@ -127,7 +150,15 @@ fn checkins(rng: &mut DemoRng, a: &Held, q: f64, signed: &[(i64, Signed)], ids: 
     attended
 }
 
-fn comments(rng: &mut DemoRng, world: &World, a: &Held, q: f64, attended: &[Signed], ids: &FirstIds, out: &mut LoopRows) {
+fn comments(
+    rng: &mut DemoRng,
+    world: &World,
+    a: &Held,
+    q: f64,
+    attended: &[Signed],
+    ids: &FirstIds,
+    out: &mut LoopRows,
+) {
     if attended.is_empty() {
         return;
     }
@@ -146,7 +177,15 @@ fn comments(rng: &mut DemoRng, world: &World, a: &Held, q: f64, attended: &[Sign
 }
 
 /// One review per attending member at most, after the end; some activities collect none.
-fn reviews(rng: &mut DemoRng, world: &World, a: &Held, q: f64, attended: &[Signed], ids: &FirstIds, out: &mut LoopRows) {
+fn reviews(
+    rng: &mut DemoRng,
+    world: &World,
+    a: &Held,
+    q: f64,
+    attended: &[Signed],
+    ids: &FirstIds,
+    out: &mut LoopRows,
+) {
     if a.ends_at >= demo_end() || chance(rng, 0.06) {
         return;
     }
@@ -160,7 +199,11 @@ fn reviews(rng: &mut DemoRng, world: &World, a: &Held, q: f64, attended: &[Signe
         }
         let stars = rating(rng, q);
         let body = chance(rng, 0.5).then(|| {
-            let list: &[&'static str] = if stars >= 4 { &text::REVIEWS_GOOD } else { &text::REVIEWS_BAD };
+            let list: &[&'static str] = if stars >= 4 {
+                &text::REVIEWS_GOOD
+            } else {
+                &text::REVIEWS_BAD
+            };
             pick_str(rng, list).to_owned()
         });
         out.reviews.push(activity_review::Model {
@@ -175,7 +218,15 @@ fn reviews(rng: &mut DemoRng, world: &World, a: &Held, q: f64, attended: &[Signe
 }
 
 /// Likes from participants and passers-by; votes only in contests. One of each kind per member.
-fn likes(rng: &mut DemoRng, world: &World, a: &Held, q: f64, signed: &[(i64, Signed)], ids: &FirstIds, out: &mut LoopRows) {
+fn likes(
+    rng: &mut DemoRng,
+    world: &World,
+    a: &Held,
+    q: f64,
+    signed: &[(i64, Signed)],
+    ids: &FirstIds,
+    out: &mut LoopRows,
+) {
     let until = (a.ends_at + Duration::days(3)).min(demo_end());
     let contest = a.category == ActivityCategory::Contest;
     let mut kinds = vec![(LikeKind::Like, 0.3 + 0.1 * q, 3.0 * q)];
@@ -222,7 +273,11 @@ fn photos(rng: &mut DemoRng, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRow
     if a.ends_at >= demo_end() {
         return;
     }
-    let online = if a.kind == ActivityKind::OnlineTopic { 0.6 } else { 1.0 };
+    let online = if a.kind == ActivityKind::OnlineTopic {
+        0.6
+    } else {
+        1.0
+    };
     let after = (0.5 + 0.2 * q).clamp(0.35, 0.92) * online;
     let draw = unit(rng);
     let mut uploads: Vec<DateTime<Utc>> = Vec::new();
@@ -243,7 +298,11 @@ fn photos(rng: &mut DemoRng, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRow
         out.photos.push(activity_photo::Model {
             id,
             activity_id: a.id,
-            url: format!("https://demo.invalid/photos/activity-{}/{}.jpg", a.id, n + 1),
+            url: format!(
+                "https://demo.invalid/photos/activity-{}/{}.jpg",
+                a.id,
+                n + 1
+            ),
             caption: chance(rng, 0.5).then(|| pick_str(rng, &CAPTIONS).to_owned()),
             uploaded_at: when,
         });

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entities::enums::{ActivityKind, ApplicationStatus, IncentiveIntent};
-use entities::{incentive_application, incentive_intent, meeting_attendance, supervision_meeting, supervisor_assignment};
+use entities::{
+    incentive_application, incentive_intent, meeting_attendance, supervision_meeting,
+    supervisor_assignment,
+};
 
 use super::activities::Held;
 use super::World;
@@ -23,7 +26,10 @@ const AGENDA: &str = "1. 工作座谈；2. 线上参与“青年之声”平台�
 4. 督导检查；5. “青年之声”及新媒体技能培训。";
 
 /// The meetings and, for the receipts, each one's id and district index.
-pub(super) fn meetings(structure: &Structure, first_id: i64) -> (Vec<supervision_meeting::Model>, Vec<(i64, usize)>) {
+pub(super) fn meetings(
+    structure: &Structure,
+    first_id: i64,
+) -> (Vec<supervision_meeting::Model>, Vec<(i64, usize)>) {
     let mut rows = Vec::new();
     let mut held = Vec::new();
     for (k, &(district, (month, day), venue, visited)) in MEETINGS.iter().enumerate() {
@@ -62,15 +68,28 @@ pub(super) fn receipts(
 ) -> Vec<meeting_attendance::Model> {
     let mut rows: Vec<meeting_attendance::Model> = Vec::new();
     for &(meeting_id, district) in meetings {
-        let mut units: Vec<i64> = structure.towns.iter().filter(|t| t.spec.district == district).map(|t| t.id).collect();
+        let mut units: Vec<i64> = structure
+            .towns
+            .iter()
+            .filter(|t| t.spec.district == district)
+            .map(|t| t.id)
+            .collect();
         if district == CITY_UNIT_DISTRICT {
             units.extend(&structure.city_units);
         }
         for org_unit_id in units {
             let deputy = chance(rng, 0.2);
             let mut people = vec![(
-                if deputy { "团委副书记（分管）" } else { "团委书记" },
-                if deputy { Some(text::RECEIPT_REMARKS[0]) } else { None },
+                if deputy {
+                    "团委副书记（分管）"
+                } else {
+                    "团委书记"
+                },
+                if deputy {
+                    Some(text::RECEIPT_REMARKS[0])
+                } else {
+                    None
+                },
             )];
             for _ in 0..int(rng, 0, 2) {
                 let remark = chance(rng, 0.15).then(|| pick_str(rng, &text::RECEIPT_REMARKS[1..]));
@@ -100,7 +119,11 @@ pub(super) fn receipts(
 }
 
 /// One trained university student per town from 1 Dec 2017 (seed 001, item 6).
-pub(super) fn supervisors(rng: &mut DemoRng, structure: &Structure, first_id: i64) -> Vec<supervisor_assignment::Model> {
+pub(super) fn supervisors(
+    rng: &mut DemoRng,
+    structure: &Structure,
+    first_id: i64,
+) -> Vec<supervisor_assignment::Model> {
     structure
         .towns
         .iter()
@@ -132,7 +155,10 @@ pub(super) fn applications(
     world: &World,
     held: &[Held],
     (first_app, first_intent): (i64, i64),
-) -> (Vec<incentive_application::Model>, Vec<incentive_intent::Model>) {
+) -> (
+    Vec<incentive_application::Model>,
+    Vec<incentive_intent::Model>,
+) {
     let n = world.scaled(24.0).round().max(3.0) as usize;
     let mut apps = Vec::with_capacity(n);
     let mut intents = Vec::new();
@@ -142,26 +168,54 @@ pub(super) fn applications(
         let town = &world.structure.towns[t];
         let name = town.spec.name;
         let submitted_at = if chance(rng, 0.85) {
-            instant(rng, at(date(2017, 11, 10), 9, 0), at(date(2017, 11, 17), 18, 0))
+            instant(
+                rng,
+                at(date(2017, 11, 10), 9, 0),
+                at(date(2017, 11, 17), 18, 0),
+            )
         } else {
-            instant(rng, at(date(2017, 11, 18), 9, 0), at(date(2017, 12, 15), 18, 0))
+            instant(
+                rng,
+                at(date(2017, 11, 18), 9, 0),
+                at(date(2017, 12, 15), 18, 0),
+            )
         };
-        let own: Vec<&Held> =
-            held.iter().filter(|a| a.org_unit_id == town.id && a.starts_at > submitted_at).collect();
+        let own: Vec<&Held> = held
+            .iter()
+            .filter(|a| a.org_unit_id == town.id && a.starts_at > submitted_at)
+            .collect();
         let linked = pick(rng, &own).copied().filter(|_| chance(rng, 0.6));
         let (activity_id, activity_name, starts_at, ends_at, place, kind, scale) = match linked {
             Some(a) => {
                 let scale = a.capacity.unwrap_or(int(rng, 100, 300) as i32);
-                (Some(a.id), a.title.clone(), a.starts_at, a.ends_at, a.place.clone(), a.kind, scale)
+                (
+                    Some(a.id),
+                    a.title.clone(),
+                    a.starts_at,
+                    a.ends_at,
+                    a.place.clone(),
+                    a.kind,
+                    scale,
+                )
             }
             None => {
                 let starts: DateTime<Utc> = at(date(2017, 12, int(rng, 1, 28) as u32), 14, 0);
                 let title = text::fill(pick_str(rng, &text::CONTEST), name);
                 let place = Some(text::fill(pick_str(rng, &text::PLACES), name));
-                (None, title, starts, starts + Duration::hours(3), place, ActivityKind::Offline, int(rng, 50, 400) as i32)
+                (
+                    None,
+                    title,
+                    starts,
+                    starts + Duration::hours(3),
+                    place,
+                    ActivityKind::Offline,
+                    int(rng, 50, 400) as i32,
+                )
             }
         };
-        let mut chosen: Vec<usize> = (0..INTENTS.len()).filter(|&i| chance(rng, INTENTS[i].1)).collect();
+        let mut chosen: Vec<usize> = (0..INTENTS.len())
+            .filter(|&i| chance(rng, INTENTS[i].1))
+            .collect();
         if chosen.is_empty() {
             chosen.push(0);
         }
@@ -183,8 +237,12 @@ pub(super) fn applications(
             Some(_) => ApplicationStatus::Rejected,
         };
         let decision_note = decided_at.map(|_| {
-            if approved { "同意，请按计划开展并在活动结束后上传照片。" } else { "活动规模未达到申报条件，建议扩大参与范围后再申报。" }
-                .to_owned()
+            if approved {
+                "同意，请按计划开展并在活动结束后上传照片。"
+            } else {
+                "活动规模未达到申报条件，建议扩大参与范围后再申报。"
+            }
+            .to_owned()
         });
         apps.push(incentive_application::Model {
             id,
@@ -196,8 +254,13 @@ pub(super) fn applications(
             place,
             scale,
             kind,
-            description: format!("{name}团委申报：{}。{}", labels.join("、"), text::fill(pick_str(rng, &text::DESCRIPTIONS), name)),
-            plan_url: chance(rng, 0.4).then(|| format!("https://demo.invalid/plans/application-{id}.pdf")),
+            description: format!(
+                "{name}团委申报：{}。{}",
+                labels.join("、"),
+                text::fill(pick_str(rng, &text::DESCRIPTIONS), name)
+            ),
+            plan_url: chance(rng, 0.4)
+                .then(|| format!("https://demo.invalid/plans/application-{id}.pdf")),
             status,
             submitted_at,
             decided_at,

@@ -31,7 +31,11 @@ pub(super) fn members(
 ) -> (Vec<member::Model>, Vec<MemberInfo>) {
     let n = (MEMBERS * scale).round().max(1.0) as usize;
     let home = Weighted::new(
-        structure.towns.iter().zip(engagement).map(|(t, e)| t.spec.population_coefficient() * e),
+        structure
+            .towns
+            .iter()
+            .zip(engagement)
+            .map(|(t, e)| t.spec.population_coefficient() * e),
     );
     let opened = at(date(2016, 5, 4), 9, 0);
     let q4 = q4_start();
@@ -47,7 +51,10 @@ pub(super) fn members(
                 instant(rng, q4, end)
             } else {
                 // Growth accelerated over time: later dates are likelier (square-root skew).
-                opened + Duration::seconds(((q4 - opened).num_seconds() as f64 * unit(rng).sqrt()) as i64)
+                opened
+                    + Duration::seconds(
+                        ((q4 - opened).num_seconds() as f64 * unit(rng).sqrt()) as i64,
+                    )
             };
             (town, when)
         })
@@ -64,7 +71,11 @@ pub(super) fn members(
         mobile_bound_at: None,
         home_town_id: None,
     });
-    infos.push(MemberInfo { id: first_id, town: None, registered_at: opened - Duration::hours(1) });
+    infos.push(MemberInfo {
+        id: first_id,
+        town: None,
+        registered_at: opened - Duration::hours(1),
+    });
 
     for (k, (town, registered_at)) in drafts.into_iter().enumerate() {
         let id = first_id + 1 + k as i64;
@@ -88,7 +99,11 @@ pub(super) fn members(
             mobile_bound_at: bound_at,
             home_town_id: Some(t.id),
         });
-        infos.push(MemberInfo { id, town: Some(town), registered_at });
+        infos.push(MemberInfo {
+            id,
+            town: Some(town),
+            registered_at,
+        });
     }
     (rows, infos)
 }
@@ -106,7 +121,11 @@ const FIELDS: [(ExpertField, f64); 7] = [
 
 /// Experts recruited by towns. Engaged towns recruit several, quiet ones none — so the
 /// "≥ 2 experts" target is met by some towns only. Each expert is a member of the town.
-pub(super) fn experts(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<expert::Model>, Vec<ExpertInfo>) {
+pub(super) fn experts(
+    rng: &mut DemoRng,
+    world: &World,
+    first_id: i64,
+) -> (Vec<expert::Model>, Vec<ExpertInfo>) {
     let n = world.scaled(EXPERTS).round().max(1.0) as usize;
     let recruiter = Weighted::new(
         world

@@ -60,7 +60,12 @@ pub(crate) struct World<'s> {
 }
 
 impl<'s> World<'s> {
-    fn new(structure: &'s Structure, scale: f64, engagement: Vec<f64>, members: Vec<MemberInfo>) -> Self {
+    fn new(
+        structure: &'s Structure,
+        scale: f64,
+        engagement: Vec<f64>,
+        members: Vec<MemberInfo>,
+    ) -> Self {
         let mut by_town = vec![Vec::new(); structure.towns.len()];
         let mut everyone = Vec::with_capacity(members.len());
         for (i, m) in members.iter().enumerate() {
@@ -69,13 +74,31 @@ impl<'s> World<'s> {
                 everyone.push(i);
             }
         }
-        let activity =
-            Weighted::new(by_town.iter().zip(&engagement).map(|(pool, e)| (pool.len() as f64 + 1.0) * e));
-        Self { structure, scale, engagement, members, by_town, everyone, activity, experts: Vec::new() }
+        let activity = Weighted::new(
+            by_town
+                .iter()
+                .zip(&engagement)
+                .map(|(pool, e)| (pool.len() as f64 + 1.0) * e),
+        );
+        Self {
+            structure,
+            scale,
+            engagement,
+            members,
+            by_town,
+            everyone,
+            activity,
+            experts: Vec::new(),
+        }
     }
 
     /// A member who had registered before `before`: from `town` if given (else anyone).
-    pub fn member_before(&self, rng: &mut DemoRng, town: Option<usize>, before: DateTime<Utc>) -> Option<usize> {
+    pub fn member_before(
+        &self,
+        rng: &mut DemoRng,
+        town: Option<usize>,
+        before: DateTime<Utc>,
+    ) -> Option<usize> {
         let pool = match town {
             Some(t) => self.by_town.get(t)?,
             None => &self.everyone,
@@ -85,7 +108,13 @@ impl<'s> World<'s> {
     }
 
     /// A member of `town` most of the time (`local` share), anyone otherwise.
-    pub fn participant(&self, rng: &mut DemoRng, town: usize, local: f64, before: DateTime<Utc>) -> Option<usize> {
+    pub fn participant(
+        &self,
+        rng: &mut DemoRng,
+        town: usize,
+        local: f64,
+        before: DateTime<Utc>,
+    ) -> Option<usize> {
         if super::random::chance(rng, local) {
             self.member_before(rng, Some(town), before)
         } else {
@@ -95,13 +124,22 @@ impl<'s> World<'s> {
 
     /// An expert who had joined before `before`.
     pub fn expert_before(&self, rng: &mut DemoRng, before: DateTime<Utc>) -> Option<i64> {
-        let eligible: Vec<i64> = self.experts.iter().filter(|e| e.joined_at < before).map(|e| e.id).collect();
+        let eligible: Vec<i64> = self
+            .experts
+            .iter()
+            .filter(|e| e.joined_at < before)
+            .map(|e| e.id)
+            .collect();
         super::random::pick(rng, &eligible).copied()
     }
 
     /// The town's name (for text templates).
     pub fn town_name(&self, town: usize) -> &'static str {
-        self.structure.towns.get(town).map(|t| t.spec.name).unwrap_or("东莞")
+        self.structure
+            .towns
+            .get(town)
+            .map(|t| t.spec.name)
+            .unwrap_or("东莞")
     }
 
     /// A count scaled by the load's scale, never negative.
@@ -111,11 +149,18 @@ impl<'s> World<'s> {
 }
 
 /// Generates everything and inserts it, stage by stage.
-pub(crate) async fn run(txn: &DatabaseTransaction, structure: &Structure, options: &DemoOptions) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    txn: &DatabaseTransaction,
+    structure: &Structure,
+    options: &DemoOptions,
+) -> anyhow::Result<()> {
     let mut rng = DemoRng::seed_from_u64(options.seed);
     let mut loader = Loader::new(txn, options.progress);
-    let engagement: Vec<f64> =
-        structure.towns.iter().map(|t| t.spec.engagement * between(&mut rng, 0.85, 1.15)).collect();
+    let engagement: Vec<f64> = structure
+        .towns
+        .iter()
+        .map(|t| t.spec.engagement * between(&mut rng, 0.85, 1.15))
+        .collect();
 
     let first = loader.next_id::<member::Entity>().await?;
     let (rows, members) = members::members(&mut rng, structure, &engagement, options.scale, first);
@@ -131,18 +176,24 @@ pub(crate) async fn run(txn: &DatabaseTransaction, structure: &Structure, option
     let (rows, asked) = qa::questions(&mut rng, &world, first);
     loader.insert::<question::Entity>("questions", rows).await?;
     let first = loader.next_id::<answer::Entity>().await?;
-    loader.insert::<answer::Entity>("answers", qa::answers(&mut rng, &world, &asked, first)).await?;
+    loader
+        .insert::<answer::Entity>("answers", qa::answers(&mut rng, &world, &asked, first))
+        .await?;
 
     let first = loader.next_id::<topic::Entity>().await?;
     let (rows, published) = topics::topics(&mut rng, &world, first);
     loader.insert::<topic::Entity>("topics", rows).await?;
     let first = loader.next_id::<topic_participation::Entity>().await?;
     let rows = topics::participations(&mut rng, &world, &published, first);
-    loader.insert::<topic_participation::Entity>("topic participations", rows).await?;
+    loader
+        .insert::<topic_participation::Entity>("topic participations", rows)
+        .await?;
 
     let first = loader.next_id::<activity::Entity>().await?;
     let (rows, held) = activities::activities(&mut rng, &world, first);
-    loader.insert::<activity::Entity>("activities", rows).await?;
+    loader
+        .insert::<activity::Entity>("activities", rows)
+        .await?;
     let ids = activity_loop::FirstIds {
         signup: loader.next_id::<activity_signup::Entity>().await?,
         checkin: loader.next_id::<activity_checkin::Entity>().await?,
@@ -152,41 +203,80 @@ pub(crate) async fn run(txn: &DatabaseTransaction, structure: &Structure, option
         photo: loader.next_id::<activity_photo::Entity>().await?,
     };
     let rows = activity_loop::generate(&mut rng, &world, &held, ids);
-    loader.insert::<activity_signup::Entity>("sign-ups", rows.signups).await?;
-    loader.insert::<activity_checkin::Entity>("check-ins", rows.checkins).await?;
-    loader.insert::<activity_comment::Entity>("comments", rows.comments).await?;
-    loader.insert::<activity_review::Entity>("reviews", rows.reviews).await?;
-    loader.insert::<activity_like::Entity>("likes and votes", rows.likes).await?;
-    loader.insert::<activity_photo::Entity>("photos", rows.photos).await?;
+    loader
+        .insert::<activity_signup::Entity>("sign-ups", rows.signups)
+        .await?;
+    loader
+        .insert::<activity_checkin::Entity>("check-ins", rows.checkins)
+        .await?;
+    loader
+        .insert::<activity_comment::Entity>("comments", rows.comments)
+        .await?;
+    loader
+        .insert::<activity_review::Entity>("reviews", rows.reviews)
+        .await?;
+    loader
+        .insert::<activity_like::Entity>("likes and votes", rows.likes)
+        .await?;
+    loader
+        .insert::<activity_photo::Entity>("photos", rows.photos)
+        .await?;
 
     let first = (
         loader.next_id::<service_request::Entity>().await?,
         loader.next_id::<service_request_event::Entity>().await?,
     );
     let (requests, events) = services::generate(&mut rng, &world, first);
-    loader.insert::<service_request::Entity>("service requests", requests).await?;
-    loader.insert::<service_request_event::Entity>("service events", events).await?;
+    loader
+        .insert::<service_request::Entity>("service requests", requests)
+        .await?;
+    loader
+        .insert::<service_request_event::Entity>("service events", events)
+        .await?;
 
     let first = loader.next_id::<daily_visit::Entity>().await?;
-    loader.insert::<daily_visit::Entity>("daily visits", visits::daily_visits(&mut rng, &world, first)).await?;
+    loader
+        .insert::<daily_visit::Entity>(
+            "daily visits",
+            visits::daily_visits(&mut rng, &world, first),
+        )
+        .await?;
     let first = loader.next_id::<target::Entity>().await?;
-    loader.insert::<target::Entity>("targets", visits::targets(&world, first)).await?;
+    loader
+        .insert::<target::Entity>("targets", visits::targets(&world, first))
+        .await?;
 
     let first = loader.next_id::<supervision_meeting::Entity>().await?;
     let (meetings, visited) = admin::meetings(structure, first);
-    loader.insert::<supervision_meeting::Entity>("supervision meetings", meetings).await?;
+    loader
+        .insert::<supervision_meeting::Entity>("supervision meetings", meetings)
+        .await?;
     let first = loader.next_id::<meeting_attendance::Entity>().await?;
-    loader.insert::<meeting_attendance::Entity>("attendance receipts", admin::receipts(&mut rng, structure, &visited, first)).await?;
+    loader
+        .insert::<meeting_attendance::Entity>(
+            "attendance receipts",
+            admin::receipts(&mut rng, structure, &visited, first),
+        )
+        .await?;
     let first = loader.next_id::<supervisor_assignment::Entity>().await?;
-    loader.insert::<supervisor_assignment::Entity>("supervisors", admin::supervisors(&mut rng, structure, first)).await?;
+    loader
+        .insert::<supervisor_assignment::Entity>(
+            "supervisors",
+            admin::supervisors(&mut rng, structure, first),
+        )
+        .await?;
 
     let first = (
         loader.next_id::<incentive_application::Entity>().await?,
         loader.next_id::<incentive_intent::Entity>().await?,
     );
     let (applications, intents) = admin::applications(&mut rng, &world, &held, first);
-    loader.insert::<incentive_application::Entity>("incentive applications", applications).await?;
-    loader.insert::<incentive_intent::Entity>("incentive intents", intents).await?;
+    loader
+        .insert::<incentive_application::Entity>("incentive applications", applications)
+        .await?;
+    loader
+        .insert::<incentive_intent::Entity>("incentive intents", intents)
+        .await?;
 
     loader.finish().await
 }

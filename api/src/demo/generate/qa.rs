@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
 use super::World;
-use crate::demo::random::{chance, delay, demo_end, instant, int, pick, pick_str, poisson, q4_start, DemoRng};
+use crate::demo::random::{
+    chance, delay, demo_end, instant, int, pick, pick_str, poisson, q4_start, DemoRng,
+};
 use crate::demo::text;
 
 const QUESTIONS: f64 = 3000.0;
@@ -23,7 +25,11 @@ pub(super) struct Asked {
     asked_at: DateTime<Utc>,
 }
 
-pub(super) fn questions(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<question::Model>, Vec<Asked>) {
+pub(super) fn questions(
+    rng: &mut DemoRng,
+    world: &World,
+    first_id: i64,
+) -> (Vec<question::Model>, Vec<Asked>) {
     let n = world.scaled(QUESTIONS).round() as usize;
     let end = demo_end();
     let mut rows = Vec::with_capacity(n);
@@ -44,7 +50,9 @@ pub(super) fn questions(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec
             let short = pick_str(rng, &text::SHORT_QUESTIONS);
             (short.to_owned(), short.to_owned())
         } else {
-            let (title, body) = pick(rng, &text::QUESTIONS).copied().unwrap_or(("求助", "求助"));
+            let (title, body) = pick(rng, &text::QUESTIONS)
+                .copied()
+                .unwrap_or(("求助", "求助"));
             (text::fill(title, name), text::fill(body, name))
         };
         // A third are addressed to the town's committee or one of its Youth Homes.
@@ -53,7 +61,9 @@ pub(super) fn questions(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec
             if chance(rng, 0.6) {
                 Some(t.id)
             } else {
-                pick(rng, &t.homes).filter(|h| h.founded_on <= crate::time::local_day(when)).map(|h| h.id)
+                pick(rng, &t.homes)
+                    .filter(|h| h.founded_on <= crate::time::local_day(when))
+                    .map(|h| h.id)
             }
         } else {
             None
@@ -68,7 +78,14 @@ pub(super) fn questions(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec
             status,
             asked_at: when,
         });
-        asked.push(Asked { id, town, asker, status, addressed_to, asked_at: when });
+        asked.push(Asked {
+            id,
+            town,
+            asker,
+            status,
+            addressed_to,
+            asked_at: when,
+        });
     }
     (rows, asked)
 }
@@ -80,12 +97,21 @@ enum Author {
     Unit(i64),
 }
 
-pub(super) fn answers(rng: &mut DemoRng, world: &World, asked: &[Asked], first_id: i64) -> Vec<answer::Model> {
+pub(super) fn answers(
+    rng: &mut DemoRng,
+    world: &World,
+    asked: &[Asked],
+    first_id: i64,
+) -> Vec<answer::Model> {
     let end = demo_end();
     let mut rows = Vec::new();
     for q in asked {
         let e = world.engagement[q.town];
-        let lambda = if q.status == ModerationStatus::Visible { 1.4 + 0.6 * e } else { 0.3 };
+        let lambda = if q.status == ModerationStatus::Visible {
+            1.4 + 0.6 * e
+        } else {
+            0.3
+        };
         let mut at = q.asked_at;
         for k in 0..poisson(rng, lambda) {
             at += delay(rng, 3.0, 4.0 * 24.0 * 60.0);
@@ -97,9 +123,24 @@ pub(super) fn answers(rng: &mut DemoRng, world: &World, asked: &[Asked], first_i
             };
             let name = world.town_name(q.town);
             let (member_id, expert_id, org_unit_id, body) = match author {
-                Author::Member(id) => (Some(id), None, None, text::fill(pick_str(rng, &text::MEMBER_ANSWERS), name)),
-                Author::Expert(id) => (None, Some(id), None, pick_str(rng, &text::EXPERT_ANSWERS).to_owned()),
-                Author::Unit(id) => (None, None, Some(id), text::fill(pick_str(rng, &text::ORG_ANSWERS), name)),
+                Author::Member(id) => (
+                    Some(id),
+                    None,
+                    None,
+                    text::fill(pick_str(rng, &text::MEMBER_ANSWERS), name),
+                ),
+                Author::Expert(id) => (
+                    None,
+                    Some(id),
+                    None,
+                    pick_str(rng, &text::EXPERT_ANSWERS).to_owned(),
+                ),
+                Author::Unit(id) => (
+                    None,
+                    None,
+                    Some(id),
+                    text::fill(pick_str(rng, &text::ORG_ANSWERS), name),
+                ),
             };
             rows.push(answer::Model {
                 id: first_id + rows.len() as i64,
@@ -117,7 +158,13 @@ pub(super) fn answers(rng: &mut DemoRng, world: &World, asked: &[Asked], first_i
 
 /// The author of the `k`-th answer: the addressed unit usually answers first; otherwise
 /// members, experts (once they have joined) and the asker's town or Youth Homes.
-fn author(rng: &mut DemoRng, world: &World, q: &Asked, k: usize, at: DateTime<Utc>) -> Option<Author> {
+fn author(
+    rng: &mut DemoRng,
+    world: &World,
+    q: &Asked,
+    k: usize,
+    at: DateTime<Utc>,
+) -> Option<Author> {
     if k == 0 {
         if let Some(unit) = q.addressed_to.filter(|_| chance(rng, 0.7)) {
             return Some(Author::Unit(unit));
@@ -131,7 +178,12 @@ fn author(rng: &mut DemoRng, world: &World, q: &Asked, k: usize, at: DateTime<Ut
             .map(|m| Author::Member(world.members[m].id)),
         45..=69 => world.expert_before(rng, at).map(Author::Expert),
         70..=94 => {
-            let homes: Vec<i64> = t.homes.iter().filter(|h| h.founded_on <= crate::time::local_day(at)).map(|h| h.id).collect();
+            let homes: Vec<i64> = t
+                .homes
+                .iter()
+                .filter(|h| h.founded_on <= crate::time::local_day(at))
+                .map(|h| h.id)
+                .collect();
             match pick(rng, &homes) {
                 Some(&home) if chance(rng, 0.4) => Some(Author::Unit(home)),
                 _ => Some(Author::Unit(t.id)),

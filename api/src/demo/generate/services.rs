@@ -10,7 +10,9 @@ use entities::enums::ServiceRequestStatus as S;
 use entities::{service_request, service_request_event};
 
 use super::World;
-use crate::demo::random::{at, chance, delay, demo_end, instant, int, pick, pick_str, poisson, q4_start, rating, DemoRng};
+use crate::demo::random::{
+    at, chance, delay, demo_end, instant, int, pick, pick_str, poisson, q4_start, rating, DemoRng,
+};
 use crate::demo::text;
 use crate::identity::Actor;
 
@@ -28,7 +30,10 @@ pub(super) fn generate(
     rng: &mut DemoRng,
     world: &World,
     (first_request, first_event): (i64, i64),
-) -> (Vec<service_request::Model>, Vec<service_request_event::Model>) {
+) -> (
+    Vec<service_request::Model>,
+    Vec<service_request_event::Model>,
+) {
     let mut requests = Vec::new();
     let mut events = Vec::new();
     let end = demo_end();
@@ -38,7 +43,9 @@ pub(super) fn generate(
             let opened = at(home.founded_on, 9, 0).max(q4_start());
             for _ in 0..1 + poisson(rng, world.scaled(2.5) * e) {
                 let submitted_at = instant(rng, opened, end - Duration::days(1));
-                let Some(applicant) = world.participant(rng, t, 0.9, submitted_at) else { continue };
+                let Some(applicant) = world.participant(rng, t, 0.9, submitted_at) else {
+                    continue;
+                };
                 let applicant_id = world.members[applicant].id;
                 let id = first_request + requests.len() as i64;
                 // How far this request is meant to get; the calendar may stop it earlier.
@@ -48,7 +55,11 @@ pub(super) fn generate(
                     27..=44 => 2,
                     _ => 3,
                 };
-                let mut push = |from: Option<S>, to: S, actor: String, note: Option<String>, when: DateTime<Utc>| {
+                let mut push = |from: Option<S>,
+                                to: S,
+                                actor: String,
+                                note: Option<String>,
+                                when: DateTime<Utc>| {
                     events.push(service_request_event::Model {
                         id: first_event + events.len() as i64,
                         request_id: id,
@@ -59,7 +70,13 @@ pub(super) fn generate(
                         at: when,
                     });
                 };
-                push(None, S::Submitted, Actor::Member(applicant_id).label(), None, submitted_at);
+                push(
+                    None,
+                    S::Submitted,
+                    Actor::Member(applicant_id).label(),
+                    None,
+                    submitted_at,
+                );
                 let mut status = S::Submitted;
                 let mut last = submitted_at;
                 for (step, &(to, min, max)) in STEPS.iter().enumerate().take(goal) {
@@ -67,8 +84,15 @@ pub(super) fn generate(
                     if when > end {
                         break;
                     }
-                    let note = chance(rng, 0.7).then(|| text::SERVICE_NOTES[NOTES[step]].to_owned());
-                    push(Some(status), to, Actor::OrgAdmin(home.id).label(), note, when);
+                    let note =
+                        chance(rng, 0.7).then(|| text::SERVICE_NOTES[NOTES[step]].to_owned());
+                    push(
+                        Some(status),
+                        to,
+                        Actor::OrgAdmin(home.id).label(),
+                        note,
+                        when,
+                    );
                     status = to;
                     last = when;
                 }
@@ -76,7 +100,9 @@ pub(super) fn generate(
                 let rated_at = (status == S::Completed && chance(rng, 0.75))
                     .then(|| last + delay(rng, 60.0, 4.0 * 24.0 * 60.0))
                     .filter(|&r| r <= end);
-                let (title, description) = pick(rng, &text::SERVICES).copied().unwrap_or(("服务申请", "服务申请"));
+                let (title, description) = pick(rng, &text::SERVICES)
+                    .copied()
+                    .unwrap_or(("服务申请", "服务申请"));
                 requests.push(service_request::Model {
                     id,
                     youth_home_id: home.id,

@@ -10,7 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use entities::{enums::ParticipationKind, topic, topic_participation};
 
 use super::World;
-use crate::demo::random::{at, between, chance, demo_end, instant, int, pick, pick_str, poisson, q4_start, DemoRng};
+use crate::demo::random::{
+    at, between, chance, demo_end, instant, int, pick, pick_str, poisson, q4_start, DemoRng,
+};
 use crate::demo::structure::date;
 use crate::demo::text;
 use crate::time::local_day;
@@ -28,7 +30,11 @@ pub(super) struct Published {
     closes_at: DateTime<Utc>,
 }
 
-pub(super) fn topics(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<topic::Model>, Vec<Published>) {
+pub(super) fn topics(
+    rng: &mut DemoRng,
+    world: &World,
+    first_id: i64,
+) -> (Vec<topic::Model>, Vec<Published>) {
     let n = world.scaled(TOPICS).round() as usize;
     let last_day = at(date(2017, 12, 26), 0, 0);
     let mut rows = Vec::with_capacity(n);
@@ -41,10 +47,20 @@ pub(super) fn topics(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<to
             0..=54 => (t.id, Some(town)),
             55..=84 => {
                 let day = local_day(published_at);
-                let homes: Vec<i64> = t.homes.iter().filter(|h| h.founded_on <= day).map(|h| h.id).collect();
+                let homes: Vec<i64> = t
+                    .homes
+                    .iter()
+                    .filter(|h| h.founded_on <= day)
+                    .map(|h| h.id)
+                    .collect();
                 (pick(rng, &homes).copied().unwrap_or(t.id), Some(town))
             }
-            85..=92 => (pick(rng, &world.structure.city_units).copied().unwrap_or(world.structure.city_id), None),
+            85..=92 => (
+                pick(rng, &world.structure.city_units)
+                    .copied()
+                    .unwrap_or(world.structure.city_id),
+                None,
+            ),
             _ => (world.structure.city_id, None),
         };
         let name = town.map(|t| world.town_name(t)).unwrap_or("东莞");
@@ -55,12 +71,20 @@ pub(super) fn topics(rng: &mut DemoRng, world: &World, first_id: i64) -> (Vec<to
             id,
             org_unit_id,
             title: text::fill(pick_str(rng, &text::TOPICS), name),
-            body: format!("{}欢迎大家踊跃发言、投票。", text::fill(pick_str(rng, &text::DESCRIPTIONS), name)),
+            body: format!(
+                "{}欢迎大家踊跃发言、投票。",
+                text::fill(pick_str(rng, &text::DESCRIPTIONS), name)
+            ),
             published_at,
             closes_at: closes,
         });
         let closes_at = closes.unwrap_or_else(demo_end).min(demo_end());
-        published.push(Published { id, town, published_at, closes_at });
+        published.push(Published {
+            id,
+            town,
+            published_at,
+            closes_at,
+        });
     }
     (rows, published)
 }
@@ -75,7 +99,8 @@ pub(super) fn participations(
     for topic in published {
         let e = topic.town.map(|t| world.engagement[t]).unwrap_or(1.0);
         let mut voted = HashSet::new();
-        for _ in 0..poisson(rng, CROWD * e * between(rng, 0.5, 1.5)) {
+        let mean = CROWD * e * between(rng, 0.5, 1.5);
+        for _ in 0..poisson(rng, mean) {
             let when = instant(rng, topic.published_at, topic.closes_at);
             let member = match topic.town {
                 Some(t) => world.participant(rng, t, 0.8, when),
@@ -86,7 +111,10 @@ pub(super) fn participations(
             let (kind, body) = if chance(rng, 0.35) && voted.insert(member) {
                 (ParticipationKind::Vote, None)
             } else {
-                (ParticipationKind::Comment, Some(text::fill(pick_str(rng, &text::COMMENTS), name)))
+                (
+                    ParticipationKind::Comment,
+                    Some(text::fill(pick_str(rng, &text::COMMENTS), name)),
+                )
             };
             rows.push(topic_participation::Model {
                 id: first_id + rows.len() as i64,

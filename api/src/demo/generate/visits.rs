@@ -11,7 +11,11 @@ use entities::{daily_visit, target};
 use super::World;
 use crate::demo::random::{at, between, q4_end_day, q4_start_day, DemoRng};
 
-pub(super) fn daily_visits(rng: &mut DemoRng, world: &World, first_id: i64) -> Vec<daily_visit::Model> {
+pub(super) fn daily_visits(
+    rng: &mut DemoRng,
+    world: &World,
+    first_id: i64,
+) -> Vec<daily_visit::Model> {
     let towns = world.structure.towns.len() as f64;
     let start = q4_start_day();
     let span = (q4_end_day() - start).num_days().max(1) as f64;
@@ -28,9 +32,15 @@ pub(super) fn daily_visits(rng: &mut DemoRng, world: &World, first_id: i64) -> V
         for (org_unit_id, from, base) in units {
             let mut day = from;
             while day <= q4_end_day() {
-                let weekly = if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) { 0.75 } else { 1.0 };
+                let weekly = if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                    0.75
+                } else {
+                    1.0
+                };
                 let trend = 1.0 + 0.4 * (day - start).num_days() as f64 / span;
-                let visits = (base * weekly * trend * between(rng, 0.7, 1.3)).round().max(0.0) as i64;
+                let visits = (base * weekly * trend * between(rng, 0.7, 1.3))
+                    .round()
+                    .max(0.0) as i64;
                 rows.push(daily_visit::Model {
                     id: first_id + rows.len() as i64,
                     org_unit_id,
