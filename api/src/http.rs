@@ -63,7 +63,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("qii GraphQL").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("qii GraphQL")
+            .finish(),
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -93,24 +98,41 @@ impl From<ParseRequestError> for BadRequest {
 impl IntoResponse for BadRequest {
     fn into_response(self) -> Response {
         let (status, message) = match self.0 {
-            ParseRequestError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request body too large".to_owned()),
-            other => (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {other}")),
+            ParseRequestError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large".to_owned(),
+            ),
+            other => (
+                StatusCode::BAD_REQUEST,
+                format!("not a GraphQL request: {other}"),
+            ),
         };
         request_error(status, &message)
     }
 }
 
 fn request_error(status: StatusCode, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    (status, [(header::CONTENT_TYPE, GRAPHQL_RESPONSE)], Json(body)).into_response()
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, GRAPHQL_RESPONSE)],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// POST takes JSON (or multipart, for uploads); the media type is checked before the
 /// body is read.
 async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let headers = request.headers().clone();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.starts_with("application/json") && !content_type.starts_with("multipart/form-data") {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json")
+        && !content_type.starts_with("multipart/form-data")
+    {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the request as `Content-Type: application/json`",
@@ -131,15 +153,22 @@ async fn graphql_get(
 ) -> Response {
     let request = request.into_inner();
     if is_mutation(&request) {
-        let mut response = request_error(StatusCode::METHOD_NOT_ALLOWED, "mutations must be sent with POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     execute(state, &headers, request).await
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = parse_query(&request.query) else { return false };
+    let Ok(doc) = parse_query(&request.query) else {
+        return false;
+    };
     doc.operations.iter().any(|(name, op)| {
         let selected = match (&request.operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
@@ -151,7 +180,11 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// Runs one request and answers in the media type the client accepts: with
 /// `application/graphql-response+json`, a request that could not execute is a 400.
-async fn execute(state: AppState, headers: &HeaderMap, request: async_graphql::Request) -> Response {
+async fn execute(
+    state: AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
     let context = RequestContext::new(state.db.clone(), actor_of(headers));
     let response = state.schema.execute(request.data(context)).await;
     let wants_graphql = headers
@@ -188,7 +221,10 @@ impl Server {
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             listener,
-            state: AppState { schema: schema(), db },
+            state: AppState {
+                schema: schema(),
+                db,
+            },
             statements,
         })
     }
@@ -199,17 +235,24 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         tracing::info!(addr = %self.addr()?, "serving GraphQL at /graphql, GraphiQL at /");
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.state.db.close_by_ref().await?;
         tracing::info!("stopped");
         Ok(())
     }
 
     /// Runs in the background (tests): the address, the statement counter and the task.
-    pub fn spawn(self) -> anyhow::Result<(SocketAddr, StatementCounter, JoinHandle<anyhow::Result<()>>)> {
+    pub fn spawn(
+        self,
+    ) -> anyhow::Result<(SocketAddr, StatementCounter, JoinHandle<anyhow::Result<()>>)> {
         let addr = self.addr()?;
         let statements = self.statements.clone();
         let handle = tokio::spawn(self.run(std::future::pending()));
@@ -250,9 +293,13 @@ mod tests {
 
     #[test]
     fn a_mutation_is_recognised_for_the_selected_operation() {
-        let req = async_graphql::Request::new("query A { districts { name } } mutation B { x }");
-        assert!(is_mutation(&req));
-        assert!(!is_mutation(&req.clone().operation_name("A")));
-        assert!(!is_mutation(&async_graphql::Request::new("{ districts { name } }")));
+        let doc = "query A { districts { name } } mutation B { x }";
+        assert!(is_mutation(&async_graphql::Request::new(doc)));
+        assert!(!is_mutation(
+            &async_graphql::Request::new(doc).operation_name("A")
+        ));
+        assert!(!is_mutation(&async_graphql::Request::new(
+            "{ districts { name } }"
+        )));
     }
 }

@@ -14,6 +14,7 @@ mod m20261121_000003_questions_topics;
 mod m20261121_000004_activities;
 mod m20261121_000005_service_requests;
 mod m20261121_000006_operations;
+mod m20261121_000007_topic_vote_unique;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_activities::Migration),
             Box::new(m20261121_000005_service_requests::Migration),
             Box::new(m20261121_000006_operations::Migration),
+            Box::new(m20261121_000007_topic_vote_unique::Migration),
         ]
     }
 }

@@ -354,6 +354,15 @@ async fn constraints_reject_invalid_rows(db: DatabaseConnection) {
         )
     };
     accepted(db, &participation_sql("vote")).await;
+    // A second vote by the same member is refused; comments may repeat.
+    rejected(
+        db,
+        &participation_sql("vote"),
+        Rule::Unique("uq_topic_participation_vote"),
+    )
+    .await;
+    accepted(db, &participation_sql("comment")).await;
+    accepted(db, &participation_sql("comment")).await;
     rejected(
         db,
         &participation_sql("share"),

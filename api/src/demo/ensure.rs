@@ -32,7 +32,6 @@ pub(crate) struct HomeRef {
 pub(crate) struct TownRef {
     pub id: i64,
     pub spec: &'static TownSpec,
-    pub district_id: i64,
     pub homes: Vec<HomeRef>,
     /// Schools and enterprises below the town.
     pub sub_units: Vec<i64>,
@@ -137,7 +136,6 @@ pub(crate) async fn structure(txn: &DatabaseTransaction) -> anyhow::Result<Struc
         towns.push(TownRef {
             id,
             spec,
-            district_id,
             homes,
             sub_units,
         });
@@ -145,10 +143,7 @@ pub(crate) async fn structure(txn: &DatabaseTransaction) -> anyhow::Result<Struc
 
     // A town is its own town; the id is only known after the insert.
     org_unit::Entity::update_many()
-        .col_expr(
-            org_unit::Column::TownId,
-            Expr::col(org_unit::Column::Id).into(),
-        )
+        .col_expr(org_unit::Column::TownId, Expr::col(org_unit::Column::Id))
         .filter(org_unit::Column::Kind.eq(OrgUnitKind::Town))
         .filter(org_unit::Column::TownId.is_null())
         .filter(org_unit::Column::Id.is_in(towns.iter().map(|t| t.id)))

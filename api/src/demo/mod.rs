@@ -40,7 +40,9 @@ pub const MARKER_NICKNAME: &str = "青年之声小助手";
 pub struct DemoOptions {
     /// Seed of the random generator: the same seed gives the same data.
     pub seed: u64,
-    /// Size relative to the default (1.0 ≈ 8,000 members, 700 activities); must be > 0.
+    /// Size relative to the default (1.0 ≈ 8,000 members, 650 activities); must be in
+    /// (0, 100]. Members, questions and answers scale linearly; activities and topics with
+    /// the square root of a scale below 1, so that small test sets stay representative.
     pub scale: f64,
     /// Show a progress bar per stage on stderr (hidden anyway when it is not a terminal).
     pub progress: bool,

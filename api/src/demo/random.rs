@@ -76,7 +76,7 @@ pub(crate) fn int(rng: &mut DemoRng, low: i64, high: i64) -> i64 {
     }
 }
 
-/// A uniformly chosen element of a non-empty slice (the first one for an empty... never).
+/// A uniformly chosen element; none for an empty slice.
 pub(crate) fn pick<'a, T>(rng: &mut DemoRng, items: &'a [T]) -> Option<&'a T> {
     items.get(index(rng, items.len()))
 }

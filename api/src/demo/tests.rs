@@ -249,3 +249,28 @@ async fn the_activity_loop_varies_between_activities() {
                 .len()
     );
 }
+
+#[tokio::test]
+async fn a_failed_load_writes_nothing() {
+    use sea_orm::ConnectionTrait;
+    let db = fresh().await;
+    // The last stage cannot insert: the whole load must roll back, structure included.
+    db.execute_unprepared("DROP TABLE incentive_intent")
+        .await
+        .unwrap();
+    let error = load(&db, &small()).await.expect_err("the load fails");
+    assert!(
+        format!("{error:#}").contains("incentive_intent"),
+        "{error:#}"
+    );
+    assert_eq!(district::Entity::find().all(&db).await.unwrap().len(), 0);
+    assert_eq!(org_unit::Entity::find().all(&db).await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_scale_out_of_range_is_refused() {
+    let db = fresh().await;
+    for scale in [0.0, -1.0, f64::NAN, 1000.0] {
+        assert!(load(&db, &DemoOptions { scale, ..small() }).await.is_err());
+    }
+}

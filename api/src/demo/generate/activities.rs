@@ -73,7 +73,7 @@ pub(super) fn activities(
     for month in months() {
         for (t, town) in world.structure.towns.iter().enumerate() {
             let e = world.engagement[t];
-            for _ in 0..poisson(rng, world.scaled(2.5) * e) {
+            for _ in 0..poisson(rng, world.published(2.8) * e) {
                 b.add(
                     rng,
                     month,
@@ -84,7 +84,7 @@ pub(super) fn activities(
                     false,
                 );
             }
-            for _ in 0..poisson(rng, world.scaled(2.0) * e) {
+            for _ in 0..poisson(rng, world.published(2.2) * e) {
                 b.add(
                     rng,
                     month,
@@ -96,8 +96,8 @@ pub(super) fn activities(
                 );
             }
             for home in town.homes.iter().filter(|h| h.founded_on <= month.1) {
-                let rate = if home.registered { 1.3 } else { 0.6 };
-                for _ in 0..poisson(rng, world.scaled(rate) * e) {
+                let rate = if home.registered { 1.5 } else { 0.7 };
+                for _ in 0..poisson(rng, world.published(rate) * e) {
                     let kind = if chance(rng, 0.8) {
                         ActivityKind::Offline
                     } else {
@@ -115,7 +115,7 @@ pub(super) fn activities(
                 }
             }
             for &unit in &town.sub_units {
-                for _ in 0..poisson(rng, world.scaled(0.5)) {
+                for _ in 0..poisson(rng, world.published(0.5)) {
                     b.add(
                         rng,
                         month,
@@ -129,7 +129,7 @@ pub(super) fn activities(
             }
         }
         for &unit in &world.structure.city_units {
-            for _ in 0..poisson(rng, world.scaled(2.0)) {
+            for _ in 0..poisson(rng, world.published(2.0)) {
                 b.add(
                     rng,
                     month,
@@ -142,7 +142,7 @@ pub(super) fn activities(
             }
         }
         // Heavyweight activities count for the applying town (seed 001, item 2).
-        for _ in 0..poisson(rng, world.scaled(4.0)) {
+        for _ in 0..poisson(rng, world.published(4.0)) {
             let t = world.activity.sample(rng);
             let kind = if chance(rng, 0.8) {
                 ActivityKind::Offline

@@ -139,7 +139,12 @@ pub(super) fn experts(
     let mut taken = std::collections::HashSet::new();
     let mut rows = Vec::new();
     let mut infos = Vec::new();
-    for _ in 0..n {
+    // A draw fails when the town has no member yet to recruit; bounded retries keep at least
+    // a few experts even in tiny test data sets.
+    for _ in 0..n * 5 {
+        if rows.len() >= n {
+            break;
+        }
         let town = recruiter.sample(rng);
         // Most joined during the Oct–Dec recruitment drive, some earlier in 2017.
         let joined_at = if chance(rng, 0.8) {

@@ -146,6 +146,18 @@ impl<'s> World<'s> {
     pub fn scaled(&self, base: f64) -> f64 {
         (base * self.scale).max(0.0)
     }
+
+    /// A count of published things (activities, topics) scaled by the load's scale, but only
+    /// by its square root below 1: a small test data set still gives every town several
+    /// activities, which is what rankings and eligibility rules need to show differences.
+    pub fn published(&self, base: f64) -> f64 {
+        let factor = if self.scale < 1.0 {
+            self.scale.sqrt()
+        } else {
+            self.scale
+        };
+        (base * factor).max(0.0)
+    }
 }
 
 /// Generates everything and inserts it, stage by stage.
@@ -247,7 +259,7 @@ pub(crate) async fn run(
         .await?;
 
     let first = loader.next_id::<supervision_meeting::Entity>().await?;
-    let (meetings, visited) = admin::meetings(structure, first);
+    let (meetings, held_meetings) = admin::meetings(structure, first);
     loader
         .insert::<supervision_meeting::Entity>("supervision meetings", meetings)
         .await?;
@@ -255,7 +267,7 @@ pub(crate) async fn run(
     loader
         .insert::<meeting_attendance::Entity>(
             "attendance receipts",
-            admin::receipts(&mut rng, structure, &visited, first),
+            admin::receipts(&mut rng, structure, &held_meetings, first),
         )
         .await?;
     let first = loader.next_id::<supervisor_assignment::Entity>().await?;

@@ -108,7 +108,7 @@ pub(super) fn answers(
     for q in asked {
         let e = world.engagement[q.town];
         let lambda = if q.status == ModerationStatus::Visible {
-            1.4 + 0.6 * e
+            1.1 + 0.55 * e
         } else {
             0.3
         };

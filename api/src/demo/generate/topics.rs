@@ -19,7 +19,7 @@ use crate::time::local_day;
 
 const TOPICS: f64 = 300.0;
 /// Mean participations of a topic in a town of engagement 1.
-const CROWD: f64 = 20.0;
+const CROWD: f64 = 16.0;
 
 /// A stored topic, for the participation stage.
 pub(super) struct Published {
@@ -35,7 +35,7 @@ pub(super) fn topics(
     world: &World,
     first_id: i64,
 ) -> (Vec<topic::Model>, Vec<Published>) {
-    let n = world.scaled(TOPICS).round() as usize;
+    let n = world.published(TOPICS).round() as usize;
     let last_day = at(date(2017, 12, 26), 0, 0);
     let mut rows = Vec::with_capacity(n);
     let mut published = Vec::with_capacity(n);
