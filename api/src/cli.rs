@@ -67,14 +67,22 @@ pub async fn run() -> anyhow::Result<()> {
             tracing::info!(database = %redact(&config.effective_database_url()), "migrations applied");
             Ok(())
         }
-        Command::Demo { config, seed, scale } => {
+        Command::Demo {
+            config,
+            seed,
+            scale,
+        } => {
             telemetry::init(&config.log);
             if !(scale > 0.0 && scale <= 100.0) {
                 anyhow::bail!("--scale must be greater than 0 and at most 100, got {scale}");
             }
             let (db, _) = db::connect(&config).await?;
             db::migrate(&db).await?;
-            let options = demo::DemoOptions { seed, scale, ..Default::default() };
+            let options = demo::DemoOptions {
+                seed,
+                scale,
+                ..Default::default()
+            };
             load_demo(&db, options).await
         }
         Command::Schema { out } => {
@@ -88,7 +96,10 @@ pub async fn run() -> anyhow::Result<()> {
     }
 }
 
-async fn load_demo(db: &sea_orm::DatabaseConnection, options: demo::DemoOptions) -> anyhow::Result<()> {
+async fn load_demo(
+    db: &sea_orm::DatabaseConnection,
+    options: demo::DemoOptions,
+) -> anyhow::Result<()> {
     let summary = demo::load(db, &options).await?;
     if summary.already_loaded {
         tracing::info!("demo data already loaded; nothing to do");
@@ -116,7 +127,13 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_the_logs() {
-        assert_eq!(redact("postgres://qii:secret@db/qii"), "postgres://qii@db/qii");
-        assert_eq!(redact("sqlite://qii.db?mode=rwc"), "sqlite://qii.db?mode=rwc");
+        assert_eq!(
+            redact("postgres://qii:secret@db/qii"),
+            "postgres://qii@db/qii"
+        );
+        assert_eq!(
+            redact("sqlite://qii.db?mode=rwc"),
+            "sqlite://qii.db?mode=rwc"
+        );
     }
 }

@@ -25,7 +25,11 @@ pub struct Config {
     pub log: String,
 
     /// Largest number of pooled database connections.
-    #[arg(long = "db-max-connections", env = "QII_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(
+        long = "db-max-connections",
+        env = "QII_DB_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
     pub db_max_connections: u32,
 }
 

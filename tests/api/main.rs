@@ -3,7 +3,15 @@
 mod helpers;
 
 mod activities;
+mod activity_feedback;
+mod activity_loop;
 mod batching;
+mod experts;
 mod http;
+mod incentives;
+mod operations;
 mod org;
+mod qa;
 mod schema;
+mod service_requests;
+mod supervision;

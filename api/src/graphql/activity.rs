@@ -1,6 +1,6 @@
 //! Activities and their loop, as front-ends see them.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entities::{
     activity,
@@ -8,11 +8,16 @@ use entities::{
 };
 
 use super::{
+    activity_counts::{children_of, count_of},
+    activity_types::{
+        ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
+        CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
+    },
     load_error,
-    loaders::{ById, CountOf},
+    loaders::ById,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
 use crate::{foreign_key, service::activity as service};
 
@@ -28,6 +33,7 @@ foreign_key!(
 /// An activity in "Find Activities" (找活动): an offline activity or an online topic.
 pub struct Activity(pub activity::Model);
 
+/// An activity in "Find Activities" (找活动): an offline activity or an online topic.
 #[Object]
 impl Activity {
     /// Stable id.
@@ -84,9 +90,88 @@ impl Activity {
     }
     /// Number of sign-ups (报名).
     async fn signup_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx.loader::<CountOf<SignupsOfActivity>>()?.load_one(self.0.id).await.map_err(load_error)?;
-        Ok(n.unwrap_or(0))
+        count_of::<SignupsOfActivity>(ctx, self.0.id).await
     }
+    /// Places still free; null for unlimited.
+    async fn spots_left(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let Some(capacity) = self.0.capacity else {
+            return Ok(None);
+        };
+        let taken = count_of::<SignupsOfActivity>(ctx, self.0.id).await?;
+        Ok(Some((i64::from(capacity) - taken).max(0)))
+    }
+    /// Number of check-ins (签到).
+    async fn checkin_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        self.checkins(ctx).await
+    }
+    /// Number of comments (评论).
+    async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        count_of::<CommentsOfActivity>(ctx, self.0.id).await
+    }
+    /// Number of likes (点赞).
+    async fn like_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.likes(ctx).await?.likes)
+    }
+    /// Number of votes (投票).
+    async fn vote_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.likes(ctx).await?.votes)
+    }
+    /// Number of reviews (评价).
+    async fn review_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.ratings(ctx).await?.count)
+    }
+    /// Sum of all review ratings (打分), e.g. for a "total rating" indicator.
+    async fn rating_total(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.ratings(ctx).await?.sum)
+    }
+    /// Mean review rating (1–5); null without reviews.
+    async fn average_rating(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.ratings(ctx).await?.mean())
+    }
+    /// Number of photos.
+    async fn photo_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        count_of::<PhotosOfActivity>(ctx, self.0.id).await
+    }
+    /// Number of photos uploaded after the activity ended.
+    async fn photos_after_end(&self, ctx: &Context<'_>) -> Result<i64> {
+        self.photos_after(ctx).await
+    }
+    /// Its sign-ups, oldest first. For paging or filters use `Query.activitySignups`.
+    async fn signups(&self, ctx: &Context<'_>) -> Result<Vec<ActivitySignup>> {
+        let rows = children_of::<SignupsOfActivity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(ActivitySignup).collect())
+    }
+    /// Its comments, oldest first. For paging use `Query.activityComments`.
+    async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<ActivityComment>> {
+        let rows = children_of::<CommentsOfActivity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(ActivityComment).collect())
+    }
+    /// Its reviews, oldest first. For paging use `Query.activityReviews`.
+    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<ActivityReview>> {
+        let rows = children_of::<ReviewsOfActivity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(ActivityReview).collect())
+    }
+    /// Its photos, oldest first. For paging use `Query.activityPhotos`.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<ActivityPhoto>> {
+        let rows = children_of::<PhotosOfActivity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(ActivityPhoto).collect())
+    }
+    /// Which steps of the activity loop (活动闭环) have happened, as plain facts.
+    /// Whether the loop is complete, or the activity counts toward the index, is for
+    /// the rule scripts to decide.
+    async fn loop_steps(&self) -> ActivityLoopSteps<'_> {
+        ActivityLoopSteps(self)
+    }
+}
+
+/// Loads an activity through the request's batch loader.
+pub async fn load_activity(ctx: &Context<'_>, id: i64) -> Result<Option<Activity>> {
+    let found = ctx
+        .loader::<ById<activity::Entity>>()?
+        .load_one(id)
+        .await
+        .map_err(load_error)?;
+    Ok(found.map(Activity))
 }
 
 /// Which activities to list.
@@ -165,8 +250,7 @@ pub struct ActivityQuery;
 impl ActivityQuery {
     /// One activity by id; null when there is none.
     async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Activity>> {
-        let found = ctx.loader::<ById<activity::Entity>>()?.load_one(parse_id(&id)?).await.map_err(load_error)?;
-        Ok(found.map(Activity))
+        load_activity(ctx, parse_id(&id)?).await
     }
 
     /// Activities, filtered and sorted, as a cursor connection.
@@ -185,7 +269,15 @@ impl ActivityQuery {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::activities(&app.actor, &filter);
-        paginate(&app.db, select, order_by, direction, PageArgs::new(after, before, first, last), Activity).await
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            Activity,
+        )
+        .await
     }
 }
 
@@ -211,14 +303,43 @@ pub struct CreateActivityInput {
     heavyweight: bool,
 }
 
-/// Changing activities and taking part in them.
+/// Changes to an activity; omitted fields stay, `null` clears an optional field.
+#[derive(InputObject)]
+pub struct UpdateActivityInput {
+    /// New title.
+    title: Option<String>,
+    /// New description (plain text).
+    description: Option<String>,
+    /// Offline activity or online topic.
+    kind: Option<ActivityKind>,
+    /// New category.
+    category: Option<ActivityCategory>,
+    /// New start; the end must stay after it.
+    starts_at: Option<DateTime<Utc>>,
+    /// New end; must stay after the start.
+    ends_at: Option<DateTime<Utc>>,
+    /// When sign-ups close, not after the end; `null` closes them at the start.
+    signup_deadline: MaybeUndefined<DateTime<Utc>>,
+    /// Where it takes place; `null` clears it.
+    place: MaybeUndefined<String>,
+    /// At least 1 and not below the sign-ups already taken; `null` for unlimited.
+    capacity: MaybeUndefined<i32>,
+    /// Heavyweight activity (重磅活动) or not.
+    heavyweight: Option<bool>,
+}
+
+/// Publishing and changing activities.
 #[derive(Default)]
 pub struct ActivityMutation;
 
 #[Object]
 impl ActivityMutation {
     /// Publishes an activity.
-    async fn create_activity(&self, ctx: &Context<'_>, input: CreateActivityInput) -> Result<Activity> {
+    async fn create_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateActivityInput,
+    ) -> Result<Activity> {
         let app = ctx.app()?;
         let new = service::NewActivity {
             org_unit_id: parse_id(&input.org_unit_id)?,
@@ -233,6 +354,33 @@ impl ActivityMutation {
             capacity: input.capacity,
             heavyweight: input.heavyweight,
         };
-        Ok(Activity(service::create_activity(&app.db, &app.actor, new).await?))
+        Ok(Activity(
+            service::create_activity(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates an activity.
+    async fn update_activity(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateActivityInput,
+    ) -> Result<Activity> {
+        let app = ctx.app()?;
+        let changes = service::ActivityChanges {
+            title: input.title,
+            description: input.description,
+            kind: input.kind,
+            category: input.category,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            signup_deadline: undefined_to_option(input.signup_deadline),
+            place: undefined_to_option(input.place),
+            capacity: undefined_to_option(input.capacity),
+            heavyweight: input.heavyweight,
+        };
+        Ok(Activity(
+            service::update_activity(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+        ))
     }
 }

@@ -14,8 +14,8 @@ use std::{
 use async_graphql::dataloader::{DataLoader, Loader};
 use entities::HasId;
 use sea_orm::{
-    sea_query::{Expr, ExprTrait}, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// Errors are shared between every field waiting on a batch.
@@ -43,9 +43,9 @@ impl Loaders {
     /// The loader of type `L` for this request, created on first use.
     pub fn get<L: FromDb>(&self) -> Arc<DataLoader<L>> {
         let mut map = self.loaders.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map
-            .entry(TypeId::of::<L>())
-            .or_insert_with(|| Arc::new(DataLoader::new(L::from_db(self.db.clone()), tokio::spawn)));
+        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
+            Arc::new(DataLoader::new(L::from_db(self.db.clone()), tokio::spawn))
+        });
         match entry.clone().downcast::<DataLoader<L>>() {
             Ok(loader) => loader,
             // Unreachable: the map is keyed by the loader's own TypeId.
@@ -233,7 +233,13 @@ impl<F: SummedColumn> Loader<i64> for TallyOf<F> {
             .await?;
         let mut out: HashMap<i64, Tally> = keys.iter().map(|k| (*k, Tally::default())).collect();
         for (parent, count, sum) in rows {
-            out.insert(parent, Tally { count, sum: sum.unwrap_or(0) });
+            out.insert(
+                parent,
+                Tally {
+                    count,
+                    sum: sum.unwrap_or(0),
+                },
+            );
         }
         Ok(out)
     }

@@ -5,13 +5,19 @@ use chrono::{DateTime, Utc};
 use entities::member;
 
 use super::{
+    expert::Expert,
     load_error,
-    loaders::ById,
+    loaders::{ById, ChildrenOf},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
-use crate::service::member as service;
+use crate::{foreign_key, service::member as service};
+
+foreign_key!(
+    /// The expert profile of a member (at most one).
+    ExpertProfileOfMember, expert, MemberId, member_id
+);
 
 /// A public user (公众用户) of the platform.
 pub struct Member(pub member::Model);
@@ -38,6 +44,16 @@ impl Member {
     async fn mobile_bound_at(&self) -> Option<DateTime<Utc>> {
         self.0.mobile_bound_at
     }
+    /// The member's expert profile, when the member is an expert.
+    async fn expert(&self, ctx: &Context<'_>) -> Result<Option<Expert>> {
+        let profiles = ctx
+            .loader::<ChildrenOf<ExpertProfileOfMember>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(profiles.into_iter().next().map(Expert))
+    }
     /// The town the member registered under.
     async fn home_town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         load_unit(ctx, self.0.home_town_id).await
@@ -46,7 +62,11 @@ impl Member {
 
 /// Loads a member through the request's batch loader.
 pub async fn load_member(ctx: &Context<'_>, id: i64) -> Result<Option<Member>> {
-    let found = ctx.loader::<ById<member::Entity>>()?.load_one(id).await.map_err(load_error)?;
+    let found = ctx
+        .loader::<ById<member::Entity>>()?
+        .load_one(id)
+        .await
+        .map_err(load_error)?;
     Ok(found.map(Member))
 }
 
@@ -127,7 +147,15 @@ impl MemberQuery {
             search: f.search,
         };
         let select = service::members(&app.actor, &filter);
-        paginate(&app.db, select, order_by, direction, PageArgs::new(after, before, first, last), Member).await
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            Member,
+        )
+        .await
     }
 }
 
@@ -158,24 +186,39 @@ pub struct MemberMutation;
 #[Object]
 impl MemberMutation {
     /// Registers a member.
-    async fn register_member(&self, ctx: &Context<'_>, input: RegisterMemberInput) -> Result<Member> {
+    async fn register_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterMemberInput,
+    ) -> Result<Member> {
         let app = ctx.app()?;
         let new = service::NewMember {
             nickname: input.nickname,
             home_town_id: parse_opt_id(&input.home_town_id)?,
             mobile: input.mobile,
         };
-        Ok(Member(service::register_member(&app.db, &app.actor, new).await?))
+        Ok(Member(
+            service::register_member(&app.db, &app.actor, new).await?,
+        ))
     }
 
     /// Updates a member.
-    async fn update_member(&self, ctx: &Context<'_>, id: ID, input: UpdateMemberInput) -> Result<Member> {
+    async fn update_member(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateMemberInput,
+    ) -> Result<Member> {
         let app = ctx.app()?;
         let changes = service::MemberChanges {
             nickname: input.nickname,
-            home_town_id: undefined_to_option(input.home_town_id).map(|t| parse_opt_id(&t)).transpose()?,
+            home_town_id: undefined_to_option(input.home_town_id)
+                .map(|t| parse_opt_id(&t))
+                .transpose()?,
             mobile: undefined_to_option(input.mobile),
         };
-        Ok(Member(service::update_member(&app.db, &app.actor, parse_id(&id)?, changes).await?))
+        Ok(Member(
+            service::update_member(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+        ))
     }
 }

@@ -7,13 +7,23 @@ pub mod loaders;
 pub mod pagination;
 
 mod activity;
+mod activity_counts;
+mod activity_loop;
+mod activity_records;
+mod activity_types;
+mod expert;
+mod incentive;
 mod member;
+mod operations;
 mod org;
+mod qa;
+mod service_request;
+mod supervision;
+mod topic;
 
 use async_graphql::{
     dataloader::DataLoader, Context, EmptySubscription, MaybeUndefined, MergedObject, Result,
-    SDLExportOptions,
-    Schema, ID,
+    SDLExportOptions, Schema, ID,
 };
 use sea_orm::DatabaseConnection;
 
@@ -25,11 +35,35 @@ use loaders::{FromDb, Loaders};
 
 /// The root query: everything a screen can read.
 #[derive(MergedObject, Default)]
-pub struct Query(org::OrgQuery, member::MemberQuery, activity::ActivityQuery);
+pub struct Query(
+    org::OrgQuery,
+    member::MemberQuery,
+    activity::ActivityQuery,
+    activity_records::ActivityRecordQuery,
+    expert::ExpertQuery,
+    qa::QaQuery,
+    topic::TopicQuery,
+    service_request::ServiceRequestQuery,
+    operations::OperationsQuery,
+    supervision::SupervisionQuery,
+    incentive::IncentiveQuery,
+);
 
 /// The root mutation: everything a screen can change.
 #[derive(MergedObject, Default)]
-pub struct Mutation(org::OrgMutation, member::MemberMutation, activity::ActivityMutation);
+pub struct Mutation(
+    org::OrgMutation,
+    member::MemberMutation,
+    activity::ActivityMutation,
+    activity_loop::ActivityLoopMutation,
+    expert::ExpertMutation,
+    qa::QaMutation,
+    topic::TopicMutation,
+    service_request::ServiceRequestMutation,
+    operations::OperationsMutation,
+    supervision::SupervisionMutation,
+    incentive::IncentiveMutation,
+);
 
 /// The executable schema.
 pub type QiiSchema = Schema<Query, Mutation, EmptySubscription>;

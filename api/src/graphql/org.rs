@@ -1,19 +1,30 @@
 //! Districts and org units: the structure every screen starts from.
 
-use async_graphql::{
-    ComplexObject, Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
-};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{district, enums::OrgUnitKind, org_unit};
+use entities::{
+    district,
+    enums::{OrgUnitKind, ServiceRequestStatus},
+    org_unit,
+};
 
 use super::{
-    activity::{Activity, ActivitiesOfOrgUnit},
+    activity::{ActivitiesOfOrgUnit, Activity},
+    expert::Expert,
     load_error,
-    loaders::{ById, ChildrenOf},
+    loaders::{ById, ChildrenOf, CountOf},
+    operations::Target,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    parse_id, parse_opt_id,
+    service_request::ServiceRequest,
+    supervision::SupervisorAssignment,
+    ContextExt,
 };
 use crate::{foreign_key, service::org as service};
+
+mod mutation;
+
+pub use mutation::OrgMutation;
 
 foreign_key!(
     /// Org units hanging directly under an org unit.
@@ -22,6 +33,26 @@ foreign_key!(
 foreign_key!(
     /// Org units of a district.
     UnitsOfDistrict, org_unit, DistrictId, district_id
+);
+foreign_key!(
+    /// Experts recruited by an org unit.
+    ExpertsOfOrgUnit, expert, RecruitedById, recruited_by_id
+);
+foreign_key!(
+    /// Members registered under a town.
+    MembersOfTown, member, HomeTownId, home_town_id
+);
+foreign_key!(
+    /// Service requests made to a Youth Home.
+    RequestsOfYouthHome, service_request, YouthHomeId, youth_home_id
+);
+foreign_key!(
+    /// Targets set for an org unit.
+    TargetsOfUnit, target, OrgUnitId, org_unit_id
+);
+foreign_key!(
+    /// Supervisors assigned to a town.
+    SupervisorsOfTown, supervisor_assignment, TownId, town_id
 );
 
 /// A supervision district (片区): a group of towns sharing a supervision meeting.
@@ -66,7 +97,11 @@ impl District {
 }
 
 impl District {
-    async fn units_of_kind(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
+    async fn units_of_kind(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<OrgUnitKind>,
+    ) -> Result<Vec<OrgUnit>> {
         let id = parse_id(&self.id)?;
         let mut units = ctx
             .loader::<ChildrenOf<UnitsOfDistrict>>()?
@@ -132,8 +167,14 @@ impl OrgUnit {
     }
     /// The supervision district.
     async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
-        let Some(id) = self.0.district_id else { return Ok(None) };
-        let found = ctx.loader::<ById<district::Entity>>()?.load_one(id).await.map_err(load_error)?;
+        let Some(id) = self.0.district_id else {
+            return Ok(None);
+        };
+        let found = ctx
+            .loader::<ById<district::Entity>>()?
+            .load_one(id)
+            .await
+            .map_err(load_error)?;
         Ok(found.map(District::from))
     }
     /// Units directly below this one, optionally of one kind, by name.
@@ -152,6 +193,70 @@ impl OrgUnit {
     async fn youth_homes(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
         self.children(ctx, Some(OrgUnitKind::YouthHome)).await
     }
+    /// Experts (专家) this unit recruited, by join date.
+    async fn experts(&self, ctx: &Context<'_>) -> Result<Vec<Expert>> {
+        let mut list = ctx
+            .loader::<ChildrenOf<ExpertsOfOrgUnit>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        list.sort_by_key(|e| (e.joined_at, e.id));
+        Ok(list.into_iter().map(Expert).collect())
+    }
+    /// Number of members registered under this town (zero for other kinds).
+    async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let n = ctx
+            .loader::<CountOf<MembersOfTown>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(n.unwrap_or(0))
+    }
+    /// Service requests made to this Youth Home, optionally only those in the given
+    /// statuses (e.g. the open ones), oldest first.
+    async fn service_requests(
+        &self,
+        ctx: &Context<'_>,
+        statuses: Option<Vec<ServiceRequestStatus>>,
+    ) -> Result<Vec<ServiceRequest>> {
+        let mut list = ctx
+            .loader::<ChildrenOf<RequestsOfYouthHome>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        if let Some(statuses) = statuses {
+            list.retain(|r| statuses.contains(&r.status));
+        }
+        list.sort_by_key(|r| (r.submitted_at, r.id));
+        Ok(list.into_iter().map(ServiceRequest).collect())
+    }
+    /// Targets set for this unit, optionally for one period (e.g. `2017-10`).
+    async fn targets(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<Target>> {
+        let mut list = ctx
+            .loader::<ChildrenOf<TargetsOfUnit>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        if let Some(period) = period {
+            list.retain(|t| t.period == period.trim());
+        }
+        list.sort_by(|a, b| (&a.period, &a.metric).cmp(&(&b.period, &b.metric)));
+        Ok(list.into_iter().map(Target).collect())
+    }
+    /// Supervisors (督导专员) assigned to this town, earliest first.
+    async fn supervisors(&self, ctx: &Context<'_>) -> Result<Vec<SupervisorAssignment>> {
+        let mut list = ctx
+            .loader::<ChildrenOf<SupervisorsOfTown>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        list.sort_by_key(|a| (a.starts_on, a.id));
+        Ok(list.into_iter().map(SupervisorAssignment).collect())
+    }
     /// Activities this unit published (heavyweight ones it applied for included), by
     /// start time. For long lists or filters use `Query.activities(filter: {orgUnitId})`.
     async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<Activity>> {
@@ -169,7 +274,11 @@ impl OrgUnit {
 /// Loads an optional org unit through the request's batch loader.
 pub async fn load_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<OrgUnit>> {
     let Some(id) = id else { return Ok(None) };
-    let found = ctx.loader::<ById<org_unit::Entity>>()?.load_one(id).await.map_err(load_error)?;
+    let found = ctx
+        .loader::<ById<org_unit::Entity>>()?
+        .load_one(id)
+        .await
+        .map_err(load_error)?;
     Ok(found.map(OrgUnit))
 }
 
@@ -247,19 +356,32 @@ impl OrgQuery {
 
     /// One district by id; null when there is none.
     async fn district(&self, ctx: &Context<'_>, id: ID) -> Result<Option<District>> {
-        let found = ctx.loader::<ById<district::Entity>>()?.load_one(parse_id(&id)?).await.map_err(load_error)?;
+        let found = ctx
+            .loader::<ById<district::Entity>>()?
+            .load_one(parse_id(&id)?)
+            .await
+            .map_err(load_error)?;
         Ok(found.map(District::from))
     }
 
     /// One org unit by id or by code; null when there is none.
-    async fn org_unit(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Option<OrgUnit>> {
+    async fn org_unit(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        code: Option<String>,
+    ) -> Result<Option<OrgUnit>> {
         match (id, code) {
             (Some(id), None) => load_unit(ctx, Some(parse_id(&id)?)).await,
             (None, Some(code)) => {
                 let app = ctx.app()?;
-                Ok(service::org_unit_by_code(&app.db, &app.actor, &code).await?.map(OrgUnit))
+                Ok(service::org_unit_by_code(&app.db, &app.actor, &code)
+                    .await?
+                    .map(OrgUnit))
             }
-            _ => Err(crate::error::bad_input("pass exactly one of `id` and `code`")),
+            _ => Err(crate::error::bad_input(
+                "pass exactly one of `id` and `code`",
+            )),
         }
     }
 
@@ -279,129 +401,14 @@ impl OrgQuery {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::org_units(&app.actor, &filter);
-        paginate(&app.db, select, order_by, direction, PageArgs::new(after, before, first, last), OrgUnit).await
-    }
-}
-
-/// A new district.
-#[derive(InputObject)]
-pub struct CreateDistrictInput {
-    /// Stable code: lower-case letters, digits and `-`.
-    code: String,
-    /// Name in Chinese.
-    name: String,
-    /// Name in English.
-    name_en: String,
-    /// Display order (default 0).
-    position: Option<i32>,
-}
-
-/// Changes to a district; omitted fields stay as they are.
-#[derive(InputObject)]
-pub struct UpdateDistrictInput {
-    code: Option<String>,
-    name: Option<String>,
-    name_en: Option<String>,
-    position: Option<i32>,
-}
-
-/// A new org unit.
-#[derive(InputObject)]
-pub struct CreateOrgUnitInput {
-    /// Stable code: lower-case letters, digits and `-`, e.g. `home-shijie-2`.
-    code: String,
-    /// Name in Chinese.
-    name: String,
-    /// Name in English.
-    name_en: Option<String>,
-    /// Kind of unit; it decides where the unit may hang.
-    kind: OrgUnitKind,
-    /// The unit above: the city for towns and city-level units, a town for Youth Homes.
-    parent_id: Option<ID>,
-    /// District of a town or city-level unit; units below a town take their town's.
-    district_id: Option<ID>,
-    /// Population coefficient of a town.
-    population_coefficient: Option<f64>,
-    /// Registered (在册) Youth Home; default false.
-    registered: Option<bool>,
-    /// Day it was founded.
-    founded_on: Option<NaiveDate>,
-}
-
-/// Changes to an org unit; omitted fields stay, `null` clears an optional field.
-#[derive(InputObject)]
-pub struct UpdateOrgUnitInput {
-    code: Option<String>,
-    name: Option<String>,
-    name_en: MaybeUndefined<String>,
-    /// Move the unit; its town and district (and its units') follow.
-    parent_id: MaybeUndefined<ID>,
-    district_id: MaybeUndefined<ID>,
-    population_coefficient: MaybeUndefined<f64>,
-    registered: Option<bool>,
-    founded_on: MaybeUndefined<NaiveDate>,
-}
-
-/// Changing districts and org units.
-#[derive(Default)]
-pub struct OrgMutation;
-
-#[Object]
-impl OrgMutation {
-    /// Creates a supervision district.
-    async fn create_district(&self, ctx: &Context<'_>, input: CreateDistrictInput) -> Result<District> {
-        let app = ctx.app()?;
-        let new = service::NewDistrict {
-            code: input.code,
-            name: input.name,
-            name_en: input.name_en,
-            position: input.position,
-        };
-        Ok(service::create_district(&app.db, &app.actor, new).await?.into())
-    }
-
-    /// Updates a district.
-    async fn update_district(&self, ctx: &Context<'_>, id: ID, input: UpdateDistrictInput) -> Result<District> {
-        let app = ctx.app()?;
-        let changes = service::DistrictChanges {
-            code: input.code,
-            name: input.name,
-            name_en: input.name_en,
-            position: input.position,
-        };
-        Ok(service::update_district(&app.db, &app.actor, parse_id(&id)?, changes).await?.into())
-    }
-
-    /// Creates an org unit (a town, a Youth Home, …) in its place in the tree.
-    async fn create_org_unit(&self, ctx: &Context<'_>, input: CreateOrgUnitInput) -> Result<OrgUnit> {
-        let app = ctx.app()?;
-        let new = service::NewOrgUnit {
-            code: input.code,
-            name: input.name,
-            name_en: input.name_en,
-            kind: input.kind,
-            parent_id: parse_opt_id(&input.parent_id)?,
-            district_id: parse_opt_id(&input.district_id)?,
-            population_coefficient: input.population_coefficient,
-            registered: input.registered,
-            founded_on: input.founded_on,
-        };
-        Ok(OrgUnit(service::create_org_unit(&app.db, &app.actor, new).await?))
-    }
-
-    /// Updates an org unit; its kind cannot change.
-    async fn update_org_unit(&self, ctx: &Context<'_>, id: ID, input: UpdateOrgUnitInput) -> Result<OrgUnit> {
-        let app = ctx.app()?;
-        let changes = service::OrgUnitChanges {
-            code: input.code,
-            name: input.name,
-            name_en: undefined_to_option(input.name_en),
-            parent_id: undefined_to_option(input.parent_id).map(|p| parse_opt_id(&p)).transpose()?,
-            district_id: undefined_to_option(input.district_id).map(|d| parse_opt_id(&d)).transpose()?,
-            population_coefficient: undefined_to_option(input.population_coefficient),
-            registered: input.registered,
-            founded_on: undefined_to_option(input.founded_on),
-        };
-        Ok(OrgUnit(service::update_org_unit(&app.db, &app.actor, parse_id(&id)?, changes).await?))
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            OrgUnit,
+        )
+        .await
     }
 }

@@ -13,7 +13,8 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, SimpleExpr},
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +75,8 @@ impl CursorType for Keyset {
         let bytes = URL_SAFE_NO_PAD
             .decode(s)
             .map_err(|_| format!("`{s}` is not a cursor returned by this API"))?;
-        serde_json::from_slice(&bytes).map_err(|_| format!("`{s}` is not a cursor returned by this API"))
+        serde_json::from_slice(&bytes)
+            .map_err(|_| format!("`{s}` is not a cursor returned by this API"))
     }
 
     fn encode_cursor(&self) -> String {
@@ -102,8 +104,18 @@ pub struct PageArgs {
 
 impl PageArgs {
     /// Bundles the four Relay arguments.
-    pub fn new(after: Option<String>, before: Option<String>, first: Option<i32>, last: Option<i32>) -> Self {
-        Self { after, before, first, last }
+    pub fn new(
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Self {
+        Self {
+            after,
+            before,
+            first,
+            last,
+        }
     }
 }
 
@@ -118,7 +130,9 @@ pub struct ConnectionTotals {
 impl ConnectionTotals {
     /// Number of items matching the filters, regardless of pagination.
     async fn total_count(&self) -> Result<i64> {
-        let n = (self.count)().await.map_err(crate::error::ServiceError::from)?;
+        let n = (self.count)()
+            .await
+            .map_err(crate::error::ServiceError::from)?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }
@@ -166,7 +180,11 @@ where
         query = query.filter(beyond(col, id, c, desc));
     }
     // Paging backwards reads the order reversed, then flips the page back.
-    let order = if desc != backward { Order::Desc } else { Order::Asc };
+    let order = if desc != backward {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     let mut rows = query
         .order_by(col, order.clone())
         .order_by(id, order)
@@ -257,6 +275,9 @@ mod tests {
         assert!(page_size(&args).is_err());
         let args = PageArgs::new(None, None, Some(5), Some(5));
         assert!(page_size(&args).is_err());
-        assert_eq!(page_size(&PageArgs::default()).ok(), Some((DEFAULT_PAGE, false)));
+        assert_eq!(
+            page_size(&PageArgs::default()).ok(),
+            Some((DEFAULT_PAGE, false))
+        );
     }
 }

@@ -3,16 +3,24 @@
 
 use chrono::{DateTime, Utc};
 use entities::{
-    activity,
+    activity, activity_signup,
     enums::{ActivityCategory, ActivityKind},
     org_unit,
 };
 use sea_orm::{
-    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
-    EntityTrait, QueryFilter, Select,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Select, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
-use super::{contains_pattern, find, opt_text, org::{in_district, in_town}, text};
+use super::{
+    contains_pattern, find, opt_text,
+    org::{in_district, in_town},
+    text,
+};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -104,13 +112,23 @@ pub async fn create_activity(
 ) -> ServiceResult<activity::Model> {
     find::<org_unit::Entity>(db, "org unit", input.org_unit_id)
         .await
-        .map_err(|_| ServiceError::invalid("orgUnitId", format!("org unit {} does not exist", input.org_unit_id)))?;
+        .map_err(|_| {
+            ServiceError::invalid(
+                "orgUnitId",
+                format!("org unit {} does not exist", input.org_unit_id),
+            )
+        })?;
     check_schedule(input.starts_at, input.ends_at, input.signup_deadline)?;
     check_capacity(input.capacity)?;
     let model = activity::ActiveModel {
         org_unit_id: Set(input.org_unit_id),
         title: Set(text("title", &input.title, TITLE_MAX)?),
-        description: Set(input.description.trim().chars().take(DESCRIPTION_MAX).collect()),
+        description: Set(input
+            .description
+            .trim()
+            .chars()
+            .take(DESCRIPTION_MAX)
+            .collect()),
         kind: Set(input.kind),
         category: Set(input.category),
         starts_at: Set(input.starts_at),
@@ -123,6 +141,134 @@ pub async fn create_activity(
         ..Default::default()
     };
     Ok(model.insert(db).await?)
+}
+
+/// Changes to an activity; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub kind: Option<ActivityKind>,
+    pub category: Option<ActivityCategory>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Clearing it closes sign-ups at the start again.
+    pub signup_deadline: Option<Option<DateTime<Utc>>>,
+    pub place: Option<Option<String>>,
+    /// Clearing it makes the activity unlimited.
+    pub capacity: Option<Option<i32>>,
+    pub heavyweight: Option<bool>,
+}
+
+/// Updates an activity. The schedule and capacity are checked as merged with the
+/// current values; the capacity may not drop below the sign-ups already taken, which
+/// is counted under the same lock that sign-ups take, so none can slip in between.
+pub async fn update_activity(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: ActivityChanges,
+) -> ServiceResult<activity::Model> {
+    let (txn, current) = lock_activity(db, id).await?;
+    let result = match current {
+        Some(current) => apply_changes(&txn, current, changes).await,
+        None => Err(ServiceError::not_found("activity", id)),
+    };
+    finish(txn, result).await
+}
+
+async fn apply_changes(
+    txn: &DatabaseTransaction,
+    current: activity::Model,
+    changes: ActivityChanges,
+) -> ServiceResult<activity::Model> {
+    let id = current.id;
+    let starts_at = changes.starts_at.unwrap_or(current.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(current.ends_at);
+    let deadline = changes.signup_deadline.unwrap_or(current.signup_deadline);
+    let capacity = changes.capacity.unwrap_or(current.capacity);
+    check_schedule(starts_at, ends_at, deadline)?;
+    check_capacity(capacity)?;
+    if let Some(capacity) = capacity {
+        let taken = signup_count(txn, id).await?;
+        if i64::from(capacity) < taken {
+            return Err(ServiceError::invalid(
+                "capacity",
+                format!("capacity {capacity} is below the {taken} members already signed up"),
+            ));
+        }
+    }
+    let mut model: activity::ActiveModel = current.into();
+    if let Some(title) = changes.title {
+        model.title = Set(text("title", &title, TITLE_MAX)?);
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(description.trim().chars().take(DESCRIPTION_MAX).collect());
+    }
+    if let Some(kind) = changes.kind {
+        model.kind = Set(kind);
+    }
+    if let Some(category) = changes.category {
+        model.category = Set(category);
+    }
+    if let Some(place) = changes.place {
+        model.place = Set(opt_text("place", place.as_deref(), TITLE_MAX)?);
+    }
+    if let Some(heavyweight) = changes.heavyweight {
+        model.heavyweight = Set(heavyweight);
+    }
+    model.starts_at = Set(starts_at);
+    model.ends_at = Set(ends_at);
+    model.signup_deadline = Set(deadline);
+    model.capacity = Set(capacity);
+    Ok(model.update(txn).await?)
+}
+
+/// Opens a write transaction holding activity `id` (none when it does not exist).
+///
+/// Capacity checks count sign-ups and then insert or shrink; two such transactions must
+/// not interleave. On PostgreSQL the activity row is locked (`SELECT … FOR UPDATE`), so
+/// writers of the same activity queue while others proceed; SQLite ignores row locks, so
+/// the transaction starts `IMMEDIATE`, taking the database's single write lock up front
+/// (waiting up to the busy timeout) instead of failing when it upgrades from a read.
+pub async fn lock_activity(
+    db: &DatabaseConnection,
+    id: i64,
+) -> ServiceResult<(DatabaseTransaction, Option<activity::Model>)> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = db.begin_with_options(options).await?;
+    let found = activity::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    Ok((txn, found))
+}
+
+/// Commits the transaction when `result` is a success and rolls it back otherwise, at
+/// once: left to its drop, the rollback (and SQLite's write lock) could linger.
+pub async fn finish<T>(txn: DatabaseTransaction, result: ServiceResult<T>) -> ServiceResult<T> {
+    match result {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}
+
+/// Number of members signed up for an activity.
+pub async fn signup_count(db: &impl ConnectionTrait, activity_id: i64) -> ServiceResult<i64> {
+    let n = activity_signup::Entity::find()
+        .filter(activity_signup::Column::ActivityId.eq(activity_id))
+        .count(db)
+        .await?;
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// An activity ends after it starts, and sign-ups close before it ends.

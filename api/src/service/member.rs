@@ -1,17 +1,20 @@
 //! Public members (公众用户): registration and mobile binding.
 
 use chrono::{DateTime, Utc};
-use entities::{enums::OrgUnitKind, member, org_unit};
+use entities::{enums::OrgUnitKind, member};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
-use super::{contains_pattern, ensure_unique, find, org::in_district, text};
-use crate::{
-    error::{ServiceError, ServiceResult},
-    identity::Actor,
+use super::{
+    contains_pattern, ensure_unique, find,
+    org::{in_district, unit_of_kind},
+    parse_mobile, text,
 };
+use crate::{error::ServiceResult, identity::Actor};
 
 /// Longest nickname accepted.
 const NICKNAME_MAX: usize = 50;
@@ -72,12 +75,24 @@ pub async fn register_member(
     input: NewMember,
 ) -> ServiceResult<member::Model> {
     let now = Utc::now();
-    let mobile = input.mobile.as_deref().map(parse_mobile).transpose()?;
+    let mobile = input
+        .mobile
+        .as_deref()
+        .map(|m| parse_mobile("mobile", m))
+        .transpose()?
+        .flatten();
     if let Some(m) = &mobile {
         ensure_unique::<member::Entity>(db, member::Column::Mobile, m, None, "mobile").await?;
     }
     if let Some(town) = input.home_town_id {
-        ensure_town(db, town).await?;
+        unit_of_kind(
+            db,
+            "homeTownId",
+            town,
+            OrgUnitKind::Town,
+            "a member's home town must be one of the towns",
+        )
+        .await?;
     }
     let model = member::ActiveModel {
         nickname: Set(text("nickname", &input.nickname, NICKNAME_MAX)?),
@@ -113,14 +128,26 @@ pub async fn update_member(
     }
     if let Some(town) = changes.home_town_id {
         if let Some(t) = town {
-            ensure_town(db, t).await?;
+            unit_of_kind(
+                db,
+                "homeTownId",
+                t,
+                OrgUnitKind::Town,
+                "a member's home town must be one of the towns",
+            )
+            .await?;
         }
         model.home_town_id = Set(town);
     }
     if let Some(mobile) = changes.mobile {
-        let mobile = mobile.as_deref().map(parse_mobile).transpose()?;
+        let mobile = mobile
+            .as_deref()
+            .map(|m| parse_mobile("mobile", m))
+            .transpose()?
+            .flatten();
         if let Some(m) = &mobile {
-            ensure_unique::<member::Entity>(db, member::Column::Mobile, m, Some(id), "mobile").await?;
+            ensure_unique::<member::Entity>(db, member::Column::Mobile, m, Some(id), "mobile")
+                .await?;
         }
         let bound_at = match (&mobile, current.mobile_bound_at) {
             (Some(m), Some(at)) if current.mobile.as_deref() == Some(m) => Some(at),
@@ -131,44 +158,4 @@ pub async fn update_member(
         model.mobile_bound_at = Set(bound_at);
     }
     Ok(model.update(db).await?)
-}
-
-/// A member's home town must be a town.
-async fn ensure_town(db: &impl ConnectionTrait, id: i64) -> ServiceResult<()> {
-    let unit = find::<org_unit::Entity>(db, "org unit", id)
-        .await
-        .map_err(|_| ServiceError::invalid("homeTownId", format!("town {id} does not exist")))?;
-    if unit.kind != OrgUnitKind::Town {
-        return Err(ServiceError::invalid(
-            "homeTownId",
-            format!("{} is not a town; a member's home town must be one of the towns", unit.name),
-        ));
-    }
-    Ok(())
-}
-
-/// Mainland mobile numbers: 11 digits starting with 1.
-fn parse_mobile(mobile: &str) -> ServiceResult<String> {
-    let digits: String = mobile.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let ok = digits.len() == 11 && digits.starts_with('1') && digits.chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(digits)
-    } else {
-        Err(ServiceError::invalid(
-            "mobile",
-            format!("`{mobile}` is not a mobile number (11 digits starting with 1)"),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mobile_numbers_are_normalised_and_checked() {
-        assert_eq!(parse_mobile("138 1234-5678").ok().as_deref(), Some("13812345678"));
-        assert!(parse_mobile("12345").is_err());
-        assert!(parse_mobile("2381234567a").is_err());
-    }
 }

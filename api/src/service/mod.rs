@@ -4,8 +4,18 @@
 //! [`ServiceError`]s. Nothing here knows about HTTP or GraphQL.
 
 pub mod activity;
+pub mod activity_feedback;
+pub mod activity_loop;
+pub mod activity_photo;
+pub mod expert;
+pub mod incentive;
 pub mod member;
+pub mod operations;
 pub mod org;
+pub mod qa;
+pub mod service_request;
+pub mod supervision;
+pub mod topic;
 
 use entities::HasId;
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
@@ -23,6 +33,40 @@ pub async fn find<E: HasId>(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::not_found(what, id))
+}
+
+/// Fetches a row referenced from an input, or BAD_USER_INPUT naming the input field.
+pub async fn referenced<E: HasId>(
+    db: &impl ConnectionTrait,
+    field: &'static str,
+    what: &'static str,
+    id: i64,
+) -> ServiceResult<E::Model> {
+    find::<E>(db, what, id).await.map_err(|err| match err {
+        ServiceError::NotFound { .. } => {
+            ServiceError::invalid(field, format!("{what} {id} does not exist"))
+        }
+        other => other,
+    })
+}
+
+/// Mainland mobile numbers: 11 digits starting with 1, spaces and dashes ignored;
+/// blank means none.
+pub fn parse_mobile(field: &'static str, mobile: &str) -> ServiceResult<Option<String>> {
+    let digits: String = mobile.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    let ok =
+        digits.len() == 11 && digits.starts_with('1') && digits.chars().all(|c| c.is_ascii_digit());
+    if ok {
+        Ok(Some(digits))
+    } else {
+        Err(ServiceError::invalid(
+            field,
+            format!("`{mobile}` is not a mobile number (11 digits starting with 1)"),
+        ))
+    }
 }
 
 /// Refuses a value already held by another row in a unique column, naming the field.
@@ -52,7 +96,10 @@ pub async fn ensure_unique<E: HasId>(
 pub fn text(field: &'static str, value: &str, max: usize) -> ServiceResult<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ServiceError::invalid(field, format!("`{field}` must not be empty")));
+        return Err(ServiceError::invalid(
+            field,
+            format!("`{field}` must not be empty"),
+        ));
     }
     let len = value.chars().count();
     if len > max {
@@ -65,7 +112,11 @@ pub fn text(field: &'static str, value: &str, max: usize) -> ServiceResult<Strin
 }
 
 /// An optional text field: blank becomes none.
-pub fn opt_text(field: &'static str, value: Option<&str>, max: usize) -> ServiceResult<Option<String>> {
+pub fn opt_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> ServiceResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -95,5 +146,19 @@ mod tests {
         assert!(text("name", "   ", 10).is_err());
         assert!(text("name", "abcdef", 5).is_err());
         assert_eq!(opt_text("place", Some(" "), 5).ok(), Some(None));
+    }
+
+    #[test]
+    fn mobile_numbers_are_normalised_and_blank_means_none() {
+        assert_eq!(
+            parse_mobile("mobile", "138 1234-5678")
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("13812345678")
+        );
+        assert_eq!(parse_mobile("mobile", " ").ok(), Some(None));
+        assert!(parse_mobile("mobile", "12345").is_err());
+        assert!(parse_mobile("mobile", "2381234567a").is_err());
     }
 }

@@ -6,11 +6,14 @@
 use chrono::{NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait}, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Select, TransactionTrait,
 };
 
-use super::{contains_pattern, ensure_unique, find, opt_text, text};
+use super::{contains_pattern, ensure_unique, find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -33,7 +36,10 @@ pub struct OrgUnitFilter {
 }
 
 /// Districts in their display order.
-pub async fn districts(db: &DatabaseConnection, _actor: &Actor) -> ServiceResult<Vec<district::Model>> {
+pub async fn districts(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+) -> ServiceResult<Vec<district::Model>> {
     Ok(district::Entity::find()
         .order_by_asc(district::Column::Position)
         .order_by_asc(district::Column::Id)
@@ -131,7 +137,8 @@ pub async fn update_district(
     let mut model: district::ActiveModel = current.into();
     if let Some(code) = changes.code {
         let code = parse_code(&code)?;
-        ensure_unique::<district::Entity>(db, district::Column::Code, &code, Some(id), "code").await?;
+        ensure_unique::<district::Entity>(db, district::Column::Code, &code, Some(id), "code")
+            .await?;
         model.code = Set(code);
     }
     if let Some(name) = changes.name {
@@ -226,7 +233,8 @@ pub async fn update_org_unit(
     let mut model: org_unit::ActiveModel = current.clone().into();
     if let Some(code) = changes.code {
         let code = parse_code(&code)?;
-        ensure_unique::<org_unit::Entity>(&tx, org_unit::Column::Code, &code, Some(id), "code").await?;
+        ensure_unique::<org_unit::Entity>(&tx, org_unit::Column::Code, &code, Some(id), "code")
+            .await?;
         model.code = Set(code);
     }
     if let Some(name) = changes.name {
@@ -264,7 +272,10 @@ pub async fn update_org_unit(
     if moved {
         // Units below carry their town's district (and, below a non-town, its town).
         let below_town = org_unit::Entity::update_many()
-            .col_expr(org_unit::Column::DistrictId, Expr::value(updated.district_id))
+            .col_expr(
+                org_unit::Column::DistrictId,
+                Expr::value(updated.district_id),
+            )
             .filter(org_unit::Column::TownId.eq(updated.town_id.unwrap_or(-1)))
             .filter(org_unit::Column::Id.ne(id));
         if kind == OrgUnitKind::Town {
@@ -272,7 +283,10 @@ pub async fn update_org_unit(
         } else {
             org_unit::Entity::update_many()
                 .col_expr(org_unit::Column::TownId, Expr::value(updated.town_id))
-                .col_expr(org_unit::Column::DistrictId, Expr::value(updated.district_id))
+                .col_expr(
+                    org_unit::Column::DistrictId,
+                    Expr::value(updated.district_id),
+                )
                 .filter(org_unit::Column::ParentId.eq(id))
                 .exec(&tx)
                 .await?;
@@ -297,26 +311,28 @@ async fn place(
     district_id: Option<i64>,
 ) -> ServiceResult<Place> {
     let parent = match parent_id {
-        Some(pid) => Some(
-            find::<org_unit::Entity>(db, "org unit", pid)
-                .await
-                .map_err(|_| ServiceError::invalid("parentId", format!("parent org unit {pid} does not exist")))?,
-        ),
+        Some(pid) => {
+            Some(referenced::<org_unit::Entity>(db, "parentId", "parent org unit", pid).await?)
+        }
         None => None,
     };
     if let Some(did) = district_id {
-        find::<district::Entity>(db, "district", did)
-            .await
-            .map_err(|_| ServiceError::invalid("districtId", format!("district {did} does not exist")))?;
+        referenced::<district::Entity>(db, "districtId", "district", did).await?;
     }
     let parent_kind = parent.as_ref().map(|p| p.kind);
     use OrgUnitKind::*;
     match kind {
         City => {
             if parent.is_some() {
-                return Err(ServiceError::invalid("parentId", "the city is the root: it has no parent"));
+                return Err(ServiceError::invalid(
+                    "parentId",
+                    "the city is the root: it has no parent",
+                ));
             }
-            Ok(Place { town_id: None, district_id: None })
+            Ok(Place {
+                town_id: None,
+                district_id: None,
+            })
         }
         Town | CityUnit => {
             if parent_kind != Some(City) {
@@ -326,9 +342,15 @@ async fn place(
                 ));
             }
             if kind == Town && district_id.is_none() {
-                return Err(ServiceError::invalid("districtId", "a town must belong to a district"));
+                return Err(ServiceError::invalid(
+                    "districtId",
+                    "a town must belong to a district",
+                ));
             }
-            Ok(Place { town_id: None, district_id })
+            Ok(Place {
+                town_id: None,
+                district_id,
+            })
         }
         YouthHome | School | Enterprise => {
             let parent = match parent {
@@ -336,7 +358,10 @@ async fn place(
                 _ => {
                     return Err(ServiceError::invalid(
                         "parentId",
-                        format!("a {} must hang under a town or a unit of a town", kind_name(kind)),
+                        format!(
+                            "a {} must hang under a town or a unit of a town",
+                            kind_name(kind)
+                        ),
                     ))
                 }
             };
@@ -346,13 +371,20 @@ async fn place(
                     "a unit below a town belongs to its town's district; leave districtId out",
                 ));
             }
-            Ok(Place { town_id: parent.town_id, district_id: parent.district_id })
+            Ok(Place {
+                town_id: parent.town_id,
+                district_id: parent.district_id,
+            })
         }
     }
 }
 
 /// Refuses to move a unit under itself or one of its descendants.
-async fn ensure_not_below(db: &impl ConnectionTrait, new_parent: i64, id: i64) -> ServiceResult<()> {
+async fn ensure_not_below(
+    db: &impl ConnectionTrait,
+    new_parent: i64,
+    id: i64,
+) -> ServiceResult<()> {
     let mut cursor = Some(new_parent);
     // The tree is shallow (city → town → home); the bound only guards corrupt data.
     for _ in 0..64 {
@@ -400,7 +432,9 @@ fn check_coefficient(kind: OrgUnitKind, coefficient: Option<f64>) -> ServiceResu
 fn parse_code(code: &str) -> ServiceResult<String> {
     let code = code.trim();
     let ok = (2..=64).contains(&code.len())
-        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(code.to_owned())
     } else {
@@ -430,6 +464,25 @@ mod tests {
     }
 }
 
+/// The org unit an input field refers to, which must be of `kind`; BAD_USER_INPUT
+/// naming the field otherwise, with `purpose` saying why.
+pub async fn unit_of_kind(
+    db: &impl ConnectionTrait,
+    field: &'static str,
+    id: i64,
+    kind: OrgUnitKind,
+    purpose: &str,
+) -> ServiceResult<org_unit::Model> {
+    let unit = referenced::<org_unit::Entity>(db, field, "org unit", id).await?;
+    if unit.kind != kind {
+        return Err(ServiceError::invalid(
+            field,
+            format!("{} is not a {}; {purpose}", unit.name, kind_name(kind)),
+        ));
+    }
+    Ok(unit)
+}
+
 /// `column IN (units of this town)`: filters any table by the town of its org unit.
 pub fn in_town<C: ColumnTrait>(column: C, town_id: i64) -> sea_orm::sea_query::SimpleExpr {
     units_where(column, org_unit::Column::TownId.eq(town_id))
@@ -440,7 +493,10 @@ pub fn in_district<C: ColumnTrait>(column: C, district_id: i64) -> sea_orm::sea_
     units_where(column, org_unit::Column::DistrictId.eq(district_id))
 }
 
-fn units_where<C: ColumnTrait>(column: C, cond: sea_orm::sea_query::SimpleExpr) -> sea_orm::sea_query::SimpleExpr {
+fn units_where<C: ColumnTrait>(
+    column: C,
+    cond: sea_orm::sea_query::SimpleExpr,
+) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::Query;
     column.in_subquery(
         Query::select()

@@ -1,0 +1,210 @@
+//! Batched per-activity figures the generic loaders cannot express: check-ins (reached
+//! through sign-ups), likes and votes apart, and photos uploaded after the end. Each is
+//! one grouped query for every activity of a response.
+
+use std::collections::HashMap;
+
+use async_graphql::{dataloader::Loader, Context, Result};
+use entities::{
+    activity, activity_checkin, activity_like, activity_photo, activity_signup, enums::LikeKind,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Query},
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+};
+
+use super::{
+    activity::Activity,
+    activity_types::ReviewsOfActivity,
+    load_error,
+    loaders::{ChildrenOf, CountOf, ForeignKey, FromDb, LoadError, Tally, TallyOf},
+    ContextExt,
+};
+
+type Model<F> = <<F as ForeignKey>::Entity as EntityTrait>::Model;
+
+/// The number of children of `parent` through relation `F`, batched.
+pub async fn count_of<F: ForeignKey>(ctx: &Context<'_>, parent: i64) -> Result<i64> {
+    let n = ctx
+        .loader::<CountOf<F>>()?
+        .load_one(parent)
+        .await
+        .map_err(load_error)?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The children of `parent` through relation `F`, in id order, batched.
+pub async fn children_of<F>(ctx: &Context<'_>, parent: i64) -> Result<Vec<Model<F>>>
+where
+    F: ForeignKey,
+    Model<F>: Sync,
+{
+    let rows = ctx
+        .loader::<ChildrenOf<F>>()?
+        .load_one(parent)
+        .await
+        .map_err(load_error)?;
+    Ok(rows.unwrap_or_default())
+}
+
+/// Check-ins per activity.
+pub struct CheckinCounts(DatabaseConnection);
+
+impl FromDb for CheckinCounts {
+    fn from_db(db: DatabaseConnection) -> Self {
+        Self(db)
+    }
+}
+
+impl Loader<i64> for CheckinCounts {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
+        use activity_signup::Column as S;
+        // A check-in belongs to one sign-up (unique), so counting checked-in sign-ups
+        // counts check-ins.
+        let checked_in = Query::select()
+            .column(activity_checkin::Column::SignupId)
+            .from(activity_checkin::Entity)
+            .to_owned();
+        let counts: Vec<(i64, i64)> = activity_signup::Entity::find()
+            .select_only()
+            .column(S::ActivityId)
+            .column_as(Expr::col(S::Id).count(), "n")
+            .filter(S::ActivityId.is_in(keys.iter().copied()))
+            .filter(Expr::col((activity_signup::Entity, S::Id)).in_subquery(checked_in))
+            .group_by(S::ActivityId)
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        out.extend(counts);
+        Ok(out)
+    }
+}
+
+/// Likes and votes of one activity.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LikeTally {
+    pub likes: i64,
+    pub votes: i64,
+}
+
+/// Likes and votes per activity, in one query.
+pub struct LikeTallies(DatabaseConnection);
+
+impl FromDb for LikeTallies {
+    fn from_db(db: DatabaseConnection) -> Self {
+        Self(db)
+    }
+}
+
+impl Loader<i64> for LikeTallies {
+    type Value = LikeTally;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, LikeTally>, Self::Error> {
+        use activity_like::Column as L;
+        let rows: Vec<(i64, LikeKind, i64)> = activity_like::Entity::find()
+            .select_only()
+            .column(L::ActivityId)
+            .column(L::Kind)
+            .column_as(Expr::col(L::Id).count(), "n")
+            .filter(L::ActivityId.is_in(keys.iter().copied()))
+            .group_by(L::ActivityId)
+            .group_by(L::Kind)
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<i64, LikeTally> =
+            keys.iter().map(|k| (*k, LikeTally::default())).collect();
+        for (activity, kind, n) in rows {
+            let tally = out.entry(activity).or_default();
+            match kind {
+                LikeKind::Like => tally.likes = n,
+                LikeKind::Vote => tally.votes = n,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Photos uploaded after their activity ended, per activity.
+pub struct PhotosAfterEnd(DatabaseConnection);
+
+impl FromDb for PhotosAfterEnd {
+    fn from_db(db: DatabaseConnection) -> Self {
+        Self(db)
+    }
+}
+
+impl Loader<i64> for PhotosAfterEnd {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
+        use activity_photo::Column as P;
+        let counts: Vec<(i64, i64)> = activity_photo::Entity::find()
+            .select_only()
+            .column(P::ActivityId)
+            .column_as(Expr::col((activity_photo::Entity, P::Id)).count(), "n")
+            .join(JoinType::InnerJoin, photo_of_activity())
+            .filter(P::ActivityId.is_in(keys.iter().copied()))
+            .filter(
+                Expr::col((activity_photo::Entity, P::UploadedAt))
+                    .gt(Expr::col((activity::Entity, activity::Column::EndsAt))),
+            )
+            .group_by(P::ActivityId)
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        out.extend(counts);
+        Ok(out)
+    }
+}
+
+/// The join from a photo to its activity (the entities declare no relations).
+fn photo_of_activity() -> RelationDef {
+    activity_photo::Entity::belongs_to(activity::Entity)
+        .from(activity_photo::Column::ActivityId)
+        .to(activity::Column::Id)
+        .into()
+}
+
+/// The figures above for one activity, batched across the response.
+impl Activity {
+    pub(super) async fn checkins(&self, ctx: &Context<'_>) -> Result<i64> {
+        let n = ctx
+            .loader::<CheckinCounts>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(n.unwrap_or(0))
+    }
+    pub(super) async fn likes(&self, ctx: &Context<'_>) -> Result<LikeTally> {
+        let tally = ctx
+            .loader::<LikeTallies>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(tally.unwrap_or_default())
+    }
+    pub(super) async fn ratings(&self, ctx: &Context<'_>) -> Result<Tally> {
+        let tally = ctx
+            .loader::<TallyOf<ReviewsOfActivity>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(tally.unwrap_or_default())
+    }
+    pub(super) async fn photos_after(&self, ctx: &Context<'_>) -> Result<i64> {
+        let n = ctx
+            .loader::<PhotosAfterEnd>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(n.unwrap_or(0))
+    }
+}

@@ -1,0 +1,291 @@
+//! Reading supervision: single records by id and filtered, sorted connections.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use chrono::NaiveDate;
+use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
+
+use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
+use crate::graphql::{
+    load_error,
+    loaders::ById,
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id, ContextExt,
+};
+use crate::service::supervision as service;
+
+/// Which supervisor assignments to list.
+#[derive(InputObject, Default)]
+pub struct SupervisorAssignmentFilter {
+    /// Of this town.
+    town_id: Option<ID>,
+    /// Of the towns of this district.
+    district_id: Option<ID>,
+    /// Running on this day.
+    active_on: Option<NaiveDate>,
+    /// Starting on or after this day.
+    starts_from: Option<NaiveDate>,
+    /// Starting on or before this day.
+    starts_to: Option<NaiveDate>,
+}
+
+/// What supervisor-assignment lists can be sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum SupervisorAssignmentOrderField {
+    /// First day.
+    #[default]
+    StartsOn,
+    /// Supervisor's name.
+    SupervisorName,
+}
+
+impl OrderField<supervisor_assignment::Entity> for SupervisorAssignmentOrderField {
+    fn column(self) -> supervisor_assignment::Column {
+        match self {
+            Self::StartsOn => supervisor_assignment::Column::StartsOn,
+            Self::SupervisorName => supervisor_assignment::Column::SupervisorName,
+        }
+    }
+    fn key(self, m: &supervisor_assignment::Model) -> SortKey {
+        match self {
+            Self::StartsOn => SortKey::Date(m.starts_on),
+            Self::SupervisorName => SortKey::Text(m.supervisor_name.clone()),
+        }
+    }
+}
+
+/// Which supervision meetings to list.
+#[derive(InputObject, Default)]
+pub struct SupervisionMeetingFilter {
+    /// Of this district.
+    district_id: Option<ID>,
+    /// Of this town's district.
+    town_id: Option<ID>,
+    /// Visiting this unit.
+    visit_org_unit_id: Option<ID>,
+    /// Held on or after this day.
+    held_from: Option<NaiveDate>,
+    /// Held on or before this day.
+    held_to: Option<NaiveDate>,
+}
+
+/// What supervision-meeting lists can be sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum SupervisionMeetingOrderField {
+    /// Day of the meeting.
+    #[default]
+    HeldOn,
+    /// Venue.
+    Venue,
+}
+
+impl OrderField<supervision_meeting::Entity> for SupervisionMeetingOrderField {
+    fn column(self) -> supervision_meeting::Column {
+        match self {
+            Self::HeldOn => supervision_meeting::Column::HeldOn,
+            Self::Venue => supervision_meeting::Column::Venue,
+        }
+    }
+    fn key(self, m: &supervision_meeting::Model) -> SortKey {
+        match self {
+            Self::HeldOn => SortKey::Date(m.held_on),
+            Self::Venue => SortKey::Text(m.venue.clone()),
+        }
+    }
+}
+
+/// Which attendance receipts to list.
+#[derive(InputObject, Default)]
+pub struct AttendanceReceiptFilter {
+    /// For this meeting.
+    meeting_id: Option<ID>,
+    /// Sent by this unit.
+    org_unit_id: Option<ID>,
+    /// Sent by this town (or a unit of it).
+    town_id: Option<ID>,
+    /// For the meetings of this district.
+    district_id: Option<ID>,
+    /// For meetings held on or after this day.
+    held_from: Option<NaiveDate>,
+    /// For meetings held on or before this day.
+    held_to: Option<NaiveDate>,
+}
+
+/// What attendance-receipt lists can be sorted by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum AttendanceReceiptOrderField {
+    /// The order receipts came in.
+    #[default]
+    Received,
+    /// Attendee's name.
+    Name,
+}
+
+impl OrderField<meeting_attendance::Entity> for AttendanceReceiptOrderField {
+    fn column(self) -> meeting_attendance::Column {
+        match self {
+            Self::Received => meeting_attendance::Column::Id,
+            Self::Name => meeting_attendance::Column::Name,
+        }
+    }
+    fn key(self, m: &meeting_attendance::Model) -> SortKey {
+        match self {
+            Self::Received => SortKey::Int(m.id),
+            Self::Name => SortKey::Text(m.name.clone()),
+        }
+    }
+}
+
+/// Reading supervision.
+#[derive(Default)]
+pub struct SupervisionQuery;
+
+#[Object]
+impl SupervisionQuery {
+    /// One supervisor assignment by id; null when there is none.
+    async fn supervisor_assignment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<SupervisorAssignment>> {
+        let found = ctx
+            .loader::<ById<supervisor_assignment::Entity>>()?
+            .load_one(parse_id(&id)?)
+            .await
+            .map_err(load_error)?;
+        Ok(found.map(SupervisorAssignment))
+    }
+
+    /// Supervisor assignments, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    async fn supervisor_assignments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisorAssignmentFilter>,
+        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<SupervisorAssignment>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = service::AssignmentFilter {
+            town_id: parse_opt_id(&f.town_id)?,
+            district_id: parse_opt_id(&f.district_id)?,
+            active_on: f.active_on,
+            starts_from: f.starts_from,
+            starts_to: f.starts_to,
+        };
+        let select = service::assignments(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            args,
+            SupervisorAssignment,
+        )
+        .await
+    }
+
+    /// One supervision meeting by id; null when there is none.
+    async fn supervision_meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<SupervisionMeeting>> {
+        let found = ctx
+            .loader::<ById<supervision_meeting::Entity>>()?
+            .load_one(parse_id(&id)?)
+            .await
+            .map_err(load_error)?;
+        Ok(found.map(SupervisionMeeting))
+    }
+
+    /// Supervision meetings, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    async fn supervision_meetings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisionMeetingFilter>,
+        #[graphql(default)] order_by: SupervisionMeetingOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<SupervisionMeeting>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = service::MeetingFilter {
+            district_id: parse_opt_id(&f.district_id)?,
+            town_id: parse_opt_id(&f.town_id)?,
+            visit_org_unit_id: parse_opt_id(&f.visit_org_unit_id)?,
+            held_from: f.held_from,
+            held_to: f.held_to,
+        };
+        let select = service::meetings(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            args,
+            SupervisionMeeting,
+        )
+        .await
+    }
+
+    /// One attendance receipt by id; null when there is none.
+    async fn attendance_receipt(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<AttendanceReceipt>> {
+        let found = ctx
+            .loader::<ById<meeting_attendance::Entity>>()?
+            .load_one(parse_id(&id)?)
+            .await
+            .map_err(load_error)?;
+        Ok(found.map(AttendanceReceipt))
+    }
+
+    /// Attendance receipts, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    async fn attendance_receipts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AttendanceReceiptFilter>,
+        #[graphql(default)] order_by: AttendanceReceiptOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<AttendanceReceipt>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = service::ReceiptFilter {
+            meeting_id: parse_opt_id(&f.meeting_id)?,
+            org_unit_id: parse_opt_id(&f.org_unit_id)?,
+            town_id: parse_opt_id(&f.town_id)?,
+            district_id: parse_opt_id(&f.district_id)?,
+            held_from: f.held_from,
+            held_to: f.held_to,
+        };
+        let select = service::receipts(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(
+            &app.db,
+            select,
+            order_by,
+            direction,
+            args,
+            AttendanceReceipt,
+        )
+        .await
+    }
+}

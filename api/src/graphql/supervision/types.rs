@@ -1,0 +1,153 @@
+//! The supervision types as front-ends see them, with their relations batched.
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::NaiveDate;
+use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
+
+use crate::foreign_key;
+use crate::graphql::{
+    load_error,
+    loaders::{ById, ChildrenOf, CountOf},
+    org::{load_unit, District, OrgUnit},
+    ContextExt,
+};
+
+foreign_key!(
+    /// Attendance receipts of a supervision meeting.
+    ReceiptsOfMeeting, meeting_attendance, MeetingId, meeting_id
+);
+
+/// A supervisor (督导专员) assigned to a town: a trained university student helping
+/// with platform management and data analysis.
+pub struct SupervisorAssignment(pub supervisor_assignment::Model);
+
+#[Object]
+impl SupervisorAssignment {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// The town supervised.
+    async fn town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.0.town_id)).await
+    }
+    /// The supervisor's name.
+    async fn supervisor_name(&self) -> &str {
+        &self.0.supervisor_name
+    }
+    /// The supervisor's university.
+    async fn university(&self) -> Option<&str> {
+        self.0.university.as_deref()
+    }
+    /// The supervisor's mobile number.
+    async fn mobile(&self) -> Option<&str> {
+        self.0.mobile.as_deref()
+    }
+    /// First day of the assignment.
+    async fn starts_on(&self) -> NaiveDate {
+        self.0.starts_on
+    }
+    /// Last day of the assignment; null while open-ended.
+    async fn ends_on(&self) -> Option<NaiveDate> {
+        self.0.ends_on
+    }
+}
+
+/// A supervision meeting (督导会议) of a district, with the unit visited.
+pub struct SupervisionMeeting(pub supervision_meeting::Model);
+
+#[Object]
+impl SupervisionMeeting {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// The district whose towns and city-level units meet.
+    async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
+        let found = ctx
+            .loader::<ById<district::Entity>>()?
+            .load_one(self.0.district_id)
+            .await
+            .map_err(load_error)?;
+        Ok(found.map(District::from))
+    }
+    /// Day of the meeting.
+    async fn held_on(&self) -> NaiveDate {
+        self.0.held_on
+    }
+    /// Where it is held, e.g. 石碣.
+    async fn venue(&self) -> &str {
+        &self.0.venue
+    }
+    /// The unit visited during the meeting (usually a Youth Home).
+    async fn visit_org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, self.0.visit_org_unit_id).await
+    }
+    /// The agenda (plain text).
+    async fn agenda(&self) -> Option<&str> {
+        self.0.agenda.as_deref()
+    }
+    /// Day by which attendance receipts are due.
+    async fn receipts_due_on(&self) -> Option<NaiveDate> {
+        self.0.receipts_due_on
+    }
+    /// The attendance receipts sent so far, in the order they came in.
+    async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceReceipt>> {
+        let list = ctx
+            .loader::<ChildrenOf<ReceiptsOfMeeting>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(list.into_iter().map(AttendanceReceipt).collect())
+    }
+    /// Number of people announced by attendance receipts.
+    async fn attendance_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let n = ctx
+            .loader::<CountOf<ReceiptsOfMeeting>>()?
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?;
+        Ok(n.unwrap_or(0))
+    }
+}
+
+/// An attendance receipt (回执): one person a unit sends to a supervision meeting.
+pub struct AttendanceReceipt(pub meeting_attendance::Model);
+
+#[Object]
+impl AttendanceReceipt {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// The meeting.
+    async fn meeting(&self, ctx: &Context<'_>) -> Result<Option<SupervisionMeeting>> {
+        let found = ctx
+            .loader::<ById<supervision_meeting::Entity>>()?
+            .load_one(self.0.meeting_id)
+            .await
+            .map_err(load_error)?;
+        Ok(found.map(SupervisionMeeting))
+    }
+    /// The sending unit: a town or city-level unit of the meeting's district.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.0.org_unit_id)).await
+    }
+    /// The attendee's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The attendee's title, e.g. 团委书记.
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    /// The attendee's mobile number.
+    async fn mobile(&self) -> Option<&str> {
+        self.0.mobile.as_deref()
+    }
+    /// Remarks.
+    async fn remarks(&self) -> Option<&str> {
+        self.0.remarks.as_deref()
+    }
+}

@@ -1,0 +1,443 @@
+//! Incentive programme applications (激励申报, seed 001 附件2): the form, its intents and
+//! the city's decision.
+//!
+//! Which applications are *eligible* for what is policy, computed by rule scripts; no
+//! participant thresholds or caps live here.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use entities::{
+    activity,
+    enums::{ActivityKind, ApplicationStatus, IncentiveIntent, OrgUnitKind},
+    incentive_application, incentive_intent, org_unit,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Query},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    TransactionTrait,
+};
+
+use super::{
+    contains_pattern, find, opt_text,
+    org::{in_district, in_town},
+    referenced, text,
+};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+};
+
+/// Longest activity name, place or plan URL accepted.
+const NAME_MAX: usize = 200;
+/// Longest description or decision note accepted.
+const TEXT_MAX: usize = 20_000;
+
+/// Which applications to list.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    pub org_unit_id: Option<i64>,
+    /// Applications of any unit of this town.
+    pub town_id: Option<i64>,
+    pub district_id: Option<i64>,
+    pub status: Option<ApplicationStatus>,
+    /// Applications asking for this.
+    pub intent: Option<IncentiveIntent>,
+    /// Submitted at or after this instant.
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// Submitted before this instant.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Text contained in the activity name, place or description.
+    pub search: Option<String>,
+}
+
+/// The applications a caller may list, filtered.
+pub fn applications(
+    _actor: &Actor,
+    filter: &ApplicationFilter,
+) -> Select<incentive_application::Entity> {
+    use incentive_application::Column as C;
+    let mut cond = Condition::all();
+    if let Some(unit) = filter.org_unit_id {
+        cond = cond.add(C::OrgUnitId.eq(unit));
+    }
+    if let Some(town) = filter.town_id {
+        cond = cond.add(in_town(C::OrgUnitId, town));
+    }
+    if let Some(district) = filter.district_id {
+        cond = cond.add(in_district(C::OrgUnitId, district));
+    }
+    if let Some(status) = filter.status {
+        cond = cond.add(C::Status.eq(status));
+    }
+    if let Some(intent) = filter.intent {
+        cond = cond.add(
+            C::Id.in_subquery(
+                Query::select()
+                    .column(incentive_intent::Column::ApplicationId)
+                    .from(incentive_intent::Entity)
+                    .and_where(incentive_intent::Column::Intent.eq(intent))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = filter.submitted_from {
+        cond = cond.add(C::SubmittedAt.gte(from));
+    }
+    if let Some(before) = filter.submitted_before {
+        cond = cond.add(C::SubmittedAt.lt(before));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let pattern = contains_pattern(search);
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::col(C::ActivityName).like(pattern.clone()))
+                .add(Expr::col(C::Place).like(pattern.clone()))
+                .add(Expr::col(C::Description).like(pattern)),
+        );
+    }
+    incentive_application::Entity::find().filter(cond)
+}
+
+/// A new application: the form's fields and what is asked for.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub org_unit_id: i64,
+    /// The published activity applied for, when it exists already.
+    pub activity_id: Option<i64>,
+    pub activity_name: String,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub place: Option<String>,
+    /// Expected number of participants (规模).
+    pub scale: i32,
+    pub kind: ActivityKind,
+    pub description: String,
+    pub plan_url: Option<String>,
+    pub intents: Vec<IncentiveIntent>,
+}
+
+/// Files an application with its intents; it waits for the city's decision.
+pub async fn apply(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewApplication,
+) -> ServiceResult<incentive_application::Model> {
+    let activity_name = text("activityName", &input.activity_name, NAME_MAX)?;
+    let description = text("description", &input.description, TEXT_MAX)?;
+    let place = opt_text("place", input.place.as_deref(), NAME_MAX)?;
+    let plan_url = parse_plan_url(input.plan_url.as_deref())?;
+    check_scale(input.scale)?;
+    check_schedule(input.starts_at, input.ends_at)?;
+    let intents = check_intents(&input.intents)?;
+    let tx = db.begin().await?;
+    ensure_applicant(&tx, input.org_unit_id).await?;
+    if let Some(activity) = input.activity_id {
+        ensure_activity_of(&tx, activity, input.org_unit_id).await?;
+    }
+    let created = incentive_application::ActiveModel {
+        org_unit_id: Set(input.org_unit_id),
+        activity_id: Set(input.activity_id),
+        activity_name: Set(activity_name),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        place: Set(place),
+        scale: Set(input.scale),
+        kind: Set(input.kind),
+        description: Set(description),
+        plan_url: Set(plan_url),
+        status: Set(ApplicationStatus::Submitted),
+        submitted_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    store_intents(&tx, created.id, &intents).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Changes to an application; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationChanges {
+    pub activity_id: Option<Option<i64>>,
+    pub activity_name: Option<String>,
+    pub starts_at: Option<Option<DateTime<Utc>>>,
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+    pub place: Option<Option<String>>,
+    pub scale: Option<i32>,
+    pub kind: Option<ActivityKind>,
+    pub description: Option<String>,
+    pub plan_url: Option<Option<String>>,
+    /// Replaces every intent.
+    pub intents: Option<Vec<IncentiveIntent>>,
+}
+
+/// Amends an application while it waits for the decision.
+pub async fn update_application(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: ApplicationChanges,
+) -> ServiceResult<incentive_application::Model> {
+    let tx = db.begin().await?;
+    let current = find::<incentive_application::Entity>(&tx, "incentive application", id).await?;
+    ensure_undecided(&current)?;
+    let starts_at = changes.starts_at.unwrap_or(current.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(current.ends_at);
+    check_schedule(starts_at, ends_at)?;
+    let org_unit_id = current.org_unit_id;
+    let mut model: incentive_application::ActiveModel = current.into();
+    if let Some(activity) = changes.activity_id {
+        if let Some(a) = activity {
+            ensure_activity_of(&tx, a, org_unit_id).await?;
+        }
+        model.activity_id = Set(activity);
+    }
+    if let Some(name) = changes.activity_name {
+        model.activity_name = Set(text("activityName", &name, NAME_MAX)?);
+    }
+    if let Some(place) = changes.place {
+        model.place = Set(opt_text("place", place.as_deref(), NAME_MAX)?);
+    }
+    if let Some(scale) = changes.scale {
+        check_scale(scale)?;
+        model.scale = Set(scale);
+    }
+    if let Some(kind) = changes.kind {
+        model.kind = Set(kind);
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(text("description", &description, TEXT_MAX)?);
+    }
+    if let Some(url) = changes.plan_url {
+        model.plan_url = Set(parse_plan_url(url.as_deref())?);
+    }
+    model.starts_at = Set(starts_at);
+    model.ends_at = Set(ends_at);
+    if let Some(intents) = changes.intents {
+        let intents = check_intents(&intents)?;
+        incentive_intent::Entity::delete_many()
+            .filter(incentive_intent::Column::ApplicationId.eq(id))
+            .exec(&tx)
+            .await?;
+        store_intents(&tx, id, &intents).await?;
+    }
+    let updated = model.update(&tx).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// The city's decision.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub approve: bool,
+    /// Required when rejecting: the applicant is told why.
+    pub note: Option<String>,
+}
+
+/// Approves or rejects an application, once.
+pub async fn decide(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    input: Decision,
+) -> ServiceResult<incentive_application::Model> {
+    let note = opt_text("note", input.note.as_deref(), TEXT_MAX)?;
+    if !input.approve && note.is_none() {
+        return Err(ServiceError::invalid(
+            "note",
+            "a rejection needs a note telling the applicant why",
+        ));
+    }
+    let current = find::<incentive_application::Entity>(db, "incentive application", id).await?;
+    ensure_undecided(&current)?;
+    let status = if input.approve {
+        ApplicationStatus::Approved
+    } else {
+        ApplicationStatus::Rejected
+    };
+    // Conditional on the status, so that two concurrent decisions cannot both apply.
+    let decided = incentive_application::Entity::update_many()
+        .col_expr(incentive_application::Column::Status, Expr::value(status))
+        .col_expr(
+            incentive_application::Column::DecidedAt,
+            Expr::value(Utc::now()),
+        )
+        .col_expr(
+            incentive_application::Column::DecisionNote,
+            Expr::value(note),
+        )
+        .filter(incentive_application::Column::Id.eq(id))
+        .filter(incentive_application::Column::Status.eq(ApplicationStatus::Submitted))
+        .exec(db)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Err(ServiceError::conflict(format!(
+            "incentive application {id} has already been decided"
+        )));
+    }
+    find::<incentive_application::Entity>(db, "incentive application", id).await
+}
+
+fn ensure_undecided(application: &incentive_application::Model) -> ServiceResult<()> {
+    let decided = match application.status {
+        ApplicationStatus::Submitted => return Ok(()),
+        ApplicationStatus::Approved => "APPROVED",
+        ApplicationStatus::Rejected => "REJECTED",
+    };
+    Err(ServiceError::conflict(format!(
+        "incentive application {} has already been decided ({decided}); it cannot change any more",
+        application.id
+    )))
+}
+
+/// Any league body may apply, except the city, which runs the programme.
+async fn ensure_applicant(db: &impl ConnectionTrait, id: i64) -> ServiceResult<()> {
+    let unit = referenced::<org_unit::Entity>(db, "orgUnitId", "org unit", id).await?;
+    if unit.kind == OrgUnitKind::City {
+        return Err(ServiceError::invalid(
+            "orgUnitId",
+            "the city league committee runs the incentive programme; it cannot apply to it",
+        ));
+    }
+    Ok(())
+}
+
+/// The activity applied for was published by the applicant or one of its units.
+async fn ensure_activity_of(
+    db: &impl ConnectionTrait,
+    activity_id: i64,
+    applicant: i64,
+) -> ServiceResult<()> {
+    let found = referenced::<activity::Entity>(db, "activityId", "activity", activity_id).await?;
+    if found.org_unit_id == applicant {
+        return Ok(());
+    }
+    let publisher = find::<org_unit::Entity>(db, "org unit", found.org_unit_id).await?;
+    if publisher.town_id == Some(applicant) {
+        return Ok(());
+    }
+    Err(ServiceError::invalid(
+        "activityId",
+        format!(
+            "activity {activity_id} was published by {}, not by the applicant or one of its units",
+            publisher.name
+        ),
+    ))
+}
+
+async fn store_intents(
+    db: &impl ConnectionTrait,
+    application_id: i64,
+    intents: &[IncentiveIntent],
+) -> ServiceResult<()> {
+    let rows = intents.iter().map(|intent| incentive_intent::ActiveModel {
+        application_id: Set(application_id),
+        intent: Set(*intent),
+        ..Default::default()
+    });
+    incentive_intent::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// At least one intent, each once.
+fn check_intents(intents: &[IncentiveIntent]) -> ServiceResult<Vec<IncentiveIntent>> {
+    if intents.is_empty() {
+        return Err(ServiceError::invalid(
+            "intents",
+            "choose at least one intent (申报意向)",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for intent in intents {
+        if !seen.insert(*intent) {
+            return Err(ServiceError::invalid(
+                "intents",
+                format!(
+                    "{} is listed twice; list each intent once",
+                    intent_name(*intent)
+                ),
+            ));
+        }
+    }
+    Ok(intents.to_vec())
+}
+
+/// The enum's GraphQL spelling, for messages.
+fn intent_name(intent: IncentiveIntent) -> &'static str {
+    match intent {
+        IncentiveIntent::DesignContest => "DESIGN_CONTEST",
+        IncentiveIntent::Heavyweight => "HEAVYWEIGHT",
+        IncentiveIntent::CulturalGoods => "CULTURAL_GOODS",
+        IncentiveIntent::LinkageSupport => "LINKAGE_SUPPORT",
+        IncentiveIntent::TrainingSupport => "TRAINING_SUPPORT",
+    }
+}
+
+fn check_scale(scale: i32) -> ServiceResult<()> {
+    if scale < 0 {
+        return Err(ServiceError::invalid(
+            "scale",
+            format!("the scale is a number of participants, got {scale}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_schedule(
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+) -> ServiceResult<()> {
+    match (starts_at, ends_at) {
+        (Some(s), Some(e)) if e <= s => Err(ServiceError::invalid(
+            "endsAt",
+            format!("the activity must end after it starts ({s} → {e})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A plan attachment is a web link.
+fn parse_plan_url(url: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(url) = opt_text("planUrl", url, NAME_MAX)? else {
+        return Ok(None);
+    };
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace);
+    if ok {
+        Ok(Some(url))
+    } else {
+        Err(ServiceError::invalid(
+            "planUrl",
+            format!("`{url}` is not a web link (http:// or https://)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intents_are_required_and_listed_once() {
+        assert!(check_intents(&[]).is_err());
+        assert!(
+            check_intents(&[IncentiveIntent::Heavyweight, IncentiveIntent::Heavyweight]).is_err()
+        );
+        assert!(
+            check_intents(&[IncentiveIntent::Heavyweight, IncentiveIntent::CulturalGoods]).is_ok()
+        );
+    }
+
+    #[test]
+    fn plans_are_web_links() {
+        assert_eq!(parse_plan_url(Some(" ")).ok(), Some(None));
+        assert!(parse_plan_url(Some("https://example.org/plan.pdf")).is_ok());
+        assert!(parse_plan_url(Some("plan.pdf")).is_err());
+    }
+}

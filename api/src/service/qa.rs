@@ -1,0 +1,307 @@
+//! Questions and answers (提问/回答): members ask, members, experts and org units answer.
+//!
+//! Moderation only stores a question's status; whether a question is *valid* for the
+//! index (length, status, …) is decided by the rule scripts, not here.
+
+use chrono::{DateTime, Utc};
+use entities::{answer, enums::ModerationStatus, expert, member, org_unit, question};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+};
+
+use super::{
+    contains_pattern, find,
+    org::{in_district, in_town},
+    referenced, text,
+};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+};
+
+/// Longest question title accepted.
+const TITLE_MAX: usize = 200;
+/// Longest question or answer body accepted.
+const BODY_MAX: usize = 20_000;
+
+/// Which questions to list.
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFilter {
+    pub asker_id: Option<i64>,
+    pub addressed_to_id: Option<i64>,
+    /// Addressed to any unit of this town (its Youth Homes included).
+    pub town_id: Option<i64>,
+    /// Addressed to any unit of this district.
+    pub district_id: Option<i64>,
+    pub status: Option<ModerationStatus>,
+    /// Asked at or after this instant.
+    pub asked_from: Option<DateTime<Utc>>,
+    /// Asked before this instant.
+    pub asked_before: Option<DateTime<Utc>>,
+    /// Text contained in the title or body.
+    pub search: Option<String>,
+}
+
+/// The questions a caller may list, filtered.
+pub fn questions(_actor: &Actor, filter: &QuestionFilter) -> Select<question::Entity> {
+    use question::Column as C;
+    let mut cond = Condition::all();
+    if let Some(asker) = filter.asker_id {
+        cond = cond.add(C::AskerId.eq(asker));
+    }
+    if let Some(unit) = filter.addressed_to_id {
+        cond = cond.add(C::AddressedToId.eq(unit));
+    }
+    if let Some(town) = filter.town_id {
+        cond = cond.add(in_town(C::AddressedToId, town));
+    }
+    if let Some(district) = filter.district_id {
+        cond = cond.add(in_district(C::AddressedToId, district));
+    }
+    if let Some(status) = filter.status {
+        cond = cond.add(C::Status.eq(status));
+    }
+    if let Some(from) = filter.asked_from {
+        cond = cond.add(C::AskedAt.gte(from));
+    }
+    if let Some(before) = filter.asked_before {
+        cond = cond.add(C::AskedAt.lt(before));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        let pattern = contains_pattern(search);
+        cond = cond.add(
+            Condition::any()
+                .add(Expr::col(C::Title).like(pattern.clone()))
+                .add(Expr::col(C::Body).like(pattern)),
+        );
+    }
+    question::Entity::find().filter(cond)
+}
+
+/// Which answers to list.
+#[derive(Debug, Default, Clone)]
+pub struct AnswerFilter {
+    pub question_id: Option<i64>,
+    /// Answered by this expert.
+    pub expert_id: Option<i64>,
+    /// Answered by this member (as a member, not as an expert).
+    pub member_id: Option<i64>,
+    /// Answered by this org unit.
+    pub org_unit_id: Option<i64>,
+    /// Answered at or after this instant.
+    pub answered_from: Option<DateTime<Utc>>,
+    /// Answered before this instant.
+    pub answered_before: Option<DateTime<Utc>>,
+}
+
+/// The answers a caller may list, filtered.
+pub fn answers(_actor: &Actor, filter: &AnswerFilter) -> Select<answer::Entity> {
+    use answer::Column as C;
+    let mut cond = Condition::all();
+    if let Some(q) = filter.question_id {
+        cond = cond.add(C::QuestionId.eq(q));
+    }
+    if let Some(e) = filter.expert_id {
+        cond = cond.add(C::ExpertId.eq(e));
+    }
+    if let Some(m) = filter.member_id {
+        cond = cond.add(C::MemberId.eq(m));
+    }
+    if let Some(u) = filter.org_unit_id {
+        cond = cond.add(C::OrgUnitId.eq(u));
+    }
+    if let Some(from) = filter.answered_from {
+        cond = cond.add(C::AnsweredAt.gte(from));
+    }
+    if let Some(before) = filter.answered_before {
+        cond = cond.add(C::AnsweredAt.lt(before));
+    }
+    answer::Entity::find().filter(cond)
+}
+
+/// A new question.
+#[derive(Debug, Clone)]
+pub struct NewQuestion {
+    pub asker_id: i64,
+    pub addressed_to_id: Option<i64>,
+    pub title: String,
+    pub body: String,
+}
+
+/// Asks a question; it starts visible.
+pub async fn ask_question(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewQuestion,
+) -> ServiceResult<question::Model> {
+    let title = text("title", &input.title, TITLE_MAX)?;
+    let body = body_text(&input.body)?;
+    referenced::<member::Entity>(db, "askerId", "member", input.asker_id).await?;
+    if let Some(unit) = input.addressed_to_id {
+        referenced::<org_unit::Entity>(db, "addressedToId", "org unit", unit).await?;
+    }
+    let model = question::ActiveModel {
+        asker_id: Set(input.asker_id),
+        addressed_to_id: Set(input.addressed_to_id),
+        title: Set(title),
+        body: Set(body),
+        status: Set(ModerationStatus::Visible),
+        asked_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// Changes to a question, including moderation; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct QuestionChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub status: Option<ModerationStatus>,
+}
+
+/// Updates or moderates a question.
+pub async fn update_question(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: QuestionChanges,
+) -> ServiceResult<question::Model> {
+    let current = find::<question::Entity>(db, "question", id).await?;
+    let mut model: question::ActiveModel = current.into();
+    if let Some(title) = changes.title {
+        model.title = Set(text("title", &title, TITLE_MAX)?);
+    }
+    if let Some(body) = changes.body {
+        model.body = Set(body_text(&body)?);
+    }
+    if let Some(status) = changes.status {
+        model.status = Set(status);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// Who writes an answer: exactly one of a member, an expert and an org unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerAuthor {
+    Member(i64),
+    Expert(i64),
+    OrgUnit(i64),
+}
+
+impl AnswerAuthor {
+    /// The author from the three optional input fields; exactly one must be given.
+    pub fn from_ids(
+        member_id: Option<i64>,
+        expert_id: Option<i64>,
+        org_unit_id: Option<i64>,
+    ) -> ServiceResult<Self> {
+        match (member_id, expert_id, org_unit_id) {
+            (Some(m), None, None) => Ok(Self::Member(m)),
+            (None, Some(e), None) => Ok(Self::Expert(e)),
+            (None, None, Some(u)) => Ok(Self::OrgUnit(u)),
+            _ => Err(ServiceError::conflict(
+                "an answer has exactly one author: pass exactly one of `memberId`, `expertId` and `orgUnitId`",
+            )),
+        }
+    }
+}
+
+/// A new answer.
+#[derive(Debug, Clone)]
+pub struct NewAnswer {
+    pub question_id: i64,
+    pub author: AnswerAuthor,
+    pub body: String,
+}
+
+/// Answers a visible question.
+pub async fn answer_question(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewAnswer,
+) -> ServiceResult<answer::Model> {
+    let body = text("body", &input.body, BODY_MAX)?;
+    let question =
+        referenced::<question::Entity>(db, "questionId", "question", input.question_id).await?;
+    if question.status != ModerationStatus::Visible {
+        let why = match question.status {
+            ModerationStatus::Spam => "marked as spam",
+            _ => "deleted",
+        };
+        return Err(ServiceError::invalid(
+            "questionId",
+            format!("question {} is {why}; it cannot be answered", question.id),
+        ));
+    }
+    let mut model = answer::ActiveModel {
+        question_id: Set(question.id),
+        member_id: Set(None),
+        expert_id: Set(None),
+        org_unit_id: Set(None),
+        body: Set(body),
+        answered_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    match input.author {
+        AnswerAuthor::Member(id) => {
+            referenced::<member::Entity>(db, "memberId", "member", id).await?;
+            model.member_id = Set(Some(id));
+        }
+        AnswerAuthor::Expert(id) => {
+            referenced::<expert::Entity>(db, "expertId", "expert", id).await?;
+            model.expert_id = Set(Some(id));
+        }
+        AnswerAuthor::OrgUnit(id) => {
+            referenced::<org_unit::Entity>(db, "orgUnitId", "org unit", id).await?;
+            model.org_unit_id = Set(Some(id));
+        }
+    }
+    Ok(model.insert(db).await?)
+}
+
+/// Rewrites an answer's body.
+pub async fn update_answer(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    body: Option<String>,
+) -> ServiceResult<answer::Model> {
+    let current = find::<answer::Entity>(db, "answer", id).await?;
+    let mut model: answer::ActiveModel = current.into();
+    if let Some(body) = body {
+        model.body = Set(text("body", &body, BODY_MAX)?);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// A question's body may be empty (the title can say it all), but is bounded.
+fn body_text(body: &str) -> ServiceResult<String> {
+    let body = body.trim();
+    let len = body.chars().count();
+    if len > BODY_MAX {
+        return Err(ServiceError::invalid(
+            "body",
+            format!("`body` is {len} characters long; at most {BODY_MAX} are allowed"),
+        ));
+    }
+    Ok(body.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_needs_exactly_one_author() {
+        assert_eq!(
+            AnswerAuthor::from_ids(None, Some(3), None).ok(),
+            Some(AnswerAuthor::Expert(3))
+        );
+        assert!(AnswerAuthor::from_ids(None, None, None).is_err());
+        assert!(AnswerAuthor::from_ids(Some(1), Some(2), None).is_err());
+    }
+}

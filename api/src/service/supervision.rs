@@ -1,0 +1,241 @@
+//! Supervision: supervisors (督导专员) assigned one-to-one to towns, the districts'
+//! supervision meetings, and the attendance receipts (回执) units send for them.
+
+use chrono::NaiveDate;
+use entities::{enums::OrgUnitKind, supervisor_assignment};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
+};
+
+use super::{
+    find, opt_text,
+    org::{in_district, unit_of_kind},
+    parse_mobile, text,
+};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+};
+
+/// Longest name, title, university or venue accepted.
+const NAME_MAX: usize = 100;
+/// Longest remark accepted.
+const REMARKS_MAX: usize = 500;
+/// Longest agenda accepted.
+const AGENDA_MAX: usize = 5_000;
+
+mod meetings;
+mod receipts;
+
+pub use meetings::*;
+pub use receipts::*;
+
+/// Which supervisor assignments to list.
+#[derive(Debug, Default, Clone)]
+pub struct AssignmentFilter {
+    pub town_id: Option<i64>,
+    /// Assignments of the towns of this district.
+    pub district_id: Option<i64>,
+    /// Assignments running on this day.
+    pub active_on: Option<NaiveDate>,
+    /// Starting on or after this day.
+    pub starts_from: Option<NaiveDate>,
+    /// Starting on or before this day.
+    pub starts_to: Option<NaiveDate>,
+}
+
+/// The supervisor assignments a caller may list, filtered.
+pub fn assignments(
+    _actor: &Actor,
+    filter: &AssignmentFilter,
+) -> Select<supervisor_assignment::Entity> {
+    use supervisor_assignment::Column as C;
+    let mut cond = Condition::all();
+    if let Some(town) = filter.town_id {
+        cond = cond.add(C::TownId.eq(town));
+    }
+    if let Some(district) = filter.district_id {
+        cond = cond.add(in_district(C::TownId, district));
+    }
+    if let Some(day) = filter.active_on {
+        cond = cond.add(C::StartsOn.lte(day)).add(
+            Condition::any()
+                .add(C::EndsOn.is_null())
+                .add(C::EndsOn.gte(day)),
+        );
+    }
+    if let Some(from) = filter.starts_from {
+        cond = cond.add(C::StartsOn.gte(from));
+    }
+    if let Some(to) = filter.starts_to {
+        cond = cond.add(C::StartsOn.lte(to));
+    }
+    supervisor_assignment::Entity::find().filter(cond)
+}
+
+/// A new supervisor assignment.
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub town_id: i64,
+    pub supervisor_name: String,
+    pub university: Option<String>,
+    pub mobile: Option<String>,
+    pub starts_on: NaiveDate,
+    /// None while open-ended.
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// Assigns a supervisor to a town; a town has one supervisor at a time.
+pub async fn assign_supervisor(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewAssignment,
+) -> ServiceResult<supervisor_assignment::Model> {
+    let name = text("supervisorName", &input.supervisor_name, NAME_MAX)?;
+    let university = opt_text("university", input.university.as_deref(), NAME_MAX)?;
+    let mobile = input
+        .mobile
+        .as_deref()
+        .map(|m| parse_mobile("mobile", m))
+        .transpose()?
+        .flatten();
+    check_period(input.starts_on, input.ends_on)?;
+    let tx = db.begin().await?;
+    ensure_supervised_town(&tx, input.town_id).await?;
+    ensure_no_overlap(&tx, input.town_id, input.starts_on, input.ends_on, None).await?;
+    let created = supervisor_assignment::ActiveModel {
+        town_id: Set(input.town_id),
+        supervisor_name: Set(name),
+        university: Set(university),
+        mobile: Set(mobile),
+        starts_on: Set(input.starts_on),
+        ends_on: Set(input.ends_on),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Changes to an assignment; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct AssignmentChanges {
+    pub town_id: Option<i64>,
+    pub supervisor_name: Option<String>,
+    pub university: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<Option<NaiveDate>>,
+}
+
+/// Updates an assignment, keeping one supervisor per town at a time.
+pub async fn update_assignment(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: AssignmentChanges,
+) -> ServiceResult<supervisor_assignment::Model> {
+    let tx = db.begin().await?;
+    let current = find::<supervisor_assignment::Entity>(&tx, "supervisor assignment", id).await?;
+    let town_id = changes.town_id.unwrap_or(current.town_id);
+    let starts_on = changes.starts_on.unwrap_or(current.starts_on);
+    let ends_on = changes.ends_on.unwrap_or(current.ends_on);
+    let mut model: supervisor_assignment::ActiveModel = current.into();
+    if let Some(name) = changes.supervisor_name {
+        model.supervisor_name = Set(text("supervisorName", &name, NAME_MAX)?);
+    }
+    if let Some(university) = changes.university {
+        model.university = Set(opt_text("university", university.as_deref(), NAME_MAX)?);
+    }
+    if let Some(mobile) = changes.mobile {
+        model.mobile = Set(mobile
+            .as_deref()
+            .map(|m| parse_mobile("mobile", m))
+            .transpose()?
+            .flatten());
+    }
+    check_period(starts_on, ends_on)?;
+    if changes.town_id.is_some() {
+        ensure_supervised_town(&tx, town_id).await?;
+    }
+    ensure_no_overlap(&tx, town_id, starts_on, ends_on, Some(id)).await?;
+    model.town_id = Set(town_id);
+    model.starts_on = Set(starts_on);
+    model.ends_on = Set(ends_on);
+    let updated = model.update(&tx).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+fn check_period(starts_on: NaiveDate, ends_on: Option<NaiveDate>) -> ServiceResult<()> {
+    match ends_on {
+        Some(end) if end < starts_on => Err(ServiceError::invalid(
+            "endsOn",
+            format!("the assignment must end on or after its start ({starts_on} → {end})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Supervisors are assigned to towns only.
+async fn ensure_supervised_town(db: &impl ConnectionTrait, id: i64) -> ServiceResult<()> {
+    unit_of_kind(
+        db,
+        "townId",
+        id,
+        OrgUnitKind::Town,
+        "supervisors are assigned to towns",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Refuses a period overlapping another assignment of the same town.
+async fn ensure_no_overlap(
+    db: &impl ConnectionTrait,
+    town_id: i64,
+    starts_on: NaiveDate,
+    ends_on: Option<NaiveDate>,
+    except: Option<i64>,
+) -> ServiceResult<()> {
+    use supervisor_assignment::Column as C;
+    let mut query = supervisor_assignment::Entity::find()
+        .filter(C::TownId.eq(town_id))
+        .filter(C::Id.ne(except.unwrap_or(-1)))
+        .filter(
+            Condition::any()
+                .add(C::EndsOn.is_null())
+                .add(C::EndsOn.gte(starts_on)),
+        );
+    if let Some(end) = ends_on {
+        query = query.filter(C::StartsOn.lte(end));
+    }
+    match query.one(db).await? {
+        Some(other) => Err(ServiceError::invalid(
+            "startsOn",
+            format!(
+                "the town already has a supervisor in this period: {} from {} to {} (assignment {}); \
+                 end that assignment first",
+                other.supervisor_name,
+                other.starts_on,
+                other.ends_on.map_or_else(|| "open end".to_owned(), |d| d.to_string()),
+                other.id
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_assignment_cannot_end_before_it_starts() {
+        let start = NaiveDate::from_ymd_opt(2017, 12, 1).unwrap();
+        assert!(check_period(start, None).is_ok());
+        assert!(check_period(start, start.pred_opt()).is_err());
+    }
+}

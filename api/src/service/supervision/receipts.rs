@@ -1,0 +1,211 @@
+//! Attendance receipts (回执): who each town or city-level unit sends to its district's meeting.
+
+use chrono::NaiveDate;
+use entities::{enums::OrgUnitKind, meeting_attendance, org_unit, supervision_meeting};
+use sea_orm::{
+    sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select,
+};
+
+use super::{parse_mobile, NAME_MAX, REMARKS_MAX};
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+    service::{find, opt_text, org::in_town, text},
+};
+
+/// Which attendance receipts to list.
+#[derive(Debug, Default, Clone)]
+pub struct ReceiptFilter {
+    pub meeting_id: Option<i64>,
+    pub org_unit_id: Option<i64>,
+    /// Receipts of any unit of this town.
+    pub town_id: Option<i64>,
+    /// Receipts for the meetings of this district.
+    pub district_id: Option<i64>,
+    /// Receipts for meetings held on or after this day.
+    pub held_from: Option<NaiveDate>,
+    /// Receipts for meetings held on or before this day.
+    pub held_to: Option<NaiveDate>,
+}
+
+/// The attendance receipts a caller may list, filtered.
+pub fn receipts(_actor: &Actor, filter: &ReceiptFilter) -> Select<meeting_attendance::Entity> {
+    use meeting_attendance::Column as C;
+    let mut cond = Condition::all();
+    if let Some(meeting) = filter.meeting_id {
+        cond = cond.add(C::MeetingId.eq(meeting));
+    }
+    if let Some(unit) = filter.org_unit_id {
+        cond = cond.add(C::OrgUnitId.eq(unit));
+    }
+    if let Some(town) = filter.town_id {
+        cond = cond.add(in_town(C::OrgUnitId, town));
+    }
+    if filter.district_id.is_some() || filter.held_from.is_some() || filter.held_to.is_some() {
+        use supervision_meeting::Column as M;
+        let mut sub = Query::select();
+        sub.column(M::Id).from(supervision_meeting::Entity);
+        if let Some(district) = filter.district_id {
+            sub.and_where(M::DistrictId.eq(district));
+        }
+        if let Some(from) = filter.held_from {
+            sub.and_where(M::HeldOn.gte(from));
+        }
+        if let Some(to) = filter.held_to {
+            sub.and_where(M::HeldOn.lte(to));
+        }
+        cond = cond.add(C::MeetingId.in_subquery(sub.to_owned()));
+    }
+    meeting_attendance::Entity::find().filter(cond)
+}
+
+/// A new attendance receipt.
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    pub meeting_id: i64,
+    pub org_unit_id: i64,
+    pub name: String,
+    pub title: Option<String>,
+    pub mobile: Option<String>,
+    pub remarks: Option<String>,
+}
+
+/// Records who a unit sends to a meeting; each person once per meeting and unit.
+pub async fn submit_receipt(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    input: NewReceipt,
+) -> ServiceResult<meeting_attendance::Model> {
+    let name = text("name", &input.name, NAME_MAX)?;
+    let title = opt_text("title", input.title.as_deref(), NAME_MAX)?;
+    let mobile = input
+        .mobile
+        .as_deref()
+        .map(|m| parse_mobile("mobile", m))
+        .transpose()?
+        .flatten();
+    let remarks = opt_text("remarks", input.remarks.as_deref(), REMARKS_MAX)?;
+    let meeting = find::<supervision_meeting::Entity>(db, "supervision meeting", input.meeting_id)
+        .await
+        .map_err(|_| {
+            ServiceError::invalid(
+                "meetingId",
+                format!("supervision meeting {} does not exist", input.meeting_id),
+            )
+        })?;
+    ensure_invited(db, &meeting, input.org_unit_id).await?;
+    ensure_new_attendee(db, meeting.id, input.org_unit_id, &name, None).await?;
+    let created = meeting_attendance::ActiveModel {
+        meeting_id: Set(meeting.id),
+        org_unit_id: Set(input.org_unit_id),
+        name: Set(name),
+        title: Set(title),
+        mobile: Set(mobile),
+        remarks: Set(remarks),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(created)
+}
+
+/// Changes to a receipt; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptChanges {
+    pub name: Option<String>,
+    pub title: Option<Option<String>>,
+    pub mobile: Option<Option<String>>,
+    pub remarks: Option<Option<String>>,
+}
+
+/// Corrects an attendance receipt.
+pub async fn update_receipt(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    id: i64,
+    changes: ReceiptChanges,
+) -> ServiceResult<meeting_attendance::Model> {
+    let current = find::<meeting_attendance::Entity>(db, "attendance receipt", id).await?;
+    let (meeting_id, org_unit_id) = (current.meeting_id, current.org_unit_id);
+    let mut model: meeting_attendance::ActiveModel = current.into();
+    if let Some(name) = changes.name {
+        let name = text("name", &name, NAME_MAX)?;
+        ensure_new_attendee(db, meeting_id, org_unit_id, &name, Some(id)).await?;
+        model.name = Set(name);
+    }
+    if let Some(title) = changes.title {
+        model.title = Set(opt_text("title", title.as_deref(), NAME_MAX)?);
+    }
+    if let Some(mobile) = changes.mobile {
+        model.mobile = Set(mobile
+            .as_deref()
+            .map(|m| parse_mobile("mobile", m))
+            .transpose()?
+            .flatten());
+    }
+    if let Some(remarks) = changes.remarks {
+        model.remarks = Set(opt_text("remarks", remarks.as_deref(), REMARKS_MAX)?);
+    }
+    Ok(model.update(db).await?)
+}
+
+/// Meetings gather the towns and city-level units of their district.
+async fn ensure_invited(
+    db: &impl ConnectionTrait,
+    meeting: &supervision_meeting::Model,
+    unit_id: i64,
+) -> ServiceResult<()> {
+    let unit = find::<org_unit::Entity>(db, "org unit", unit_id)
+        .await
+        .map_err(|_| {
+            ServiceError::invalid("orgUnitId", format!("org unit {unit_id} does not exist"))
+        })?;
+    if !matches!(unit.kind, OrgUnitKind::Town | OrgUnitKind::CityUnit) {
+        return Err(ServiceError::invalid(
+            "orgUnitId",
+            format!(
+                "{} is not a town or city-level unit; receipts are sent by the towns and city-level units \
+                 of the meeting's district",
+                unit.name
+            ),
+        ));
+    }
+    if unit.district_id != Some(meeting.district_id) {
+        return Err(ServiceError::invalid(
+            "orgUnitId",
+            format!(
+                "{} is not in the district of this meeting; it attends its own district's meeting",
+                unit.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn ensure_new_attendee(
+    db: &impl ConnectionTrait,
+    meeting_id: i64,
+    unit_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> ServiceResult<()> {
+    use meeting_attendance::Column as C;
+    let clash = meeting_attendance::Entity::find()
+        .filter(C::MeetingId.eq(meeting_id))
+        .filter(C::OrgUnitId.eq(unit_id))
+        .filter(C::Name.eq(name))
+        .filter(C::Id.ne(except.unwrap_or(-1)))
+        .one(db)
+        .await?;
+    match clash {
+        Some(other) => Err(ServiceError::invalid(
+            "name",
+            format!(
+                "{name} is already on this unit's receipt for the meeting (receipt {})",
+                other.id
+            ),
+        )),
+        None => Ok(()),
+    }
+}
