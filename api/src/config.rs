@@ -24,6 +24,16 @@ pub struct Config {
     #[arg(long = "log", env = "QII_LOG", default_value = "info")]
     pub log: String,
 
+    /// How long (milliseconds) loads of one relation are gathered into a single SQL
+    /// statement. Wider windows batch more reliably on a busy machine, at that much latency
+    /// per nesting level.
+    #[arg(
+        long = "batch-window-ms",
+        env = "QII_BATCH_WINDOW_MS",
+        default_value_t = 2
+    )]
+    pub batch_window_ms: u64,
+
     /// Largest number of pooled database connections.
     #[arg(
         long = "db-max-connections",
@@ -52,6 +62,7 @@ impl Config {
             database_url: Some(database_url.into()),
             data_dir: PathBuf::from("."),
             log: "warn".into(),
+            batch_window_ms: 2,
             db_max_connections: 5,
         }
     }

@@ -36,6 +36,8 @@ use crate::{
 pub struct AppState {
     pub schema: QiiSchema,
     pub db: DatabaseConnection,
+    /// Batching window of the per-request loaders.
+    pub batch_window: Duration,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -185,7 +187,7 @@ async fn execute(
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
-    let context = RequestContext::new(state.db.clone(), actor_of(headers));
+    let context = RequestContext::new(state.db.clone(), actor_of(headers), state.batch_window);
     let response = state.schema.execute(request.data(context)).await;
     let wants_graphql = headers
         .get(header::ACCEPT)
@@ -224,6 +226,7 @@ impl Server {
             state: AppState {
                 schema: schema(),
                 db,
+                batch_window: Duration::from_millis(config.batch_window_ms),
             },
             statements,
         })

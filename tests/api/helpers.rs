@@ -55,7 +55,10 @@ impl TestApp {
     }
 
     async fn start(url: &str, cleanup: Cleanup) -> Self {
-        let config = Config::for_database(url);
+        let mut config = Config::for_database(url);
+        // Tests run many servers at once on two cores: a wide batching window keeps the
+        // statement counts of the batching tests independent of the machine's load.
+        config.batch_window_ms = 25;
         let server = Server::build(&config).await.expect("server starts");
         let (addr, statements, _handle) = server.spawn().expect("server spawns");
         let db = Database::connect(url)

@@ -22,6 +22,7 @@ foreign_key!(
 /// An expert (专家) of the expert alliance, recruited by an org unit.
 pub struct Expert(pub expert::Model);
 
+/// An expert (专家) of the expert alliance, recruited by an org unit.
 #[Object]
 impl Expert {
     /// Stable id.

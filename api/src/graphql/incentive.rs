@@ -27,6 +27,8 @@ foreign_key!(
 /// what the applicant asks for.
 pub struct IncentiveApplication(pub incentive_application::Model);
 
+/// An application to the incentive programme (激励申报, 附件2): an activity or topic and
+/// what the applicant asks for.
 #[Object]
 impl IncentiveApplication {
     /// Stable id.

@@ -9,6 +9,7 @@ use std::{
     collections::HashMap,
     marker::PhantomData,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -29,27 +30,34 @@ pub trait FromDb: Send + Sync + 'static {
 /// The per-request registry of loaders.
 pub struct Loaders {
     db: DatabaseConnection,
+    window: Duration,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// A registry whose loaders gather keys for `window` before querying.
+    pub fn new(db: DatabaseConnection, window: Duration) -> Self {
         Self {
             db,
+            window,
             loaders: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn create<L: FromDb>(&self) -> DataLoader<L> {
+        DataLoader::new(L::from_db(self.db.clone()), tokio::spawn).delay(self.window)
     }
 
     /// The loader of type `L` for this request, created on first use.
     pub fn get<L: FromDb>(&self) -> Arc<DataLoader<L>> {
         let mut map = self.loaders.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
-            Arc::new(DataLoader::new(L::from_db(self.db.clone()), tokio::spawn))
-        });
+        let entry = map
+            .entry(TypeId::of::<L>())
+            .or_insert_with(|| Arc::new(self.create::<L>()));
         match entry.clone().downcast::<DataLoader<L>>() {
             Ok(loader) => loader,
             // Unreachable: the map is keyed by the loader's own TypeId.
-            Err(_) => Arc::new(DataLoader::new(L::from_db(self.db.clone()), tokio::spawn)),
+            Err(_) => Arc::new(self.create::<L>()),
         }
     }
 }

@@ -22,6 +22,7 @@ foreign_key!(
 /// A public user (公众用户) of the platform.
 pub struct Member(pub member::Model);
 
+/// A public user (公众用户) of the platform.
 #[Object]
 impl Member {
     /// Stable id.

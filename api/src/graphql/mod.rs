@@ -94,8 +94,9 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn new(db: DatabaseConnection, actor: Actor) -> Self {
-        let loaders = Loaders::new(db.clone());
+    /// A context whose loaders gather keys for `batch_window` before querying.
+    pub fn new(db: DatabaseConnection, actor: Actor, batch_window: std::time::Duration) -> Self {
+        let loaders = Loaders::new(db.clone(), batch_window);
         Self { db, actor, loaders }
     }
 }

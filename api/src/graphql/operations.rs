@@ -24,6 +24,7 @@ const ROWS_IN_MESSAGE: usize = 20;
 /// Valid visits (有效访问量) of an org unit on one Asia/Shanghai day.
 pub struct DailyVisit(pub daily_visit::Model);
 
+/// Valid visits (有效访问量) of an org unit on one Asia/Shanghai day.
 #[Object]
 impl DailyVisit {
     /// Stable id.
@@ -51,6 +52,7 @@ impl DailyVisit {
 /// A target (目标) of an org unit for a period on a named metric.
 pub struct Target(pub target::Model);
 
+/// A target (目标) of an org unit for a period on a named metric.
 #[Object]
 impl Target {
     /// Stable id.

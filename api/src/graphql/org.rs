@@ -119,6 +119,8 @@ impl District {
 /// enterprise or a city-level unit.
 pub struct OrgUnit(pub org_unit::Model);
 
+/// An organisation unit (组织用户): the city, a town, a Youth Home, a school, an
+/// enterprise or a city-level unit.
 #[Object]
 impl OrgUnit {
     /// Stable id.

@@ -27,6 +27,7 @@ foreign_key!(
 /// A question (提问) asked by a member, optionally addressed to an org unit.
 pub struct Question(pub question::Model);
 
+/// A question (提问) asked by a member, optionally addressed to an org unit.
 #[Object]
 impl Question {
     /// Stable id.
@@ -93,6 +94,7 @@ pub enum AnswerAuthor {
 /// An answer (回答) to a question.
 pub struct Answer(pub answer::Model);
 
+/// An answer (回答) to a question.
 #[Object]
 impl Answer {
     /// Stable id.

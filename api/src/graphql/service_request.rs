@@ -23,6 +23,7 @@ foreign_key!(
 /// An offline service request (线下服务) a member made to a Youth Home.
 pub struct ServiceRequest(pub service_request::Model);
 
+/// An offline service request (线下服务) a member made to a Youth Home.
 #[Object]
 impl ServiceRequest {
     /// Stable id.
@@ -93,6 +94,7 @@ impl ServiceRequest {
 /// One step in a service request's history.
 pub struct ServiceRequestEvent(pub service_request_event::Model);
 
+/// One step in a service request's history.
 #[Object]
 impl ServiceRequestEvent {
     /// Stable id.

@@ -115,6 +115,7 @@ impl Topic {
     }
 }
 
+/// An online discussion topic (话题) published by an org unit.
 #[Object]
 impl Topic {
     /// Stable id.
@@ -174,6 +175,7 @@ impl Topic {
 /// A member's comment on or vote for a topic.
 pub struct TopicParticipation(pub topic_participation::Model);
 
+/// A member's comment on or vote for a topic.
 #[Object]
 impl TopicParticipation {
     /// Stable id.

@@ -21,6 +21,8 @@ foreign_key!(
 /// with platform management and data analysis.
 pub struct SupervisorAssignment(pub supervisor_assignment::Model);
 
+/// A supervisor (督导专员) assigned to a town: a trained university student helping
+/// with platform management and data analysis.
 #[Object]
 impl SupervisorAssignment {
     /// Stable id.
@@ -56,6 +58,7 @@ impl SupervisorAssignment {
 /// A supervision meeting (督导会议) of a district, with the unit visited.
 pub struct SupervisionMeeting(pub supervision_meeting::Model);
 
+/// A supervision meeting (督导会议) of a district, with the unit visited.
 #[Object]
 impl SupervisionMeeting {
     /// Stable id.
@@ -115,6 +118,7 @@ impl SupervisionMeeting {
 /// An attendance receipt (回执): one person a unit sends to a supervision meeting.
 pub struct AttendanceReceipt(pub meeting_attendance::Model);
 
+/// An attendance receipt (回执): one person a unit sends to a supervision meeting.
 #[Object]
 impl AttendanceReceipt {
     /// Stable id.
