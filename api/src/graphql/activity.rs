@@ -13,8 +13,7 @@ use super::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
     },
-    load_error,
-    loaders::ById,
+    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -166,11 +165,7 @@ impl Activity {
 
 /// Loads an activity through the request's batch loader.
 pub async fn load_activity(ctx: &Context<'_>, id: i64) -> Result<Option<Activity>> {
-    let found = ctx
-        .loader::<ById<activity::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<activity::Entity>(ctx, id).await?;
     Ok(found.map(Activity))
 }
 

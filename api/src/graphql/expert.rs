@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert};
 
 use super::{
-    load_error,
-    loaders::{ById, CountOf},
+    load_by_id, load_error,
+    loaders::CountOf,
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -66,11 +66,7 @@ impl Expert {
 
 /// Loads an expert through the request's batch loader.
 pub async fn load_expert(ctx: &Context<'_>, id: i64) -> Result<Option<Expert>> {
-    let found = ctx
-        .loader::<ById<expert::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<expert::Entity>(ctx, id).await?;
     Ok(found.map(Expert))
 }
 

@@ -10,8 +10,8 @@ use entities::{
 
 use super::{
     activity::Activity,
-    load_error,
-    loaders::{ById, ChildrenOf},
+    load_by_id, load_error,
+    loaders::ChildrenOf,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -44,11 +44,7 @@ impl IncentiveApplication {
         let Some(id) = self.0.activity_id else {
             return Ok(None);
         };
-        let found = ctx
-            .loader::<ById<activity::Entity>>()?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<activity::Entity>(ctx, id).await?;
         Ok(found.map(Activity))
     }
     /// Name of the activity or topic (活动名称).
@@ -173,11 +169,7 @@ impl IncentiveQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<IncentiveApplication>> {
-        let found = ctx
-            .loader::<ById<incentive_application::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<incentive_application::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(IncentiveApplication))
     }
 

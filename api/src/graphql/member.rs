@@ -6,8 +6,8 @@ use entities::member;
 
 use super::{
     expert::Expert,
-    load_error,
-    loaders::{ById, ChildrenOf},
+    load_by_id, load_error,
+    loaders::ChildrenOf,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -63,11 +63,7 @@ impl Member {
 
 /// Loads a member through the request's batch loader.
 pub async fn load_member(ctx: &Context<'_>, id: i64) -> Result<Option<Member>> {
-    let found = ctx
-        .loader::<ById<member::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<member::Entity>(ctx, id).await?;
     Ok(found.map(Member))
 }
 

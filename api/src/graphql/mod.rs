@@ -130,6 +130,18 @@ pub fn parse_opt_id(id: &Option<ID>) -> Result<Option<i64>> {
     id.as_ref().map(parse_id).transpose()
 }
 
+/// Loads one row by id through the request's batch loader.
+pub async fn load_by_id<E>(ctx: &Context<'_>, id: i64) -> Result<Option<E::Model>>
+where
+    E: entities::HasId,
+    E::Model: Sync,
+{
+    ctx.loader::<loaders::ById<E>>()?
+        .load_one(id)
+        .await
+        .map_err(load_error)
+}
+
 /// Turns a loader failure into a GraphQL error with a code.
 pub fn load_error(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
     ServiceError::Database(sea_orm::DbErr::Custom(err.to_string())).into()

@@ -7,8 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
 use super::{
-    load_error,
-    loaders::ById,
+    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, ContextExt,
@@ -177,11 +176,7 @@ pub struct OperationsQuery;
 impl OperationsQuery {
     /// One daily visit row by id; null when there is none.
     async fn daily_visit(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DailyVisit>> {
-        let found = ctx
-            .loader::<ById<daily_visit::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<daily_visit::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(DailyVisit))
     }
 
@@ -214,11 +209,7 @@ impl OperationsQuery {
 
     /// One target by id; null when there is none.
     async fn target(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Target>> {
-        let found = ctx
-            .loader::<ById<target::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<target::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(Target))
     }
 

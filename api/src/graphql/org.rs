@@ -11,8 +11,8 @@ use entities::{
 use super::{
     activity::{ActivitiesOfOrgUnit, Activity},
     expert::Expert,
-    load_error,
-    loaders::{ById, ChildrenOf, CountOf},
+    load_by_id, load_error,
+    loaders::{ChildrenOf, CountOf},
     operations::Target,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id,
@@ -172,11 +172,7 @@ impl OrgUnit {
         let Some(id) = self.0.district_id else {
             return Ok(None);
         };
-        let found = ctx
-            .loader::<ById<district::Entity>>()?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<district::Entity>(ctx, id).await?;
         Ok(found.map(District::from))
     }
     /// Units directly below this one, optionally of one kind, by name.
@@ -276,11 +272,7 @@ impl OrgUnit {
 /// Loads an optional org unit through the request's batch loader.
 pub async fn load_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<OrgUnit>> {
     let Some(id) = id else { return Ok(None) };
-    let found = ctx
-        .loader::<ById<org_unit::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<org_unit::Entity>(ctx, id).await?;
     Ok(found.map(OrgUnit))
 }
 
@@ -358,11 +350,7 @@ impl OrgQuery {
 
     /// One district by id; null when there is none.
     async fn district(&self, ctx: &Context<'_>, id: ID) -> Result<Option<District>> {
-        let found = ctx
-            .loader::<ById<district::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<district::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(District::from))
     }
 

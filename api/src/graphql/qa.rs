@@ -7,8 +7,8 @@ use entities::{answer, enums::ModerationStatus, question};
 
 use super::{
     expert::{load_expert, Expert},
-    load_error,
-    loaders::{ById, ChildrenOf, CountOf},
+    load_by_id, load_error,
+    loaders::{ChildrenOf, CountOf},
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -131,11 +131,7 @@ impl Answer {
 
 /// Loads a question through the request's batch loader.
 pub async fn load_question(ctx: &Context<'_>, id: i64) -> Result<Option<Question>> {
-    let found = ctx
-        .loader::<ById<question::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<question::Entity>(ctx, id).await?;
     Ok(found.map(Question))
 }
 
@@ -284,11 +280,7 @@ impl QaQuery {
 
     /// One answer by id; null when there is none.
     async fn answer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Answer>> {
-        let found = ctx
-            .loader::<ById<answer::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<answer::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(Answer))
     }
 

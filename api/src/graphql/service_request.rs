@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ServiceRequestStatus, service_request, service_request_event};
 
 use super::{
-    load_error,
-    loaders::{ById, ChildrenOf},
+    load_by_id, load_error,
+    loaders::ChildrenOf,
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -103,11 +103,7 @@ impl ServiceRequestEvent {
     }
     /// The request this step belongs to.
     async fn request(&self, ctx: &Context<'_>) -> Result<Option<ServiceRequest>> {
-        let found = ctx
-            .loader::<ById<service_request::Entity>>()?
-            .load_one(self.0.request_id)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<service_request::Entity>(ctx, self.0.request_id).await?;
         Ok(found.map(ServiceRequest))
     }
     /// The status before the step; null for the submission.
@@ -232,11 +228,7 @@ pub struct ServiceRequestQuery;
 impl ServiceRequestQuery {
     /// One service request by id; null when there is none.
     async fn service_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ServiceRequest>> {
-        let found = ctx
-            .loader::<ById<service_request::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<service_request::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(ServiceRequest))
     }
 

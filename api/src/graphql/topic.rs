@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    load_error,
-    loaders::{ById, FromDb, LoadError},
+    load_by_id, load_error,
+    loaders::{FromDb, LoadError},
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -206,11 +206,7 @@ impl TopicParticipation {
 
 /// Loads a topic through the request's batch loader.
 pub async fn load_topic(ctx: &Context<'_>, id: i64) -> Result<Option<Topic>> {
-    let found = ctx
-        .loader::<ById<topic::Entity>>()?
-        .load_one(id)
-        .await
-        .map_err(load_error)?;
+    let found = load_by_id::<topic::Entity>(ctx, id).await?;
     Ok(found.map(Topic))
 }
 

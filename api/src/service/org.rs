@@ -445,25 +445,6 @@ fn parse_code(code: &str) -> ServiceResult<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_lower_case_slugs() {
-        assert!(parse_code("town-shijie").is_ok());
-        assert!(parse_code("Town Shijie").is_err());
-        assert!(parse_code("x").is_err());
-    }
-
-    #[test]
-    fn only_towns_carry_a_population_coefficient() {
-        assert!(check_coefficient(OrgUnitKind::Town, Some(0.03)).is_ok());
-        assert!(check_coefficient(OrgUnitKind::YouthHome, Some(0.03)).is_err());
-        assert!(check_coefficient(OrgUnitKind::Town, Some(-1.0)).is_err());
-    }
-}
-
 /// The org unit an input field refers to, which must be of `kind`; BAD_USER_INPUT
 /// naming the field otherwise, with `purpose` saying why.
 pub async fn unit_of_kind(
@@ -505,4 +486,23 @@ fn units_where<C: ColumnTrait>(
             .and_where(cond)
             .to_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_lower_case_slugs() {
+        assert!(parse_code("town-shijie").is_ok());
+        assert!(parse_code("Town Shijie").is_err());
+        assert!(parse_code("x").is_err());
+    }
+
+    #[test]
+    fn only_towns_carry_a_population_coefficient() {
+        assert!(check_coefficient(OrgUnitKind::Town, Some(0.03)).is_ok());
+        assert!(check_coefficient(OrgUnitKind::YouthHome, Some(0.03)).is_err());
+        assert!(check_coefficient(OrgUnitKind::Town, Some(-1.0)).is_err());
+    }
 }

@@ -6,8 +6,7 @@ use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 use crate::graphql::{
-    load_error,
-    loaders::ById,
+    load_by_id,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, ContextExt,
 };
@@ -147,11 +146,7 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<SupervisorAssignment>> {
-        let found = ctx
-            .loader::<ById<supervisor_assignment::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<supervisor_assignment::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(SupervisorAssignment))
     }
 
@@ -196,11 +191,7 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<SupervisionMeeting>> {
-        let found = ctx
-            .loader::<ById<supervision_meeting::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<supervision_meeting::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(SupervisionMeeting))
     }
 
@@ -245,11 +236,7 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<AttendanceReceipt>> {
-        let found = ctx
-            .loader::<ById<meeting_attendance::Entity>>()?
-            .load_one(parse_id(&id)?)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<meeting_attendance::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(AttendanceReceipt))
     }
 

@@ -4,13 +4,13 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::NaiveDate;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
 
-use crate::foreign_key;
 use crate::graphql::{
     load_error,
-    loaders::{ById, ChildrenOf, CountOf},
+    loaders::{ChildrenOf, CountOf},
     org::{load_unit, District, OrgUnit},
     ContextExt,
 };
+use crate::{foreign_key, graphql::load_by_id};
 
 foreign_key!(
     /// Attendance receipts of a supervision meeting.
@@ -67,11 +67,7 @@ impl SupervisionMeeting {
     }
     /// The district whose towns and city-level units meet.
     async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
-        let found = ctx
-            .loader::<ById<district::Entity>>()?
-            .load_one(self.0.district_id)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<district::Entity>(ctx, self.0.district_id).await?;
         Ok(found.map(District::from))
     }
     /// Day of the meeting.
@@ -127,11 +123,7 @@ impl AttendanceReceipt {
     }
     /// The meeting.
     async fn meeting(&self, ctx: &Context<'_>) -> Result<Option<SupervisionMeeting>> {
-        let found = ctx
-            .loader::<ById<supervision_meeting::Entity>>()?
-            .load_one(self.0.meeting_id)
-            .await
-            .map_err(load_error)?;
+        let found = load_by_id::<supervision_meeting::Entity>(ctx, self.0.meeting_id).await?;
         Ok(found.map(SupervisionMeeting))
     }
     /// The sending unit: a town or city-level unit of the meeting's district.
