@@ -8,6 +8,8 @@ pub fn init(filter: &str) {
     let _ = fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour codes only on a terminal, never in files or log collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

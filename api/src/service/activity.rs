@@ -1,6 +1,7 @@
 //! Activities (找活动) and their loop: publishing, sign-up, check-in, comments,
 //! reviews, likes and photos.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{
     activity, activity_signup,
@@ -8,19 +9,12 @@ use entities::{
     org_unit,
 };
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Select, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-use super::{
-    contains_pattern, find, opt_text,
-    org::{in_district, in_town},
-    text,
-};
+use super::{find, opt_text, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -52,40 +46,16 @@ pub struct ActivityFilter {
 /// The activities a caller may list, filtered.
 pub fn activities(_actor: &Actor, filter: &ActivityFilter) -> Select<activity::Entity> {
     use activity::Column as C;
-    let mut cond = Condition::all();
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::OrgUnitId, district));
-    }
-    if let Some(kind) = filter.kind {
-        cond = cond.add(C::Kind.eq(kind));
-    }
-    if let Some(category) = filter.category {
-        cond = cond.add(C::Category.eq(category));
-    }
-    if let Some(heavyweight) = filter.heavyweight {
-        cond = cond.add(C::Heavyweight.eq(heavyweight));
-    }
-    if let Some(from) = filter.starts_from {
-        cond = cond.add(C::StartsAt.gte(from));
-    }
-    if let Some(before) = filter.starts_before {
-        cond = cond.add(C::StartsAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Title).like(pattern.clone()))
-                .add(Expr::col(C::Place).like(pattern)),
-        );
-    }
-    activity::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .district(C::OrgUnitId, filter.district_id)
+        .eq(C::Kind, filter.kind)
+        .eq(C::Category, filter.category)
+        .eq(C::Heavyweight, filter.heavyweight)
+        .range(C::StartsAt, filter.starts_from, filter.starts_before)
+        .search(&[C::Title, C::Place], filter.search.as_deref());
+    activity::Entity::find().filter(cond.build())
 }
 
 /// A new activity.

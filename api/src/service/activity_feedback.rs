@@ -4,6 +4,7 @@
 //! Every call validates before it writes and writes nothing on bad input; the unique and
 //! check constraints of the tables stay the last line of defence.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{activity_comment, activity_like, activity_review, enums::LikeKind};
 use sea_orm::{
@@ -69,14 +70,10 @@ fn by_activity_and_member<C: ColumnTrait>(
     member: C,
     filter: &FeedbackFilter,
 ) -> Condition {
-    let mut cond = Condition::all();
-    if let Some(id) = filter.activity_id {
-        cond = cond.add(activity.eq(id));
-    }
-    if let Some(id) = filter.member_id {
-        cond = cond.add(member.eq(id));
-    }
-    cond
+    Filters::new()
+        .eq(activity, filter.activity_id)
+        .eq(member, filter.member_id)
+        .build()
 }
 
 /// A member's comment on an activity; anyone registered may comment, at any time.

@@ -3,6 +3,7 @@
 //! Every call validates before it writes and writes nothing on bad input; the unique
 //! constraints of the tables stay the last line of defence against races.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{activity, activity_checkin, activity_signup, member};
 use sea_orm::{
@@ -57,14 +58,10 @@ pub fn checkins(_actor: &Actor, filter: &ParticipationFilter) -> Select<activity
 
 fn signup_condition(filter: &ParticipationFilter) -> Condition {
     use activity_signup::Column as C;
-    let mut cond = Condition::all();
-    if let Some(activity) = filter.activity_id {
-        cond = cond.add(C::ActivityId.eq(activity));
-    }
-    if let Some(member) = filter.member_id {
-        cond = cond.add(C::MemberId.eq(member));
-    }
-    cond
+    Filters::new()
+        .eq(C::ActivityId, filter.activity_id)
+        .eq(C::MemberId, filter.member_id)
+        .build()
 }
 
 /// Signs a member up for an activity.

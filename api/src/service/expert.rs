@@ -2,20 +2,15 @@
 //!
 //! An expert is a member recruited by an org unit; a member is an expert at most once.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert, member, org_unit};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select,
 };
 
-use super::{
-    contains_pattern, find, opt_text,
-    org::{in_district, in_town},
-    referenced, text,
-};
+use super::{find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -46,34 +41,14 @@ pub struct ExpertFilter {
 /// The experts a caller may list, filtered.
 pub fn experts(_actor: &Actor, filter: &ExpertFilter) -> Select<expert::Entity> {
     use expert::Column as C;
-    let mut cond = Condition::all();
-    if let Some(field) = filter.field {
-        cond = cond.add(C::Field.eq(field));
-    }
-    if let Some(unit) = filter.recruited_by_id {
-        cond = cond.add(C::RecruitedById.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::RecruitedById, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::RecruitedById, district));
-    }
-    if let Some(from) = filter.joined_from {
-        cond = cond.add(C::JoinedAt.gte(from));
-    }
-    if let Some(before) = filter.joined_before {
-        cond = cond.add(C::JoinedAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Name).like(pattern.clone()))
-                .add(Expr::col(C::Title).like(pattern)),
-        );
-    }
-    expert::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::Field, filter.field)
+        .eq(C::RecruitedById, filter.recruited_by_id)
+        .town(C::RecruitedById, filter.town_id)
+        .district(C::RecruitedById, filter.district_id)
+        .range(C::JoinedAt, filter.joined_from, filter.joined_before)
+        .search(&[C::Name, C::Title], filter.search.as_deref());
+    expert::Entity::find().filter(cond.build())
 }
 
 /// A member recruited into the expert alliance.

@@ -4,6 +4,7 @@
 //! Which applications are *eligible* for what is policy, computed by rule scripts; no
 //! participant thresholds or caps live here.
 
+use crate::service::filter::Filters;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
@@ -13,18 +14,14 @@ use entities::{
     incentive_application, incentive_intent, org_unit,
 };
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, Query},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
     TransactionTrait,
 };
 
-use super::{
-    contains_pattern, find, opt_text,
-    org::{in_district, in_town},
-    referenced, text,
-};
+use super::{find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -59,46 +56,31 @@ pub fn applications(
     filter: &ApplicationFilter,
 ) -> Select<incentive_application::Entity> {
     use incentive_application::Column as C;
-    let mut cond = Condition::all();
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::OrgUnitId, district));
-    }
-    if let Some(status) = filter.status {
-        cond = cond.add(C::Status.eq(status));
-    }
-    if let Some(intent) = filter.intent {
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(incentive_intent::Column::ApplicationId)
-                    .from(incentive_intent::Entity)
-                    .and_where(incentive_intent::Column::Intent.eq(intent))
-                    .to_owned(),
-            ),
+    let with_intent = filter.intent.map(|intent| {
+        C::Id.in_subquery(
+            Query::select()
+                .column(incentive_intent::Column::ApplicationId)
+                .from(incentive_intent::Entity)
+                .and_where(incentive_intent::Column::Intent.eq(intent))
+                .to_owned(),
+        )
+    });
+    let cond = Filters::new()
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .district(C::OrgUnitId, filter.district_id)
+        .eq(C::Status, filter.status)
+        .when(with_intent)
+        .range(
+            C::SubmittedAt,
+            filter.submitted_from,
+            filter.submitted_before,
+        )
+        .search(
+            &[C::ActivityName, C::Place, C::Description],
+            filter.search.as_deref(),
         );
-    }
-    if let Some(from) = filter.submitted_from {
-        cond = cond.add(C::SubmittedAt.gte(from));
-    }
-    if let Some(before) = filter.submitted_before {
-        cond = cond.add(C::SubmittedAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::ActivityName).like(pattern.clone()))
-                .add(Expr::col(C::Place).like(pattern.clone()))
-                .add(Expr::col(C::Description).like(pattern)),
-        );
-    }
-    incentive_application::Entity::find().filter(cond)
+    incentive_application::Entity::find().filter(cond.build())
 }
 
 /// A new application: the form's fields and what is asked for.

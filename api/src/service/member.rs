@@ -1,19 +1,14 @@
 //! Public members (公众用户): registration and mobile binding.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::OrgUnitKind, member};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select,
 };
 
-use super::{
-    contains_pattern, ensure_unique, find,
-    org::{in_district, unit_of_kind},
-    parse_mobile, text,
-};
+use super::{ensure_unique, find, org::unit_of_kind, parse_mobile, text};
 use crate::{error::ServiceResult, identity::Actor};
 
 /// Longest nickname accepted.
@@ -35,28 +30,21 @@ pub struct MemberFilter {
 /// The members a caller may list, filtered.
 pub fn members(_actor: &Actor, filter: &MemberFilter) -> Select<member::Entity> {
     use member::Column as C;
-    let mut cond = Condition::all();
-    if let Some(town) = filter.home_town_id {
-        cond = cond.add(C::HomeTownId.eq(town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::HomeTownId, district));
-    }
-    match filter.mobile_bound {
-        Some(true) => cond = cond.add(C::MobileBoundAt.is_not_null()),
-        Some(false) => cond = cond.add(C::MobileBoundAt.is_null()),
-        None => {}
-    }
-    if let Some(from) = filter.registered_from {
-        cond = cond.add(C::RegisteredAt.gte(from));
-    }
-    if let Some(before) = filter.registered_before {
-        cond = cond.add(C::RegisteredAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        cond = cond.add(Expr::col(C::Nickname).like(contains_pattern(search)));
-    }
-    member::Entity::find().filter(cond)
+    let bound = filter.mobile_bound.map(|bound| match bound {
+        true => C::MobileBoundAt.is_not_null(),
+        false => C::MobileBoundAt.is_null(),
+    });
+    let cond = Filters::new()
+        .eq(C::HomeTownId, filter.home_town_id)
+        .district(C::HomeTownId, filter.district_id)
+        .when(bound)
+        .range(
+            C::RegisteredAt,
+            filter.registered_from,
+            filter.registered_before,
+        )
+        .search(&[C::Nickname], filter.search.as_deref());
+    member::Entity::find().filter(cond.build())
 }
 
 /// A new member.

@@ -8,6 +8,7 @@ pub mod activity_feedback;
 pub mod activity_loop;
 pub mod activity_photo;
 pub mod expert;
+pub mod filter;
 pub mod incentive;
 pub mod member;
 pub mod operations;

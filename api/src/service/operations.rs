@@ -8,16 +8,16 @@ mod targets;
 
 pub use targets::*;
 
+use crate::service::filter::Filters;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use entities::{daily_visit, org_unit};
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection,
-    EntityTrait, QueryFilter, Select, TransactionTrait,
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, Select, TransactionTrait,
 };
 
-use super::org::{in_district, in_town};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -46,23 +46,12 @@ pub struct DailyVisitFilter {
 /// The daily visit rows a caller may list, filtered.
 pub fn daily_visits(_actor: &Actor, filter: &DailyVisitFilter) -> Select<daily_visit::Entity> {
     use daily_visit::Column as C;
-    let mut cond = Condition::all();
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::OrgUnitId, district));
-    }
-    if let Some(from) = filter.from {
-        cond = cond.add(C::Day.gte(from));
-    }
-    if let Some(to) = filter.to {
-        cond = cond.add(C::Day.lte(to));
-    }
-    daily_visit::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .district(C::OrgUnitId, filter.district_id)
+        .days(C::Day, filter.from, filter.to);
+    daily_visit::Entity::find().filter(cond.build())
 }
 
 /// One row of a visit import.

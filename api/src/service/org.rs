@@ -3,17 +3,15 @@
 //! The tree's invariants live here: a town hangs under the city and belongs to a
 //! district; a Youth Home hangs under a town and inherits its town and district.
 
+use crate::service::filter::Filters;
 use chrono::{NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Select, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select, TransactionTrait,
 };
 
-use super::{contains_pattern, ensure_unique, find, opt_text, referenced, text};
+use super::{ensure_unique, find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -50,32 +48,14 @@ pub async fn districts(
 /// The org units a caller may list, filtered.
 pub fn org_units(_actor: &Actor, filter: &OrgUnitFilter) -> Select<org_unit::Entity> {
     use org_unit::Column as C;
-    let mut cond = Condition::all();
-    if let Some(kind) = filter.kind {
-        cond = cond.add(C::Kind.eq(kind));
-    }
-    if let Some(parent) = filter.parent_id {
-        cond = cond.add(C::ParentId.eq(parent));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(C::TownId.eq(town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(C::DistrictId.eq(district));
-    }
-    if let Some(registered) = filter.registered {
-        cond = cond.add(C::Registered.eq(registered));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Name).like(pattern.clone()))
-                .add(Expr::col(C::NameEn).like(pattern.clone()))
-                .add(Expr::col(C::Code).like(pattern)),
-        );
-    }
-    org_unit::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::Kind, filter.kind)
+        .eq(C::ParentId, filter.parent_id)
+        .eq(C::TownId, filter.town_id)
+        .eq(C::DistrictId, filter.district_id)
+        .eq(C::Registered, filter.registered)
+        .search(&[C::Name, C::NameEn, C::Code], filter.search.as_deref());
+    org_unit::Entity::find().filter(cond.build())
 }
 
 /// Looks an org unit up by its stable code.

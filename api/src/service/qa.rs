@@ -3,20 +3,14 @@
 //! Moderation only stores a question's status; whether a question is *valid* for the
 //! index (length, status, …) is decided by the rule scripts, not here.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, expert, member, org_unit, question};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
-use super::{
-    contains_pattern, find,
-    org::{in_district, in_town},
-    referenced, text,
-};
+use super::{find, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -48,37 +42,15 @@ pub struct QuestionFilter {
 /// The questions a caller may list, filtered.
 pub fn questions(_actor: &Actor, filter: &QuestionFilter) -> Select<question::Entity> {
     use question::Column as C;
-    let mut cond = Condition::all();
-    if let Some(asker) = filter.asker_id {
-        cond = cond.add(C::AskerId.eq(asker));
-    }
-    if let Some(unit) = filter.addressed_to_id {
-        cond = cond.add(C::AddressedToId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::AddressedToId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::AddressedToId, district));
-    }
-    if let Some(status) = filter.status {
-        cond = cond.add(C::Status.eq(status));
-    }
-    if let Some(from) = filter.asked_from {
-        cond = cond.add(C::AskedAt.gte(from));
-    }
-    if let Some(before) = filter.asked_before {
-        cond = cond.add(C::AskedAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Title).like(pattern.clone()))
-                .add(Expr::col(C::Body).like(pattern)),
-        );
-    }
-    question::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::AskerId, filter.asker_id)
+        .eq(C::AddressedToId, filter.addressed_to_id)
+        .town(C::AddressedToId, filter.town_id)
+        .district(C::AddressedToId, filter.district_id)
+        .eq(C::Status, filter.status)
+        .range(C::AskedAt, filter.asked_from, filter.asked_before)
+        .search(&[C::Title, C::Body], filter.search.as_deref());
+    question::Entity::find().filter(cond.build())
 }
 
 /// Which answers to list.
@@ -100,26 +72,13 @@ pub struct AnswerFilter {
 /// The answers a caller may list, filtered.
 pub fn answers(_actor: &Actor, filter: &AnswerFilter) -> Select<answer::Entity> {
     use answer::Column as C;
-    let mut cond = Condition::all();
-    if let Some(q) = filter.question_id {
-        cond = cond.add(C::QuestionId.eq(q));
-    }
-    if let Some(e) = filter.expert_id {
-        cond = cond.add(C::ExpertId.eq(e));
-    }
-    if let Some(m) = filter.member_id {
-        cond = cond.add(C::MemberId.eq(m));
-    }
-    if let Some(u) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(u));
-    }
-    if let Some(from) = filter.answered_from {
-        cond = cond.add(C::AnsweredAt.gte(from));
-    }
-    if let Some(before) = filter.answered_before {
-        cond = cond.add(C::AnsweredAt.lt(before));
-    }
-    answer::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::QuestionId, filter.question_id)
+        .eq(C::ExpertId, filter.expert_id)
+        .eq(C::MemberId, filter.member_id)
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .range(C::AnsweredAt, filter.answered_from, filter.answered_before);
+    answer::Entity::find().filter(cond.build())
 }
 
 /// A new question.

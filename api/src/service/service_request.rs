@@ -4,24 +4,18 @@
 //! Every status change appends a history event in the same transaction, so the
 //! history always explains the current status.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{
     enums::{OrgUnitKind, ServiceRequestStatus as Status},
     member, org_unit, service_request, service_request_event,
 };
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
-    TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
 };
 
-use super::{
-    contains_pattern, find, opt_text,
-    org::{in_district, in_town},
-    text,
-};
+use super::{find, opt_text, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -83,40 +77,24 @@ pub fn service_requests(
     filter: &ServiceRequestFilter,
 ) -> Select<service_request::Entity> {
     use service_request::Column as C;
-    let mut cond = Condition::all();
-    if let Some(home) = filter.youth_home_id {
-        cond = cond.add(C::YouthHomeId.eq(home));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::YouthHomeId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::YouthHomeId, district));
-    }
-    if let Some(applicant) = filter.applicant_id {
-        cond = cond.add(C::ApplicantId.eq(applicant));
-    }
-    if let Some(status) = filter.status {
-        cond = cond.add(C::Status.eq(status));
-    }
-    if let Some(statuses) = &filter.statuses {
-        cond = cond.add(C::Status.is_in(statuses.iter().copied()));
-    }
-    if let Some(from) = filter.submitted_from {
-        cond = cond.add(C::SubmittedAt.gte(from));
-    }
-    if let Some(before) = filter.submitted_before {
-        cond = cond.add(C::SubmittedAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Title).like(pattern.clone()))
-                .add(Expr::col(C::Description).like(pattern)),
-        );
-    }
-    service_request::Entity::find().filter(cond)
+    let statuses = filter
+        .statuses
+        .as_ref()
+        .map(|s| C::Status.is_in(s.iter().copied()));
+    let cond = Filters::new()
+        .eq(C::YouthHomeId, filter.youth_home_id)
+        .town(C::YouthHomeId, filter.town_id)
+        .district(C::YouthHomeId, filter.district_id)
+        .eq(C::ApplicantId, filter.applicant_id)
+        .eq(C::Status, filter.status)
+        .when(statuses)
+        .range(
+            C::SubmittedAt,
+            filter.submitted_from,
+            filter.submitted_before,
+        )
+        .search(&[C::Title, C::Description], filter.search.as_deref());
+    service_request::Entity::find().filter(cond.build())
 }
 
 /// Which history events to list.

@@ -1,6 +1,7 @@
 //! Supervision: supervisors (督导专员) assigned one-to-one to towns, the districts'
 //! supervision meetings, and the attendance receipts (回执) units send for them.
 
+use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{enums::OrgUnitKind, supervisor_assignment};
 use sea_orm::{
@@ -8,11 +9,7 @@ use sea_orm::{
     DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
 };
 
-use super::{
-    find, opt_text,
-    org::{in_district, unit_of_kind},
-    parse_mobile, text,
-};
+use super::{find, opt_text, org::unit_of_kind, parse_mobile, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -51,27 +48,20 @@ pub fn assignments(
     filter: &AssignmentFilter,
 ) -> Select<supervisor_assignment::Entity> {
     use supervisor_assignment::Column as C;
-    let mut cond = Condition::all();
-    if let Some(town) = filter.town_id {
-        cond = cond.add(C::TownId.eq(town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::TownId, district));
-    }
-    if let Some(day) = filter.active_on {
-        cond = cond.add(C::StartsOn.lte(day)).add(
+    // Active on a day: started by then and not ended before it.
+    let active = filter.active_on.map(|day| {
+        Condition::all().add(C::StartsOn.lte(day)).add(
             Condition::any()
                 .add(C::EndsOn.is_null())
                 .add(C::EndsOn.gte(day)),
-        );
-    }
-    if let Some(from) = filter.starts_from {
-        cond = cond.add(C::StartsOn.gte(from));
-    }
-    if let Some(to) = filter.starts_to {
-        cond = cond.add(C::StartsOn.lte(to));
-    }
-    supervisor_assignment::Entity::find().filter(cond)
+        )
+    });
+    let cond = Filters::new()
+        .eq(C::TownId, filter.town_id)
+        .district(C::TownId, filter.district_id)
+        .when(active)
+        .days(C::StartsOn, filter.starts_from, filter.starts_to);
+    supervisor_assignment::Entity::find().filter(cond.build())
 }
 
 /// A new supervisor assignment.

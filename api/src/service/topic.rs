@@ -1,20 +1,15 @@
 //! Online discussion topics (话题) published by org units, and members taking part in
 //! them by commenting or voting.
 
+use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, member, org_unit, topic, topic_participation};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select, TransactionTrait,
 };
 
-use super::{
-    contains_pattern, find, opt_text,
-    org::{in_district, in_town},
-    referenced, text,
-};
+use super::{find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -44,31 +39,17 @@ pub struct TopicFilter {
 /// The topics a caller may list, filtered.
 pub fn topics(_actor: &Actor, filter: &TopicFilter) -> Select<topic::Entity> {
     use topic::Column as C;
-    let mut cond = Condition::all();
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::OrgUnitId, district));
-    }
-    if let Some(from) = filter.published_from {
-        cond = cond.add(C::PublishedAt.gte(from));
-    }
-    if let Some(before) = filter.published_before {
-        cond = cond.add(C::PublishedAt.lt(before));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        let pattern = contains_pattern(search);
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::col(C::Title).like(pattern.clone()))
-                .add(Expr::col(C::Body).like(pattern)),
-        );
-    }
-    topic::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .district(C::OrgUnitId, filter.district_id)
+        .range(
+            C::PublishedAt,
+            filter.published_from,
+            filter.published_before,
+        )
+        .search(&[C::Title, C::Body], filter.search.as_deref());
+    topic::Entity::find().filter(cond.build())
 }
 
 /// Which topic participations to list.
@@ -89,23 +70,12 @@ pub fn participations(
     filter: &ParticipationFilter,
 ) -> Select<topic_participation::Entity> {
     use topic_participation::Column as C;
-    let mut cond = Condition::all();
-    if let Some(t) = filter.topic_id {
-        cond = cond.add(C::TopicId.eq(t));
-    }
-    if let Some(m) = filter.member_id {
-        cond = cond.add(C::MemberId.eq(m));
-    }
-    if let Some(kind) = filter.kind {
-        cond = cond.add(C::Kind.eq(kind));
-    }
-    if let Some(from) = filter.from {
-        cond = cond.add(C::CreatedAt.gte(from));
-    }
-    if let Some(before) = filter.before {
-        cond = cond.add(C::CreatedAt.lt(before));
-    }
-    topic_participation::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::TopicId, filter.topic_id)
+        .eq(C::MemberId, filter.member_id)
+        .eq(C::Kind, filter.kind)
+        .range(C::CreatedAt, filter.from, filter.before);
+    topic_participation::Entity::find().filter(cond.build())
 }
 
 /// A new topic.

@@ -1,20 +1,18 @@
 //! Targets (目标) per org unit, period and metric. The values are policy, set by
 //! administrators; this module checks their shape only.
 
+use crate::service::filter::Filters;
 use chrono::{Datelike, NaiveDate};
 use entities::{org_unit, target};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, Select, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select, TransactionTrait,
 };
 
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    service::{
-        find,
-        org::{in_district, in_town},
-    },
+    service::find,
 };
 
 /// Longest metric name accepted.
@@ -34,23 +32,13 @@ pub struct TargetFilter {
 /// The targets a caller may list, filtered.
 pub fn targets(_actor: &Actor, filter: &TargetFilter) -> Select<target::Entity> {
     use target::Column as C;
-    let mut cond = Condition::all();
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if let Some(district) = filter.district_id {
-        cond = cond.add(in_district(C::OrgUnitId, district));
-    }
-    if let Some(period) = &filter.period {
-        cond = cond.add(C::Period.eq(period.trim()));
-    }
-    if let Some(metric) = &filter.metric {
-        cond = cond.add(C::Metric.eq(metric.trim()));
-    }
-    target::Entity::find().filter(cond)
+    let cond = Filters::new()
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .district(C::OrgUnitId, filter.district_id)
+        .eq(C::Period, filter.period.as_deref().map(str::trim))
+        .eq(C::Metric, filter.metric.as_deref().map(str::trim));
+    target::Entity::find().filter(cond.build())
 }
 
 /// A target to set.

@@ -1,9 +1,10 @@
 //! Supervision meetings (督导会议) of the districts.
 
+use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{district, meeting_attendance, org_unit, supervision_meeting};
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
 };
 
@@ -30,31 +31,22 @@ pub struct MeetingFilter {
 /// The supervision meetings a caller may list, filtered.
 pub fn meetings(_actor: &Actor, filter: &MeetingFilter) -> Select<supervision_meeting::Entity> {
     use supervision_meeting::Column as C;
-    let mut cond = Condition::all();
-    if let Some(district) = filter.district_id {
-        cond = cond.add(C::DistrictId.eq(district));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(
-            C::DistrictId.in_subquery(
-                Query::select()
-                    .column(org_unit::Column::DistrictId)
-                    .from(org_unit::Entity)
-                    .and_where(org_unit::Column::Id.eq(town))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(unit) = filter.visit_org_unit_id {
-        cond = cond.add(C::VisitOrgUnitId.eq(unit));
-    }
-    if let Some(from) = filter.held_from {
-        cond = cond.add(C::HeldOn.gte(from));
-    }
-    if let Some(to) = filter.held_to {
-        cond = cond.add(C::HeldOn.lte(to));
-    }
-    supervision_meeting::Entity::find().filter(cond)
+    // A town's meetings are those of its district.
+    let of_town = filter.town_id.map(|town| {
+        C::DistrictId.in_subquery(
+            Query::select()
+                .column(org_unit::Column::DistrictId)
+                .from(org_unit::Entity)
+                .and_where(org_unit::Column::Id.eq(town))
+                .to_owned(),
+        )
+    });
+    let cond = Filters::new()
+        .eq(C::DistrictId, filter.district_id)
+        .when(of_town)
+        .eq(C::VisitOrgUnitId, filter.visit_org_unit_id)
+        .days(C::HeldOn, filter.held_from, filter.held_to);
+    supervision_meeting::Entity::find().filter(cond.build())
 }
 
 /// A new supervision meeting.

@@ -1,9 +1,10 @@
 //! Attendance receipts (回执): who each town or city-level unit sends to its district's meeting.
 
+use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{enums::OrgUnitKind, meeting_attendance, org_unit, supervision_meeting};
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
@@ -11,7 +12,7 @@ use super::{parse_mobile, NAME_MAX, REMARKS_MAX};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    service::{find, opt_text, org::in_town, text},
+    service::{find, opt_text, text},
 };
 
 /// Which attendance receipts to list.
@@ -32,32 +33,30 @@ pub struct ReceiptFilter {
 /// The attendance receipts a caller may list, filtered.
 pub fn receipts(_actor: &Actor, filter: &ReceiptFilter) -> Select<meeting_attendance::Entity> {
     use meeting_attendance::Column as C;
-    let mut cond = Condition::all();
-    if let Some(meeting) = filter.meeting_id {
-        cond = cond.add(C::MeetingId.eq(meeting));
-    }
-    if let Some(unit) = filter.org_unit_id {
-        cond = cond.add(C::OrgUnitId.eq(unit));
-    }
-    if let Some(town) = filter.town_id {
-        cond = cond.add(in_town(C::OrgUnitId, town));
-    }
-    if filter.district_id.is_some() || filter.held_from.is_some() || filter.held_to.is_some() {
-        use supervision_meeting::Column as M;
-        let mut sub = Query::select();
-        sub.column(M::Id).from(supervision_meeting::Entity);
-        if let Some(district) = filter.district_id {
-            sub.and_where(M::DistrictId.eq(district));
-        }
-        if let Some(from) = filter.held_from {
-            sub.and_where(M::HeldOn.gte(from));
-        }
-        if let Some(to) = filter.held_to {
-            sub.and_where(M::HeldOn.lte(to));
-        }
-        cond = cond.add(C::MeetingId.in_subquery(sub.to_owned()));
-    }
-    meeting_attendance::Entity::find().filter(cond)
+    // District and meeting dates are the meeting's: filter through a subquery.
+    let by_meeting =
+        (filter.district_id.is_some() || filter.held_from.is_some() || filter.held_to.is_some())
+            .then(|| {
+                use supervision_meeting::Column as M;
+                let meetings = Filters::new().eq(M::DistrictId, filter.district_id).days(
+                    M::HeldOn,
+                    filter.held_from,
+                    filter.held_to,
+                );
+                C::MeetingId.in_subquery(
+                    Query::select()
+                        .column(M::Id)
+                        .from(supervision_meeting::Entity)
+                        .cond_where(meetings.build())
+                        .to_owned(),
+                )
+            });
+    let cond = Filters::new()
+        .eq(C::MeetingId, filter.meeting_id)
+        .eq(C::OrgUnitId, filter.org_unit_id)
+        .town(C::OrgUnitId, filter.town_id)
+        .when(by_meeting);
+    meeting_attendance::Entity::find().filter(cond.build())
 }
 
 /// A new attendance receipt.
