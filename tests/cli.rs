@@ -1,0 +1,103 @@
+//! The `qii` binary as an operator runs it: serving until SIGTERM, loading the demo data,
+//! printing the schema.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn qii(data_dir: &PathBuf) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qii"));
+    command.env_remove("DATABASE_URL").env("QII_DATA_DIR", data_dir);
+    command
+}
+
+fn fresh_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("qii-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            panic!("qii did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_schema_command_prints_the_checked_in_sdl() {
+    let dir = fresh_dir();
+    let out = qii(&dir).arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), checked_in);
+}
+
+#[test]
+fn the_demo_loads_once_into_the_embedded_database_and_a_second_run_changes_nothing() {
+    let dir = fresh_dir();
+    let first = qii(&dir).args(["demo", "--scale", "0.05"]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(dir.join("qii.db").exists(), "the embedded database lives in the data dir");
+    let second = qii(&dir).args(["demo", "--scale", "0.05"]).output().unwrap();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already loaded"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_demo_scale_out_of_range_is_refused_with_a_message() {
+    let dir = fresh_dir();
+    let out = qii(&dir).args(["demo", "--scale", "0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scale"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
+    let dir = fresh_dir();
+    let mut child = qii(&dir)
+        .args(["serve", "--addr", "127.0.0.1:0", "--log", "info"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("qii logs its address").unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: qii\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = wait_for_exit(&mut child, Duration::from_secs(20));
+    assert!(exit.success(), "qii exits with success after SIGTERM: {exit}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
