@@ -11,7 +11,9 @@ use std::{
 
 fn qii(data_dir: &PathBuf) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_qii"));
-    command.env_remove("DATABASE_URL").env("QII_DATA_DIR", data_dir);
+    command
+        .env_remove("DATABASE_URL")
+        .env("QII_DATA_DIR", data_dir);
     command
 }
 
@@ -48,10 +50,23 @@ fn the_schema_command_prints_the_checked_in_sdl() {
 #[test]
 fn the_demo_loads_once_into_the_embedded_database_and_a_second_run_changes_nothing() {
     let dir = fresh_dir();
-    let first = qii(&dir).args(["demo", "--scale", "0.05"]).output().unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(dir.join("qii.db").exists(), "the embedded database lives in the data dir");
-    let second = qii(&dir).args(["demo", "--scale", "0.05"]).output().unwrap();
+    let first = qii(&dir)
+        .args(["demo", "--scale", "0.05"])
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        dir.join("qii.db").exists(),
+        "the embedded database lives in the data dir"
+    );
+    let second = qii(&dir)
+        .args(["demo", "--scale", "0.05"])
+        .output()
+        .unwrap();
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already loaded"));
     std::fs::remove_dir_all(&dir).ok();
@@ -96,7 +111,10 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert!(status.success());
     let exit = wait_for_exit(&mut child, Duration::from_secs(20));
-    assert!(exit.success(), "qii exits with success after SIGTERM: {exit}");
+    assert!(
+        exit.success(),
+        "qii exits with success after SIGTERM: {exit}"
+    );
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
     std::fs::remove_dir_all(&dir).ok();

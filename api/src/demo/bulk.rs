@@ -8,12 +8,15 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, Iterable,
+    Statement,
 };
 
 /// Rows per INSERT statement: with at most 17 columns this stays far below SQLite's limit of
 /// 32,766 bound parameters (and PostgreSQL's 65,535).
-const CHUNK: usize = 500;
+/// Bound parameters per INSERT: below SQLite's limit of 32,766 (PostgreSQL allows 65,535).
+/// Few large statements load far faster than many small ones, on PostgreSQL especially.
+const MAX_PARAMS: usize = 30_000;
 
 /// Inserts generated rows into one transaction.
 pub(crate) struct Loader<'a> {
@@ -64,11 +67,12 @@ impl<'a> Loader<'a> {
         let table = E::default().table_name().to_owned();
         let total = rows.len() as u64;
         let bar = self.bar(stage, total);
+        let per_chunk = MAX_PARAMS / E::Column::iter().count().max(1);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<E::ActiveModel> = rows
                 .by_ref()
-                .take(CHUNK)
+                .take(per_chunk)
                 .map(IntoActiveModel::into_active_model)
                 .collect();
             let n = chunk.len() as u64;
