@@ -8,12 +8,11 @@ use entities::{
 };
 
 use super::{
-    activity_counts::{children_of, count_of},
     activity_types::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
     },
-    load_by_id,
+    children_of, count_of, load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,

@@ -17,35 +17,9 @@ use super::{
     activity::Activity,
     activity_types::ReviewsOfActivity,
     load_error,
-    loaders::{ChildrenOf, CountOf, ForeignKey, FromDb, LoadError, Tally, TallyOf},
+    loaders::{FromDb, LoadError, Tally, TallyOf},
     ContextExt,
 };
-
-type Model<F> = <<F as ForeignKey>::Entity as EntityTrait>::Model;
-
-/// The number of children of `parent` through relation `F`, batched.
-pub async fn count_of<F: ForeignKey>(ctx: &Context<'_>, parent: i64) -> Result<i64> {
-    let n = ctx
-        .loader::<CountOf<F>>()?
-        .load_one(parent)
-        .await
-        .map_err(load_error)?;
-    Ok(n.unwrap_or(0))
-}
-
-/// The children of `parent` through relation `F`, in id order, batched.
-pub async fn children_of<F>(ctx: &Context<'_>, parent: i64) -> Result<Vec<Model<F>>>
-where
-    F: ForeignKey,
-    Model<F>: Sync,
-{
-    let rows = ctx
-        .loader::<ChildrenOf<F>>()?
-        .load_one(parent)
-        .await
-        .map_err(load_error)?;
-    Ok(rows.unwrap_or_default())
-}
 
 /// Check-ins per activity.
 pub struct CheckinCounts(DatabaseConnection);

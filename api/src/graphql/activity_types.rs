@@ -10,8 +10,7 @@ use entities::{
 
 use super::{
     activity::{load_activity, Activity, SignupsOfActivity},
-    activity_counts::{children_of, count_of},
-    load_error,
+    children_of, count_of, load_error,
     loaders::{ById, SummedColumn},
     member::{load_member, Member},
     ContextExt,

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert};
 
 use super::{
-    load_by_id, load_error,
-    loaders::CountOf,
+    count_of, load_by_id,
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -55,12 +54,7 @@ impl Expert {
     }
     /// Number of answers the expert wrote (专家参与回答).
     async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<CountOf<AnswersOfExpert>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
-        Ok(n.unwrap_or(0))
+        count_of::<AnswersOfExpert>(ctx, self.0.id).await
     }
 }
 

@@ -10,8 +10,7 @@ use entities::{
 
 use super::{
     activity::Activity,
-    load_by_id, load_error,
-    loaders::ChildrenOf,
+    children_of, load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -81,12 +80,7 @@ impl IncentiveApplication {
     }
     /// What the applicant asks for (申报意向).
     async fn intents(&self, ctx: &Context<'_>) -> Result<Vec<IncentiveIntent>> {
-        let rows = ctx
-            .loader::<ChildrenOf<IntentsOfApplication>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let rows = children_of::<IntentsOfApplication>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|r| r.intent).collect())
     }
     /// Where the application stands.

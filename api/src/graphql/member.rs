@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use entities::member;
 
 use super::{
+    children_of,
     expert::Expert,
-    load_by_id, load_error,
-    loaders::ChildrenOf,
+    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -47,12 +47,7 @@ impl Member {
     }
     /// The member's expert profile, when the member is an expert.
     async fn expert(&self, ctx: &Context<'_>) -> Result<Option<Expert>> {
-        let profiles = ctx
-            .loader::<ChildrenOf<ExpertProfileOfMember>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let profiles = children_of::<ExpertProfileOfMember>(ctx, self.0.id).await?;
         Ok(profiles.into_iter().next().map(Expert))
     }
     /// The town the member registered under.

@@ -142,6 +142,32 @@ where
         .map_err(load_error)
 }
 
+type ChildModel<F> = <<F as loaders::ForeignKey>::Entity as sea_orm::EntityTrait>::Model;
+
+/// The number of children of `parent` through relation `F`, batched.
+pub async fn count_of<F: loaders::ForeignKey>(ctx: &Context<'_>, parent: i64) -> Result<i64> {
+    let n = ctx
+        .loader::<loaders::CountOf<F>>()?
+        .load_one(parent)
+        .await
+        .map_err(load_error)?;
+    Ok(n.unwrap_or(0))
+}
+
+/// The children of `parent` through relation `F`, in id order, batched.
+pub async fn children_of<F>(ctx: &Context<'_>, parent: i64) -> Result<Vec<ChildModel<F>>>
+where
+    F: loaders::ForeignKey,
+    ChildModel<F>: Sync,
+{
+    let rows = ctx
+        .loader::<loaders::ChildrenOf<F>>()?
+        .load_one(parent)
+        .await
+        .map_err(load_error)?;
+    Ok(rows.unwrap_or_default())
+}
+
 /// Turns a loader failure into a GraphQL error with a code.
 pub fn load_error(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
     ServiceError::Database(sea_orm::DbErr::Custom(err.to_string())).into()

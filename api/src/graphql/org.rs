@@ -10,9 +10,9 @@ use entities::{
 
 use super::{
     activity::{ActivitiesOfOrgUnit, Activity},
+    children_of, count_of,
     expert::Expert,
-    load_by_id, load_error,
-    loaders::{ChildrenOf, CountOf},
+    load_by_id,
     operations::Target,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id,
@@ -103,12 +103,7 @@ impl District {
         kind: Option<OrgUnitKind>,
     ) -> Result<Vec<OrgUnit>> {
         let id = parse_id(&self.id)?;
-        let mut units = ctx
-            .loader::<ChildrenOf<UnitsOfDistrict>>()?
-            .load_one(id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut units = children_of::<UnitsOfDistrict>(ctx, id).await?;
         units.retain(|u| kind.is_none_or(|k| u.kind == k));
         units.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(units.into_iter().map(OrgUnit).collect())
@@ -177,12 +172,7 @@ impl OrgUnit {
     }
     /// Units directly below this one, optionally of one kind, by name.
     async fn children(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
-        let mut units = ctx
-            .loader::<ChildrenOf<UnitsUnderParent>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut units = children_of::<UnitsUnderParent>(ctx, self.0.id).await?;
         units.retain(|u| kind.is_none_or(|k| u.kind == k));
         units.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(units.into_iter().map(OrgUnit).collect())
@@ -193,23 +183,13 @@ impl OrgUnit {
     }
     /// Experts (专家) this unit recruited, by join date.
     async fn experts(&self, ctx: &Context<'_>) -> Result<Vec<Expert>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<ExpertsOfOrgUnit>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<ExpertsOfOrgUnit>(ctx, self.0.id).await?;
         list.sort_by_key(|e| (e.joined_at, e.id));
         Ok(list.into_iter().map(Expert).collect())
     }
     /// Number of members registered under this town (zero for other kinds).
     async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<CountOf<MembersOfTown>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
-        Ok(n.unwrap_or(0))
+        count_of::<MembersOfTown>(ctx, self.0.id).await
     }
     /// Service requests made to this Youth Home, optionally only those in the given
     /// statuses (e.g. the open ones), oldest first.
@@ -218,12 +198,7 @@ impl OrgUnit {
         ctx: &Context<'_>,
         statuses: Option<Vec<ServiceRequestStatus>>,
     ) -> Result<Vec<ServiceRequest>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<RequestsOfYouthHome>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<RequestsOfYouthHome>(ctx, self.0.id).await?;
         if let Some(statuses) = statuses {
             list.retain(|r| statuses.contains(&r.status));
         }
@@ -232,12 +207,7 @@ impl OrgUnit {
     }
     /// Targets set for this unit, optionally for one period (e.g. `2017-10`).
     async fn targets(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<Target>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<TargetsOfUnit>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<TargetsOfUnit>(ctx, self.0.id).await?;
         if let Some(period) = period {
             list.retain(|t| t.period == period.trim());
         }
@@ -246,24 +216,14 @@ impl OrgUnit {
     }
     /// Supervisors (督导专员) assigned to this town, earliest first.
     async fn supervisors(&self, ctx: &Context<'_>) -> Result<Vec<SupervisorAssignment>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<SupervisorsOfTown>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<SupervisorsOfTown>(ctx, self.0.id).await?;
         list.sort_by_key(|a| (a.starts_on, a.id));
         Ok(list.into_iter().map(SupervisorAssignment).collect())
     }
     /// Activities this unit published (heavyweight ones it applied for included), by
     /// start time. For long lists or filters use `Query.activities(filter: {orgUnitId})`.
     async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<Activity>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<ActivitiesOfOrgUnit>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<ActivitiesOfOrgUnit>(ctx, self.0.id).await?;
         list.sort_by_key(|a| (a.starts_at, a.id));
         Ok(list.into_iter().map(Activity).collect())
     }

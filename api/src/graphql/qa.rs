@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
 use super::{
+    children_of, count_of,
     expert::{load_expert, Expert},
-    load_by_id, load_error,
-    loaders::{ChildrenOf, CountOf},
+    load_by_id,
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -60,21 +60,11 @@ impl Question {
     }
     /// Number of answers.
     async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<CountOf<AnswersOfQuestion>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
-        Ok(n.unwrap_or(0))
+        count_of::<AnswersOfQuestion>(ctx, self.0.id).await
     }
     /// The answers, oldest first.
     async fn answers(&self, ctx: &Context<'_>) -> Result<Vec<Answer>> {
-        let mut list = ctx
-            .loader::<ChildrenOf<AnswersOfQuestion>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut list = children_of::<AnswersOfQuestion>(ctx, self.0.id).await?;
         list.sort_by_key(|a| (a.answered_at, a.id));
         Ok(list.into_iter().map(Answer).collect())
     }

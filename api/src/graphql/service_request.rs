@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ServiceRequestStatus, service_request, service_request_event};
 
 use super::{
-    load_by_id, load_error,
-    loaders::ChildrenOf,
+    children_of, load_by_id,
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
@@ -76,12 +75,7 @@ impl ServiceRequest {
     }
     /// Every status change, oldest first, starting with the submission.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<ServiceRequestEvent>> {
-        let mut events = ctx
-            .loader::<ChildrenOf<EventsOfRequest>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let mut events = children_of::<EventsOfRequest>(ctx, self.0.id).await?;
         events.sort_by_key(|e| (e.at, e.id));
         Ok(events.into_iter().map(ServiceRequestEvent).collect())
     }

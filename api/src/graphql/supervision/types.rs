@@ -4,13 +4,11 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::NaiveDate;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
 
-use crate::graphql::{
-    load_error,
-    loaders::{ChildrenOf, CountOf},
-    org::{load_unit, District, OrgUnit},
-    ContextExt,
+use crate::graphql::org::{load_unit, District, OrgUnit};
+use crate::{
+    foreign_key,
+    graphql::{children_of, count_of, load_by_id},
 };
-use crate::{foreign_key, graphql::load_by_id};
 
 foreign_key!(
     /// Attendance receipts of a supervision meeting.
@@ -92,22 +90,12 @@ impl SupervisionMeeting {
     }
     /// The attendance receipts sent so far, in the order they came in.
     async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceReceipt>> {
-        let list = ctx
-            .loader::<ChildrenOf<ReceiptsOfMeeting>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
+        let list = children_of::<ReceiptsOfMeeting>(ctx, self.0.id).await?;
         Ok(list.into_iter().map(AttendanceReceipt).collect())
     }
     /// Number of people announced by attendance receipts.
     async fn attendance_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<CountOf<ReceiptsOfMeeting>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
-        Ok(n.unwrap_or(0))
+        count_of::<ReceiptsOfMeeting>(ctx, self.0.id).await
     }
 }
 
