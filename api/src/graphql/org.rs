@@ -85,12 +85,13 @@ impl From<district::Model> for District {
 
 #[ComplexObject]
 impl District {
-    /// The towns (镇街) of this district, by name.
+    /// The towns (镇街) of this district, in pinyin order.
     async fn towns(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
         self.units_of_kind(ctx, Some(OrgUnitKind::Town)).await
     }
 
-    /// Every org unit of this district, or those of one kind (e.g. `CITY_UNIT`).
+    /// Every org unit of this district, or those of one kind (e.g. `CITY_UNIT`), in pinyin
+    /// order.
     async fn units(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
         self.units_of_kind(ctx, kind).await
     }
@@ -105,7 +106,7 @@ impl District {
         let id = parse_id(&self.id)?;
         let mut units = children_of::<UnitsOfDistrict>(ctx, id).await?;
         units.retain(|u| kind.is_none_or(|k| u.kind == k));
-        units.sort_by(|a, b| a.name.cmp(&b.name));
+        units.sort_by(|a, b| pinyin_order(a).cmp(&pinyin_order(b)));
         Ok(units.into_iter().map(OrgUnit).collect())
     }
 }
@@ -170,11 +171,11 @@ impl OrgUnit {
         let found = load_by_id::<district::Entity>(ctx, id).await?;
         Ok(found.map(District::from))
     }
-    /// Units directly below this one, optionally of one kind, by name.
+    /// Units directly below this one, optionally of one kind, in pinyin order.
     async fn children(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
         let mut units = children_of::<UnitsUnderParent>(ctx, self.0.id).await?;
         units.retain(|u| kind.is_none_or(|k| u.kind == k));
-        units.sort_by(|a, b| a.name.cmp(&b.name));
+        units.sort_by(|a, b| pinyin_order(a).cmp(&pinyin_order(b)));
         Ok(units.into_iter().map(OrgUnit).collect())
     }
     /// The Youth Homes (青年之家) directly below this unit.
@@ -227,6 +228,12 @@ impl OrgUnit {
         list.sort_by_key(|a| (a.starts_at, a.id));
         Ok(list.into_iter().map(Activity).collect())
     }
+}
+
+/// Chinese lists are read in pinyin order: sort by the English (pinyin) name when known.
+fn pinyin_order(unit: &org_unit::Model) -> (String, &str) {
+    let key = unit.name_en.as_deref().unwrap_or(&unit.name).to_lowercase();
+    (key, &unit.name)
 }
 
 /// Loads an optional org unit through the request's batch loader.
