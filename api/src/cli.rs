@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::{config::Config, db, demo, graphql, http, telemetry};
+use crate::{config::Config, db, demo, graphql, http, rules, telemetry};
 
 /// qii: GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.
 #[derive(Debug, Parser)]
@@ -40,11 +40,27 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Work with the rule scripts.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Print the GraphQL schema (SDL), or write it to a file.
     Schema {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Compile every script, read each scoring script's declaration and run the test cases
+    /// beside it; exits non-zero when anything fails.
+    Check {
+        /// The rules folder.
+        #[arg(long, env = "QII_RULES_DIR", default_value = "rules")]
+        dir: PathBuf,
     },
 }
 
@@ -85,6 +101,9 @@ pub async fn run() -> anyhow::Result<()> {
             };
             load_demo(&db, options).await
         }
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => check_rules(&dir),
         Command::Schema { out } => {
             let sdl = graphql::sdl();
             match out {
@@ -105,6 +124,41 @@ async fn load_demo(
         tracing::info!("demo data already loaded; nothing to do");
     } else {
         tracing::info!(?summary, "demo data loaded");
+    }
+    Ok(())
+}
+
+/// Prints one line per script and fails when any script or test case does.
+fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
+    let reports = rules::check::check_dir(&rules::Sandbox::new(), dir)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+    let mut failed = 0;
+    for report in &reports {
+        let hash = report.hash.as_deref().map(|h| &h[..12]).unwrap_or("-");
+        let what = match &report.index {
+            Some(spec) => format!(
+                "index {} {} from {}, {} indicators, {} test cases passed",
+                spec.name,
+                spec.version,
+                spec.effective_from,
+                spec.indicators().count(),
+                report.cases_passed
+            ),
+            None => "compiled".to_owned(),
+        };
+        if report.errors.is_empty() {
+            println!("ok    {} [{hash}] {what}", report.path.display());
+        } else {
+            failed += 1;
+            println!("FAIL  {} [{hash}]", report.path.display());
+            for error in &report.errors {
+                println!("      {error}");
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", reports.len() - failed);
+    if failed > 0 {
+        anyhow::bail!("{failed} rule script(s) failed their checks");
     }
     Ok(())
 }

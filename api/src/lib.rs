@@ -13,6 +13,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod period;
+pub mod rules;
 pub mod service;
 pub mod telemetry;
 pub mod time;

@@ -1,0 +1,541 @@
+//! The arithmetic of an index over all units at once: transforms, standardisation,
+//! direction, missing values, weighted aggregation in the hierarchy indicator → dimension →
+//! index, ranks, and each indicator's contribution to the total (the explanation).
+
+use std::collections::HashMap;
+
+use rhai::Map;
+use serde::Serialize;
+
+use super::{
+    spec::{Aggregation, Direction, IndexSpec, IndicatorSpec, Missing, Standardise, Transform},
+    RuleError, Sandbox, Script,
+};
+
+/// Scores run from 0 to this.
+const TOP: f64 = 100.0;
+/// Totals closer than this share a rank.
+const TIE: f64 = 1e-9;
+
+/// The raw figures of the units ranked, by figure name, in the order of `units`.
+#[derive(Debug, Clone, Default)]
+pub struct RawTable {
+    pub units: Vec<i64>,
+    pub figures: HashMap<String, Vec<Option<f64>>>,
+    /// Each unit's own targets, by metric, for `target_metric` standardisation.
+    pub targets: HashMap<String, Vec<Option<f64>>>,
+}
+
+/// One indicator of one unit, explained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorScore {
+    pub key: String,
+    pub dimension: String,
+    /// The raw figure, before transforms.
+    pub raw: Option<f64>,
+    /// The 0–100 score; none when excluded as missing.
+    pub standardised: Option<f64>,
+    /// Weight in percent of the index.
+    pub weight: f64,
+    /// Points of the total this indicator gives.
+    pub contribution: f64,
+}
+
+/// One dimension of one unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionScore {
+    pub key: String,
+    pub weight: f64,
+    pub score: f64,
+    pub contribution: f64,
+}
+
+/// One unit's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitScore {
+    pub unit: i64,
+    pub total: f64,
+    /// 1 is best; equal totals share a rank.
+    pub rank: u32,
+    pub dimensions: Vec<DimensionScore>,
+    pub indicators: Vec<IndicatorScore>,
+}
+
+/// Scores every unit of `raw` under `spec`, best first.
+pub fn score(
+    sandbox: &Sandbox,
+    script: &Script,
+    spec: &IndexSpec,
+    raw: &RawTable,
+) -> Result<Vec<UnitScore>, RuleError> {
+    let n = raw.units.len();
+    // Raw and standardised figures per indicator, in unit order.
+    let mut columns: Vec<Column> = Vec::new();
+    for (_, indicator) in spec.indicators() {
+        let values =
+            raw.figures.get(&indicator.raw).ok_or_else(|| {
+                let mut known: Vec<&String> = raw.figures.keys().collect();
+                known.sort();
+                RuleError::new(
+                    &script.name,
+                    format!(
+                    "indicator `{}` takes the raw figure `{}`, which is not available (known: {})",
+                    indicator.key,
+                    indicator.raw,
+                    known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                )
+            })?;
+        let standardised = standardise(sandbox, script, indicator, values, raw)?;
+        columns.push(Column {
+            raw: values.clone(),
+            standardised,
+        });
+    }
+
+    let mut results: Vec<UnitScore> = (0..n)
+        .map(|u| unit_score(spec, &columns, u, raw.units[u]))
+        .collect();
+    results.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.unit.cmp(&b.unit)));
+    let mut rank = 0;
+    let mut previous: Option<f64> = None;
+    for (i, result) in results.iter_mut().enumerate() {
+        if previous.is_none_or(|p| (p - result.total).abs() > TIE) {
+            rank = i as u32 + 1;
+        }
+        result.rank = rank;
+        previous = Some(result.total);
+    }
+    Ok(results)
+}
+
+/// One indicator's figures for all units.
+struct Column {
+    raw: Vec<Option<f64>>,
+    standardised: Vec<Option<f64>>,
+}
+
+/// Aggregates one unit's standardised indicators into dimensions and the index.
+fn unit_score(spec: &IndexSpec, columns: &[Column], u: usize, unit: i64) -> UnitScore {
+    let mut column = columns.iter();
+    let mut dims = Vec::new();
+    let mut indicator_rows = Vec::new();
+    for dimension in &spec.dimensions {
+        let mut parts = Vec::new();
+        for indicator in &dimension.indicators {
+            let Some(c) = column.next() else {
+                break;
+            };
+            parts.push((indicator, c.raw[u], c.standardised[u]));
+        }
+        let present: Vec<(f64, f64)> = parts
+            .iter()
+            .filter_map(|(i, _, s)| s.map(|s| (i.weight, s)))
+            .collect();
+        let score = combine(dimension.aggregation, &present);
+        dims.push((
+            dimension,
+            IndexSpec::dimension_weight(dimension),
+            score,
+            parts,
+        ));
+    }
+    let present: Vec<(f64, f64)> = dims
+        .iter()
+        .filter_map(|(_, w, s, _)| s.map(|s| (*w, s)))
+        .collect();
+    let total = combine(spec.aggregation, &present).unwrap_or(0.0);
+
+    // Contributions: shares of the total that add up to it, by dimension and then by
+    // indicator within the dimension.
+    let weighted_sum: f64 = present.iter().map(|(w, s)| w * s).sum();
+    let mut dimension_rows = Vec::new();
+    for (dimension, weight, score, parts) in dims {
+        let score_value = score.unwrap_or(0.0);
+        let contribution = if weighted_sum > 0.0 {
+            total * weight * score_value / weighted_sum
+        } else {
+            0.0
+        };
+        let inner: f64 = parts
+            .iter()
+            .filter_map(|(i, _, s)| s.map(|s| i.weight * s))
+            .sum();
+        for (indicator, raw, standardised) in parts {
+            let share = match standardised {
+                Some(s) if inner > 0.0 => contribution * indicator.weight * s / inner,
+                _ => 0.0,
+            };
+            indicator_rows.push(IndicatorScore {
+                key: indicator.key.clone(),
+                dimension: dimension.key.clone(),
+                raw,
+                standardised,
+                weight: indicator.weight,
+                contribution: share,
+            });
+        }
+        dimension_rows.push(DimensionScore {
+            key: dimension.key.clone(),
+            weight,
+            score: score_value,
+            contribution,
+        });
+    }
+    UnitScore {
+        unit,
+        total,
+        rank: 0,
+        dimensions: dimension_rows,
+        indicators: indicator_rows,
+    }
+}
+
+/// A weighted mean of (weight, score) pairs; none when nothing carries weight.
+fn combine(aggregation: Aggregation, parts: &[(f64, f64)]) -> Option<f64> {
+    let weight: f64 = parts.iter().map(|(w, _)| w).sum();
+    if parts.is_empty() || weight <= 0.0 {
+        return None;
+    }
+    Some(match aggregation {
+        Aggregation::Arithmetic => parts.iter().map(|(w, s)| w * s).sum::<f64>() / weight,
+        Aggregation::Geometric => {
+            if parts.iter().any(|(w, s)| *w > 0.0 && *s <= 0.0) {
+                0.0
+            } else {
+                (parts.iter().map(|(w, s)| w * s.ln()).sum::<f64>() / weight).exp()
+            }
+        }
+    })
+}
+
+/// Summary statistics of the present values.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    min: f64,
+    max: f64,
+    mean: f64,
+    sd: f64,
+    n: usize,
+}
+
+impl Stats {
+    fn of(values: &[Option<f64>]) -> Self {
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let n = present.len();
+        if n == 0 {
+            return Self::default();
+        }
+        let mean = present.iter().sum::<f64>() / n as f64;
+        let var = present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        Self {
+            min: present.iter().copied().fold(f64::INFINITY, f64::min),
+            max: present.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            mean,
+            sd: var.sqrt(),
+            n,
+        }
+    }
+
+    fn to_map(self) -> Map {
+        let mut map = Map::new();
+        map.insert("min".into(), self.min.into());
+        map.insert("max".into(), self.max.into());
+        map.insert("mean".into(), self.mean.into());
+        map.insert("sd".into(), self.sd.into());
+        map.insert("n".into(), (self.n as i64).into());
+        map
+    }
+}
+
+/// Transforms, standardises, orients and fills one indicator for all units.
+fn standardise(
+    sandbox: &Sandbox,
+    script: &Script,
+    indicator: &IndicatorSpec,
+    raw_values: &[Option<f64>],
+    raw: &RawTable,
+) -> Result<Vec<Option<f64>>, RuleError> {
+    let mut values: Vec<Option<f64>> = raw_values
+        .iter()
+        .map(|v| match (v, indicator.missing) {
+            (None, Missing::Zero) => Some(0.0),
+            (v, _) => *v,
+        })
+        .collect();
+    for transform in &indicator.transform {
+        apply(transform, &mut values);
+    }
+    let stats = Stats::of(&values);
+    let mut scores: Vec<Option<f64>> = match &indicator.standardise {
+        Standardise::MinMax => values
+            .iter()
+            .map(|v| {
+                v.map(|x| {
+                    if stats.max > stats.min {
+                        (x - stats.min) / (stats.max - stats.min) * TOP
+                    } else if stats.max > 0.0 {
+                        // All equal and above zero: no unit is behind another.
+                        TOP
+                    } else {
+                        0.0
+                    }
+                })
+            })
+            .collect(),
+        Standardise::ZScore => values
+            .iter()
+            .map(|v| {
+                v.map(|x| {
+                    let z = if stats.sd > 0.0 {
+                        (x - stats.mean) / stats.sd
+                    } else {
+                        0.0
+                    };
+                    (TOP / 2.0 + TOP / 10.0 * z).clamp(0.0, TOP)
+                })
+            })
+            .collect(),
+        Standardise::Rank => percentile_ranks(&values),
+        Standardise::Goalposts(low, high) => values
+            .iter()
+            .map(|v| v.map(|x| ((x - low) / (high - low)).clamp(0.0, 1.0) * TOP))
+            .collect(),
+        Standardise::Target(target) => values
+            .iter()
+            .map(|v| v.map(|x| (x / target).clamp(0.0, 1.0) * TOP))
+            .collect(),
+        Standardise::TargetMetric(metric) => {
+            let targets = raw.targets.get(metric).ok_or_else(|| {
+                RuleError::new(
+                    &script.name,
+                    format!(
+                        "indicator `{}` compares with target `{metric}`, which no unit has",
+                        indicator.key
+                    ),
+                )
+            })?;
+            values
+                .iter()
+                .zip(targets)
+                .map(|(v, t)| match (v, t) {
+                    (Some(x), Some(t)) if *t > 0.0 => Some((x / t).clamp(0.0, 1.0) * TOP),
+                    (Some(_), _) if indicator.missing == Missing::Zero => Some(0.0),
+                    _ => None,
+                })
+                .collect()
+        }
+        Standardise::Custom(function) => {
+            let stats_map = stats.to_map();
+            let mut out = Vec::with_capacity(values.len());
+            for v in &values {
+                out.push(match v {
+                    Some(x) => {
+                        let result = sandbox.call(script, function, (*x, stats_map.clone()))?;
+                        let number = result
+                            .as_float()
+                            .or_else(|_| result.as_int().map(|i| i as f64))
+                            .map_err(|t| {
+                                RuleError::new(
+                                    &script.name,
+                                    format!("`{function}` must return a number, not {t}"),
+                                )
+                            })?;
+                        Some(number.clamp(0.0, TOP))
+                    }
+                    None => None,
+                });
+            }
+            out
+        }
+    };
+    if indicator.direction == Direction::Lower {
+        for s in scores.iter_mut().flatten() {
+            *s = TOP - *s;
+        }
+    }
+    let fill = match indicator.missing {
+        Missing::Worst => scores.iter().flatten().copied().reduce(f64::min),
+        Missing::Mean => {
+            let present: Vec<f64> = scores.iter().flatten().copied().collect();
+            (!present.is_empty()).then(|| present.iter().sum::<f64>() / present.len() as f64)
+        }
+        Missing::Zero | Missing::Exclude => None,
+    };
+    if let Some(fill) = fill {
+        for s in scores.iter_mut() {
+            s.get_or_insert(fill);
+        }
+    }
+    Ok(scores)
+}
+
+fn apply(transform: &Transform, values: &mut [Option<f64>]) {
+    match transform {
+        Transform::Log1p => values
+            .iter_mut()
+            .flatten()
+            .for_each(|x| *x = x.max(0.0).ln_1p()),
+        Transform::Cap(cap) => values.iter_mut().flatten().for_each(|x| *x = x.min(*cap)),
+        Transform::Winsorise(q) => {
+            let mut present: Vec<f64> = values.iter().flatten().copied().collect();
+            if present.is_empty() {
+                return;
+            }
+            present.sort_by(f64::total_cmp);
+            let index = ((present.len() - 1) as f64 * q).round() as usize;
+            let cap = present[index.min(present.len() - 1)];
+            values.iter_mut().flatten().for_each(|x| *x = x.min(cap));
+        }
+    }
+}
+
+/// Percentile ranks 0–100; ties share their mean rank.
+fn percentile_ranks(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut present: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|x| (i, x)))
+        .collect();
+    let n = present.len();
+    let mut out = vec![None; values.len()];
+    if n == 0 {
+        return out;
+    }
+    present.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        while end + 1 < n && present[end + 1].1 == present[start].1 {
+            end += 1;
+        }
+        let mean_position = (start + end) as f64 / 2.0;
+        let pct = if n > 1 {
+            mean_position / (n - 1) as f64 * TOP
+        } else {
+            TOP
+        };
+        for (i, _) in &present[start..=end] {
+            out[*i] = Some(pct);
+        }
+        start = end + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(body: &str, figures: &[(&str, Vec<Option<f64>>)]) -> Vec<UnitScore> {
+        let sandbox = Sandbox::new();
+        let script = sandbox.compile("t.rhai", body).unwrap();
+        let spec = IndexSpec::from_script(&sandbox, &script).unwrap();
+        let n = figures[0].1.len();
+        let raw = RawTable {
+            units: (1..=n as i64).collect(),
+            figures: figures
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            targets: HashMap::new(),
+        };
+        score(&sandbox, &script, &spec, &raw).unwrap()
+    }
+
+    const TWO: &str = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+        #{ key: "d1", indicators: [ #{ key: "a", raw: "a", weight: 60.0 } ] },
+        #{ key: "d2", indicators: [ #{ key: "b", raw: "b", weight: 40.0, direction: "lower" } ] } ] } }"#;
+
+    #[test]
+    fn min_max_scores_and_weights_give_the_total_and_contributions_add_up() {
+        let scores = run(
+            TWO,
+            &[
+                ("a", vec![Some(0.0), Some(10.0), Some(5.0)]),
+                ("b", vec![Some(1.0), Some(3.0), Some(2.0)]),
+            ],
+        );
+        // unit 1: a 0 → 0, b lowest → 100: 40; unit 2: a 100, b 0: 60; unit 3: 50, 50: 50.
+        let by_unit: HashMap<i64, &UnitScore> = scores.iter().map(|s| (s.unit, s)).collect();
+        assert!((by_unit[&1].total - 40.0).abs() < 1e-9);
+        assert!((by_unit[&2].total - 60.0).abs() < 1e-9);
+        assert!((by_unit[&3].total - 50.0).abs() < 1e-9);
+        assert_eq!(
+            scores.iter().map(|s| s.unit).collect::<Vec<_>>(),
+            vec![2, 3, 1]
+        );
+        for s in &scores {
+            let sum: f64 = s.indicators.iter().map(|i| i.contribution).sum();
+            assert!(
+                (sum - s.total).abs() < 1e-9,
+                "contributions explain the total"
+            );
+        }
+    }
+
+    #[test]
+    fn equal_totals_share_a_rank() {
+        let scores = run(
+            TWO,
+            &[
+                ("a", vec![Some(1.0), Some(1.0), Some(0.0)]),
+                ("b", vec![Some(1.0), Some(1.0), Some(1.0)]),
+            ],
+        );
+        let ranks: Vec<u32> = scores.iter().map(|s| s.rank).collect();
+        assert_eq!(ranks, vec![1, 1, 3]);
+    }
+
+    #[test]
+    fn percentile_ranks_share_ties() {
+        let ranks = percentile_ranks(&[Some(1.0), Some(2.0), Some(2.0), Some(3.0), None]);
+        assert_eq!(
+            ranks,
+            vec![Some(0.0), Some(50.0), Some(50.0), Some(100.0), None]
+        );
+    }
+
+    #[test]
+    fn an_excluded_missing_value_lets_the_other_indicators_carry_the_weight() {
+        let body = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{ key: "d", indicators: [ #{ key: "a", raw: "a", weight: 50.0, missing: "exclude" },
+                                       #{ key: "b", raw: "b", weight: 50.0 } ] } ] } }"#;
+        let scores = run(
+            body,
+            &[
+                ("a", vec![None, Some(1.0)]),
+                ("b", vec![Some(1.0), Some(0.0)]),
+            ],
+        );
+        let unit1 = scores.iter().find(|s| s.unit == 1).unwrap();
+        assert!(
+            (unit1.total - 100.0).abs() < 1e-9,
+            "b alone counts for unit 1"
+        );
+        assert_eq!(unit1.indicators[0].standardised, None);
+    }
+
+    #[test]
+    fn a_custom_method_of_the_script_scores_each_unit() {
+        let body = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{ key: "d", indicators: [ #{ key: "a", raw: "a", weight: 100.0, standardise: #{ custom: "half_of_max" } } ] } ] } }
+            fn half_of_max(x, stats) { if x >= stats.max / 2.0 { 100.0 } else { 0.0 } }"#;
+        let scores = run(body, &[("a", vec![Some(1.0), Some(10.0), Some(6.0)])]);
+        let totals: HashMap<i64, f64> = scores.iter().map(|s| (s.unit, s.total)).collect();
+        assert_eq!(totals[&1], 0.0);
+        assert_eq!(totals[&2], 100.0);
+        assert_eq!(totals[&3], 100.0);
+    }
+
+    #[test]
+    fn transforms_and_goalposts_cap_the_scores() {
+        let body = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{ key: "d", aggregation: "geometric", indicators: [
+                #{ key: "a", raw: "a", weight: 100.0, transform: [#{ cap: 10.0 }], standardise: #{ goalposts: [0.0, 20.0] } } ] } ] } }"#;
+        let scores = run(body, &[("a", vec![Some(5.0), Some(1000.0)])]);
+        let totals: HashMap<i64, f64> = scores.iter().map(|s| (s.unit, s.total)).collect();
+        assert!((totals[&1] - 25.0).abs() < 1e-9);
+        assert!((totals[&2] - 50.0).abs() < 1e-9);
+    }
+}

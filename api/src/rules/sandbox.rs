@@ -1,0 +1,282 @@
+//! The sandbox: one Rhai engine with hard limits, no file, network or module access and no
+//! `eval`; scripts compiled once and shared; errors that name script, line and column.
+
+use std::{fmt, sync::Arc};
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncArgs, ParseError, Position, Scope, AST};
+use sha2::{Digest, Sha256};
+
+/// Limits of the sandbox. They bound what one script call may cost, so that a runaway
+/// script fails with an error instead of holding a server thread.
+const MAX_OPERATIONS: u64 = 2_000_000;
+const MAX_CALL_LEVELS: usize = 32;
+const MAX_EXPR_DEPTH: usize = 64;
+const MAX_FN_EXPR_DEPTH: usize = 32;
+const MAX_STRING_SIZE: usize = 64 * 1024;
+const MAX_ARRAY_SIZE: usize = 10_000;
+const MAX_MAP_SIZE: usize = 10_000;
+/// Largest script source accepted.
+pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
+
+/// A script failure, located in its source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    /// The script, e.g. `rules/qii/v2.rhai`.
+    pub script: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl RuleError {
+    /// An error not tied to a position (e.g. a declaration that does not add up).
+    pub fn new(script: &str, message: impl Into<String>) -> Self {
+        Self {
+            script: script.to_owned(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    fn at(script: &str, position: Position, message: impl Into<String>) -> Self {
+        Self {
+            script: script.to_owned(),
+            line: position.line(),
+            column: position.position(),
+            message: message.into(),
+        }
+    }
+
+    fn from_parse(script: &str, err: ParseError) -> Self {
+        let position = err.position();
+        Self::at(
+            script,
+            position,
+            format!("syntax error: {}", err.err_type()),
+        )
+    }
+
+    fn from_eval(script: &str, err: EvalAltResult) -> Self {
+        // Calls wrap the failure once per function level; the innermost error holds the
+        // line that failed.
+        let mut position = err.position();
+        let mut current = err;
+        while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) = current {
+            if !inner.position().is_none() {
+                position = inner.position();
+            }
+            current = *inner;
+        }
+        let message = match current {
+            EvalAltResult::ErrorTooManyOperations(_) => {
+                "the script ran too long (operation limit reached; is there an endless loop?)"
+                    .to_owned()
+            }
+            EvalAltResult::ErrorStackOverflow(_) => "the script nested calls too deeply".to_owned(),
+            EvalAltResult::ErrorDataTooLarge(what, _) => {
+                format!("the script built too large a value ({what})")
+            }
+            other => other.to_string(),
+        };
+        Self::at(script, position, message)
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(col)) => write!(f, "{}:{line}:{col}: {}", self.script, self.message),
+            (Some(line), None) => write!(f, "{}:{line}: {}", self.script, self.message),
+            _ => write!(f, "{}: {}", self.script, self.message),
+        }
+    }
+}
+
+/// A compiled script, identified by its content hash.
+#[derive(Clone)]
+pub struct Script {
+    /// Where it came from, for errors.
+    pub name: String,
+    /// SHA-256 of the source, hex: the version identity stored with every score.
+    pub hash: String,
+    ast: Arc<AST>,
+    /// Line of each function definition, to locate failures Rhai reports without a position.
+    fn_lines: Arc<std::collections::HashMap<String, usize>>,
+}
+
+impl Script {
+    /// Whether the script defines a function `name` taking `arity` arguments.
+    pub fn defines(&self, name: &str, arity: usize) -> bool {
+        self.ast
+            .iter_functions()
+            .any(|f| f.name == name && f.params.len() == arity)
+    }
+}
+
+/// The shared, sandboxed engine.
+#[derive(Clone)]
+pub struct Sandbox {
+    engine: Arc<Engine>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    /// An engine with the standard library (no I/O in it) and every limit set.
+    pub fn new() -> Self {
+        let mut engine = Engine::new();
+        engine
+            .set_max_operations(MAX_OPERATIONS)
+            .set_max_call_levels(MAX_CALL_LEVELS)
+            .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH)
+            .set_max_string_size(MAX_STRING_SIZE)
+            .set_max_array_size(MAX_ARRAY_SIZE)
+            .set_max_map_size(MAX_MAP_SIZE)
+            .set_max_modules(0)
+            .disable_symbol("eval");
+        // No module resolver: `import` cannot reach the file system.
+        engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+        // `print` and `debug` go to the log, not to the server's standard output.
+        engine.on_print(|text| tracing::info!(target: "rules", "{text}"));
+        engine.on_debug(
+            |text, source, pos| tracing::debug!(target: "rules", ?source, %pos, "{text}"),
+        );
+        Self {
+            engine: Arc::new(engine),
+        }
+    }
+
+    /// Compiles a script; `name` labels it in errors.
+    pub fn compile(&self, name: &str, source: &str) -> Result<Script, RuleError> {
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(RuleError::new(
+                name,
+                format!(
+                    "the script is {} bytes; at most {MAX_SOURCE_BYTES} are accepted",
+                    source.len()
+                ),
+            ));
+        }
+        let ast = self
+            .engine
+            .compile(source)
+            .map_err(|e| RuleError::from_parse(name, e))?;
+        Ok(Script {
+            name: name.to_owned(),
+            hash: content_hash(source),
+            ast: Arc::new(ast),
+            fn_lines: Arc::new(function_lines(source)),
+        })
+    }
+
+    /// Calls a function of a script.
+    pub fn call(
+        &self,
+        script: &Script,
+        function: &str,
+        args: impl FuncArgs,
+    ) -> Result<Dynamic, RuleError> {
+        let mut scope = Scope::new();
+        self.engine
+            .call_fn::<Dynamic>(&mut scope, &script.ast, function, args)
+            .map_err(|e| {
+                let mut err = RuleError::from_eval(&script.name, *e);
+                if err.line.is_none() {
+                    // e.g. the operation limit: point at the function that was running.
+                    err.line = script.fn_lines.get(function).copied();
+                    err.column = err.line.map(|_| 1);
+                    err.message = format!("in `{function}()`: {}", err.message);
+                }
+                err
+            })
+    }
+}
+
+/// The 1-based line where each `fn name(` is defined.
+fn function_lines(source: &str) -> std::collections::HashMap<String, usize> {
+    source
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix("private fn ")
+                .or_else(|| line.strip_prefix("fn "))?;
+            let name = rest.split('(').next()?.trim();
+            (!name.is_empty()).then(|| (name.to_owned(), i + 1))
+        })
+        .collect()
+}
+
+/// SHA-256 of a script's source, in hex.
+pub fn content_hash(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_syntax_error_names_script_line_and_column() {
+        let err = Sandbox::new()
+            .compile("rules/x.rhai", "fn index() {\n    let x = ;\n}\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.script, "rules/x.rhai");
+        assert_eq!(err.line, Some(2));
+        assert!(err.column.is_some());
+        assert!(err.to_string().starts_with("rules/x.rhai:2:"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_loop_is_stopped_with_its_line() {
+        let sandbox = Sandbox::new();
+        let script = sandbox
+            .compile("loop.rhai", "fn index() {\n  loop { }\n}")
+            .unwrap();
+        let err = sandbox.call(&script, "index", ()).err().unwrap();
+        assert!(err.message.contains("too long"), "{err}");
+        assert!(err.line.is_some());
+    }
+
+    #[test]
+    fn eval_and_imports_are_not_available() {
+        let sandbox = Sandbox::new();
+        assert!(sandbox.compile("e.rhai", "fn f() { eval(\"1\") }").is_err());
+        let script = sandbox.compile("i.rhai", "fn f() { import \"secrets\" as s; 1 }");
+        let failed = match script {
+            Err(_) => true,
+            Ok(s) => sandbox.call(&s, "f", ()).is_err(),
+        };
+        assert!(failed);
+    }
+
+    #[test]
+    fn runaway_recursion_and_huge_values_are_refused() {
+        let sandbox = Sandbox::new();
+        let deep = sandbox.compile("d.rhai", "fn f(n) { f(n + 1) }").unwrap();
+        assert!(sandbox.call(&deep, "f", (1_i64,)).is_err());
+        let big = sandbox
+            .compile(
+                "b.rhai",
+                "fn f() { let a = []; for i in 0..100000 { a.push(i) } a }",
+            )
+            .unwrap();
+        assert!(sandbox.call(&big, "f", ()).is_err());
+    }
+
+    #[test]
+    fn the_hash_identifies_the_content() {
+        assert_eq!(content_hash("a"), content_hash("a"));
+        assert_ne!(content_hash("a"), content_hash("b"));
+        assert_eq!(content_hash("").len(), 64);
+    }
+}

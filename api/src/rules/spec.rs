@@ -1,0 +1,288 @@
+//! What a scoring script declares: the index, its dimensions and indicators, and for each
+//! indicator the raw figure, transforms, standardisation, direction, missing-value policy
+//! and weight. Read once per run from the script's `index()` function.
+
+use serde::{Deserialize, Serialize};
+
+use super::{RuleError, Sandbox, Script};
+
+/// Weights are percentages and must add up to this.
+const WEIGHT_TOTAL: f64 = 100.0;
+const WEIGHT_TOLERANCE: f64 = 1e-6;
+
+/// An index (e.g. QII v2.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// Rule-set name, e.g. `qii`.
+    pub name: String,
+    /// Version label, e.g. `2.0`.
+    pub version: String,
+    /// First period this version scores, e.g. `2017-10`.
+    pub effective_from: String,
+    /// How the dimensions combine into the index.
+    #[serde(default)]
+    pub aggregation: Aggregation,
+    pub dimensions: Vec<DimensionSpec>,
+}
+
+/// A group of indicators with one score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionSpec {
+    pub key: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    /// How the indicators combine into the dimension.
+    #[serde(default)]
+    pub aggregation: Aggregation,
+    pub indicators: Vec<IndicatorSpec>,
+}
+
+/// One indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSpec {
+    pub key: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The raw figure it takes, by name (e.g. `valid_questions`).
+    pub raw: String,
+    /// Weight in percent of the whole index.
+    pub weight: f64,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Applied in order before standardisation.
+    #[serde(default)]
+    pub transform: Vec<Transform>,
+    #[serde(default)]
+    pub standardise: Standardise,
+    #[serde(default)]
+    pub missing: Missing,
+}
+
+/// Whether more is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Higher,
+    Lower,
+}
+
+/// A transform of the raw figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// `ln(1 + x)`, for long-tailed counts.
+    Log1p,
+    /// Values above this are treated as this.
+    Cap(f64),
+    /// Values above this quantile (0–1) of the units are treated as that quantile.
+    Winsorise(f64),
+}
+
+/// How a figure becomes a 0–100 score.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standardise {
+    /// `(x - min) / (max - min)` across the units ranked.
+    #[default]
+    MinMax,
+    /// The z-score as a T-score `50 + 10 z`, clamped to 0–100.
+    ZScore,
+    /// Percentile rank among the units (ties share the mean rank).
+    Rank,
+    /// Fixed bounds `[low, high]`, capped at both ends.
+    Goalposts(f64, f64),
+    /// Share of a fixed target reached, capped at 100 %.
+    Target(f64),
+    /// Share of each unit's own target (a metric of the targets table) reached, capped.
+    TargetMetric(String),
+    /// A function of the script: `fn name(x, stats)` returning 0–100, where `stats` has
+    /// `min`, `max`, `mean`, `sd` and `n` of the (transformed) figure.
+    Custom(String),
+}
+
+/// What a unit without the figure gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// Counted as zero.
+    #[default]
+    Zero,
+    /// The worst standardised score among the units.
+    Worst,
+    /// The mean standardised score among the units.
+    Mean,
+    /// Left out: the unit's other indicators carry its weight.
+    Exclude,
+}
+
+/// How scores combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregation {
+    /// Weighted arithmetic mean.
+    #[default]
+    Arithmetic,
+    /// Weighted geometric mean (a zero anywhere gives zero).
+    Geometric,
+}
+
+impl IndexSpec {
+    /// Reads and checks the declaration of a compiled scoring script.
+    pub fn from_script(sandbox: &Sandbox, script: &Script) -> Result<Self, RuleError> {
+        if !script.defines("index", 0) {
+            return Err(RuleError::new(
+                &script.name,
+                "a scoring script must define `fn index()`",
+            ));
+        }
+        let value = sandbox.call(script, "index", ())?;
+        let spec: IndexSpec = rhai::serde::from_dynamic(&value).map_err(|e| {
+            RuleError::new(
+                &script.name,
+                format!("`index()` returned an invalid declaration: {e}"),
+            )
+        })?;
+        spec.validate(script)?;
+        Ok(spec)
+    }
+
+    /// Every indicator with its dimension.
+    pub fn indicators(&self) -> impl Iterator<Item = (&DimensionSpec, &IndicatorSpec)> {
+        self.dimensions
+            .iter()
+            .flat_map(|d| d.indicators.iter().map(move |i| (d, i)))
+    }
+
+    /// The dimension's weight: the sum of its indicators'.
+    pub fn dimension_weight(dimension: &DimensionSpec) -> f64 {
+        dimension.indicators.iter().map(|i| i.weight).sum()
+    }
+
+    fn validate(&self, script: &Script) -> Result<(), RuleError> {
+        let fail = |message: String| Err(RuleError::new(&script.name, message));
+        if self.dimensions.is_empty() {
+            return fail("the index declares no dimensions".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (dimension, indicator) in self.indicators() {
+            let at = format!(
+                "indicator `{}` of dimension `{}`",
+                indicator.key, dimension.key
+            );
+            if !keys.insert(indicator.key.as_str()) {
+                return fail(format!("{at}: the key is used twice"));
+            }
+            if !indicator.weight.is_finite() || indicator.weight < 0.0 {
+                return fail(format!(
+                    "{at}: weight {} must be zero or more",
+                    indicator.weight
+                ));
+            }
+            for transform in &indicator.transform {
+                match transform {
+                    Transform::Winsorise(q) if !(0.0..=1.0).contains(q) => {
+                        return fail(format!(
+                            "{at}: winsorise takes a quantile between 0 and 1, got {q}"
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            match &indicator.standardise {
+                Standardise::Goalposts(low, high) if low >= high => {
+                    return fail(format!(
+                        "{at}: goalposts need low < high, got [{low}, {high}]"
+                    ))
+                }
+                Standardise::Target(t) if *t <= 0.0 => {
+                    return fail(format!("{at}: the target must be above zero, got {t}"))
+                }
+                Standardise::Custom(f) if !script.defines(f, 2) => {
+                    return fail(format!("{at}: the script defines no `fn {f}(x, stats)`"))
+                }
+                _ => {}
+            }
+        }
+        let total: f64 = self.indicators().map(|(_, i)| i.weight).sum();
+        if (total - WEIGHT_TOTAL).abs() > WEIGHT_TOLERANCE {
+            let by_dimension: Vec<String> = self
+                .dimensions
+                .iter()
+                .map(|d| format!("{} {}", d.key, Self::dimension_weight(d)))
+                .collect();
+            return fail(format!(
+                "the weights add up to {total} %, not {WEIGHT_TOTAL} % ({})",
+                by_dimension.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec_of(body: &str) -> Result<IndexSpec, RuleError> {
+        let sandbox = Sandbox::new();
+        let script = sandbox.compile("t.rhai", body)?;
+        IndexSpec::from_script(&sandbox, &script)
+    }
+
+    const HEAD: &str = "name: \"t\", version: \"1\", effective_from: \"2017-10\"";
+
+    #[test]
+    fn a_declaration_with_methods_of_every_kind_is_read() {
+        let spec = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, aggregation: \"geometric\", dimensions: [ #{{ key: \"d\", indicators: [
+                #{{ key: \"a\", raw: \"a\", weight: 60.0, transform: [\"log1p\", #{{ cap: 5.0 }}], standardise: #{{ goalposts: [0.0, 10.0] }} }},
+                #{{ key: \"b\", raw: \"b\", weight: 40.0, direction: \"lower\", standardise: \"rank\", missing: \"worst\" }}
+            ] }} ] }} }}"
+        ))
+        .unwrap();
+        let (_, a) = spec.indicators().next().unwrap();
+        assert_eq!(a.transform, vec![Transform::Log1p, Transform::Cap(5.0)]);
+        assert_eq!(a.standardise, Standardise::Goalposts(0.0, 10.0));
+        assert_eq!(spec.aggregation, Aggregation::Geometric);
+    }
+
+    #[test]
+    fn weights_that_do_not_add_up_to_100_are_an_error() {
+        let err = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [ #{{ key: \"a\", raw: \"a\", weight: 60.0 }} ] }} ] }} }}"
+        ))
+        .err()
+        .unwrap();
+        assert!(err.message.contains("add up to 60"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_field_or_method_is_an_error() {
+        let err = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [ #{{ key: \"a\", raw: \"a\", wieght: 100.0 }} ] }} ] }} }}"
+        ))
+        .err()
+        .unwrap();
+        assert!(err.message.contains("wieght"), "{err}");
+        let err = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [ #{{ key: \"a\", raw: \"a\", weight: 100.0, standardise: \"minmax\" }} ] }} ] }} }}"
+        ))
+        .err()
+        .unwrap();
+        assert!(err.message.contains("minmax"), "{err}");
+    }
+
+    #[test]
+    fn a_custom_method_must_exist_in_the_script() {
+        let err = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [ #{{ key: \"a\", raw: \"a\", weight: 100.0, standardise: #{{ custom: \"mine\" }} }} ] }} ] }} }}"
+        ))
+        .err()
+        .unwrap();
+        assert!(err.message.contains("fn mine"), "{err}");
+    }
+}
