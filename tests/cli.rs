@@ -124,12 +124,20 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
 fn rules_check_passes_on_the_shipped_rules_and_fails_with_the_line_of_a_broken_one() {
     let dir = fresh_dir();
     let shipped = qii(&dir)
-        .args(["rules", "check", "--dir", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
+        .args([
+            "rules",
+            "check",
+            "--dir",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+        ])
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&shipped.stdout);
     assert!(shipped.status.success(), "{out}");
-    assert!(out.contains("qii/v2.rhai") && out.contains("0 failed"), "{out}");
+    assert!(
+        out.contains("qii/v2.rhai") && out.contains("0 failed"),
+        "{out}"
+    );
 
     std::fs::write(dir.join("broken.rhai"), "fn index() {\n  let = 1;\n}\n").unwrap();
     let broken = qii(&dir)

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     error::code,
+    period::Period,
     service::operations::{self as service, RowRejection, VisitImportError},
 };
 
@@ -68,11 +69,11 @@ impl Target {
     }
     /// First day of the period.
     async fn starts_on(&self) -> Option<NaiveDate> {
-        service::period_bounds(&self.0.period).map(|b| b.0)
+        self.parsed_period().map(|p| p.first_day())
     }
     /// Last day of the period (inclusive).
     async fn ends_on(&self) -> Option<NaiveDate> {
-        service::period_bounds(&self.0.period).map(|b| b.1)
+        self.parsed_period().map(|p| p.last_day())
     }
     /// The metric, lower_snake_case, e.g. `update_days` or `registrations`.
     async fn metric(&self) -> &str {
@@ -81,6 +82,13 @@ impl Target {
     /// The value to reach.
     async fn value(&self) -> f64 {
         self.0.value
+    }
+}
+
+impl Target {
+    /// The stored period; none if the row was written around the service with bad text.
+    fn parsed_period(&self) -> Option<Period> {
+        self.0.period.parse().ok()
     }
 }
 

@@ -1,8 +1,6 @@
 //! Targets (目标) per org unit, period and metric. The values are policy, set by
 //! administrators; this module checks their shape only.
 
-use crate::service::filter::Filters;
-use chrono::{Datelike, NaiveDate};
 use entities::{org_unit, target};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -12,7 +10,8 @@ use sea_orm::{
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    service::find,
+    period::{Period, PeriodError},
+    service::{filter::Filters, find},
 };
 
 /// Longest metric name accepted.
@@ -56,7 +55,7 @@ pub async fn set_target(
     _actor: &Actor,
     input: NewTarget,
 ) -> ServiceResult<target::Model> {
-    let period = parse_period(&input.period)?;
+    let period = parse_period(&input.period)?.to_string();
     let metric = parse_metric(&input.metric)?;
     check_value(input.value)?;
     let tx = db.begin().await?;
@@ -121,74 +120,11 @@ fn check_value(value: f64) -> ServiceResult<()> {
     }
 }
 
-/// The first and last day of a period written `2017-10` (month), `2017-W43` (ISO
-/// week), `2017-Q4` (quarter) or `2017-10-01..2017-10-15` (days, inclusive); none
-/// when the text is not a period.
-pub fn period_bounds(period: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let period = period.trim();
-    if let Some((from, to)) = period.split_once("..") {
-        // Strict: the text must be exactly the canonical spelling (no `2017-1-1`).
-        let strict = |s: &str| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|d| d.to_string() == s)
-        };
-        let (from, to) = (strict(from)?, strict(to)?);
-        return (from <= to).then_some((from, to));
-    }
-    let (year, rest) = period.split_once('-')?;
-    if year.len() != 4 || !year.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let year: i32 = year.parse().ok()?;
-    let two_digits = |s: &str| {
-        (s.len() == 2 && s.chars().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-    };
-    if let Some(week) = rest.strip_prefix('W') {
-        let week = two_digits(week)?;
-        let monday = NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon)?;
-        return Some((monday, monday + chrono::Duration::days(6)));
-    }
-    if let Some(quarter) = rest.strip_prefix('Q') {
-        let q: u32 = match quarter {
-            "1" => 1,
-            "2" => 2,
-            "3" => 3,
-            "4" => 4,
-            _ => return None,
-        };
-        let first = NaiveDate::from_ymd_opt(year, 3 * q - 2, 1)?;
-        return Some((first, month_end(NaiveDate::from_ymd_opt(year, 3 * q, 1)?)?));
-    }
-    let month = two_digits(rest)?;
-    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
-    Some((first, month_end(first)?))
-}
-
-fn month_end(first: NaiveDate) -> Option<NaiveDate> {
-    let (y, m) = if first.month() == 12 {
-        (first.year() + 1, 1)
-    } else {
-        (first.year(), first.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
-}
-
-/// A period, checked and trimmed.
-pub fn parse_period(period: &str) -> ServiceResult<String> {
-    match period_bounds(period) {
-        Some(_) => Ok(period.trim().to_owned()),
-        None => Err(ServiceError::invalid(
-            "period",
-            format!(
-                "`{}` is not a period: write a month `2017-10`, an ISO week `2017-W43`, a quarter `2017-Q4` \
-                 or a day range `2017-10-01..2017-10-15`",
-                period.trim()
-            ),
-        )),
-    }
+/// A period, checked, in its canonical text (see [`Period`]).
+pub fn parse_period(period: &str) -> ServiceResult<Period> {
+    period
+        .parse()
+        .map_err(|err: PeriodError| ServiceError::invalid("period", err.to_string()))
 }
 
 /// A metric name, lower_snake_case (e.g. `update_days`), checked and trimmed.
@@ -219,40 +155,11 @@ pub fn parse_metric(metric: &str) -> ServiceResult<String> {
 mod tests {
     use super::*;
 
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
     #[test]
-    fn periods_are_months_weeks_quarters_or_day_ranges() {
-        assert_eq!(
-            period_bounds("2017-10"),
-            Some((day(2017, 10, 1), day(2017, 10, 31)))
-        );
-        assert_eq!(
-            period_bounds("2017-W43"),
-            Some((day(2017, 10, 23), day(2017, 10, 29)))
-        );
-        assert_eq!(
-            period_bounds("2017-Q4"),
-            Some((day(2017, 10, 1), day(2017, 12, 31)))
-        );
-        assert_eq!(
-            period_bounds("2017-10-01..2017-10-15"),
-            Some((day(2017, 10, 1), day(2017, 10, 15)))
-        );
-        for bad in [
-            "2017-13",
-            "2017-W54",
-            "2017-Q5",
-            "2017-10-15..2017-10-01",
-            "2017-1",
-            "17-10",
-            "2017/10",
-            "2017-W7",
-        ] {
-            assert!(period_bounds(bad).is_none(), "{bad}");
-        }
+    fn periods_are_stored_in_their_canonical_text() {
+        assert_eq!(parse_period(" 2017-W43 ").unwrap().to_string(), "2017-W43");
+        let err = parse_period("2017-13").unwrap_err();
+        assert_eq!(err.code(), crate::error::code::BAD_USER_INPUT);
     }
 
     #[test]
