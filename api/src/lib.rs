@@ -15,6 +15,7 @@ pub mod http;
 pub mod identity;
 pub mod period;
 pub mod rules;
+pub mod scoring;
 pub mod service;
 pub mod telemetry;
 pub mod time;

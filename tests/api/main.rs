@@ -12,6 +12,7 @@ mod incentives;
 mod operations;
 mod org;
 mod qa;
+mod raw_figures;
 mod schema;
 mod service_requests;
 mod supervision;

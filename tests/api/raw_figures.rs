@@ -1,0 +1,87 @@
+//! Raw indicator figures aggregated in the database, checked against direct counts.
+//! (Scoring is not yet exposed over GraphQL; these tests call the aggregation on the
+//! test's database directly.)
+
+use api::{
+    period::Period,
+    scoring::{raw_table, FigureRules, Level},
+};
+use entities::enums::OrgUnitKind;
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::{both_databases, helpers::TestApp};
+
+async fn scalar(app: &TestApp, sql: &str) -> f64 {
+    let backend = app.db.get_database_backend();
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap() as f64
+}
+
+fn total(table: &api::rules::compute::RawTable, figure: &str) -> f64 {
+    table.figures[figure].iter().flatten().sum()
+}
+
+const RULES: FigureRules = FigureRules {
+    min_signups: 1,
+    min_photos_after_end: 1,
+};
+
+both_databases! {
+    async fn town_figures_for_a_month_match_direct_counts(app) {
+        app.load_demo(0.05).await;
+        let october: Period = "2017-10".parse().unwrap();
+        let table = raw_table(&app.db, &october, Level::Town, &RULES).await.unwrap();
+        assert_eq!(table.units.len(), 32);
+        for values in table.figures.values() {
+            assert_eq!(values.len(), 32);
+        }
+
+        // Between 2017-09-30T16:00Z and 2017-10-31T16:00Z (Asia/Shanghai October).
+        let from = "'2017-09-30T16:00:00+00:00'";
+        let to = "'2017-10-31T16:00:00+00:00'";
+        let pg = app.db.get_database_backend() == sea_orm::DbBackend::Postgres;
+        let t = |col: &str| if pg { format!("{col} >= TIMESTAMPTZ {from} AND {col} < TIMESTAMPTZ {to}") } else { format!("{col} >= {from} AND {col} < {to}") };
+
+        let questions = scalar(&app, &format!(
+            "SELECT COUNT(*) AS n FROM question q JOIN org_unit u ON u.id = q.addressed_to_id \
+             WHERE q.status = 'visible' AND u.town_id IS NOT NULL AND {}", t("q.asked_at"))).await;
+        assert_eq!(total(&table, "valid_questions"), questions);
+        assert!(questions > 0.0);
+
+        let eligible = scalar(&app, &format!(
+            "SELECT COUNT(*) AS n FROM activity a JOIN org_unit u ON u.id = a.org_unit_id \
+             WHERE u.town_id IS NOT NULL AND {} \
+             AND EXISTS (SELECT 1 FROM activity_signup s WHERE s.activity_id = a.id) \
+             AND EXISTS (SELECT 1 FROM activity_photo p WHERE p.activity_id = a.id AND p.uploaded_at > a.ends_at)",
+            t("a.ends_at"))).await;
+        assert_eq!(total(&table, "eligible_activities"), eligible);
+
+        let stricter = raw_table(&app.db, &october, Level::Town, &FigureRules { min_signups: 1_000_000, min_photos_after_end: 1 }).await.unwrap();
+        assert_eq!(total(&stricter, "eligible_activities"), 0.0, "thresholds come from the rules");
+
+        for rate in table.figures["mobile_binding_rate"].iter().flatten() {
+            assert!((0.0..=1.0).contains(rate));
+        }
+        for days in table.figures["update_days"].iter().flatten() {
+            assert!((0.0..=31.0).contains(days));
+        }
+        assert!(total(&table, "update_days") > 0.0);
+        assert!(total(&table, "valid_visits") > 0.0);
+        assert!(total(&table, "registrations") >= total(&table, "youth_homes"));
+        assert_eq!(table.targets["registrations"].iter().flatten().count(), 32, "every town has its registrations target for the month");
+    }
+
+    async fn youth_homes_can_be_ranked_on_their_own(app) {
+        app.load_demo(0.05).await;
+        let q4: Period = "2017-Q4".parse().unwrap();
+        let table = raw_table(&app.db, &q4, Level::Kind(OrgUnitKind::YouthHome), &RULES).await.unwrap();
+        let homes = scalar(&app, "SELECT COUNT(*) AS n FROM org_unit WHERE kind = 'youth_home'").await;
+        assert_eq!(table.units.len() as f64, homes);
+        assert!(total(&table, "youth_home_activities") > 0.0);
+    }
+}
