@@ -149,3 +149,44 @@ fn rules_check_passes_on_the_shipped_rules_and_fails_with_the_line_of_a_broken_o
     assert!(out.contains("broken.rhai:2:"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn score_ranks_the_32_towns_with_the_version_in_effect_and_refuses_a_period_without_one() {
+    let dir = fresh_dir();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    assert!(qii(&dir)
+        .args(["demo", "--scale", "0.05"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let out = qii(&dir)
+        .args(["score", "--period", "2017-10", "--rules-dir", rules])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("qii 2.0 [") && header.contains("2017-10"),
+        "{header}"
+    );
+    let ranked: Vec<&str> = lines.skip(1).collect();
+    assert_eq!(ranked.len(), 32, "{text}");
+    assert!(ranked[0].trim_start().starts_with("1 "), "{text}");
+
+    let none = qii(&dir)
+        .args(["score", "--period", "2017-09", "--rules-dir", rules])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr)
+        .contains("no version of rule set `qii` is in effect for 2017-09"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -4,7 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::{config::Config, db, demo, graphql, http, rules, telemetry};
+use crate::{
+    config::Config,
+    db, demo, graphql, http,
+    period::Period,
+    rules,
+    scoring::{self, Level},
+    telemetry,
+};
 
 /// qii: GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.
 #[derive(Debug, Parser)]
@@ -39,6 +46,23 @@ pub enum Command {
         /// Size of the generated activity, 1.0 being the default data set.
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+    },
+    /// Rank the units of a period with the rule version in effect for it.
+    Score {
+        #[command(flatten)]
+        config: Config,
+        /// The period: `2017-10`, `2017-W43`, `2017-Q4` or `2017-10-01..2017-10-15`.
+        #[arg(long)]
+        period: Period,
+        /// The units ranked: `town`, or an org-unit kind such as `youth_home`.
+        #[arg(long, default_value = "town")]
+        level: Level,
+        /// The rule set.
+        #[arg(long, default_value = "qii")]
+        rule_set: String,
+        /// The rules folder.
+        #[arg(long, env = "QII_RULES_DIR", default_value = "rules")]
+        rules_dir: PathBuf,
     },
     /// Work with the rule scripts.
     Rules {
@@ -104,6 +128,21 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Rules {
             command: RulesCommand::Check { dir },
         } => check_rules(&dir),
+        Command::Score {
+            config,
+            period,
+            level,
+            rule_set,
+            rules_dir,
+        } => {
+            telemetry::init(&config.log);
+            let registry = rules::Registry::load(&rules_dir)?;
+            let (db, _) = db::connect(&config).await?;
+            db::migrate(&db).await?;
+            let ranking = scoring::rank(&db, &registry, &rule_set, &period, level).await?;
+            print_ranking(&ranking);
+            Ok(())
+        }
         Command::Schema { out } => {
             let sdl = graphql::sdl();
             match out {
@@ -126,6 +165,56 @@ async fn load_demo(
         tracing::info!(?summary, "demo data loaded");
     }
     Ok(())
+}
+
+/// Prints a ranking: the rule version, then one line per unit with its dimension
+/// contributions. A closed pipe (`| head`) ends the output quietly.
+fn print_ranking(ranking: &scoring::Ranking) {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} [{}] effective from {} — period {}",
+        ranking.rule_set,
+        ranking.version,
+        &ranking.hash[..12],
+        ranking.effective_from,
+        ranking.period
+    );
+    let dimensions: Vec<&str> = ranking
+        .scores
+        .first()
+        .map(|s| s.dimensions.iter().map(|d| d.key.as_str()).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<12} {:>7}  {}",
+        "rank",
+        "unit",
+        "total",
+        dimensions.join("  ")
+    );
+    for score in &ranking.scores {
+        let name = ranking
+            .names
+            .get(&score.unit)
+            .map(String::as_str)
+            .unwrap_or("?");
+        let parts: Vec<String> = score
+            .dimensions
+            .iter()
+            .map(|d| format!("{:>width$.2}", d.contribution, width = d.key.len()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<12} {:>7.2}  {}",
+            score.rank,
+            name,
+            score.total,
+            parts.join("  ")
+        );
+    }
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
 }
 
 /// Prints one line per script and fails when any script or test case does.

@@ -76,6 +76,30 @@ both_databases! {
         assert_eq!(table.targets["registrations"].iter().flatten().count(), 32, "every town has its registrations target for the month");
     }
 
+    async fn a_month_is_ranked_with_v2_and_every_total_is_explained_by_its_indicators(app) {
+        app.load_demo(0.05).await;
+        let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let registry = api::rules::Registry::load(&rules_dir).unwrap();
+        let october: Period = "2017-10".parse().unwrap();
+        let ranking = api::scoring::rank(&app.db, &registry, "qii", &october, Level::Town).await.unwrap();
+        assert_eq!(ranking.version, "2.0");
+        let source = std::fs::read_to_string(rules_dir.join("qii/v2.rhai")).unwrap();
+        assert_eq!(ranking.hash, api::rules::sandbox::content_hash(&source));
+        assert_eq!(ranking.scores.len(), 32);
+        assert_eq!(ranking.scores[0].rank, 1);
+        let mut previous = f64::INFINITY;
+        for score in &ranking.scores {
+            assert!(score.total <= previous + 1e-9, "best first");
+            previous = score.total;
+            assert!((0.0..=100.0).contains(&score.total));
+            let explained: f64 = score.indicators.iter().map(|i| i.contribution).sum();
+            assert!((explained - score.total).abs() < 1e-6, "indicators explain the total");
+            assert_eq!(score.indicators.len(), 14);
+        }
+        let distinct: std::collections::HashSet<u64> = ranking.scores.iter().map(|s| (s.total * 100.0) as u64).collect();
+        assert!(distinct.len() > 16, "towns differ enough to rank");
+    }
+
     async fn youth_homes_can_be_ranked_on_their_own(app) {
         app.load_demo(0.05).await;
         let q4: Period = "2017-Q4".parse().unwrap();

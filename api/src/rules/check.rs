@@ -67,21 +67,9 @@ pub struct ScriptReport {
 /// Checks every `.rhai` file below `dir`, in path order.
 pub fn check_dir(sandbox: &Sandbox, dir: &Path) -> std::io::Result<Vec<ScriptReport>> {
     let mut files = Vec::new();
-    collect(dir, &mut files)?;
+    super::registry::collect(dir, &mut files)?;
     files.sort();
     Ok(files.iter().map(|path| check_file(sandbox, path)).collect())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rhai") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Compiles one script, reads its declaration and runs its test cases.

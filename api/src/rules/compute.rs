@@ -306,21 +306,15 @@ fn standardise(
             .map(|v| v.map(|x| (x / target).clamp(0.0, 1.0) * TOP))
             .collect(),
         Standardise::TargetMetric(metric) => {
-            let targets = raw.targets.get(metric).ok_or_else(|| {
-                RuleError::new(
-                    &script.name,
-                    format!(
-                        "indicator `{}` compares with target `{metric}`, which no unit has",
-                        indicator.key
-                    ),
-                )
-            })?;
+            // A unit without its own target has no score here: the missing-value policy
+            // decides (units of a level that carries no such target at all included).
+            let none = vec![None; values.len()];
+            let targets = raw.targets.get(metric).unwrap_or(&none);
             values
                 .iter()
                 .zip(targets)
                 .map(|(v, t)| match (v, t) {
                     (Some(x), Some(t)) if *t > 0.0 => Some((x / t).clamp(0.0, 1.0) * TOP),
-                    (Some(_), _) if indicator.missing == Missing::Zero => Some(0.0),
                     _ => None,
                 })
                 .collect()

@@ -8,7 +8,9 @@
 
 pub mod check;
 pub mod compute;
+pub mod registry;
 pub mod sandbox;
 pub mod spec;
 
+pub use registry::Registry;
 pub use sandbox::{RuleError, Sandbox, Script};

@@ -95,6 +95,8 @@ impl fmt::Display for RuleError {
     }
 }
 
+impl std::error::Error for RuleError {}
+
 /// A compiled script, identified by its content hash.
 #[derive(Clone)]
 pub struct Script {

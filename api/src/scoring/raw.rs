@@ -31,7 +31,8 @@ pub enum Level {
 
 /// Thresholds that decide which rows count, read from the eligibility rules. They are
 /// parameters here so that no policy number lives in this code.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FigureRules {
     /// An activity counts toward work integration with at least this many sign-ups …
     pub min_signups: i64,

@@ -1,0 +1,142 @@
+//! The rule sets on disk: `rules/<set>/<version>.rhai` scoring scripts, each effective from
+//! a period, and `rules/eligibility/activity.rhai`. Scoring a period uses the version in
+//! effect for it: the latest whose `effective_from` is not after the period's first day.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use super::{spec::IndexSpec, RuleError, Sandbox, Script};
+use crate::{period::Period, scoring::FigureRules};
+
+/// One version of a scoring rule set.
+#[derive(Clone)]
+pub struct RuleVersion {
+    pub spec: IndexSpec,
+    pub script: Script,
+    /// The first day it scores.
+    pub effective_from: NaiveDate,
+}
+
+/// Every rule set read from a rules folder.
+#[derive(Clone)]
+pub struct Registry {
+    pub sandbox: Sandbox,
+    versions: Vec<RuleVersion>,
+    eligibility: Option<Script>,
+}
+
+impl Registry {
+    /// Reads and checks every script under `dir`; the first broken one is an error.
+    pub fn load(dir: &Path) -> Result<Self, RuleError> {
+        let sandbox = Sandbox::new();
+        let mut versions = Vec::new();
+        let mut eligibility = None;
+        let mut files = Vec::new();
+        collect(dir, &mut files)
+            .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
+        files.sort();
+        for path in files {
+            let name = path.display().to_string();
+            let source = std::fs::read_to_string(&path)
+                .map_err(|e| RuleError::new(&name, format!("cannot read: {e}")))?;
+            let script = sandbox.compile(&name, &source)?;
+            if script.defines("index", 0) {
+                let spec = IndexSpec::from_script(&sandbox, &script)?;
+                let from: Period = spec.effective_from.parse().map_err(|e| {
+                    RuleError::new(
+                        &name,
+                        format!("effective_from `{}`: {e}", spec.effective_from),
+                    )
+                })?;
+                versions.push(RuleVersion {
+                    spec,
+                    script,
+                    effective_from: from.first_day(),
+                });
+            } else if script.defines("counts_toward_index", 0) {
+                figure_rules(&sandbox, &script)?;
+                eligibility = Some(script);
+            }
+        }
+        Ok(Self {
+            sandbox,
+            versions,
+            eligibility,
+        })
+    }
+
+    /// The version of `rule_set` in effect for `period`.
+    pub fn version_for(&self, rule_set: &str, period: &Period) -> Result<&RuleVersion, RuleError> {
+        let day = period.first_day();
+        self.versions
+            .iter()
+            .filter(|v| v.spec.name == rule_set && v.effective_from <= day)
+            .max_by_key(|v| v.effective_from)
+            .ok_or_else(|| {
+                RuleError::new(
+                    rule_set,
+                    format!("no version of rule set `{rule_set}` is in effect for {period}"),
+                )
+            })
+    }
+
+    /// The conditions under which an activity counts toward the index.
+    pub fn figure_rules(&self) -> Result<FigureRules, RuleError> {
+        let script = self.eligibility.as_ref().ok_or_else(|| {
+            RuleError::new(
+                "rules/eligibility",
+                "no script defines `counts_toward_index()`",
+            )
+        })?;
+        figure_rules(&self.sandbox, script)
+    }
+
+    /// Every scoring version, oldest first.
+    pub fn versions(&self) -> impl Iterator<Item = &RuleVersion> {
+        self.versions.iter()
+    }
+}
+
+fn figure_rules(sandbox: &Sandbox, script: &Script) -> Result<FigureRules, RuleError> {
+    let value = sandbox.call(script, "counts_toward_index", ())?;
+    rhai::serde::from_dynamic(&value).map_err(|e| {
+        RuleError::new(
+            &script.name,
+            format!("`counts_toward_index()` returned an invalid declaration: {e}"),
+        )
+    })
+}
+
+/// Every `.rhai` file below `dir`.
+pub(super) fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rhai") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_rules_load_and_v2_is_in_effect_from_october_2017() {
+        let registry =
+            Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules")).unwrap();
+        let october: Period = "2017-10".parse().unwrap();
+        assert_eq!(
+            registry.version_for("qii", &october).unwrap().spec.version,
+            "2.0"
+        );
+        let september: Period = "2017-09".parse().unwrap();
+        assert!(registry.version_for("qii", &september).is_err());
+        let rules = registry.figure_rules().unwrap();
+        assert!(rules.min_signups >= 0 && rules.min_photos_after_end >= 0);
+    }
+}
