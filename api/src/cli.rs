@@ -60,9 +60,6 @@ pub enum Command {
         /// The rule set.
         #[arg(long, default_value = "qii")]
         rule_set: String,
-        /// The rules folder.
-        #[arg(long, env = "QII_RULES_DIR", default_value = "rules")]
-        rules_dir: PathBuf,
     },
     /// Work with the rule scripts.
     Rules {
@@ -133,10 +130,9 @@ pub async fn run() -> anyhow::Result<()> {
             period,
             level,
             rule_set,
-            rules_dir,
         } => {
             telemetry::init(&config.log);
-            let registry = rules::Registry::load(&rules_dir)?;
+            let registry = rules::Registry::load(&config.rules_dir)?;
             let (db, _) = db::connect(&config).await?;
             db::migrate(&db).await?;
             let ranking = scoring::rank(&db, &registry, &rule_set, &period, level).await?;

@@ -20,6 +20,10 @@ pub struct Config {
     #[arg(long = "data-dir", env = "QII_DATA_DIR", default_value = ".")]
     pub data_dir: PathBuf,
 
+    /// The rules folder: rule sets, eligibility scripts and their test cases.
+    #[arg(long = "rules-dir", env = "QII_RULES_DIR", default_value = "rules")]
+    pub rules_dir: PathBuf,
+
     /// Log filter, e.g. `info`, `qii=debug,sea_orm=info`.
     #[arg(long = "log", env = "QII_LOG", default_value = "info")]
     pub log: String,
@@ -62,6 +66,7 @@ impl Config {
             database_url: Some(database_url.into()),
             data_dir: PathBuf::from("."),
             log: "warn".into(),
+            rules_dir: PathBuf::from("rules"),
             batch_window_ms: 2,
             db_max_connections: 5,
         }

@@ -36,8 +36,25 @@ pub enum ServiceError {
     Forbidden(String),
     /// A database failure.
     Database(DbErr),
+    /// A rule script failed (compile, run or declaration); located in the script.
+    Rule(crate::rules::RuleError),
     /// Anything else unexpected.
     Internal(anyhow::Error),
+}
+
+impl From<crate::rules::RuleError> for ServiceError {
+    fn from(err: crate::rules::RuleError) -> Self {
+        Self::Rule(err)
+    }
+}
+
+impl From<crate::scoring::ScoringError> for ServiceError {
+    fn from(err: crate::scoring::ScoringError) -> Self {
+        match err {
+            crate::scoring::ScoringError::Rule(e) => Self::Rule(e),
+            crate::scoring::ScoringError::Database(e) => Self::Database(e),
+        }
+    }
 }
 
 impl From<DbErr> for ServiceError {
@@ -87,6 +104,7 @@ impl ServiceError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::Unauthenticated => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Rule(_) => code::RULE_ERROR,
             Self::Database(e) if e.sql_err().is_some() => code::BAD_USER_INPUT,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
         }
@@ -111,6 +129,7 @@ impl ServiceError {
             Self::NotFound { entity, id } => format!("{entity} {id} does not exist"),
             Self::Unauthenticated => "authentication required".into(),
             Self::Forbidden(message) => message.clone(),
+            Self::Rule(err) => err.to_string(),
         }
     }
 }
@@ -125,10 +144,23 @@ impl From<ServiceError> for async_graphql::Error {
             ServiceError::BadInput { field, .. } => *field,
             _ => None,
         };
+        let located = match &err {
+            ServiceError::Rule(rule) => Some((rule.script.clone(), rule.line, rule.column)),
+            _ => None,
+        };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", err.code());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some((script, line, column)) = &located {
+                ext.set("script", script.as_str());
+                if let Some(line) = line {
+                    ext.set("line", *line as i64);
+                }
+                if let Some(column) = column {
+                    ext.set("column", *column as i64);
+                }
             }
         })
     }

@@ -38,6 +38,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Batching window of the per-request loaders.
     pub batch_window: Duration,
+    /// The rules scoring uses.
+    pub rules: std::sync::Arc<crate::rules::RuleStore>,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -189,7 +191,12 @@ async fn execute(
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
-    let context = RequestContext::new(state.db.clone(), actor_of(headers), state.batch_window);
+    let context = RequestContext::new(
+        state.db.clone(),
+        actor_of(headers),
+        state.batch_window,
+        state.rules.clone(),
+    );
     let response = state.schema.execute(request.data(context)).await;
     let wants_graphql = headers
         .get(header::ACCEPT)
@@ -229,6 +236,7 @@ impl Server {
                 schema: schema(),
                 db,
                 batch_window: Duration::from_millis(config.batch_window_ms),
+                rules: std::sync::Arc::new(crate::rules::RuleStore::load(&config.rules_dir)),
             },
             statements,
         })

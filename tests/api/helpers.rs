@@ -59,6 +59,7 @@ impl TestApp {
         // Tests run many servers at once on two cores: a wide batching window keeps the
         // statement counts of the batching tests independent of the machine's load.
         config.batch_window_ms = 25;
+        config.rules_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into();
         let server = Server::build(&config).await.expect("server starts");
         let (addr, statements, _handle) = server.spawn().expect("server spawns");
         let db = Database::connect(url)

@@ -14,5 +14,6 @@ mod org;
 mod qa;
 mod raw_figures;
 mod schema;
+mod scoring;
 mod service_requests;
 mod supervision;

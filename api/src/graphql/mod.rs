@@ -17,6 +17,7 @@ mod member;
 mod operations;
 mod org;
 mod qa;
+mod scoring;
 mod service_request;
 mod supervision;
 mod topic;
@@ -47,6 +48,7 @@ pub struct Query(
     operations::OperationsQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
+    scoring::ScoringQuery,
 );
 
 /// The root mutation: everything a screen can change.
@@ -91,13 +93,25 @@ pub struct RequestContext {
     pub db: DatabaseConnection,
     pub actor: Actor,
     pub loaders: Loaders,
+    /// The rules scoring uses.
+    pub rules: std::sync::Arc<crate::rules::RuleStore>,
 }
 
 impl RequestContext {
     /// A context whose loaders gather keys for `batch_window` before querying.
-    pub fn new(db: DatabaseConnection, actor: Actor, batch_window: std::time::Duration) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        actor: Actor,
+        batch_window: std::time::Duration,
+        rules: std::sync::Arc<crate::rules::RuleStore>,
+    ) -> Self {
         let loaders = Loaders::new(db.clone(), batch_window);
-        Self { db, actor, loaders }
+        Self {
+            db,
+            actor,
+            loaders,
+            rules,
+        }
     }
 }
 

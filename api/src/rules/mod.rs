@@ -11,6 +11,8 @@ pub mod compute;
 pub mod registry;
 pub mod sandbox;
 pub mod spec;
+pub mod store;
 
 pub use registry::Registry;
 pub use sandbox::{RuleError, Sandbox, Script};
+pub use store::RuleStore;

@@ -15,7 +15,7 @@ pub use raw::{raw_table, FigureRules, Level};
 
 use crate::{
     period::Period,
-    rules::{compute, compute::UnitScore, Registry, RuleError},
+    rules::{compute, compute::UnitScore, spec::IndexSpec, Registry, RuleError, Script},
 };
 
 /// Why a ranking could not be computed.
@@ -73,9 +73,33 @@ pub async fn rank(
     level: Level,
 ) -> Result<Ranking, ScoringError> {
     let version = registry.version_for(rule_set, period)?;
+    rank_with(db, registry, &version.script, &version.spec, period, level).await
+}
+
+/// Scores an unsaved script (what-if), storing nothing.
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    source: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let script = registry.sandbox.compile("preview.rhai", source)?;
+    let spec = IndexSpec::from_script(&registry.sandbox, &script)?;
+    rank_with(db, registry, &script, &spec, period, level).await
+}
+
+async fn rank_with(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    script: &Script,
+    spec: &IndexSpec,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
     let rules = registry.figure_rules()?;
     let raw = raw_table(db, period, level, &rules).await?;
-    let scores = compute::score(&registry.sandbox, &version.script, &version.spec, &raw)?;
+    let scores = compute::score(&registry.sandbox, script, spec, &raw)?;
     let names = org_unit::Entity::find()
         .filter(org_unit::Column::Id.is_in(raw.units.iter().copied()))
         .all(db)
@@ -84,10 +108,10 @@ pub async fn rank(
         .map(|u| (u.id, u.name))
         .collect();
     Ok(Ranking {
-        rule_set: version.spec.name.clone(),
-        version: version.spec.version.clone(),
-        hash: version.script.hash.clone(),
-        effective_from: version.spec.effective_from.clone(),
+        rule_set: spec.name.clone(),
+        version: spec.version.clone(),
+        hash: script.hash.clone(),
+        effective_from: spec.effective_from.clone(),
         period: *period,
         level,
         scores,

@@ -14,6 +14,7 @@ pub mod member;
 pub mod operations;
 pub mod org;
 pub mod qa;
+pub mod scoring;
 pub mod service_request;
 pub mod supervision;
 pub mod topic;

@@ -1,0 +1,262 @@
+//! Rankings and their explanation: the ranking board, a town's breakdown, and the what-if
+//! preview of an unsaved script.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use entities::enums::OrgUnitKind;
+
+use super::{
+    org::{load_unit, OrgUnit},
+    parse_id, ContextExt,
+};
+use crate::{
+    period::Period,
+    rules::compute::UnitScore,
+    scoring::Level,
+    service::scoring::{self as service, Compared},
+};
+
+/// Which org units a ranking ranks.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum RankingLevel {
+    /// The towns (镇街), each with everything below it.
+    #[default]
+    Town,
+    /// Youth Homes, each on its own.
+    YouthHome,
+    /// Schools, each on its own.
+    School,
+    /// Enterprises, each on its own.
+    Enterprise,
+    /// City-level units, each on its own.
+    CityUnit,
+}
+
+impl From<RankingLevel> for Level {
+    fn from(level: RankingLevel) -> Self {
+        match level {
+            RankingLevel::Town => Level::Town,
+            RankingLevel::YouthHome => Level::Kind(OrgUnitKind::YouthHome),
+            RankingLevel::School => Level::Kind(OrgUnitKind::School),
+            RankingLevel::Enterprise => Level::Kind(OrgUnitKind::Enterprise),
+            RankingLevel::CityUnit => Level::Kind(OrgUnitKind::CityUnit),
+        }
+    }
+}
+
+/// A ranking of one period and level, with the rule version that produced it.
+pub struct Ranking(Compared);
+
+#[Object]
+impl Ranking {
+    /// The rule set, e.g. `qii`.
+    async fn rule_set(&self) -> &str {
+        &self.0.ranking.rule_set
+    }
+    /// The rule version, e.g. `2.0`.
+    async fn version(&self) -> &str {
+        &self.0.ranking.version
+    }
+    /// SHA-256 of the script that produced the scores.
+    async fn content_hash(&self) -> &str {
+        &self.0.ranking.hash
+    }
+    /// The first period this version scores.
+    async fn effective_from(&self) -> &str {
+        &self.0.ranking.effective_from
+    }
+    /// The period ranked.
+    async fn period(&self) -> Period {
+        self.0.ranking.period
+    }
+    /// What `baselineRank` compares with: the previous period, or for a preview the rules
+    /// in force; null when there is nothing to compare with.
+    async fn baseline(&self) -> Option<&str> {
+        self.0.baseline_label.as_deref()
+    }
+    /// Every unit, best first.
+    async fn entries(&self) -> Vec<RankingEntry> {
+        self.0
+            .ranking
+            .scores
+            .iter()
+            .map(|score| RankingEntry {
+                baseline_rank: self.0.baseline.get(&score.unit).copied(),
+                score: score.clone(),
+            })
+            .collect()
+    }
+}
+
+/// One unit's place in a ranking, and its breakdown.
+pub struct RankingEntry {
+    score: UnitScore,
+    baseline_rank: Option<u32>,
+}
+
+#[Object]
+impl RankingEntry {
+    /// 1 is best; equal totals share a rank.
+    async fn rank(&self) -> i32 {
+        self.score.rank as i32
+    }
+    /// The rank in the baseline (see `Ranking.baseline`).
+    async fn baseline_rank(&self) -> Option<i32> {
+        self.baseline_rank.map(|r| r as i32)
+    }
+    /// Places gained since the baseline (negative when lost).
+    async fn rank_change(&self) -> Option<i32> {
+        self.baseline_rank
+            .map(|b| b as i32 - self.score.rank as i32)
+    }
+    /// The unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.score.unit)).await
+    }
+    /// The index score, 0–100.
+    async fn total(&self) -> f64 {
+        self.score.total
+    }
+    /// Each dimension's score and contribution to the total.
+    async fn dimensions(&self) -> Vec<DimensionScore> {
+        self.score
+            .dimensions
+            .iter()
+            .map(|d| DimensionScore {
+                key: d.key.clone(),
+                weight: d.weight,
+                score: d.score,
+                contribution: d.contribution,
+            })
+            .collect()
+    }
+    /// Each indicator: raw figure, standardised score, weight and contribution.
+    async fn indicators(&self) -> Vec<IndicatorScore> {
+        self.score
+            .indicators
+            .iter()
+            .map(|i| IndicatorScore {
+                key: i.key.clone(),
+                dimension: i.dimension.clone(),
+                raw: i.raw,
+                standardised: i.standardised,
+                weight: i.weight,
+                contribution: i.contribution,
+            })
+            .collect()
+    }
+}
+
+/// A dimension of a unit's score.
+#[derive(SimpleObject)]
+pub struct DimensionScore {
+    /// The dimension's key in the rule script.
+    key: String,
+    /// Its weight in percent of the index.
+    weight: f64,
+    /// Its score, 0–100.
+    score: f64,
+    /// Points of the total it gives.
+    contribution: f64,
+}
+
+/// An indicator of a unit's score: how a raw figure became points.
+#[derive(SimpleObject)]
+pub struct IndicatorScore {
+    /// The indicator's key in the rule script.
+    key: String,
+    /// The dimension it belongs to.
+    dimension: String,
+    /// The raw figure from the platform's data; null when missing.
+    raw: Option<f64>,
+    /// The standardised score, 0–100; null when left out as missing.
+    standardised: Option<f64>,
+    /// Weight in percent of the index.
+    weight: f64,
+    /// Points of the total it gives.
+    contribution: f64,
+}
+
+/// Reading rankings.
+#[derive(Default)]
+pub struct ScoringQuery;
+
+#[Object]
+impl ScoringQuery {
+    /// The ranking of a period, scored with the rule version in effect for it, compared
+    /// with the previous period.
+    async fn ranking(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let compared = service::ranking(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &rule_set,
+            &period,
+            level.into(),
+        )
+        .await?;
+        Ok(Ranking(compared))
+    }
+
+    /// One unit's score and breakdown for a period; null when the unit is not ranked at
+    /// that level.
+    async fn explain_score(
+        &self,
+        ctx: &Context<'_>,
+        org_unit_id: ID,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Option<RankingEntry>> {
+        let unit = parse_id(&org_unit_id)?;
+        let app = ctx.app()?;
+        let compared = service::ranking(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &rule_set,
+            &period,
+            level.into(),
+        )
+        .await?;
+        let baseline = compared.baseline.get(&unit).copied();
+        Ok(compared
+            .ranking
+            .scores
+            .into_iter()
+            .find(|s| s.unit == unit)
+            .map(|score| RankingEntry {
+                score,
+                baseline_rank: baseline,
+            }))
+    }
+
+    /// What-if: the ranking an unsaved scoring script would produce for a period, compared
+    /// with the rules in force. Nothing is stored. A script that does not compile, runs too
+    /// long or declares an invalid index gives `RULE_ERROR` with its line and column.
+    async fn preview_ranking(
+        &self,
+        ctx: &Context<'_>,
+        source: String,
+        period: Period,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let compared = service::preview(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &source,
+            &period,
+            level.into(),
+        )
+        .await?;
+        Ok(Ranking(compared))
+    }
+}
