@@ -253,10 +253,12 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
+        let watcher = self.state.rules.watch();
         tracing::info!(addr = %self.addr()?, "serving GraphQL at /graphql, GraphiQL at /");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        watcher.abort();
         self.state.db.close_by_ref().await?;
         tracing::info!("stopped");
         Ok(())

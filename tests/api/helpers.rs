@@ -25,14 +25,25 @@ enum Cleanup {
 impl TestApp {
     /// A server on a fresh SQLite file.
     pub async fn sqlite() -> Self {
+        Self::sqlite_with_rules(&shipped_rules()).await
+    }
+
+    /// A server on a fresh SQLite file, scoring with the rules in `rules_dir`.
+    pub async fn sqlite_with_rules(rules_dir: &std::path::Path) -> Self {
         let path = std::env::temp_dir().join(format!("qii-test-{}.db", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        Self::start(&url, Cleanup::File(path)).await
+        Self::start(&url, Cleanup::File(path), rules_dir).await
     }
 
     /// A server on a fresh PostgreSQL database, or none when no server is configured.
     /// Under CI a missing configuration is a failure, so PostgreSQL is never skipped there.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with_rules(&shipped_rules()).await
+    }
+
+    /// A server on a fresh PostgreSQL database scoring with the rules in `rules_dir`, or
+    /// none when no server is configured.
+    pub async fn postgres_with_rules(rules_dir: &std::path::Path) -> Option<Self> {
         let Ok(admin_url) = std::env::var("QII_TEST_DATABASE_URL") else {
             assert!(
                 std::env::var("CI").is_err(),
@@ -51,15 +62,15 @@ impl TestApp {
             .expect("create test database");
         admin.close().await.ok();
         let url = replace_database(&admin_url, &name);
-        Some(Self::start(&url, Cleanup::PgDatabase { admin_url, name }).await)
+        Some(Self::start(&url, Cleanup::PgDatabase { admin_url, name }, rules_dir).await)
     }
 
-    async fn start(url: &str, cleanup: Cleanup) -> Self {
+    async fn start(url: &str, cleanup: Cleanup, rules_dir: &std::path::Path) -> Self {
         let mut config = Config::for_database(url);
         // Tests run many servers at once on two cores: a wide batching window keeps the
         // statement counts of the batching tests independent of the machine's load.
         config.batch_window_ms = 25;
-        config.rules_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into();
+        config.rules_dir = rules_dir.to_owned();
         let server = Server::build(&config).await.expect("server starts");
         let (addr, statements, _handle) = server.spawn().expect("server spawns");
         let db = Database::connect(url)
@@ -180,6 +191,11 @@ impl Drop for TestApp {
             }
         }
     }
+}
+
+/// The rules shipped in the repository.
+pub fn shipped_rules() -> std::path::PathBuf {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into()
 }
 
 /// The same server URL with another database name.

@@ -11,6 +11,7 @@ mod http;
 mod incentives;
 mod operations;
 mod org;
+mod promise;
 mod qa;
 mod raw_figures;
 mod schema;

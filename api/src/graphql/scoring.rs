@@ -176,12 +176,56 @@ pub struct IndicatorScore {
     contribution: f64,
 }
 
+/// A version of a scoring rule set, as loaded from the rules folder.
+#[derive(SimpleObject)]
+pub struct RuleVersion {
+    /// The rule set, e.g. `qii`.
+    rule_set: String,
+    /// The version label, e.g. `2.0`.
+    version: String,
+    /// The first period it scores.
+    effective_from: String,
+    /// SHA-256 of its script.
+    content_hash: String,
+    /// The script's file.
+    script: String,
+}
+
 /// Reading rankings.
 #[derive(Default)]
 pub struct ScoringQuery;
 
 #[Object]
 impl ScoringQuery {
+    /// Every version of every scoring rule set in force, oldest first.
+    async fn rule_versions(&self, ctx: &Context<'_>) -> Result<Vec<RuleVersion>> {
+        let registry = ctx
+            .app()?
+            .rules
+            .current()
+            .map_err(crate::error::ServiceError::from)?;
+        let mut list: Vec<RuleVersion> = registry
+            .versions()
+            .map(|v| RuleVersion {
+                rule_set: v.spec.name.clone(),
+                version: v.spec.version.clone(),
+                effective_from: v.spec.effective_from.clone(),
+                content_hash: v.script.hash.clone(),
+                script: v.script.name.clone(),
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            (&a.rule_set, &a.effective_from).cmp(&(&b.rule_set, &b.effective_from))
+        });
+        Ok(list)
+    }
+
+    /// Why the latest change of the rules folder was rejected (the rules in force stay);
+    /// null when the folder's content is in force.
+    async fn rules_rejection(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(ctx.app()?.rules.rejected())
+    }
+
     /// The ranking of a period, scored with the rule version in effect for it, compared
     /// with the previous period.
     async fn ranking(
