@@ -100,6 +100,40 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
         ])
     );
 
+    let compared = app
+        .data(
+            "{ compareRuleVersions(a: \"2.0\", b: \"3.0\", period: \"2017-10\") { orgUnit { code } totalA totalB totalDifference rankA rankB rankChange } }",
+            json!({}),
+        )
+        .await;
+    let rows = compared["compareRuleVersions"].as_array().unwrap();
+    assert_eq!(rows.len(), 32);
+    let v2_totals: std::collections::HashMap<&str, f64> = october["ranking"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["orgUnit"]["code"].as_str().unwrap(),
+                e["total"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    for row in rows {
+        assert!(
+            (row["totalA"].as_f64().unwrap() - v2_totals[row["orgUnit"]["code"].as_str().unwrap()])
+                .abs()
+                < 1e-9
+        );
+        let difference = row["totalB"].as_f64().unwrap() - row["totalA"].as_f64().unwrap();
+        assert!((row["totalDifference"].as_f64().unwrap() - difference).abs() < 1e-9);
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["totalDifference"].as_f64().unwrap().abs() > 1e-6),
+        "v3 weighs differently"
+    );
+
     // A syntax error: rejected with its line; v3 stays in force.
     std::fs::write(rules.join("qii/v4.rhai"), "fn index() {\n    let = 4;\n}\n").unwrap();
     let rejected = eventually(&app, "{ rulesRejection }", json!({}), |r| {

@@ -176,6 +176,34 @@ pub struct IndicatorScore {
     contribution: f64,
 }
 
+/// One unit scored by two rule versions.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct VersionComparison {
+    #[graphql(skip)]
+    unit: i64,
+    /// Score under version A.
+    total_a: f64,
+    /// Rank under version A.
+    rank_a: i32,
+    /// Score under version B.
+    total_b: f64,
+    /// Rank under version B.
+    rank_b: i32,
+    /// `totalB - totalA`.
+    total_difference: f64,
+    /// Places gained under B (negative when lost).
+    rank_change: i32,
+}
+
+#[async_graphql::ComplexObject]
+impl VersionComparison {
+    /// The unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.unit)).await
+    }
+}
+
 /// A version of a scoring rule set, as loaded from the rules folder.
 #[derive(SimpleObject)]
 pub struct RuleVersion {
@@ -279,6 +307,50 @@ impl ScoringQuery {
                 score,
                 baseline_rank: baseline,
             }))
+    }
+
+    /// One period scored by two versions of a rule set (e.g. `2.0` and `3.0`), per unit:
+    /// score and rank under each and the difference; in the order of version B.
+    async fn compare_rule_versions(
+        &self,
+        ctx: &Context<'_>,
+        a: String,
+        b: String,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Vec<VersionComparison>> {
+        let app = ctx.app()?;
+        let versions = (a.as_str(), b.as_str());
+        let cmp = service::compare(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &rule_set,
+            versions,
+            &period,
+            level.into(),
+        )
+        .await?;
+        let under_a: std::collections::HashMap<i64, &UnitScore> =
+            cmp.a.scores.iter().map(|s| (s.unit, s)).collect();
+        Ok(cmp
+            .b
+            .scores
+            .iter()
+            .filter_map(|b| {
+                let a = under_a.get(&b.unit)?;
+                Some(VersionComparison {
+                    unit: b.unit,
+                    total_a: a.total,
+                    rank_a: a.rank as i32,
+                    total_b: b.total,
+                    rank_b: b.rank as i32,
+                    total_difference: b.total - a.total,
+                    rank_change: a.rank as i32 - b.rank as i32,
+                })
+            })
+            .collect())
     }
 
     /// What-if: the ranking an unsaved scoring script would produce for a period, compared

@@ -92,6 +92,19 @@ impl Registry {
         figure_rules(&self.sandbox, script)
     }
 
+    /// A version of `rule_set` by its label (e.g. `2.0`).
+    pub fn version(&self, rule_set: &str, version: &str) -> Result<&RuleVersion, RuleError> {
+        self.versions
+            .iter()
+            .find(|v| v.spec.name == rule_set && v.spec.version == version)
+            .ok_or_else(|| {
+                RuleError::new(
+                    rule_set,
+                    format!("rule set `{rule_set}` has no version `{version}`"),
+                )
+            })
+    }
+
     /// Every scoring version, oldest first.
     pub fn versions(&self) -> impl Iterator<Item = &RuleVersion> {
         self.versions.iter()

@@ -76,6 +76,19 @@ pub async fn rank(
     rank_with(db, registry, &version.script, &version.spec, period, level).await
 }
 
+/// Scores a period with a given version of a rule set, whatever period it is effective from.
+pub async fn rank_version(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    rule_set: &str,
+    version: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let version = registry.version(rule_set, version)?;
+    rank_with(db, registry, &version.script, &version.spec, period, level).await
+}
+
 /// Scores an unsaved script (what-if), storing nothing.
 pub async fn preview(
     db: &impl ConnectionTrait,

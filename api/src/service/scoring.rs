@@ -79,6 +79,28 @@ pub async fn preview(
     })
 }
 
+/// One period scored by two versions of a rule set.
+pub struct Comparison {
+    pub a: Ranking,
+    pub b: Ranking,
+}
+
+/// Scores `period` with versions `a` and `b` of `rule_set`.
+pub async fn compare(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    rules: &RuleStore,
+    rule_set: &str,
+    (a, b): (&str, &str),
+    period: &Period,
+    level: Level,
+) -> ServiceResult<Comparison> {
+    let registry = rules.current()?;
+    let a = scoring::rank_version(db, &registry, rule_set, a, period, level).await?;
+    let b = scoring::rank_version(db, &registry, rule_set, b, period, level).await?;
+    Ok(Comparison { a, b })
+}
+
 fn ranks(ranking: &Ranking) -> HashMap<i64, u32> {
     ranking.scores.iter().map(|s| (s.unit, s.rank)).collect()
 }
