@@ -287,16 +287,7 @@ impl ScoringQuery {
         #[graphql(default)] level: RankingLevel,
     ) -> Result<Option<RankingEntry>> {
         let unit = parse_id(&org_unit_id)?;
-        let app = ctx.app()?;
-        let compared = service::ranking(
-            &app.db,
-            &app.actor,
-            &app.rules,
-            &rule_set,
-            &period,
-            level.into(),
-        )
-        .await?;
+        let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
         let baseline = compared.baseline.get(&unit).copied();
         Ok(compared
             .ranking

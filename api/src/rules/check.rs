@@ -66,9 +66,7 @@ pub struct ScriptReport {
 
 /// Checks every `.rhai` file below `dir`, in path order.
 pub fn check_dir(sandbox: &Sandbox, dir: &Path) -> std::io::Result<Vec<ScriptReport>> {
-    let mut files = Vec::new();
-    super::registry::collect(dir, &mut files)?;
-    files.sort();
+    let files = super::registry::scripts_below(dir)?;
     Ok(files.iter().map(|path| check_file(sandbox, path)).collect())
 }
 

@@ -32,10 +32,8 @@ impl Registry {
         let sandbox = Sandbox::new();
         let mut versions = Vec::new();
         let mut eligibility = None;
-        let mut files = Vec::new();
-        collect(dir, &mut files)
+        let files = scripts_below(dir)
             .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
-        files.sort();
         for path in files {
             let name = path.display().to_string();
             let source = std::fs::read_to_string(&path)
@@ -121,17 +119,30 @@ fn figure_rules(sandbox: &Sandbox, script: &Script) -> Result<FigureRules, RuleE
     })
 }
 
-/// Every `.rhai` file below `dir`.
-pub(super) fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rhai") {
-            out.push(path);
+/// Every file below `dir`, sorted.
+pub(super) fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                out.push(path);
+            }
         }
     }
-    Ok(())
+    out.sort();
+    Ok(out)
+}
+
+/// Every rule script below `dir`, sorted.
+pub(super) fn scripts_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(files_below(dir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .collect())
 }
 
 #[cfg(test)]

@@ -124,26 +124,12 @@ fn validated(dir: &Path) -> Result<Registry, RuleError> {
 
 /// What the folder holds: every file's path and content hash, sorted.
 fn fingerprint(dir: &Path) -> String {
-    let mut files = Vec::new();
-    let _ = collect_all(dir, &mut files);
-    files.sort();
-    files
+    super::registry::files_below(dir)
+        .unwrap_or_default()
         .iter()
         .map(|path| {
             let content = std::fs::read_to_string(path).unwrap_or_default();
             format!("{}={}\n", path.display(), content_hash(&content))
         })
         .collect()
-}
-
-fn collect_all(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_all(&path, out)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
