@@ -6,11 +6,14 @@ use clap::{Parser, Subcommand};
 
 use crate::{
     config::Config,
-    db, demo, graphql, http,
-    period::Period,
-    rules,
+    db, demo,
+    error::ServiceError,
+    graphql, http,
+    identity::Actor,
+    period::{Period, PeriodKind},
+    rules::{self, store::Changed, RuleStore},
     scoring::{self, Level},
-    telemetry,
+    service, telemetry,
 };
 
 /// qii: GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.
@@ -60,6 +63,27 @@ pub enum Command {
         /// The rule set.
         #[arg(long, default_value = "qii")]
         rule_set: String,
+        /// Compute it afresh and store it in place of the stored ranking.
+        #[arg(long)]
+        recompute: bool,
+    },
+    /// Recompute and store the rankings of every month or ISO week starting within a span,
+    /// with the rules in effect for each and the data as they are now.
+    Snapshot {
+        #[command(flatten)]
+        config: Config,
+        /// Which rankings.
+        #[arg(long, value_enum)]
+        every: Every,
+        /// The span: `2017-Q4`, `2017-10`, or `2017-10-01..2017-12-31`.
+        #[arg(long)]
+        span: Period,
+        /// The units ranked: `town`, or an org-unit kind such as `youth_home`.
+        #[arg(long, default_value = "town")]
+        level: Level,
+        /// The rule set.
+        #[arg(long, default_value = "qii")]
+        rule_set: String,
     },
     /// Work with the rule scripts.
     Rules {
@@ -74,6 +98,14 @@ pub enum Command {
     },
 }
 
+/// The rankings a snapshot run stores.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Every {
+    Week,
+    Month,
+    Quarter,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Compile every script, read each scoring script's declaration and run the test cases
@@ -82,6 +114,41 @@ pub enum RulesCommand {
         /// The rules folder.
         #[arg(long, env = "QII_RULES_DIR", default_value = "rules")]
         dir: PathBuf,
+    },
+    /// Publish a rule file to the database: checked in full first (and refused with every
+    /// error found), then in force on every server within 2 seconds.
+    Publish {
+        #[command(flatten)]
+        config: Config,
+        /// The script.
+        file: PathBuf,
+        /// Its path in the rules tree (`qii/v3.rhai`); by default its path below the rules
+        /// folder.
+        #[arg(long)]
+        path: Option<String>,
+        /// Its test cases; by default the `.tests.json` file beside it, if any.
+        #[arg(long)]
+        tests: Option<PathBuf>,
+    },
+    /// Return a rule set to an earlier release (by default the latest one in which it
+    /// differed), as a new release.
+    Rollback {
+        #[command(flatten)]
+        config: Config,
+        /// The rule set.
+        #[arg(long, default_value = "qii")]
+        rule_set: String,
+        /// The release to return to.
+        #[arg(long)]
+        to: Option<i64>,
+    },
+    /// List the releases of the rules, newest first.
+    History {
+        #[command(flatten)]
+        config: Config,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
     },
 }
 
@@ -122,21 +189,83 @@ pub async fn run() -> anyhow::Result<()> {
             };
             load_demo(&db, options).await
         }
-        Command::Rules {
-            command: RulesCommand::Check { dir },
-        } => check_rules(&dir),
+        Command::Rules { command } => rules_command(command).await,
         Command::Score {
             config,
             period,
             level,
             rule_set,
+            recompute,
         } => {
-            telemetry::init(&config.log);
-            let registry = rules::Registry::load(&config.rules_dir)?;
-            let (db, _) = db::connect(&config).await?;
-            db::migrate(&db).await?;
-            let ranking = scoring::rank(&db, &registry, &rule_set, &period, level).await?;
-            print_ranking(&ranking);
+            let (db, store) = open_rules(&config).await?;
+            let actor = Actor::System;
+            if recompute {
+                service::scoring::recompute(&db, &actor, &store, &rule_set, &period, level)
+                    .await
+                    .map_err(failure)?;
+            }
+            let compared =
+                service::scoring::ranking(&db, &actor, &store, &rule_set, &period, level)
+                    .await
+                    .map_err(failure)?;
+            print_ranking(&compared);
+            Ok(())
+        }
+        Command::Snapshot {
+            config,
+            every,
+            span,
+            level,
+            rule_set,
+        } => {
+            let kind = match every {
+                Every::Week => PeriodKind::Week,
+                Every::Month => PeriodKind::Month,
+                Every::Quarter => PeriodKind::Quarter,
+            };
+            let (db, store) = open_rules(&config).await?;
+            let today = crate::time::local_day(chrono::Utc::now());
+            let (periods, running): (Vec<Period>, Vec<Period>) = span
+                .starting_within(kind)
+                .into_iter()
+                .partition(|p| scoring::snapshot::storable(p, today));
+            for period in &running {
+                println!(
+                    "{period}: has not ended yet, skipped (its ranking is computed on every read)"
+                );
+            }
+            if periods.is_empty() && running.is_empty() {
+                anyhow::bail!("no {} starts within {span}", kind.name());
+            }
+            let bar = indicatif::ProgressBar::new(periods.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>10} [{bar:32}] {pos}/{len} {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            for period in &periods {
+                bar.set_message(period.to_string());
+                let (ranking, _) = service::scoring::recompute(
+                    &db,
+                    &Actor::System,
+                    &store,
+                    &rule_set,
+                    period,
+                    level,
+                )
+                .await
+                .map_err(failure)?;
+                let line = format!(
+                    "{period}: {} units ranked with {} {} [{}], stored",
+                    ranking.scores.len(),
+                    ranking.rule_set,
+                    ranking.version,
+                    &ranking.hash[..12]
+                );
+                bar.suspend(|| println!("{line}"));
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
             Ok(())
         }
         Command::Schema { out } => {
@@ -163,10 +292,134 @@ async fn load_demo(
     Ok(())
 }
 
+/// Connects to the database and opens the rules in force there, after applying what
+/// changed in the rules folder (as a server starting would).
+async fn open_rules(config: &Config) -> anyhow::Result<(sea_orm::DatabaseConnection, RuleStore)> {
+    telemetry::init(&config.log);
+    let (db, _) = db::connect(config).await?;
+    db::migrate(&db).await?;
+    let store = RuleStore::open(db.clone(), &config.rules_dir).await;
+    Ok((db, store))
+}
+
+/// A service error as a command-line failure: its message, and every error of a refused
+/// rules change.
+fn failure(err: ServiceError) -> anyhow::Error {
+    if let ServiceError::RulesRejected(errors) = &err {
+        let list: String = errors.iter().map(|e| format!("\n  {e}")).collect();
+        return anyhow::anyhow!("the change was rejected and the rules in force stay:{list}");
+    }
+    let graphql: async_graphql::Error = err.into();
+    anyhow::anyhow!("{}", graphql.message)
+}
+
+async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
+    let actor = Actor::System;
+    match command {
+        RulesCommand::Check { dir } => check_rules(&dir),
+        RulesCommand::Publish {
+            config,
+            file,
+            path,
+            tests,
+        } => {
+            let source = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let path = match path {
+                Some(path) => path,
+                None => tree_path(&config.rules_dir, &file)?,
+            };
+            let tests_file = tests.unwrap_or_else(|| file.with_extension("tests.json"));
+            let tests =
+                if tests_file.exists() {
+                    Some(std::fs::read_to_string(&tests_file).map_err(|e| {
+                        anyhow::anyhow!("cannot read {}: {e}", tests_file.display())
+                    })?)
+                } else {
+                    None
+                };
+            let (_, store) = open_rules(&config).await?;
+            let file = rules::RuleSource {
+                path,
+                source,
+                tests,
+            };
+            let outcome = service::rules::publish(&actor, &store, file)
+                .await
+                .map_err(failure)?;
+            print_change(outcome);
+            Ok(())
+        }
+        RulesCommand::Rollback {
+            config,
+            rule_set,
+            to,
+        } => {
+            let (_, store) = open_rules(&config).await?;
+            let outcome = service::rules::rollback(&actor, &store, &rule_set, to)
+                .await
+                .map_err(failure)?;
+            print_change(outcome);
+            Ok(())
+        }
+        RulesCommand::History { config, limit } => {
+            let (_, store) = open_rules(&config).await?;
+            let releases = service::rules::history(&actor, &store, limit)
+                .await
+                .map_err(failure)?;
+            for release in releases {
+                let marker = if store.release() == Some(release.id) {
+                    "*"
+                } else {
+                    " "
+                };
+                println!(
+                    "{marker}{:>5}  {}  {:<8}  {:<14}  {}",
+                    release.id,
+                    release.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    release.action,
+                    release.actor,
+                    release.note
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A script's path in the rules tree, from where it lies below the rules folder.
+fn tree_path(rules_dir: &std::path::Path, file: &std::path::Path) -> anyhow::Result<String> {
+    let absolute = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let relative = absolute(file)
+        .strip_prefix(absolute(rules_dir))
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not below the rules folder {}: give its path in the rules tree with --path, e.g. --path qii/v3.rhai",
+                file.display(),
+                rules_dir.display()
+            )
+        })?;
+    Ok(relative)
+}
+
+fn print_change(outcome: Changed) {
+    match outcome {
+        Changed::Released(id) => println!("release {id} is in force"),
+        Changed::Unchanged(id) => println!("nothing changed: release {id} stays in force"),
+    }
+}
+
 /// Prints a ranking: the rule version, then one line per unit with its dimension
 /// contributions. A closed pipe (`| head`) ends the output quietly.
-fn print_ranking(ranking: &scoring::Ranking) {
+fn print_ranking(compared: &service::scoring::Compared) {
     use std::fmt::Write as _;
+    let ranking = &compared.ranking;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -177,6 +430,24 @@ fn print_ranking(ranking: &scoring::Ranking) {
         ranking.effective_from,
         ranking.period
     );
+    match &compared.stored {
+        Some(stored) => {
+            let _ = writeln!(
+                out,
+                "stored {} by {}{}",
+                stored.computed_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                stored.computed_by,
+                if compared.outdated {
+                    " (outdated: the rules in effect for the period changed since; --recompute applies them)"
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "computed now (not stored)");
+        }
+    }
     let dimensions: Vec<&str> = ranking
         .scores
         .first()
@@ -215,8 +486,9 @@ fn print_ranking(ranking: &scoring::Ranking) {
 
 /// Prints one line per script and fails when any script or test case does.
 fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
-    let reports = rules::check::check_dir(&rules::Sandbox::new(), dir)
+    let sources = rules::RuleSource::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
+    let reports = rules::check::check_sources(&rules::Sandbox::new(), &sources);
     let mut failed = 0;
     for report in &reports {
         let hash = report.hash.as_deref().map(|h| &h[..12]).unwrap_or("-");
@@ -232,10 +504,10 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
             None => "compiled".to_owned(),
         };
         if report.errors.is_empty() {
-            println!("ok    {} [{hash}] {what}", report.path.display());
+            println!("ok    {} [{hash}] {what}", report.path);
         } else {
             failed += 1;
-            println!("FAIL  {} [{hash}]", report.path.display());
+            println!("FAIL  {} [{hash}]", report.path);
             for error in &report.errors {
                 println!("      {error}");
             }

@@ -38,6 +38,8 @@ pub enum ServiceError {
     Database(DbErr),
     /// A rule script failed (compile, run or declaration); located in the script.
     Rule(crate::rules::RuleError),
+    /// A change of the rules was refused: every error its checks found.
+    RulesRejected(Vec<crate::rules::RuleError>),
     /// Anything else unexpected.
     Internal(anyhow::Error),
 }
@@ -104,7 +106,7 @@ impl ServiceError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::Unauthenticated => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
-            Self::Rule(_) => code::RULE_ERROR,
+            Self::Rule(_) | Self::RulesRejected(_) => code::RULE_ERROR,
             Self::Database(e) if e.sql_err().is_some() => code::BAD_USER_INPUT,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
         }
@@ -130,6 +132,10 @@ impl ServiceError {
             Self::Unauthenticated => "authentication required".into(),
             Self::Forbidden(message) => message.clone(),
             Self::Rule(err) => err.to_string(),
+            Self::RulesRejected(errors) => format!(
+                "the change was rejected and the rules in force stay: {}",
+                crate::rules::store::summary(errors)
+            ),
         }
     }
 }
@@ -146,6 +152,15 @@ impl From<ServiceError> for async_graphql::Error {
         };
         let located = match &err {
             ServiceError::Rule(rule) => Some((rule.script.clone(), rule.line, rule.column)),
+            ServiceError::RulesRejected(errors) => errors
+                .first()
+                .map(|rule| (rule.script.clone(), rule.line, rule.column)),
+            _ => None,
+        };
+        let all_errors: Option<Vec<String>> = match &err {
+            ServiceError::RulesRejected(errors) => {
+                Some(errors.iter().map(ToString::to_string).collect())
+            }
             _ => None,
         };
         async_graphql::Error::new(message).extend_with(|_, ext| {
@@ -161,6 +176,9 @@ impl From<ServiceError> for async_graphql::Error {
                 if let Some(column) = column {
                     ext.set("column", *column as i64);
                 }
+            }
+            if let Some(errors) = &all_errors {
+                ext.set("errors", errors.clone());
             }
         })
     }

@@ -229,6 +229,7 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let (db, statements) = db::connect(config).await?;
         db::migrate(&db).await?;
+        let rules = crate::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             listener,
@@ -236,7 +237,7 @@ impl Server {
                 schema: schema(),
                 db,
                 batch_window: Duration::from_millis(config.batch_window_ms),
-                rules: std::sync::Arc::new(crate::rules::RuleStore::load(&config.rules_dir)),
+                rules: std::sync::Arc::new(rules),
             },
             statements,
         })

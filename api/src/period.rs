@@ -52,6 +52,18 @@ pub enum PeriodKind {
     Range,
 }
 
+impl PeriodKind {
+    /// In words: `month`, `ISO week`, `quarter`, `range`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Week => "ISO week",
+            Self::Quarter => "quarter",
+            Self::Range => "range",
+        }
+    }
+}
+
 impl Quarter {
     /// 1 to 4.
     pub fn number(self) -> u32 {
@@ -198,6 +210,39 @@ impl Period {
     /// Whether the Asia/Shanghai day falls within the period.
     pub fn contains_day(&self, day: NaiveDate) -> bool {
         self.first_day() <= day && day <= self.last_day()
+    }
+
+    /// The month, ISO week or quarter holding `day`; none for a range.
+    pub fn containing(kind: PeriodKind, day: NaiveDate) -> Option<Self> {
+        let month = Month::try_from(u8::try_from(day.month()).ok()?).ok()?;
+        match kind {
+            PeriodKind::Month => Some(Self::Month {
+                year: day.year(),
+                month,
+            }),
+            PeriodKind::Week => Some(Self::IsoWeek(day.iso_week())),
+            PeriodKind::Quarter => Some(Self::Quarter {
+                year: day.year(),
+                quarter: Quarter::from_number((day.month() - 1) / 3 + 1)?,
+            }),
+            PeriodKind::Range => None,
+        }
+    }
+
+    /// The months, ISO weeks or quarters that start within this period, in order.
+    pub fn starting_within(&self, kind: PeriodKind) -> Vec<Self> {
+        let mut out = Vec::new();
+        let mut next = Self::containing(kind, self.first_day());
+        while let Some(period) = next {
+            if period.first_day() > self.last_day() {
+                break;
+            }
+            if period.first_day() >= self.first_day() {
+                out.push(period);
+            }
+            next = Self::containing(kind, days_after(period.last_day(), 1));
+        }
+        out
     }
 
     /// The period of the same kind just before: the previous month, ISO week or quarter;

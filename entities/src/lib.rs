@@ -24,6 +24,10 @@ pub mod meeting_attendance;
 pub mod member;
 pub mod org_unit;
 pub mod question;
+pub mod rule_release;
+pub mod rule_release_script;
+pub mod rule_script;
+pub mod score_snapshot;
 pub mod service_request;
 pub mod service_request_event;
 pub mod supervision_meeting;
@@ -31,6 +35,7 @@ pub mod supervisor_assignment;
 pub mod target;
 pub mod topic;
 pub mod topic_participation;
+pub mod unit_score;
 
 /// Every table has an integer primary key `id`; this reaches it generically, so that
 /// loaders and pagination work over any entity without looking columns up by name.
@@ -72,6 +77,9 @@ has_id!(
     member,
     org_unit,
     question,
+    rule_release,
+    rule_script,
+    score_snapshot,
     service_request,
     service_request_event,
     supervision_meeting,
@@ -79,4 +87,5 @@ has_id!(
     target,
     topic,
     topic_participation,
+    unit_score,
 );

@@ -14,12 +14,19 @@ pub struct TestApp {
     pub statements: StatementCounter,
     /// Direct access to the test's database, for checking what was (not) written.
     pub db: DatabaseConnection,
+    url: String,
+    rules_dir: std::path::PathBuf,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
+    /// A replica: the database belongs to the first server.
+    Nothing,
     File(std::path::PathBuf),
-    PgDatabase { admin_url: String, name: String },
+    PgDatabase {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestApp {
@@ -81,8 +88,16 @@ impl TestApp {
             client: reqwest::Client::new(),
             statements,
             db,
+            url: url.to_owned(),
+            rules_dir: rules_dir.to_owned(),
             cleanup,
         }
+    }
+
+    /// A second server on the same database and rules folder, as another replica behind a
+    /// load balancer would be.
+    pub async fn replica(&self) -> TestApp {
+        Self::start(&self.url, Cleanup::Nothing, &self.rules_dir).await
     }
 
     /// POSTs a GraphQL request and returns the whole JSON response.
@@ -166,6 +181,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         match &self.cleanup {
+            Cleanup::Nothing => {}
             Cleanup::File(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -14,6 +14,7 @@ mod org;
 mod promise;
 mod qa;
 mod raw_figures;
+mod releases;
 mod schema;
 mod scoring;
 mod service_requests;

@@ -17,6 +17,7 @@ mod member;
 mod operations;
 mod org;
 mod qa;
+mod rules;
 mod scoring;
 mod service_request;
 mod supervision;
@@ -49,6 +50,7 @@ pub struct Query(
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
     scoring::ScoringQuery,
+    rules::RulesQuery,
 );
 
 /// The root mutation: everything a screen can change.
@@ -65,6 +67,8 @@ pub struct Mutation(
     operations::OperationsMutation,
     supervision::SupervisionMutation,
     incentive::IncentiveMutation,
+    scoring::ScoringMutation,
+    rules::RulesMutation,
 );
 
 /// The executable schema.

@@ -2,6 +2,7 @@
 //! preview of an unsaved script.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
 use entities::enums::OrgUnitKind;
 
 use super::{
@@ -72,6 +73,22 @@ impl Ranking {
     /// in force; null when there is nothing to compare with.
     async fn baseline(&self) -> Option<&str> {
         self.0.baseline_label.as_deref()
+    }
+    /// When this ranking was stored. Rankings of months, ISO weeks and quarters are stored
+    /// the first time they are read after the period ends, and read back unchanged — even
+    /// after rules or data change — until `recomputeRanking`; null when computed for this
+    /// read (a period still running, a custom range, a preview).
+    async fn stored_at(&self) -> Option<DateTime<Utc>> {
+        self.0.stored.as_ref().map(|s| s.computed_at)
+    }
+    /// Who stored it.
+    async fn stored_by(&self) -> Option<&str> {
+        self.0.stored.as_ref().map(|s| s.computed_by.as_str())
+    }
+    /// True when the rule version in effect for the period now is not the one that scored
+    /// this stored ranking: `recomputeRanking` applies it.
+    async fn outdated(&self) -> bool {
+        self.0.outdated
     }
     /// Every unit, best first.
     async fn entries(&self) -> Vec<RankingEntry> {
@@ -215,7 +232,7 @@ pub struct RuleVersion {
     effective_from: String,
     /// SHA-256 of its script.
     content_hash: String,
-    /// The script's file.
+    /// The script's path in the rules tree.
     script: String,
 }
 
@@ -364,6 +381,32 @@ impl ScoringQuery {
             level.into(),
         )
         .await?;
+        Ok(Ranking(compared))
+    }
+}
+
+/// Storing rankings.
+#[derive(Default)]
+pub struct ScoringMutation;
+
+#[Object]
+impl ScoringMutation {
+    /// Computes the ranking of an ended month, ISO week or quarter afresh — with the rules
+    /// in effect for it and the data as they are now — and stores it in place of the stored
+    /// one. A period still running or a custom range is refused: those are computed on
+    /// every read.
+    async fn recompute_ranking(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let level = level.into();
+        service::recompute(&app.db, &app.actor, &app.rules, &rule_set, &period, level).await?;
+        let compared =
+            service::ranking(&app.db, &app.actor, &app.rules, &rule_set, &period, level).await?;
         Ok(Ranking(compared))
     }
 }

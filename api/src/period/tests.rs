@@ -257,3 +257,29 @@ async fn graphql_arguments_take_periods_and_refuse_malformed_ones_as_bad_user_in
         assert_eq!(code, Some(&Value::from(code::BAD_USER_INPUT)), "{error:?}");
     }
 }
+
+#[test]
+fn the_months_weeks_and_quarters_starting_within_a_span() {
+    let span = |s: &str| s.parse::<Period>().unwrap();
+    let names = |list: Vec<Period>| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        names(span("2017-Q4").starting_within(PeriodKind::Month)),
+        ["2017-10", "2017-11", "2017-12"]
+    );
+    // 2017-10-01 is a Sunday: the week holding it started in September.
+    assert_eq!(
+        names(span("2017-10").starting_within(PeriodKind::Week)),
+        ["2017-W40", "2017-W41", "2017-W42", "2017-W43", "2017-W44"]
+    );
+    assert_eq!(
+        names(span("2017-12-25..2018-01-08").starting_within(PeriodKind::Week)),
+        ["2017-W52", "2018-W01", "2018-W02"]
+    );
+    assert_eq!(
+        names(span("2017-01-01..2017-12-31").starting_within(PeriodKind::Quarter)),
+        ["2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4"]
+    );
+    assert!(span("2017-10")
+        .starting_within(PeriodKind::Range)
+        .is_empty());
+}

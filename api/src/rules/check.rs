@@ -12,18 +12,17 @@
 //!    "tolerance": 0.01 }]
 //! ```
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    path::{Path, PathBuf},
-};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
 use super::{
     compute::{score, RawTable},
+    source::RuleSource,
     spec::IndexSpec,
     RuleError, Sandbox, Script,
 };
+use crate::period::Period;
 
 /// One test case of a scoring script.
 #[derive(Debug, Deserialize)]
@@ -56,80 +55,110 @@ pub struct Expected {
 /// The outcome for one script.
 #[derive(Debug)]
 pub struct ScriptReport {
-    pub path: PathBuf,
+    /// Path in the rules tree: `qii/v2.rhai`.
+    pub path: String,
     /// The declaration, for scoring scripts.
     pub index: Option<IndexSpec>,
     pub hash: Option<String>,
     pub cases_passed: usize,
-    pub errors: Vec<String>,
+    pub errors: Vec<RuleError>,
 }
 
-/// Checks every `.rhai` file below `dir`, in path order.
-pub fn check_dir(sandbox: &Sandbox, dir: &Path) -> std::io::Result<Vec<ScriptReport>> {
-    let files = super::registry::scripts_below(dir)?;
-    Ok(files.iter().map(|path| check_file(sandbox, path)).collect())
+/// Checks every file of a rule tree, in path order, and what they declare together: a
+/// scoring script belongs to the rule set of its folder, and no two declare the same
+/// version of a rule set.
+pub fn check_sources(sandbox: &Sandbox, sources: &[RuleSource]) -> Vec<ScriptReport> {
+    let mut reports: Vec<ScriptReport> = sources.iter().map(|s| check_source(sandbox, s)).collect();
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    for (report, source) in reports.iter_mut().zip(sources) {
+        let Some(spec) = &report.index else { continue };
+        if spec.name != source.rule_set() {
+            report.errors.push(RuleError::new(
+                &source.path,
+                format!(
+                    "declares rule set `{}` but lies in the folder of rule set `{}`",
+                    spec.name,
+                    source.rule_set()
+                ),
+            ));
+        }
+        let key = (spec.name.clone(), spec.version.clone());
+        if let Some(first) = seen.get(&key) {
+            report.errors.push(RuleError::new(
+                &source.path,
+                format!(
+                    "version {} of rule set `{}` is already declared by {first}",
+                    spec.version, spec.name
+                ),
+            ));
+        } else {
+            seen.insert(key, source.path.clone());
+        }
+    }
+    reports
 }
 
 /// Compiles one script, reads its declaration and runs its test cases.
-pub fn check_file(sandbox: &Sandbox, path: &Path) -> ScriptReport {
+pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
     let mut report = ScriptReport {
-        path: path.to_owned(),
+        path: file.path.clone(),
         index: None,
         hash: None,
         cases_passed: 0,
         errors: Vec::new(),
     };
-    let name = path.to_string_lossy().into_owned();
-    let source = match std::fs::read_to_string(path) {
+    let script = match sandbox.compile_cached(&file.path, &file.source) {
         Ok(s) => s,
         Err(e) => {
-            report.errors.push(format!("{name}: cannot read: {e}"));
-            return report;
-        }
-    };
-    let script = match sandbox.compile(&name, &source) {
-        Ok(s) => s,
-        Err(e) => {
-            report.errors.push(e.to_string());
+            report.errors.push(e);
             return report;
         }
     };
     report.hash = Some(script.hash.clone());
     if !script.defines("index", 0) {
+        if file.tests.is_some() {
+            report.errors.push(RuleError::new(
+                &file.tests_path(),
+                "test cases are only run for scoring scripts (those defining `index()`)",
+            ));
+        }
         return report;
     }
     let spec = match IndexSpec::from_script(sandbox, &script) {
         Ok(spec) => spec,
         Err(e) => {
-            report.errors.push(e.to_string());
+            report.errors.push(e);
             return report;
         }
     };
-    let cases_path = path.with_extension("tests.json");
-    if cases_path.exists() {
-        match read_cases(&cases_path) {
+    if let Err(e) = spec.effective_from.parse::<Period>() {
+        report.errors.push(RuleError::new(
+            &file.path,
+            format!("effective_from `{}`: {e}", spec.effective_from),
+        ));
+    }
+    if let Some(text) = &file.tests {
+        let tests_path = file.tests_path();
+        match serde_json::from_str::<Vec<IndexCase>>(text) {
             Ok(cases) => {
                 for case in &cases {
                     match run_case(sandbox, &script, &spec, case) {
                         Ok(()) => report.cases_passed += 1,
-                        Err(e) => report.errors.push(format!(
-                            "{}: case `{}`: {e}",
-                            cases_path.display(),
-                            case.name
+                        Err(e) => report.errors.push(RuleError::new(
+                            &tests_path,
+                            format!("case `{}`: {e}", case.name),
                         )),
                     }
                 }
             }
-            Err(e) => report.errors.push(format!("{}: {e}", cases_path.display())),
+            Err(e) => report.errors.push(RuleError::new(
+                &tests_path,
+                format!("not a list of test cases: {e}"),
+            )),
         }
     }
     report.index = Some(spec);
     report
-}
-
-fn read_cases(path: &Path) -> Result<Vec<IndexCase>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("not a list of test cases: {e}"))
 }
 
 /// Runs one case; the error says which unit got what instead of what.
@@ -194,20 +223,20 @@ mod tests {
 
     #[test]
     fn the_rules_shipped_with_qii_pass_their_checks() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
-        let reports = check_dir(&Sandbox::new(), &dir).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules");
+        let reports = check_sources(&Sandbox::new(), &RuleSource::read_dir(&dir).unwrap());
         assert!(!reports.is_empty(), "rules/ holds scripts");
         for report in &reports {
             assert!(
                 report.errors.is_empty(),
                 "{}: {:?}",
-                report.path.display(),
+                report.path,
                 report.errors
             );
         }
         let v2 = reports
             .iter()
-            .find(|r| r.path.ends_with("qii/v2.rhai"))
+            .find(|r| r.path == "qii/v2.rhai")
             .expect("QII v2.0 is shipped");
         assert!(v2.cases_passed > 0, "v2 carries test cases");
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use rhai::Map;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     spec::{Aggregation, Direction, IndexSpec, IndicatorSpec, Missing, Standardise, Transform},
@@ -27,7 +27,7 @@ pub struct RawTable {
 }
 
 /// One indicator of one unit, explained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorScore {
     pub key: String,
     pub dimension: String,
@@ -42,7 +42,7 @@ pub struct IndicatorScore {
 }
 
 /// One dimension of one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
     pub key: String,
     pub weight: f64,
@@ -51,7 +51,7 @@ pub struct DimensionScore {
 }
 
 /// One unit's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitScore {
     pub unit: i64,
     pub total: f64,

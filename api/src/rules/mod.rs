@@ -9,10 +9,13 @@
 pub mod check;
 pub mod compute;
 pub mod registry;
+pub mod releases;
 pub mod sandbox;
+pub mod source;
 pub mod spec;
 pub mod store;
 
 pub use registry::Registry;
 pub use sandbox::{RuleError, Sandbox, Script};
+pub use source::RuleSource;
 pub use store::RuleStore;

@@ -1,24 +1,27 @@
-//! The rule sets on disk: `rules/<set>/<version>.rhai` scoring scripts, each effective from
-//! a period, and `rules/eligibility/activity.rhai`. Scoring a period uses the version in
-//! effect for it: the latest whose `effective_from` is not after the period's first day.
+//! The rules in force, built from a set of rule files: `<set>/<version>.rhai` scoring
+//! scripts, each effective from a period, and `eligibility/activity.rhai`. Scoring a period
+//! uses the version in effect for it: the latest whose `effective_from` is not after the
+//! period's first day.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{spec::IndexSpec, RuleError, Sandbox, Script};
+use super::{check, source::RuleSource, spec::IndexSpec, RuleError, Sandbox, Script};
 use crate::{period::Period, scoring::FigureRules};
 
 /// One version of a scoring rule set.
 #[derive(Clone)]
 pub struct RuleVersion {
+    /// Where it lives in the rules tree: `qii/v2.rhai`.
+    pub path: String,
     pub spec: IndexSpec,
     pub script: Script,
     /// The first day it scores.
     pub effective_from: NaiveDate,
 }
 
-/// Every rule set read from a rules folder.
+/// Every rule set of one set of rule files.
 #[derive(Clone)]
 pub struct Registry {
     pub sandbox: Sandbox,
@@ -27,38 +30,56 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Reads and checks every script under `dir`; the first broken one is an error.
+    /// Reads the rules folder `dir` and builds its rules once every check passes; the first
+    /// error found otherwise.
     pub fn load(dir: &Path) -> Result<Self, RuleError> {
-        let sandbox = Sandbox::new();
+        let sources = RuleSource::read_dir(dir)
+            .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
+        Self::validated(&Sandbox::new(), &sources).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// The rules of `sources`, if every script compiles, every declaration is sound and
+    /// every test case passes; otherwise every error found.
+    pub fn validated(sandbox: &Sandbox, sources: &[RuleSource]) -> Result<Self, Vec<RuleError>> {
+        let errors: Vec<RuleError> = check::check_sources(sandbox, sources)
+            .into_iter()
+            .flat_map(|r| r.errors)
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Self::build(sandbox, sources).map_err(|e| vec![e])
+    }
+
+    fn build(sandbox: &Sandbox, sources: &[RuleSource]) -> Result<Self, RuleError> {
         let mut versions = Vec::new();
         let mut eligibility = None;
-        let files = scripts_below(dir)
-            .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
-        for path in files {
-            let name = path.display().to_string();
-            let source = std::fs::read_to_string(&path)
-                .map_err(|e| RuleError::new(&name, format!("cannot read: {e}")))?;
-            let script = sandbox.compile(&name, &source)?;
+        for file in sources {
+            let script = sandbox.compile_cached(&file.path, &file.source)?;
             if script.defines("index", 0) {
-                let spec = IndexSpec::from_script(&sandbox, &script)?;
+                let spec = IndexSpec::from_script(sandbox, &script)?;
                 let from: Period = spec.effective_from.parse().map_err(|e| {
                     RuleError::new(
-                        &name,
+                        &file.path,
                         format!("effective_from `{}`: {e}", spec.effective_from),
                     )
                 })?;
                 versions.push(RuleVersion {
+                    path: file.path.clone(),
                     spec,
                     script,
                     effective_from: from.first_day(),
                 });
             } else if script.defines("counts_toward_index", 0) {
-                figure_rules(&sandbox, &script)?;
+                figure_rules(sandbox, &script)?;
                 eligibility = Some(script);
             }
         }
+        versions.sort_by(|a, b| {
+            (&a.spec.name, a.effective_from).cmp(&(&b.spec.name, b.effective_from))
+        });
         Ok(Self {
-            sandbox,
+            sandbox: sandbox.clone(),
             versions,
             eligibility,
         })

@@ -118,10 +118,16 @@ impl Script {
     }
 }
 
+/// Compiled rule files by path and content hash.
+type ScriptCache = std::collections::HashMap<(String, String), Script>;
+
 /// The shared, sandboxed engine.
 #[derive(Clone)]
 pub struct Sandbox {
     engine: Arc<Engine>,
+    /// Rule files already compiled: each version is compiled once, however often the rules
+    /// are reloaded or checked.
+    compiled: Arc<std::sync::Mutex<ScriptCache>>,
 }
 
 impl Default for Sandbox {
@@ -152,7 +158,27 @@ impl Sandbox {
         );
         Self {
             engine: Arc::new(engine),
+            compiled: Arc::default(),
         }
+    }
+
+    /// Compiles a rule file once: later calls with the same name and source reuse it.
+    pub fn compile_cached(&self, name: &str, source: &str) -> Result<Script, RuleError> {
+        let key = (name.to_owned(), content_hash(source));
+        if let Some(script) = self
+            .compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(script.clone());
+        }
+        let script = self.compile(name, source)?;
+        self.compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, script.clone());
+        Ok(script)
     }
 
     /// Compiles a script; `name` labels it in errors.

@@ -1,56 +1,127 @@
-//! The rules a running server scores with. Loaded at start from the rules folder and
-//! reloaded when a file there changes: the new rules are validated first (every script
-//! compiles, every declaration is sound, every test case passes) and only then replace the
-//! old ones, atomically; a rejected change is logged with its errors and the rules in force
-//! stay. A folder that fails at start leaves scoring unavailable while the rest serves.
+//! The rules a running server scores with.
+//!
+//! The rules in force are the latest release in the database, so that every server on one
+//! database agrees: each one looks for a newer release every second and switches to it.
+//! Changes come three ways, each validated first (every script compiles, every declaration
+//! is sound, every test case passes) and refused with their errors otherwise, the rules in
+//! force staying: an edit of the rules folder (what changed in it since it was last
+//! applied), a publish of one file through the API or the command line, and a rollback of a
+//! rule set to an earlier release.
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{Arc, RwLock},
     time::Duration,
 };
 
-use super::{check, sandbox::content_hash, Registry, RuleError, Sandbox};
+use sea_orm::{DatabaseConnection, DbErr};
 
-/// How often the folder is looked at: changes apply within two of these.
+use super::{
+    releases::{self, Conflict, NewRelease, Release},
+    source::{self, RuleSource},
+    Registry, RuleError, Sandbox,
+};
+
+/// How often the folder and the database are looked at: changes apply within two of these.
 const POLL: Duration = Duration::from_secs(1);
+
+/// How many times a change is retried when other changes keep landing first.
+const ATTEMPTS: usize = 5;
+
+/// Who the folder's changes are recorded as made by.
+const FOLDER_ACTOR: &str = "rules folder";
+
+/// The rules in force and where they came from.
+struct InForce {
+    registry: Result<Arc<Registry>, RuleError>,
+    /// The release they are; none before the first.
+    release: Option<i64>,
+    /// Why the latest change of the folder was not applied, while it stays so.
+    rejected: Option<String>,
+}
 
 /// The current rules, shared by all requests.
 pub struct RuleStore {
     dir: PathBuf,
-    current: RwLock<Result<Arc<Registry>, RuleError>>,
-    /// Why the latest change of the folder was rejected, while it stays rejected.
-    rejected: RwLock<Option<String>>,
+    db: DatabaseConnection,
+    sandbox: Sandbox,
+    in_force: RwLock<InForce>,
+    /// The folder as last looked at; held while syncing so that syncs do not overlap.
+    folder_seen: tokio::sync::Mutex<Option<BTreeMap<String, String>>>,
+}
+
+/// Why a change was not made.
+#[derive(Debug)]
+pub enum ChangeError {
+    /// The rules it would put in force fail their checks; every error found.
+    Rejected(Vec<RuleError>),
+    /// Other changes kept landing first.
+    Busy,
+    Database(DbErr),
+}
+
+impl From<DbErr> for ChangeError {
+    fn from(e: DbErr) -> Self {
+        Self::Database(e)
+    }
+}
+
+/// The outcome of a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// A new release, now in force.
+    Released(i64),
+    /// The rules already were so: the release in force, unchanged.
+    Unchanged(i64),
 }
 
 impl RuleStore {
-    /// Loads the rules folder; a failure is kept and reported to whoever asks for rules.
-    pub fn load(dir: &Path) -> Self {
-        let current = validated(dir).map(Arc::new);
-        if let Err(err) = &current {
-            tracing::error!(error = %err, "rules failed to load; scoring is unavailable");
-        }
-        Self {
+    /// The rules in force for the database `db`, after applying what changed in the rules
+    /// folder `dir` since it was last applied (on a new database: the whole folder).
+    pub async fn open(db: DatabaseConnection, dir: &Path) -> Self {
+        let store = Self {
             dir: dir.to_owned(),
-            current: RwLock::new(current),
-            rejected: RwLock::new(None),
+            db,
+            sandbox: Sandbox::new(),
+            in_force: RwLock::new(InForce {
+                registry: Err(RuleError::new(
+                    &dir.display().to_string(),
+                    "no rules have been published",
+                )),
+                release: None,
+                rejected: None,
+            }),
+            folder_seen: tokio::sync::Mutex::new(None),
+        };
+        store.sync().await;
+        if let Err(err) = &store.read().registry {
+            tracing::error!(error = %err, "no rules in force; scoring is unavailable");
         }
+        store
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, InForce> {
+        self.in_force.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, InForce> {
+        self.in_force.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The rules in force, or the error that keeps them from loading.
     pub fn current(&self) -> Result<Arc<Registry>, RuleError> {
-        self.current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read().registry.clone()
+    }
+
+    /// The release in force.
+    pub fn release(&self) -> Option<i64> {
+        self.read().release
     }
 
     /// Why the folder's latest change was not applied, if it was not.
     pub fn rejected(&self) -> Option<String> {
-        self.rejected
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.read().rejected.clone()
     }
 
     /// The folder the rules come from.
@@ -58,78 +129,234 @@ impl RuleStore {
         &self.dir
     }
 
-    /// Re-reads the folder: applies it when it validates, keeps the rules in force when not.
-    pub fn reload(&self) {
-        match validated(&self.dir) {
-            Ok(registry) => {
-                let versions: Vec<String> = registry
-                    .versions()
-                    .map(|v| {
-                        format!(
-                            "{} {} from {}",
-                            v.spec.name, v.spec.version, v.spec.effective_from
-                        )
-                    })
-                    .collect();
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Ok(Arc::new(registry));
-                *self.rejected.write().unwrap_or_else(|e| e.into_inner()) = None;
-                tracing::info!(versions = ?versions, "rules reloaded");
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "rules change rejected; the rules in force stay");
-                *self.rejected.write().unwrap_or_else(|e| e.into_inner()) = Some(err.to_string());
-            }
+    /// The database releases are kept in.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The sandbox scripts run in.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Applies a change of the folder, then follows the database to its latest release.
+    pub async fn sync(&self) {
+        let mut seen = self.folder_seen.lock().await;
+        if let Err(e) = self.apply_folder(&mut seen).await {
+            tracing::error!(error = %e, "the rules folder could not be applied");
+        }
+        if let Err(e) = self.follow_database().await {
+            tracing::error!(error = %e, "the rules in the database could not be read");
         }
     }
 
-    /// Watches the folder in the background, reloading on every change.
+    /// Watches the folder and the database in the background.
     pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let store = Arc::clone(self);
         tokio::spawn(async move {
-            let mut seen = fingerprint(&store.dir);
             loop {
                 tokio::time::sleep(POLL).await;
-                let now = fingerprint(&store.dir);
-                if now != seen {
-                    seen = now;
-                    let worker = Arc::clone(&store);
-                    // Compiling and checking scripts is CPU work: keep it off the request threads.
-                    let _ = tokio::task::spawn_blocking(move || worker.reload()).await;
-                }
+                store.sync().await;
             }
         })
     }
-}
 
-/// The rules of `dir`, if every script and test case there passes its checks.
-fn validated(dir: &Path) -> Result<Registry, RuleError> {
-    let reports = check::check_dir(&Sandbox::new(), dir)
-        .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
-    let errors: Vec<String> = reports
-        .iter()
-        .flat_map(|r| r.errors.iter().cloned())
-        .collect();
-    if let Some(first) = errors.first() {
-        let more = match errors.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
+    /// Makes a release of what changed in the folder since it was last applied.
+    async fn apply_folder(&self, seen: &mut Option<BTreeMap<String, String>>) -> Result<(), DbErr> {
+        let files = match read_folder(&self.dir).await {
+            Ok(files) => files,
+            Err(e) => {
+                self.write().rejected = Some(format!("{}: cannot read: {e}", self.dir.display()));
+                return Ok(());
+            }
         };
-        return Err(RuleError::new(
-            &dir.display().to_string(),
-            format!("{first}{more}"),
-        ));
+        let state = source::state_of(&files);
+        if seen.as_ref() == Some(&state) {
+            return Ok(());
+        }
+        let latest = releases::latest(&self.db).await?;
+        let applied = latest
+            .as_ref()
+            .map(Release::folder_state)
+            .unwrap_or_default();
+        let changed: Vec<RuleSource> = files
+            .iter()
+            .filter(|f| applied.get(&f.path) != Some(&f.content_key()))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = applied
+            .keys()
+            .filter(|p| !state.contains_key(*p))
+            .cloned()
+            .collect();
+        if changed.is_empty() && removed.is_empty() {
+            // The folder is as last applied (say, a broken file was removed again).
+            self.write().rejected = None;
+            *seen = Some(state);
+            return Ok(());
+        }
+        let note = folder_note(&applied, &changed, &removed);
+        let outcome = self
+            .change(FOLDER_ACTOR, "folder", note, Some(&state), |base| {
+                Ok(source::apply(base, &changed, &removed))
+            })
+            .await;
+        match outcome {
+            Ok(_) => {
+                self.write().rejected = None;
+                *seen = Some(state);
+            }
+            Err(ChangeError::Rejected(errors)) => {
+                let why = summary(&errors);
+                tracing::error!(error = %why, "rules folder change rejected; the rules in force stay");
+                self.write().rejected = Some(why);
+                *seen = Some(state);
+            }
+            // Retried on the next look.
+            Err(ChangeError::Busy) => {}
+            Err(ChangeError::Database(e)) => return Err(e),
+        }
+        Ok(())
     }
-    Registry::load(dir)
+
+    /// Switches to the latest release of the database when it is not the one in force.
+    async fn follow_database(&self) -> Result<(), DbErr> {
+        let Some(id) = releases::latest_id(&self.db).await? else {
+            return Ok(());
+        };
+        if self.release() == Some(id) {
+            return Ok(());
+        }
+        let Some(release) = releases::load(&self.db, id).await? else {
+            return Ok(());
+        };
+        let sandbox = self.sandbox.clone();
+        let files = release.files;
+        let built =
+            tokio::task::spawn_blocking(move || Registry::validated(&sandbox, &files)).await;
+        match built {
+            Ok(Ok(registry)) => self.install(id, registry),
+            Ok(Err(errors)) => {
+                let why = format!("release {id} cannot be used: {}", summary(&errors));
+                tracing::error!(error = %why, "the rules in force stay");
+                let mut in_force = self.write();
+                in_force.rejected = Some(why);
+                // Do not try it again every second.
+                in_force.release = Some(id);
+            }
+            Err(e) => tracing::error!(error = %e, "checking release {id} failed"),
+        }
+        Ok(())
+    }
+
+    fn install(&self, id: i64, registry: Registry) {
+        let versions: Vec<String> = registry
+            .versions()
+            .map(|v| {
+                format!(
+                    "{} {} from {}",
+                    v.spec.name, v.spec.version, v.spec.effective_from
+                )
+            })
+            .collect();
+        let mut in_force = self.write();
+        if in_force.release.is_some_and(|current| current > id) {
+            return;
+        }
+        in_force.registry = Ok(Arc::new(registry));
+        in_force.release = Some(id);
+        drop(in_force);
+        tracing::info!(release = id, versions = ?versions, "rules in force");
+    }
+
+    /// Makes a release of the files `make` derives from those in force, once they pass
+    /// every check, and puts it in force here (other servers follow within two polls).
+    /// `make` may refuse with errors of its own. When another change lands first, the
+    /// change is made again on top of it.
+    pub async fn change(
+        &self,
+        actor: &str,
+        action: &str,
+        note: String,
+        folder_state: Option<&BTreeMap<String, String>>,
+        make: impl Fn(&[RuleSource]) -> Result<Vec<RuleSource>, Vec<RuleError>>,
+    ) -> Result<Changed, ChangeError> {
+        for _ in 0..ATTEMPTS {
+            let latest = releases::latest(&self.db).await?;
+            let base = latest.as_ref().map(|r| r.files.as_slice()).unwrap_or(&[]);
+            let next = make(base).map_err(ChangeError::Rejected)?;
+            if let Some(latest) = &latest {
+                if source::state_of(&next) == source::state_of(base) && folder_state.is_none() {
+                    return Ok(Changed::Unchanged(latest.row.id));
+                }
+            }
+            let sandbox = self.sandbox.clone();
+            let checked = next.clone();
+            let registry =
+                tokio::task::spawn_blocking(move || Registry::validated(&sandbox, &checked))
+                    .await
+                    .map_err(|e| {
+                        ChangeError::Rejected(vec![RuleError::new("rules", e.to_string())])
+                    })?
+                    .map_err(ChangeError::Rejected)?;
+            let carried = latest
+                .as_ref()
+                .map(Release::folder_state)
+                .unwrap_or_default();
+            let new = NewRelease {
+                parent: latest.as_ref().map(|r| r.row.id),
+                actor,
+                action,
+                note: note.clone(),
+                folder_state: folder_state.unwrap_or(&carried),
+                files: &next,
+            };
+            match releases::insert(&self.db, new).await? {
+                Ok(id) => {
+                    self.install(id, registry);
+                    return Ok(Changed::Released(id));
+                }
+                Err(Conflict) => continue,
+            }
+        }
+        Err(ChangeError::Busy)
+    }
 }
 
-/// What the folder holds: every file's path and content hash, sorted.
-fn fingerprint(dir: &Path) -> String {
-    super::registry::files_below(dir)
-        .unwrap_or_default()
+/// Reads the folder off the request threads.
+async fn read_folder(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || RuleSource::read_dir(&dir))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// What changed in the folder, for the release's note.
+fn folder_note(
+    applied: &BTreeMap<String, String>,
+    changed: &[RuleSource],
+    removed: &[String],
+) -> String {
+    let mut parts: Vec<String> = changed
         .iter()
-        .map(|path| {
-            let content = std::fs::read_to_string(path).unwrap_or_default();
-            format!("{}={}\n", path.display(), content_hash(&content))
+        .map(|f| {
+            let how = if applied.contains_key(&f.path) {
+                "changed"
+            } else {
+                "added"
+            };
+            format!("{} {how}", f.path)
         })
-        .collect()
+        .collect();
+    parts.extend(removed.iter().map(|p| format!("{p} removed")));
+    format!("rules folder: {}", parts.join(", "))
+}
+
+/// The first error and how many more there are.
+pub fn summary(errors: &[RuleError]) -> String {
+    match errors {
+        [] => "rejected".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
 }

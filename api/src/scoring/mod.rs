@@ -4,12 +4,13 @@
 
 mod families;
 pub mod raw;
+pub mod snapshot;
 mod update_days;
 
 use std::{collections::HashMap, fmt};
 
 use entities::{enums::OrgUnitKind, org_unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use raw::{raw_table, FigureRules, Level};
 
@@ -113,13 +114,7 @@ async fn rank_with(
     let rules = registry.figure_rules()?;
     let raw = raw_table(db, period, level, &rules).await?;
     let scores = compute::score(&registry.sandbox, script, spec, &raw)?;
-    let names = org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(raw.units.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = unit_names(db, raw.units.iter().copied()).await?;
     Ok(Ranking {
         rule_set: spec.name.clone(),
         version: spec.version.clone(),
@@ -130,6 +125,28 @@ async fn rank_with(
         scores,
         names,
     })
+}
+
+/// The names of org units, by id.
+async fn unit_names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let mut names = HashMap::with_capacity(ids.len());
+    // Bounded lists of bound parameters, whatever the number of units.
+    for chunk in ids.chunks(10_000) {
+        let units = org_unit::Entity::find()
+            .select_only()
+            .column(org_unit::Column::Id)
+            .column(org_unit::Column::Name)
+            .filter(org_unit::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(i64, String)>()
+            .all(db)
+            .await?;
+        names.extend(units);
+    }
+    Ok(names)
 }
 
 impl std::str::FromStr for Level {

@@ -14,6 +14,7 @@ pub mod member;
 pub mod operations;
 pub mod org;
 pub mod qa;
+pub mod rules;
 pub mod scoring;
 pub mod service_request;
 pub mod supervision;

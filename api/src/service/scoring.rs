@@ -1,6 +1,8 @@
 //! Rankings for the screens: a period's ranking with the rank each unit had in a baseline
 //! (the previous period, or for a what-if script the rules in force), and one unit's
-//! explanation.
+//! explanation. Rankings of ended months, weeks and quarters are stored the first time
+//! they are read and read back from then on, until recomputed
+//! ([`crate::scoring::snapshot`]).
 
 use std::collections::HashMap;
 
@@ -9,9 +11,13 @@ use sea_orm::DatabaseConnection;
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    period::Period,
+    period::{Period, PeriodKind},
     rules::RuleStore,
-    scoring::{self, Level, Ranking},
+    scoring::{
+        self,
+        snapshot::{self, Stored},
+        Level, Ranking,
+    },
 };
 
 /// A ranking and the ranks of a baseline to compare with.
@@ -21,23 +27,35 @@ pub struct Compared {
     pub baseline: HashMap<i64, u32>,
     /// What the baseline is, e.g. "2017-09" or "the rules in force".
     pub baseline_label: Option<String>,
+    /// When the ranking was stored; none when computed for this read.
+    pub stored: Option<Stored>,
+    /// Whether the rule version in effect for the period now is not the one that scored
+    /// the stored ranking (it stays as stored until recomputed).
+    pub outdated: bool,
 }
 
-/// The ranking of `period` under the version in effect, compared with the previous period
-/// when a version is in effect for that one too.
+/// The ranking of `period` under the version in effect (as stored, once stored), compared
+/// with the previous period when a version is in effect for that one too.
 pub async fn ranking(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     rule_set: &str,
     period: &Period,
     level: Level,
 ) -> ServiceResult<Compared> {
-    let registry = rules.current()?;
-    let ranking = scoring::rank(db, &registry, rule_set, period, level).await?;
+    let (ranking, stored) = stored_or_scored(db, actor, rules, rule_set, period, level).await?;
     let previous = period.previous();
-    let (baseline, baseline_label) = if registry.version_for(rule_set, &previous).is_ok() {
-        let before = scoring::rank(db, &registry, rule_set, &previous, level).await?;
+    let registry = rules.current().ok();
+    let in_effect = |p: &Period| {
+        registry
+            .as_ref()
+            .and_then(|r| r.version_for(rule_set, p).ok())
+            .map(|v| v.script.hash.clone())
+    };
+    let outdated = stored.is_some() && in_effect(period).is_some_and(|hash| hash != ranking.hash);
+    let (baseline, baseline_label) = if in_effect(&previous).is_some() {
+        let (before, _) = stored_or_scored(db, actor, rules, rule_set, &previous, level).await?;
         (ranks(&before), Some(previous.to_string()))
     } else {
         (HashMap::new(), None)
@@ -46,7 +64,75 @@ pub async fn ranking(
         ranking,
         baseline,
         baseline_label,
+        stored,
+        outdated,
     })
+}
+
+/// The stored ranking of a period, or a fresh one, stored when the period has ended.
+async fn stored_or_scored(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> ServiceResult<(Ranking, Option<Stored>)> {
+    if let Some((ranking, stored)) = snapshot::find(db, rule_set, period, level).await? {
+        return Ok((ranking, Some(stored)));
+    }
+    let registry = rules.current()?;
+    let ranking = scoring::rank(db, &registry, rule_set, period, level).await?;
+    if !snapshot::storable(period, today()) {
+        return Ok((ranking, None));
+    }
+    match snapshot::store(db, &ranking, &actor.label(), false).await? {
+        Some(stored) => Ok((ranking, Some(stored))),
+        // Stored by another request meanwhile: read that one, so that all agree.
+        None => Ok(snapshot::find(db, rule_set, period, level)
+            .await?
+            .map(|(r, s)| (r, Some(s)))
+            .unwrap_or((ranking, None))),
+    }
+}
+
+/// Computes a period's ranking afresh with the rules and data of now and stores it in
+/// place of the stored one.
+pub async fn recompute(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> ServiceResult<(Ranking, Stored)> {
+    if period.kind() == PeriodKind::Range {
+        return Err(ServiceError::invalid(
+            "period",
+            format!("{period} is a custom range: its ranking is computed each time it is read and never stored; recompute a month, ISO week or quarter"),
+        ));
+    }
+    if !snapshot::storable(period, today()) {
+        return Err(ServiceError::invalid(
+            "period",
+            format!("{period} has not ended yet: its ranking is computed each time it is read until it ends"),
+        ));
+    }
+    let registry = rules.current()?;
+    let ranking = scoring::rank(db, &registry, rule_set, period, level).await?;
+    let stored = snapshot::store(db, &ranking, &actor.label(), true)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::conflict(format!(
+                "the ranking of {period} was being stored by another request at the same moment; try again"
+            ))
+        })?;
+    Ok((ranking, stored))
+}
+
+/// Today in Asia/Shanghai.
+fn today() -> chrono::NaiveDate {
+    crate::time::local_day(chrono::Utc::now())
 }
 
 /// The ranking an unsaved script would give, compared with the rules in force; nothing is
@@ -76,6 +162,8 @@ pub async fn preview(
         ranking,
         baseline,
         baseline_label,
+        stored: None,
+        outdated: false,
     })
 }
 

@@ -1,0 +1,169 @@
+//! Releases in the database: the set of rule files in force after each change. Scripts are
+//! written once and shared by the releases that hold them; the latest release is in force.
+
+use std::collections::BTreeMap;
+
+use entities::{rule_release, rule_release_script, rule_script};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+
+use super::{sandbox::content_hash, source::RuleSource};
+
+/// A release and the files it holds.
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub row: rule_release::Model,
+    /// Sorted by path.
+    pub files: Vec<RuleSource>,
+}
+
+impl Release {
+    /// The rules folder as last applied: path → content key.
+    pub fn folder_state(&self) -> BTreeMap<String, String> {
+        self.row
+            .folder_state
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A release to write.
+pub struct NewRelease<'a> {
+    /// The release it was made from; `None` for the first.
+    pub parent: Option<i64>,
+    pub actor: &'a str,
+    /// `folder`, `publish` or `rollback`.
+    pub action: &'a str,
+    pub note: String,
+    pub folder_state: &'a BTreeMap<String, String>,
+    pub files: &'a [RuleSource],
+}
+
+/// Another change landed on the same parent first.
+#[derive(Debug)]
+pub struct Conflict;
+
+/// The id of the release in force, if any.
+pub async fn latest_id(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
+    let id: Option<Option<i64>> = rule_release::Entity::find()
+        .select_only()
+        .column_as(rule_release::Column::Id.max(), "id")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.flatten())
+}
+
+/// The release in force, if any.
+pub async fn latest(db: &impl ConnectionTrait) -> Result<Option<Release>, DbErr> {
+    match latest_id(db).await? {
+        Some(id) => load(db, id).await,
+        None => Ok(None),
+    }
+}
+
+/// One release with its files.
+pub async fn load(db: &impl ConnectionTrait, id: i64) -> Result<Option<Release>, DbErr> {
+    let Some(row) = rule_release::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let script_ids: Vec<i64> = rule_release_script::Entity::find()
+        .select_only()
+        .column(rule_release_script::Column::ScriptId)
+        .filter(rule_release_script::Column::ReleaseId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let files = rule_script::Entity::find()
+        .filter(rule_script::Column::Id.is_in(script_ids))
+        .order_by_asc(rule_script::Column::Path)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| RuleSource {
+            path: s.path,
+            source: s.source,
+            tests: s.tests,
+        })
+        .collect();
+    Ok(Some(Release { row, files }))
+}
+
+/// Releases, newest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<rule_release::Model>, DbErr> {
+    rule_release::Entity::find()
+        .order_by_desc(rule_release::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Writes a release in one transaction, reusing stored scripts of the same content.
+pub async fn insert(
+    db: &DatabaseConnection,
+    new: NewRelease<'_>,
+) -> Result<Result<i64, Conflict>, DbErr> {
+    let tx = db.begin().await?;
+    let now = chrono::Utc::now();
+    let release = rule_release::Entity::insert(rule_release::ActiveModel {
+        parent_id: Set(new.parent),
+        created_at: Set(now),
+        actor: Set(new.actor.to_owned()),
+        action: Set(new.action.to_owned()),
+        note: Set(new.note),
+        folder_state: Set(Some(
+            serde_json::to_string(new.folder_state).expect("a map of strings serialises"),
+        )),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await;
+    let release_id = match release {
+        Ok(done) => done.last_insert_id,
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            tx.rollback().await?;
+            return Ok(Err(Conflict));
+        }
+        Err(e) => return Err(e),
+    };
+    for file in new.files {
+        let hash = content_hash(&file.source);
+        let stored = rule_script::Entity::find()
+            .filter(rule_script::Column::Path.eq(&file.path))
+            .filter(rule_script::Column::Hash.eq(&hash))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .find(|s| s.tests == file.tests);
+        let script_id = match stored {
+            Some(s) => s.id,
+            None => {
+                rule_script::Entity::insert(rule_script::ActiveModel {
+                    path: Set(file.path.clone()),
+                    source: Set(file.source.clone()),
+                    tests: Set(file.tests.clone()),
+                    hash: Set(hash),
+                    created_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(&tx)
+                .await?
+                .last_insert_id
+            }
+        };
+        rule_release_script::Entity::insert(rule_release_script::ActiveModel {
+            release_id: Set(release_id),
+            script_id: Set(script_id),
+        })
+        .exec_without_returning(&tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(release_id))
+}

@@ -1,0 +1,183 @@
+//! Stored rankings. A ranking of a month, ISO week or quarter that has ended is stored the
+//! first time it is computed, with each unit's explanation and the rule version that
+//! produced it; from then on the period reads the same, whatever rules or data change,
+//! until someone recomputes it explicitly. Rankings of custom ranges, and of periods still
+//! running, are computed each time and never stored.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{score_snapshot, unit_score};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{unit_names, Level, Ranking};
+use crate::{
+    period::{Period, PeriodKind},
+    rules::compute::{DimensionScore, IndicatorScore, UnitScore},
+};
+
+/// Rows per multi-row insert; far below every backend's limit on bound parameters.
+const CHUNK: usize = 1_000;
+
+/// When and by whom a stored ranking was computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub computed_at: DateTime<Utc>,
+    pub computed_by: String,
+}
+
+/// Whether a period's ranking is stored: months, weeks and quarters once they have ended
+/// (on `today`, an Asia/Shanghai day).
+pub fn storable(period: &Period, today: NaiveDate) -> bool {
+    period.kind() != PeriodKind::Range && period.last_day() < today
+}
+
+/// How a unit's explanation is stored.
+#[derive(Serialize, Deserialize)]
+struct Explanation {
+    dimensions: Vec<DimensionScore>,
+    indicators: Vec<IndicatorScore>,
+}
+
+/// The stored ranking of a period, level and rule set, if there is one.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Option<(Ranking, Stored)>, DbErr> {
+    let Some(snapshot) = score_snapshot::Entity::find()
+        .filter(score_snapshot::Column::RuleSet.eq(rule_set))
+        .filter(score_snapshot::Column::Level.eq(level.to_string()))
+        .filter(score_snapshot::Column::Period.eq(period.to_string()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let rows = unit_score::Entity::find()
+        .filter(unit_score::Column::SnapshotId.eq(snapshot.id))
+        .order_by_asc(unit_score::Column::Rank)
+        .order_by_asc(unit_score::Column::OrgUnitId)
+        .all(db)
+        .await?;
+    let mut scores = Vec::with_capacity(rows.len());
+    for row in rows {
+        let explanation: Explanation = serde_json::from_str(&row.explanation).map_err(|e| {
+            DbErr::Custom(format!("stored score {} cannot be read back: {e}", row.id))
+        })?;
+        scores.push(UnitScore {
+            unit: row.org_unit_id,
+            total: row.total,
+            rank: u32::try_from(row.rank).unwrap_or(u32::MAX),
+            dimensions: explanation.dimensions,
+            indicators: explanation.indicators,
+        });
+    }
+    let names = unit_names(db, scores.iter().map(|s| s.unit)).await?;
+    let ranking = Ranking {
+        rule_set: snapshot.rule_set,
+        version: snapshot.version,
+        hash: snapshot.content_hash,
+        effective_from: snapshot.effective_from,
+        period: *period,
+        level,
+        scores,
+        names,
+    };
+    let stored = Stored {
+        computed_at: snapshot.computed_at,
+        computed_by: snapshot.computed_by,
+    };
+    Ok(Some((ranking, stored)))
+}
+
+/// Stores a ranking in one transaction. With `replace`, a ranking stored before for the
+/// same period, level and rule set is replaced; without, the one stored first stays (two
+/// servers computing the same period at once store it once) and `None` is returned.
+pub async fn store(
+    db: &DatabaseConnection,
+    ranking: &Ranking,
+    computed_by: &str,
+    replace: bool,
+) -> Result<Option<Stored>, DbErr> {
+    let tx = db.begin().await?;
+    let key = score_snapshot::Entity::find()
+        .filter(score_snapshot::Column::RuleSet.eq(&ranking.rule_set))
+        .filter(score_snapshot::Column::Level.eq(ranking.level.to_string()))
+        .filter(score_snapshot::Column::Period.eq(ranking.period.to_string()));
+    if let Some(old) = key.one(&tx).await? {
+        if !replace {
+            return Ok(None);
+        }
+        unit_score::Entity::delete_many()
+            .filter(unit_score::Column::SnapshotId.eq(old.id))
+            .exec(&tx)
+            .await?;
+        score_snapshot::Entity::delete_by_id(old.id)
+            .exec(&tx)
+            .await?;
+    }
+    let stored = Stored {
+        computed_at: Utc::now(),
+        computed_by: computed_by.to_owned(),
+    };
+    let inserted = score_snapshot::Entity::insert(score_snapshot::ActiveModel {
+        rule_set: Set(ranking.rule_set.clone()),
+        level: Set(ranking.level.to_string()),
+        period: Set(ranking.period.to_string()),
+        version: Set(ranking.version.clone()),
+        content_hash: Set(ranking.hash.clone()),
+        effective_from: Set(ranking.effective_from.clone()),
+        computed_at: Set(stored.computed_at),
+        computed_by: Set(stored.computed_by.clone()),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await;
+    let snapshot_id = match inserted {
+        Ok(done) => done.last_insert_id,
+        // Another server stored it meanwhile.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    for chunk in ranking.scores.chunks(CHUNK) {
+        let rows = chunk.iter().map(|score| {
+            let explanation = Explanation {
+                dimensions: score.dimensions.clone(),
+                indicators: score.indicators.clone(),
+            };
+            unit_score::ActiveModel {
+                snapshot_id: Set(snapshot_id),
+                org_unit_id: Set(score.unit),
+                rank: Set(i32::try_from(score.rank).unwrap_or(i32::MAX)),
+                total: Set(score.total),
+                explanation: Set(
+                    serde_json::to_string(&explanation).expect("scores serialise to JSON")
+                ),
+                ..Default::default()
+            }
+        });
+        unit_score::Entity::insert_many(rows)
+            .exec_without_returning(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(stored))
+}
+
+impl std::fmt::Display for Level {
+    /// `town`, or the org-unit kind: the form [`Level`] is parsed from.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use sea_orm::ActiveEnum;
+        match self {
+            Level::Town => f.write_str("town"),
+            Level::Kind(kind) => f.write_str(&kind.to_value()),
+        }
+    }
+}

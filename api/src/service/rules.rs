@@ -1,0 +1,158 @@
+//! Changing the rules in force: publishing a rule file, returning a rule set to an earlier
+//! release, and reading the history of releases. Every change is checked in full (scripts,
+//! declarations, test cases) before it lands; a refused change leaves the rules in force.
+
+use entities::rule_release;
+
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+    rules::{
+        releases::{self, Release},
+        source::{self, RuleSource},
+        store::{ChangeError, Changed},
+        RuleStore,
+    },
+};
+
+/// The most releases one history read returns.
+pub const MAX_HISTORY: u64 = 500;
+
+/// Publishes one rule file (a new version of a rule set, or an edit of a file in force)
+/// with its test cases.
+pub async fn publish(actor: &Actor, store: &RuleStore, file: RuleSource) -> ServiceResult<Changed> {
+    source::check_path(&file.path).map_err(|m| ServiceError::invalid("path", m))?;
+    if file.source.trim().is_empty() {
+        return Err(ServiceError::invalid("source", "the script is empty"));
+    }
+    if file.tests.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ServiceError::invalid(
+            "tests",
+            "the test cases are empty: leave them out, or give a JSON list of cases",
+        ));
+    }
+    let note = format!("{} published", file.path);
+    let who = actor.label();
+    let change = store.change(&who, "publish", note, None, |base| {
+        Ok(source::apply(base, std::slice::from_ref(&file), &[]))
+    });
+    outcome(change.await)
+}
+
+/// Returns the files of `rule_set` to what they were in release `to` — by default the
+/// latest earlier release in which they differed — leaving other rule sets as they are.
+pub async fn rollback(
+    actor: &Actor,
+    store: &RuleStore,
+    rule_set: &str,
+    to: Option<i64>,
+) -> ServiceResult<Changed> {
+    let db = store.db();
+    let current = releases::latest(db)
+        .await?
+        .ok_or_else(|| ServiceError::conflict("no rules have been published yet"))?;
+    let in_force = files_of(&current, rule_set);
+    let target = match to {
+        Some(id) => {
+            let release = releases::load(db, id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("rule release", id))?;
+            if id >= current.row.id {
+                return Err(ServiceError::invalid(
+                    "toRelease",
+                    format!(
+                        "release {id} is not earlier than the release in force ({})",
+                        current.row.id
+                    ),
+                ));
+            }
+            release
+        }
+        None => earlier_differing(store, &current, rule_set, &in_force)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::conflict(format!(
+                    "rule set `{rule_set}` has no earlier release to return to"
+                ))
+            })?,
+    };
+    let restored = files_of(&target, rule_set);
+    if restored.is_empty() && in_force.is_empty() {
+        return Err(ServiceError::not_found("rule set", rule_set));
+    }
+    if source::state_of(&restored) == source::state_of(&in_force) {
+        return Err(ServiceError::conflict(format!(
+            "rule set `{rule_set}` is already as it was in release {}",
+            target.row.id
+        )));
+    }
+    let note = format!("rule set {rule_set} returned to release {}", target.row.id);
+    let who = actor.label();
+    let change = store.change(&who, "rollback", note, None, |base| {
+        let mut files: Vec<RuleSource> = base
+            .iter()
+            .filter(|f| f.rule_set() != rule_set)
+            .cloned()
+            .collect();
+        files.extend(restored.iter().cloned());
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    });
+    outcome(change.await)
+}
+
+/// Releases, newest first.
+pub async fn history(
+    _actor: &Actor,
+    store: &RuleStore,
+    limit: u64,
+) -> ServiceResult<Vec<rule_release::Model>> {
+    Ok(releases::history(store.db(), limit.min(MAX_HISTORY)).await?)
+}
+
+/// One release with its files.
+pub async fn release(_actor: &Actor, store: &RuleStore, id: i64) -> ServiceResult<Release> {
+    releases::load(store.db(), id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("rule release", id))
+}
+
+/// The latest release before `current` in which `rule_set`'s files were not as they are.
+async fn earlier_differing(
+    store: &RuleStore,
+    current: &Release,
+    rule_set: &str,
+    in_force: &[RuleSource],
+) -> ServiceResult<Option<Release>> {
+    let state = source::state_of(in_force);
+    for row in releases::history(store.db(), MAX_HISTORY).await? {
+        if row.id >= current.row.id {
+            continue;
+        }
+        if let Some(release) = releases::load(store.db(), row.id).await? {
+            if source::state_of(&files_of(&release, rule_set)) != state {
+                return Ok(Some(release));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn files_of(release: &Release, rule_set: &str) -> Vec<RuleSource> {
+    release
+        .files
+        .iter()
+        .filter(|f| f.rule_set() == rule_set)
+        .cloned()
+        .collect()
+}
+
+fn outcome(result: Result<Changed, ChangeError>) -> ServiceResult<Changed> {
+    result.map_err(|e| match e {
+        ChangeError::Rejected(errors) => ServiceError::RulesRejected(errors),
+        ChangeError::Busy => ServiceError::conflict(
+            "other changes of the rules kept landing at the same time; try again",
+        ),
+        ChangeError::Database(e) => ServiceError::Database(e),
+    })
+}
