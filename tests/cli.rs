@@ -176,6 +176,7 @@ fn score_ranks_the_32_towns_with_the_version_in_effect_and_refuses_a_period_with
         header.starts_with("qii 2.0 [") && header.contains("2017-10"),
         "{header}"
     );
+    assert!(lines.next().unwrap().starts_with("stored "), "{text}");
     let ranked: Vec<&str> = lines.skip(1).collect();
     assert_eq!(ranked.len(), 32, "{text}");
     assert!(ranked[0].trim_start().starts_with("1 "), "{text}");
@@ -188,5 +189,121 @@ fn score_ranks_the_32_towns_with_the_version_in_effect_and_refuses_a_period_with
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr)
         .contains("no version of rule set `qii` is in effect for 2017-09"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Runs `qii` to success and returns its standard output.
+fn run_ok(dir: &PathBuf, args: &[&str]) -> String {
+    let out = qii(dir).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "qii {args:?}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[test]
+fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
+    let dir = fresh_dir();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    run_ok(&dir, &["demo", "--scale", "0.05"]);
+    let v3 = std::fs::read_to_string(format!("{rules}/qii/v2.rhai"))
+        .unwrap()
+        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"");
+    let file = dir.join("v3.rhai");
+    std::fs::write(&file, v3).unwrap();
+
+    // Outside the rules folder the path in the rules tree must be given.
+    let unplaced = qii(&dir)
+        .args([
+            "rules",
+            "publish",
+            file.to_str().unwrap(),
+            "--rules-dir",
+            rules,
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!unplaced.status.success());
+    assert!(String::from_utf8_lossy(&unplaced.stderr).contains("--path qii/v3.rhai"));
+
+    let out = run_ok(
+        &dir,
+        &[
+            "rules",
+            "publish",
+            file.to_str().unwrap(),
+            "--path",
+            "qii/v3.rhai",
+            "--rules-dir",
+            rules,
+        ],
+    );
+    assert!(out.contains("release 2 is in force"), "{out}");
+    let history = run_ok(&dir, &["rules", "history", "--rules-dir", rules]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    assert!(
+        lines[0].starts_with('*') && lines[0].contains("qii/v3.rhai published"),
+        "{history}"
+    );
+    assert!(lines[1].contains("folder"), "{history}");
+    let january = run_ok(
+        &dir,
+        &["score", "--period", "2018-01", "--rules-dir", rules],
+    );
+    assert!(january.starts_with("qii 3.0 ["), "{january}");
+
+    // A broken script is refused with its line, and nothing changes.
+    std::fs::write(dir.join("v4.rhai"), "fn index() {\n  let = 1;\n}\n").unwrap();
+    let broken = qii(&dir)
+        .args([
+            "rules",
+            "publish",
+            dir.join("v4.rhai").to_str().unwrap(),
+            "--path",
+            "qii/v4.rhai",
+            "--rules-dir",
+            rules,
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("qii/v4.rhai:2:"));
+
+    let out = run_ok(&dir, &["rules", "rollback", "--rules-dir", rules]);
+    assert!(out.contains("release 3 is in force"), "{out}");
+    let february = run_ok(
+        &dir,
+        &["score", "--period", "2018-02", "--rules-dir", rules],
+    );
+    assert!(february.starts_with("qii 2.0 ["), "{february}");
+
+    let snapshots = run_ok(
+        &dir,
+        &[
+            "snapshot",
+            "--every",
+            "month",
+            "--span",
+            "2017-Q4",
+            "--rules-dir",
+            rules,
+        ],
+    );
+    let stored: Vec<&str> = snapshots
+        .lines()
+        .filter(|l| l.ends_with(", stored"))
+        .collect();
+    assert_eq!(stored.len(), 3, "{snapshots}");
+    assert!(
+        stored[0].starts_with("2017-10: 32 units ranked with qii 2.0"),
+        "{snapshots}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -18,4 +18,5 @@ mod releases;
 mod schema;
 mod scoring;
 mod service_requests;
+mod snapshots;
 mod supervision;

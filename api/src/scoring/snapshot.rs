@@ -4,7 +4,7 @@
 //! until someone recomputes it explicitly. Rankings of custom ranges, and of periods still
 //! running, are computed each time and never stored.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{score_snapshot, unit_score};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -121,7 +121,9 @@ pub async fn store(
             .await?;
     }
     let stored = Stored {
-        computed_at: Utc::now(),
+        // As precise as every backend keeps it, so that what is returned now reads back
+        // the same later.
+        computed_at: Utc::now().trunc_subsecs(6),
         computed_by: computed_by.to_owned(),
     };
     let inserted = score_snapshot::Entity::insert(score_snapshot::ActiveModel {
