@@ -170,8 +170,8 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
         rejected["data"]["rulesRejection"]
             .as_str()
             .unwrap()
-            .contains("v4.rhai:2"),
-        "{rejected}"
+            .contains("v4.rhai:4:"),
+        "the line of the loop: {rejected}"
     );
     let districts = app.data("{ districts { name } }", json!({})).await;
     assert_eq!(districts["districts"].as_array().unwrap().len(), 3);

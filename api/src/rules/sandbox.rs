@@ -139,25 +139,8 @@ impl Default for Sandbox {
 impl Sandbox {
     /// An engine with the standard library (no I/O in it) and every limit set.
     pub fn new() -> Self {
-        let mut engine = Engine::new();
-        engine
-            .set_max_operations(MAX_OPERATIONS)
-            .set_max_call_levels(MAX_CALL_LEVELS)
-            .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH)
-            .set_max_string_size(MAX_STRING_SIZE)
-            .set_max_array_size(MAX_ARRAY_SIZE)
-            .set_max_map_size(MAX_MAP_SIZE)
-            .set_max_modules(0)
-            .disable_symbol("eval");
-        // No module resolver: `import` cannot reach the file system.
-        engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
-        // `print` and `debug` go to the log, not to the server's standard output.
-        engine.on_print(|text| tracing::info!(target: "rules", "{text}"));
-        engine.on_debug(
-            |text, source, pos| tracing::debug!(target: "rules", ?source, %pos, "{text}"),
-        );
         Self {
-            engine: Arc::new(engine),
+            engine: Arc::new(limited_engine()),
             compiled: Arc::default(),
         }
     }
@@ -204,27 +187,96 @@ impl Sandbox {
         })
     }
 
-    /// Calls a function of a script.
+    /// Calls a function of a script. A failure names the script, line and column; for a
+    /// call stopped by the operation limit, the statement that was running.
     pub fn call(
         &self,
         script: &Script,
         function: &str,
-        args: impl FuncArgs,
+        args: impl FuncArgs + Clone,
     ) -> Result<Dynamic, RuleError> {
         let mut scope = Scope::new();
         self.engine
-            .call_fn::<Dynamic>(&mut scope, &script.ast, function, args)
+            .call_fn::<Dynamic>(&mut scope, &script.ast, function, args.clone())
             .map_err(|e| {
+                let too_long = matches!(*e, EvalAltResult::ErrorTooManyOperations(_));
                 let mut err = RuleError::from_eval(&script.name, *e);
                 if err.line.is_none() {
-                    // e.g. the operation limit: point at the function that was running.
-                    err.line = script.fn_lines.get(function).copied();
-                    err.column = err.line.map(|_| 1);
+                    let spun = if too_long {
+                        spinning_at(script, function, args)
+                    } else {
+                        Position::NONE
+                    };
+                    if spun.is_none() {
+                        // Point at the function that was running.
+                        err.line = script.fn_lines.get(function).copied();
+                        err.column = err.line.map(|_| 1);
+                    } else {
+                        err.line = spun.line();
+                        err.column = spun.position();
+                    }
                     err.message = format!("in `{function}()`: {}", err.message);
                 }
                 err
             })
     }
+}
+
+/// Where a call that hit the operation limit was when it did, found by running it again
+/// step by step.
+fn spinning_at(script: &Script, function: &str, args: impl FuncArgs) -> Position {
+    LAST_STEP.with(|step| step.set(Position::NONE));
+    let mut scope = Scope::new();
+    let _ = diagnosing_engine().call_fn::<Dynamic>(&mut scope, &script.ast, function, args);
+    LAST_STEP.with(|step| step.get())
+}
+
+/// The sandbox's engine: the standard library (no I/O in it) and every limit set.
+fn limited_engine() -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(MAX_OPERATIONS)
+        .set_max_call_levels(MAX_CALL_LEVELS)
+        .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FN_EXPR_DEPTH)
+        .set_max_string_size(MAX_STRING_SIZE)
+        .set_max_array_size(MAX_ARRAY_SIZE)
+        .set_max_map_size(MAX_MAP_SIZE)
+        .set_max_modules(0)
+        .disable_symbol("eval");
+    // No module resolver: `import` cannot reach the file system.
+    engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    // `print` and `debug` go to the log, not to the server's standard output.
+    engine.on_print(|text| tracing::info!(target: "rules", "{text}"));
+    engine.on_debug(|text, source, pos| tracing::debug!(target: "rules", ?source, %pos, "{text}"));
+    engine
+}
+
+thread_local! {
+    /// Where the diagnosing engine of this thread last stepped.
+    static LAST_STEP: std::cell::Cell<Position> = const { std::cell::Cell::new(Position::NONE) };
+}
+
+/// The same engine stepping through every node and noting where it is. Rhai reports the
+/// operation limit at the call, not at the statement that spun; running the call again
+/// with this engine finds that statement. Only failed calls pay for the stepping.
+fn diagnosing_engine() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut engine = limited_engine();
+        engine.register_debugger(
+            |_, debugger| debugger,
+            |_, event, node, _, position| {
+                // Steps only (not the exit on the way out), and statements, which locate
+                // a spin better than the expressions within them.
+                let step = matches!(event, rhai::debugger::DebuggerEvent::Step);
+                if step && node.is_stmt() && !position.is_none() {
+                    LAST_STEP.with(|step| step.set(position));
+                }
+                Ok(rhai::debugger::DebuggerCommand::StepInto)
+            },
+        );
+        engine
+    })
 }
 
 /// The 1-based line where each `fn name(` is defined.
@@ -272,7 +324,15 @@ mod tests {
             .unwrap();
         let err = sandbox.call(&script, "index", ()).err().unwrap();
         assert!(err.message.contains("too long"), "{err}");
-        assert!(err.line.is_some());
+        assert_eq!(err.line, Some(2), "{err}");
+        let script = sandbox
+            .compile(
+                "spin.rhai",
+                "// spins\nfn index() {\n    let n = 0;\n    loop { n += 1; }\n}\n",
+            )
+            .unwrap();
+        let err = sandbox.call(&script, "index", ()).err().unwrap();
+        assert_eq!(err.line, Some(4), "{err}");
     }
 
     #[test]
