@@ -3,6 +3,7 @@
 //! in [`crate::rules::compute`].
 
 mod families;
+mod imported;
 pub mod raw;
 mod update_days;
 
@@ -11,7 +12,7 @@ use std::{collections::HashMap, fmt};
 use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-pub use raw::{raw_table, FigureRules, Level};
+pub use raw::{raw_table, FigureRules, Level, COMPUTED_FIGURES};
 
 use crate::{
     period::Period,
