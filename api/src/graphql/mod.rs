@@ -12,6 +12,7 @@ mod activity_loop;
 mod activity_records;
 mod activity_types;
 mod expert;
+mod figures;
 mod incentive;
 mod member;
 mod operations;
@@ -46,6 +47,7 @@ pub struct Query(
     topic::TopicQuery,
     service_request::ServiceRequestQuery,
     operations::OperationsQuery,
+    figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
     scoring::ScoringQuery,
@@ -63,6 +65,7 @@ pub struct Mutation(
     topic::TopicMutation,
     service_request::ServiceRequestMutation,
     operations::OperationsMutation,
+    figures::FigureMutation,
     supervision::SupervisionMutation,
     incentive::IncentiveMutation,
 );
