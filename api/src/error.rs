@@ -144,6 +144,16 @@ impl ServiceError {
         }
     }
 
+    /// The error as an operator at the command line sees it: the client's message for
+    /// input problems, every detail of a failure.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Database(err) => err.into(),
+            Self::Internal(err) => err,
+            other => anyhow::anyhow!(other.client_message()),
+        }
+    }
+
     /// The message a client sees: specific for input problems, generic for failures.
     fn client_message(&self) -> String {
         match self {
