@@ -1,5 +1,5 @@
 //! The `qii` binary as an operator runs it: serving until SIGTERM, loading the demo data,
-//! printing the schema.
+//! importing figures, printing the schema.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -305,5 +305,116 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
         stored[0].starts_with("2017-10: 32 units ranked with qii 2.0"),
         "{snapshots}"
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A data dir holding the demo structure (the 32 towns and their units, by code).
+fn dir_with_demo() -> PathBuf {
+    let dir = fresh_dir();
+    let demo = qii(&dir)
+        .args(["demo", "--scale", "0.01"])
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    dir
+}
+
+fn import(dir: &PathBuf, args: &[&str]) -> (bool, String, String) {
+    let out = qii(dir)
+        .arg("import")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn import_reads_figures_from_csv_or_json_and_a_second_run_replaces_them() {
+    let dir = dir_with_demo();
+    let csv = dir.join("figures.csv");
+    std::fs::write(
+        &csv,
+        "org_unit,period,key,value\n\
+         town-shijie,2017-10,provincial_visits,1200\n\
+         town-houjie,2017-10,provincial_visits,800.5\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    let (ok, out, err) = import(&dir, &[csv, "--source", "provincial-platform"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("2 row(s) imported, 2 inserted, 0 replaced; keys: provincial_visits"),
+        "{out}"
+    );
+    let (ok, out, _) = import(&dir, &[csv]);
+    assert!(ok && out.contains("0 inserted, 2 replaced"), "{out}");
+
+    let json = dir.join("figures.data");
+    std::fs::write(
+        &json,
+        r#"[{"org_unit": "town-shijie", "period": "2017-11", "key": "provincial_visits", "value": 90},
+            {"org_unit": "town-shijie", "period": "2017-10", "key": "provincial_visits", "value": "1300"}]"#,
+    )
+    .unwrap();
+    let json = json.to_str().unwrap();
+    let (ok, _, err) = import(&dir, &[json]);
+    assert!(
+        !ok && err.contains("--format"),
+        "an unknown extension: {err}"
+    );
+    let (ok, out, err) = import(&dir, &[json, "--format", "json"]);
+    assert!(ok && out.contains("1 inserted, 1 replaced"), "{out}{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_import_with_a_bad_row_lists_every_problem_exits_non_zero_and_writes_nothing() {
+    let dir = dir_with_demo();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "org_unit,period,key,value\n\
+         town-shijie,2017-11,reach,10\n\
+         nowhere,2017-13,reach,1\n\
+         town-houjie,2017-11,valid_visits,NaN\n",
+    )
+    .unwrap();
+    let (ok, out, err) = import(&dir, &[bad.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[0].starts_with("row 2 (line 3) org_unit: "), "{out}");
+    assert!(
+        lines[1].starts_with("row 2 (line 3) period: `2017-13`"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("row 3 (line 4) key: `valid_visits` is computed"),
+        "{out}"
+    );
+    assert!(lines[3].starts_with("row 3 (line 4) value: "), "{out}");
+    assert!(
+        err.contains("2 of 3 row(s)") && err.contains("nothing was written"),
+        "{err}"
+    );
+
+    // Had the good row been written, importing it again would replace it.
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "org_unit,period,key,value\ntown-shijie,2017-11,reach,10\n",
+    )
+    .unwrap();
+    let (ok, out, err) = import(&dir, &[good.to_str().unwrap()]);
+    assert!(ok && out.contains("1 inserted, 0 replaced"), "{out}{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,4 +1,7 @@
-//! The `qii` command line: serve, migrate, load demo data, print the schema.
+//! The `qii` command line: serve, migrate, load demo data, import figures, score, print
+//! the schema.
+
+mod import;
 
 use std::path::PathBuf;
 
@@ -84,6 +87,21 @@ pub enum Command {
         /// The rule set.
         #[arg(long, default_value = "qii")]
         rule_set: String,
+    },
+    /// Import figures from other systems (per org unit, period and key) from a CSV or JSON
+    /// file: every row is checked first, and if any is refused nothing is written.
+    Import {
+        #[command(flatten)]
+        config: Config,
+        /// The file: CSV with the header `org_unit,period,key,value` (org_unit a code or an
+        /// id), or a JSON array of objects with those fields.
+        file: PathBuf,
+        /// The file's format; by default its extension tells (`.csv`, `.json`).
+        #[arg(long, value_enum)]
+        format: Option<import::FileFormat>,
+        /// The system the figures come from, recorded with each one.
+        #[arg(long)]
+        source: Option<String>,
     },
     /// Work with the rule scripts.
     Rules {
@@ -190,6 +208,15 @@ pub async fn run() -> anyhow::Result<()> {
             load_demo(&db, options).await
         }
         Command::Rules { command } => rules_command(command).await,
+        Command::Import {
+            config,
+            file,
+            format,
+            source,
+        } => {
+            telemetry::init(&config.log);
+            import::run(&config, &file, format, source.as_deref()).await
+        }
         Command::Score {
             config,
             period,

@@ -40,9 +40,42 @@ pub enum ServiceError {
     Rule(crate::rules::RuleError),
     /// A change of the rules was refused: every error its checks found.
     RulesRejected(Vec<crate::rules::RuleError>),
+    /// Some rows of a batch are invalid, each listed; nothing was written.
+    Rows(Vec<RowRejection>),
     /// Anything else unexpected.
     Internal(anyhow::Error),
 }
+
+/// Why one row of a batch (an import) was refused: one entry per problem, so a row with
+/// two bad fields is listed twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowRejection {
+    /// Position of the row in the batch, from 0.
+    pub index: usize,
+    /// The input field at fault, as the client named it; none when the row as a whole is.
+    pub field: Option<&'static str>,
+    /// What is wrong, for a person to put right.
+    pub reason: String,
+}
+
+impl RowRejection {
+    /// A problem with one field of the row at `index`.
+    pub fn new(index: usize, field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            index,
+            field: Some(field),
+            reason: reason.into(),
+        }
+    }
+
+    /// The row number a person counts: from 1.
+    pub fn row(&self) -> usize {
+        self.index + 1
+    }
+}
+
+/// Rejected rows named in an error's message; `extensions.rows` lists them all.
+const ROWS_IN_MESSAGE: usize = 20;
 
 impl From<crate::rules::RuleError> for ServiceError {
     fn from(err: crate::rules::RuleError) -> Self {
@@ -107,8 +140,19 @@ impl ServiceError {
             Self::Unauthenticated => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Rule(_) | Self::RulesRejected(_) => code::RULE_ERROR,
+            Self::Rows(_) => code::BAD_USER_INPUT,
             Self::Database(e) if e.sql_err().is_some() => code::BAD_USER_INPUT,
             Self::Database(_) | Self::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// The error as an operator at the command line sees it: the client's message for
+    /// input problems, every detail of a failure.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Database(err) => err.into(),
+            Self::Internal(err) => err,
+            other => anyhow::anyhow!(other.client_message()),
         }
     }
 
@@ -136,6 +180,29 @@ impl ServiceError {
                 "the change was rejected and the rules in force stay: {}",
                 crate::rules::store::summary(errors)
             ),
+            Self::Rows(rows) => {
+                let mut listed: Vec<String> = rows
+                    .iter()
+                    .take(ROWS_IN_MESSAGE)
+                    .map(|r| match r.field {
+                        Some(field) => format!("row {} `{field}`: {}", r.row(), r.reason),
+                        None => format!("row {}: {}", r.row(), r.reason),
+                    })
+                    .collect();
+                if rows.len() > ROWS_IN_MESSAGE {
+                    listed.push(format!(
+                        "and {} more (see extensions.rows)",
+                        rows.len() - ROWS_IN_MESSAGE
+                    ));
+                }
+                let refused: std::collections::BTreeSet<usize> =
+                    rows.iter().map(|r| r.index).collect();
+                format!(
+                    "{} row(s) refused, nothing was written: {}",
+                    refused.len(),
+                    listed.join("; ")
+                )
+            }
         }
     }
 }
@@ -148,6 +215,11 @@ impl From<ServiceError> for async_graphql::Error {
         let message = err.client_message();
         let field = match &err {
             ServiceError::BadInput { field, .. } => *field,
+            ServiceError::Rows(_) => Some("rows"),
+            _ => None,
+        };
+        let rows = match &err {
+            ServiceError::Rows(rows) => Some(rows_value(rows)),
             _ => None,
         };
         let located = match &err {
@@ -180,8 +252,28 @@ impl From<ServiceError> for async_graphql::Error {
             if let Some(errors) = &all_errors {
                 ext.set("errors", errors.clone());
             }
+            if let Some(rows) = &rows {
+                ext.set("rows", rows.clone());
+            }
         })
     }
+}
+
+/// `extensions.rows`: `{ row, index, field, reason }` per problem (`row` from 1, `index`
+/// from 0, `field` null when the row as a whole is at fault).
+fn rows_value(rows: &[RowRejection]) -> async_graphql::Value {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "row": r.row(),
+                "index": r.index,
+                "field": r.field,
+                "reason": r.reason,
+            })
+        })
+        .collect();
+    async_graphql::Value::from_json(serde_json::Value::Array(rows)).unwrap_or_default()
 }
 
 /// A GraphQL error with a code, for checks made in the GraphQL layer itself

@@ -18,6 +18,7 @@ pub mod answer;
 pub mod daily_visit;
 pub mod district;
 pub mod expert;
+pub mod imported_figure;
 pub mod incentive_application;
 pub mod incentive_intent;
 pub mod meeting_attendance;
@@ -71,6 +72,7 @@ has_id!(
     daily_visit,
     district,
     expert,
+    imported_figure,
     incentive_application,
     incentive_intent,
     meeting_attendance,

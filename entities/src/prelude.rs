@@ -11,6 +11,7 @@ pub use crate::answer::Entity as Answer;
 pub use crate::daily_visit::Entity as DailyVisit;
 pub use crate::district::Entity as District;
 pub use crate::expert::Entity as Expert;
+pub use crate::imported_figure::Entity as ImportedFigure;
 pub use crate::incentive_application::Entity as IncentiveApplication;
 pub use crate::incentive_intent::Entity as IncentiveIntent;
 pub use crate::meeting_attendance::Entity as MeetingAttendance;

@@ -17,6 +17,7 @@ mod m20261121_000006_operations;
 mod m20261121_000007_topic_vote_unique;
 mod m20261121_000008_rule_releases;
 mod m20261121_000009_score_snapshots;
+mod m20261121_000010_imported_figures;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_topic_vote_unique::Migration),
             Box::new(m20261121_000008_rule_releases::Migration),
             Box::new(m20261121_000009_score_snapshots::Migration),
+            Box::new(m20261121_000010_imported_figures::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod activity_feedback;
 mod activity_loop;
 mod batching;
 mod experts;
+mod figures;
 mod http;
 mod incentives;
 mod operations;

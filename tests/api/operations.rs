@@ -71,10 +71,13 @@ both_databases! {
         let rows = error["extensions"]["rows"].as_array().expect("extensions.rows");
         let indexes: Vec<i64> = rows.iter().map(|r| r["index"].as_i64().unwrap()).collect();
         assert_eq!(indexes, vec![1, 2, 3, 4, 5]);
+        let numbers: Vec<i64> = rows.iter().map(|r| r["row"].as_i64().unwrap()).collect();
+        assert_eq!(numbers, vec![2, 3, 4, 5, 6], "rows are numbered from 1");
+        assert_eq!(rows[0]["field"], "orgUnitId");
         assert!(rows[0]["reason"].as_str().unwrap().contains("987654"));
-        assert!(rows[2]["reason"].as_str().unwrap().contains("duplicates row 0"));
+        assert!(rows[2]["reason"].as_str().unwrap().contains("duplicates row 1"));
         let message = error["message"].as_str().unwrap();
-        assert!(message.contains("row 2") && message.contains("row 5") && message.contains("nothing was written"), "{message}");
+        assert!(message.contains("5 row(s) refused") && message.contains("row 6") && message.contains("nothing was written"), "{message}");
 
         assert_eq!(app.count("daily_visit").await, before);
         let kept = app.data("query($u: ID) { dailyVisits(filter: {orgUnitId: $u}) { nodes { visits } } }", json!({ "u": f.town })).await;

@@ -101,7 +101,7 @@ both_databases! {
         let response = app.graphql(PREVIEW, json!({ "s": endless, "p": "2017-10" })).await;
         let error = &response["errors"][0];
         assert_eq!(error["extensions"]["code"], "RULE_ERROR", "{response}");
-        assert_eq!(error["extensions"]["line"], 2, "{response}");
+        assert_eq!(error["extensions"]["line"], 4, "the line of the loop: {response}");
         assert!(error["message"].as_str().unwrap().contains("too long"));
 
         let weights = v2_source().replace("indicator(\"answers\", \"answers\", 2.0)", "indicator(\"answers\", \"answers\", 3.0)");

@@ -12,6 +12,7 @@ mod activity_loop;
 mod activity_records;
 mod activity_types;
 mod expert;
+mod figures;
 mod incentive;
 mod member;
 mod operations;
@@ -47,6 +48,7 @@ pub struct Query(
     topic::TopicQuery,
     service_request::ServiceRequestQuery,
     operations::OperationsQuery,
+    figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
     scoring::ScoringQuery,
@@ -65,6 +67,7 @@ pub struct Mutation(
     topic::TopicMutation,
     service_request::ServiceRequestMutation,
     operations::OperationsMutation,
+    figures::FigureMutation,
     supervision::SupervisionMutation,
     incentive::IncentiveMutation,
     scoring::ScoringMutation,

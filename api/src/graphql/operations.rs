@@ -1,8 +1,6 @@
 //! Daily visits and targets: importing and reading the figures the index is built from.
 
-use async_graphql::{
-    Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject, ID,
-};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
@@ -12,14 +10,7 @@ use super::{
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, ContextExt,
 };
-use crate::{
-    error::code,
-    period::Period,
-    service::operations::{self as service, RowRejection, VisitImportError},
-};
-
-/// Rejected rows named in an import error's message; `extensions.rows` lists them all.
-const ROWS_IN_MESSAGE: usize = 20;
+use crate::{period::Period, service::operations as service};
 
 /// Valid visits (有效访问量) of an org unit on one Asia/Shanghai day.
 pub struct DailyVisit(pub daily_visit::Model);
@@ -306,8 +297,9 @@ pub struct OperationsMutation;
 #[Object]
 impl OperationsMutation {
     /// Records daily visits, replacing any figure already stored for a unit and day.
-    /// All or nothing: when a row is invalid, the error lists every rejected row (with its
-    /// index from 0) in its message and in `extensions.rows`, and nothing is written.
+    /// All or nothing: when a row is invalid, nothing is written and the error lists every
+    /// problem in its message and in `extensions.rows` (`row` from 1, `index` from 0,
+    /// `field`, `reason`).
     async fn record_daily_visits(
         &self,
         ctx: &Context<'_>,
@@ -323,15 +315,12 @@ impl OperationsMutation {
                 visits: r.visits,
             })
             .collect();
-        match service::record_daily_visits(&app.db, &app.actor, rows).await {
-            Ok(done) => Ok(RecordDailyVisitsPayload {
-                inserted: i64::try_from(done.inserted).unwrap_or(i64::MAX),
-                updated: i64::try_from(done.updated).unwrap_or(i64::MAX),
-                rows: done.rows.into_iter().map(DailyVisit).collect(),
-            }),
-            Err(VisitImportError::Service(err)) => Err(err.into()),
-            Err(VisitImportError::Rejected(rows)) => Err(rejected(rows)),
-        }
+        let done = service::record_daily_visits(&app.db, &app.actor, rows).await?;
+        Ok(RecordDailyVisitsPayload {
+            inserted: i64::try_from(done.inserted).unwrap_or(i64::MAX),
+            updated: i64::try_from(done.updated).unwrap_or(i64::MAX),
+            rows: done.rows.into_iter().map(DailyVisit).collect(),
+        })
     }
 
     /// Sets the target of an org unit for a period and metric (replacing any earlier value).
@@ -358,35 +347,4 @@ impl OperationsMutation {
             service::update_target(&app.db, &app.actor, parse_id(&id)?, input.value).await?,
         ))
     }
-}
-
-/// The error of a refused import: every rejected row in `extensions.rows`.
-fn rejected(rows: Vec<RowRejection>) -> async_graphql::Error {
-    let mut listed: Vec<String> = rows
-        .iter()
-        .take(ROWS_IN_MESSAGE)
-        .map(|r| format!("row {}: {}", r.index, r.reason))
-        .collect();
-    if rows.len() > ROWS_IN_MESSAGE {
-        listed.push(format!(
-            "and {} more (see extensions.rows)",
-            rows.len() - ROWS_IN_MESSAGE
-        ));
-    }
-    let message = format!(
-        "{} row(s) refused, nothing was written: {}",
-        rows.len(),
-        listed.join("; ")
-    );
-    let details = rows
-        .iter()
-        .map(|r| serde_json::json!({ "index": r.index, "reason": r.reason }))
-        .collect::<Vec<_>>();
-    let details =
-        async_graphql::Value::from_json(serde_json::Value::Array(details)).unwrap_or_default();
-    async_graphql::Error::new(message).extend_with(|_, ext| {
-        ext.set("code", code::BAD_USER_INPUT);
-        ext.set("field", "rows");
-        ext.set("rows", details.clone());
-    })
 }

@@ -263,6 +263,8 @@ fn diagnosing_engine() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut engine = limited_engine();
+        // Marked volatile by Rhai (it may change in a later release), not deprecated.
+        #[allow(deprecated)]
         engine.register_debugger(
             |_, debugger| debugger,
             |_, event, node, _, position| {

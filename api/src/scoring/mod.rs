@@ -3,6 +3,7 @@
 //! in [`crate::rules::compute`].
 
 mod families;
+mod imported;
 pub mod raw;
 pub mod snapshot;
 mod update_days;
@@ -12,7 +13,7 @@ use std::{collections::HashMap, fmt};
 use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-pub use raw::{raw_table, FigureRules, Level};
+pub use raw::{raw_table, FigureRules, Level, COMPUTED_FIGURES};
 
 use crate::{
     period::Period,
@@ -98,8 +99,17 @@ pub async fn preview(
     period: &Period,
     level: Level,
 ) -> Result<Ranking, ScoringError> {
-    let script = registry.sandbox.compile("preview.rhai", source)?;
-    let spec = IndexSpec::from_script(&registry.sandbox, &script)?;
+    let sandbox = registry.sandbox.clone();
+    let source = source.to_owned();
+    // Running the script's declaration may take until a limit stops it: off the request
+    // threads.
+    let (script, spec) = tokio::task::spawn_blocking(move || {
+        let script = sandbox.compile("preview.rhai", &source)?;
+        let spec = IndexSpec::from_script(&sandbox, &script)?;
+        Ok::<_, RuleError>((script, spec))
+    })
+    .await
+    .map_err(|e| RuleError::new("preview.rhai", format!("the preview stopped: {e}")))??;
     rank_with(db, registry, &script, &spec, period, level).await
 }
 
@@ -113,8 +123,14 @@ async fn rank_with(
 ) -> Result<Ranking, ScoringError> {
     let rules = registry.figure_rules()?;
     let raw = raw_table(db, period, level, &rules).await?;
-    let scores = compute::score(&registry.sandbox, script, spec, &raw)?;
     let names = unit_names(db, raw.units.iter().copied()).await?;
+    // Script calls are CPU work that a limit may stop only after a while: keep them off
+    // the threads that answer requests.
+    let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
+    let scores =
+        tokio::task::spawn_blocking(move || compute::score(&sandbox, &script_, &spec_, &raw))
+            .await
+            .map_err(|e| RuleError::new(&script.name, format!("scoring stopped: {e}")))??;
     Ok(Ranking {
         rule_set: spec.name.clone(),
         version: spec.version.clone(),

@@ -5,6 +5,8 @@
 //! level (e.g. Youth Homes) for the unit itself. Heavyweight activities are stored under the
 //! applicant, so they count for it. Instants are compared with the period's Asia/Shanghai
 //! bounds in UTC; cumulative figures (registrations, mobile binding) run to the period's end.
+//! Beside the figures computed here ([`COMPUTED_FIGURES`]), every key imported from other
+//! systems is a figure too (see `imported.rs`).
 
 use std::collections::HashMap;
 
@@ -19,6 +21,26 @@ use sea_orm::{
 
 use super::families::Families;
 use crate::{period::Period, rules::compute::RawTable};
+
+/// The figures [`raw_table`] computes from the platform's own data. No import may use
+/// these keys, so a rule naming one always means the platform's figure.
+pub const COMPUTED_FIGURES: &[&str] = &[
+    "valid_questions",
+    "answers",
+    "expert_answers",
+    "topic_participations",
+    "eligible_activities",
+    "youth_homes",
+    "youth_home_activities",
+    "youth_home_signups",
+    "youth_home_comments",
+    "youth_home_rating_total",
+    "experts_recruited",
+    "update_days",
+    "registrations",
+    "mobile_binding_rate",
+    "valid_visits",
+];
 
 /// Which org units are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +90,8 @@ impl Level {
     }
 }
 
-/// Every raw figure of every unit of `level` for `period`, and the units' targets for it.
+/// Every raw figure of every unit of `level` for `period` (computed and imported), and the
+/// units' targets for it.
 pub async fn raw_table(
     db: &impl ConnectionTrait,
     period: &Period,
@@ -195,6 +218,12 @@ pub async fn raw_table(
             .map(|u| visits.get(u).map(|v| *v as f64))
             .collect(),
     );
+    let imported = super::imported::imported_figures(db, period, level, &units).await?;
+    for (key, column) in imported {
+        // Imports refuse computed keys; should one be stored anyway, the platform's
+        // figure stands.
+        table.figures.entry(key).or_insert(column);
+    }
     table.targets = targets(db, period, &units).await?;
     Ok(table)
 }

@@ -8,6 +8,7 @@ pub mod activity_feedback;
 pub mod activity_loop;
 pub mod activity_photo;
 pub mod expert;
+pub mod figures;
 pub mod filter;
 pub mod incentive;
 pub mod member;
@@ -123,6 +124,32 @@ pub fn opt_text(
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// Longest lower_snake_case name accepted.
+const NAME_MAX: usize = 64;
+
+/// A lower_snake_case name — a target metric, a figure key — checked and trimmed: letters,
+/// digits and single `_`, starting with a letter and not ending with `_`. Otherwise the
+/// message, made with `what` and `example` (e.g. "metric name" and `update_days`).
+pub fn snake_name(what: &str, example: &str, value: &str) -> Result<String, String> {
+    let name = value.trim();
+    let ok = !name.is_empty()
+        && name.len() <= NAME_MAX
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('_')
+        && !name.contains("__")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "`{name}` is not a {what}: use lower_snake_case (letters, digits, single `_`), \
+             at most {NAME_MAX} characters, e.g. `{example}`"
+        ))
     }
 }
 

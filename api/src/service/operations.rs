@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use crate::{
-    error::{ServiceError, ServiceResult},
+    error::{RowRejection, ServiceError, ServiceResult},
     identity::Actor,
     time::local_day,
 };
@@ -65,15 +65,6 @@ pub struct VisitRow {
     pub visits: i64,
 }
 
-/// Why one row of an import was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowRejection {
-    /// Position of the row in the batch, from 0.
-    pub index: usize,
-    /// Every reason, joined.
-    pub reason: String,
-}
-
 /// What an accepted import did.
 #[derive(Debug, Clone)]
 pub struct VisitImport {
@@ -85,34 +76,14 @@ pub struct VisitImport {
     pub rows: Vec<daily_visit::Model>,
 }
 
-/// An import either fails as a whole with every bad row listed, or with a service error.
-#[derive(Debug)]
-pub enum VisitImportError {
-    /// Some rows are invalid; nothing was written.
-    Rejected(Vec<RowRejection>),
-    /// Anything else.
-    Service(ServiceError),
-}
-
-impl From<ServiceError> for VisitImportError {
-    fn from(err: ServiceError) -> Self {
-        Self::Service(err)
-    }
-}
-
-impl From<sea_orm::DbErr> for VisitImportError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Self::Service(err.into())
-    }
-}
-
 /// Records daily visits, replacing the figure of a unit and day already stored.
-/// All rows are checked first: if any is invalid, nothing is written.
+/// All rows are checked first: if any is invalid, nothing is written and
+/// [`ServiceError::Rows`] lists every problem.
 pub async fn record_daily_visits(
     db: &DatabaseConnection,
     _actor: &Actor,
     rows: Vec<VisitRow>,
-) -> Result<VisitImport, VisitImportError> {
+) -> ServiceResult<VisitImport> {
     if rows.len() > MAX_VISIT_ROWS {
         return Err(ServiceError::invalid(
             "rows",
@@ -120,8 +91,7 @@ pub async fn record_daily_visits(
                 "{} rows sent; split the import into batches of at most {MAX_VISIT_ROWS}",
                 rows.len()
             ),
-        )
-        .into());
+        ));
     }
     let unit_ids: HashSet<i64> = rows.iter().filter_map(|r| r.org_unit_id).collect();
     let known: HashSet<i64> = if unit_ids.is_empty() {
@@ -137,7 +107,7 @@ pub async fn record_daily_visits(
     };
     let rejections = check_rows(&rows, &known, local_day(Utc::now()));
     if !rejections.is_empty() {
-        return Err(VisitImportError::Rejected(rejections));
+        return Err(ServiceError::Rows(rejections));
     }
     // Every row now has a known unit.
     let keys: Vec<(i64, NaiveDate)> = rows
@@ -182,31 +152,33 @@ fn check_rows(rows: &[VisitRow], known: &HashSet<i64>, today: NaiveDate) -> Vec<
     let mut first_seen: HashMap<(i64, NaiveDate), usize> = HashMap::new();
     let mut rejections = Vec::new();
     for (index, row) in rows.iter().enumerate() {
-        let mut reasons = Vec::new();
+        let mut refuse = |field, reason: String| {
+            rejections.push(RowRejection::new(index, field, reason));
+        };
         match row.org_unit_id {
-            None => reasons.push("`orgUnitId` is not a valid id".to_owned()),
+            None => refuse("orgUnitId", "not a valid id".to_owned()),
             Some(unit) if !known.contains(&unit) => {
-                reasons.push(format!("org unit {unit} does not exist"))
+                refuse("orgUnitId", format!("org unit {unit} does not exist"))
             }
             Some(unit) => {
                 if let Some(first) = first_seen.get(&(unit, row.day)) {
-                    reasons.push(format!("duplicates row {first} (same org unit and day)"));
+                    refuse(
+                        "day",
+                        format!("duplicates row {} (same org unit and day)", first + 1),
+                    );
                 } else {
                     first_seen.insert((unit, row.day), index);
                 }
             }
         }
         if row.visits < 0 {
-            reasons.push(format!("visits must be zero or more, got {}", row.visits));
+            refuse(
+                "visits",
+                format!("visits must be zero or more, got {}", row.visits),
+            );
         }
         if row.day > today {
-            reasons.push(format!("{} is in the future", row.day));
-        }
-        if !reasons.is_empty() {
-            rejections.push(RowRejection {
-                index,
-                reason: reasons.join("; "),
-            });
+            refuse("day", format!("{} is in the future", row.day));
         }
     }
     rejections
@@ -262,6 +234,7 @@ mod tests {
         let rejected = check_rows(&rows, &known, day(2017, 12, 31));
         let indexes: Vec<usize> = rejected.iter().map(|r| r.index).collect();
         assert_eq!(indexes, vec![1, 2, 3, 4]);
-        assert!(rejected[1].reason.contains("duplicates row 0"));
+        assert!(rejected[1].reason.contains("duplicates row 1"));
+        assert_eq!(rejected[1].field, Some("day"));
     }
 }

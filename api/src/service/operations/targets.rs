@@ -11,11 +11,8 @@ use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
     period::{Period, PeriodError},
-    service::{filter::Filters, find},
+    service::{filter::Filters, find, snake_name},
 };
-
-/// Longest metric name accepted.
-const METRIC_MAX: usize = 64;
 
 /// Which targets to list.
 #[derive(Debug, Default, Clone)]
@@ -129,26 +126,8 @@ pub fn parse_period(period: &str) -> ServiceResult<Period> {
 
 /// A metric name, lower_snake_case (e.g. `update_days`), checked and trimmed.
 pub fn parse_metric(metric: &str) -> ServiceResult<String> {
-    let metric = metric.trim();
-    let ok = !metric.is_empty()
-        && metric.len() <= METRIC_MAX
-        && metric.starts_with(|c: char| c.is_ascii_lowercase())
-        && !metric.ends_with('_')
-        && !metric.contains("__")
-        && metric
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(metric.to_owned())
-    } else {
-        Err(ServiceError::invalid(
-            "metric",
-            format!(
-                "`{metric}` is not a metric name: use lower_snake_case (letters, digits, single `_`), \
-                 at most {METRIC_MAX} characters, e.g. `update_days`"
-            ),
-        ))
-    }
+    snake_name("metric name", "update_days", metric)
+        .map_err(|message| ServiceError::invalid("metric", message))
 }
 
 #[cfg(test)]
