@@ -257,6 +257,33 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
         &["score", "--period", "2018-01", "--rules-dir", rules],
     );
     assert!(january.starts_with("qii 3.0 ["), "{january}");
+    let explained: serde_json::Value = serde_json::from_str(&run_ok(
+        &dir,
+        &[
+            "score",
+            "--period",
+            "2018-01",
+            "--json",
+            "--rules-dir",
+            rules,
+        ],
+    ))
+    .unwrap();
+    assert_eq!(explained["version"], "3.0");
+    let first = &explained["units"][0];
+    assert_eq!(first["rank"], 1);
+    let indicators = first["indicators"].as_array().unwrap();
+    let sum: f64 = indicators
+        .iter()
+        .map(|i| i["contribution"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (sum - first["total"].as_f64().unwrap()).abs() < 1e-6,
+        "{first}"
+    );
+    assert!(indicators
+        .iter()
+        .all(|i| i.get("raw").is_some() && i["weight"].is_number()));
 
     // A broken script is refused with its line, and nothing changes.
     std::fs::write(dir.join("v4.rhai"), "fn index() {\n  let = 1;\n}\n").unwrap();

@@ -69,6 +69,10 @@ pub enum Command {
         /// Compute it afresh and store it in place of the stored ranking.
         #[arg(long)]
         recompute: bool,
+        /// Print JSON: the rule version and, per unit, every indicator's raw value,
+        /// standardised value, weight and contribution.
+        #[arg(long)]
+        json: bool,
     },
     /// Recompute and store the rankings of every month or ISO week starting within a span,
     /// with the rules in effect for each and the data as they are now.
@@ -223,6 +227,7 @@ pub async fn run() -> anyhow::Result<()> {
             level,
             rule_set,
             recompute,
+            json,
         } => {
             let (db, store) = open_rules(&config).await?;
             let actor = Actor::System;
@@ -235,7 +240,11 @@ pub async fn run() -> anyhow::Result<()> {
                 service::scoring::ranking(&db, &actor, &store, &rule_set, &period, level)
                     .await
                     .map_err(failure)?;
-            print_ranking(&compared);
+            if json {
+                println!("{:#}", ranking_json(&compared));
+            } else {
+                print_ranking(&compared);
+            }
             Ok(())
         }
         Command::Snapshot {
@@ -440,6 +449,36 @@ fn print_change(outcome: Changed) {
         Changed::Released(id) => println!("release {id} is in force"),
         Changed::Unchanged(id) => println!("nothing changed: release {id} stays in force"),
     }
+}
+
+/// A ranking with its explanation, for other programs.
+fn ranking_json(compared: &service::scoring::Compared) -> serde_json::Value {
+    let ranking = &compared.ranking;
+    let units: Vec<serde_json::Value> = ranking
+        .scores
+        .iter()
+        .map(|score| {
+            serde_json::json!({
+                "rank": score.rank,
+                "org_unit_id": score.unit,
+                "org_unit": ranking.names.get(&score.unit),
+                "total": score.total,
+                "dimensions": score.dimensions,
+                "indicators": score.indicators,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "rule_set": ranking.rule_set,
+        "version": ranking.version,
+        "content_hash": ranking.hash,
+        "effective_from": ranking.effective_from,
+        "period": ranking.period.to_string(),
+        "level": ranking.level.to_string(),
+        "stored_at": compared.stored.as_ref().map(|s| s.computed_at.to_rfc3339()),
+        "outdated": compared.outdated,
+        "units": units,
+    })
 }
 
 /// Prints a ranking: the rule version, then one line per unit with its dimension
