@@ -209,6 +209,22 @@ impl Drop for TestApp {
     }
 }
 
+/// QII v3.0 for tests: the shipped v2 with other weights, effective from January 2018.
+pub fn qii_v3() -> String {
+    std::fs::read_to_string(shipped_rules().join("qii/v2.rhai"))
+        .unwrap()
+        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
+        .replace(
+            "indicator(\"work_integration\", \"eligible_activities\", 40.0)",
+            "indicator(\"work_integration\", \"eligible_activities\", 30.0)",
+        )
+        .replace(
+            "weight: 15.0, transform: [\"log1p\"]",
+            "weight: 25.0, transform: [\"log1p\"]",
+        )
+}
+
 /// The rules shipped in the repository.
 pub fn shipped_rules() -> std::path::PathBuf {
     concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into()

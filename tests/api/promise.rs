@@ -10,7 +10,7 @@ use std::{
 
 use serde_json::{json, Value};
 
-use crate::helpers::{shipped_rules, TestApp};
+use crate::helpers::{qii_v3, shipped_rules, TestApp};
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) { version contentHash entries { orgUnit { code } total } } }";
 
@@ -62,18 +62,7 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
     let october = app.data(RANKING, json!({ "p": "2017-10" })).await;
     assert_eq!(october["ranking"]["version"], "2.0");
 
-    let v2 = std::fs::read_to_string(rules.join("qii/v2.rhai")).unwrap();
-    let v3 = v2
-        .replace("version: \"2.0\"", "version: \"3.0\"")
-        .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
-        .replace(
-            "indicator(\"work_integration\", \"eligible_activities\", 40.0)",
-            "indicator(\"work_integration\", \"eligible_activities\", 30.0)",
-        )
-        .replace(
-            "weight: 15.0, transform: [\"log1p\"]",
-            "weight: 25.0, transform: [\"log1p\"]",
-        );
+    let v3 = qii_v3();
     std::fs::write(rules.join("qii/v3.rhai"), &v3).unwrap();
 
     // Within 2 s the folder's change is a release in force; January 2018 (never read

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_databases,
-    helpers::{shipped_rules, TestApp},
+    helpers::{qii_v3 as v3, TestApp},
 };
 
 const PUBLISH: &str = "mutation($path: String!, $source: String!, $tests: String) {
@@ -17,22 +17,6 @@ const PUBLISH: &str = "mutation($path: String!, $source: String!, $tests: String
 const VERSIONS: &str = "{ ruleVersions { version effectiveFrom script contentHash } }";
 const RANKING: &str =
     "query($p: Period!) { ranking(period: $p) { version contentHash entries { orgUnit { code } total } } }";
-
-/// QII v3.0: the shipped v2 with other weights, effective from January 2018.
-fn v3() -> String {
-    std::fs::read_to_string(shipped_rules().join("qii/v2.rhai"))
-        .unwrap()
-        .replace("version: \"2.0\"", "version: \"3.0\"")
-        .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
-        .replace(
-            "indicator(\"work_integration\", \"eligible_activities\", 40.0)",
-            "indicator(\"work_integration\", \"eligible_activities\", 30.0)",
-        )
-        .replace(
-            "weight: 15.0, transform: [\"log1p\"]",
-            "weight: 25.0, transform: [\"log1p\"]",
-        )
-}
 
 fn versions(data: &Value) -> Vec<String> {
     data["ruleVersions"]
