@@ -76,6 +76,8 @@ both_databases! {
         assert!(total(&table, "valid_visits") > 0.0);
         assert!(total(&table, "registrations") >= total(&table, "youth_homes"));
         assert_eq!(table.targets["registrations"].iter().flatten().count(), 32, "every town has its registrations target for the month, from the targets script");
+        assert_eq!(table.targets["update_days"].iter().flatten().count(), 32, "the demo's two overrides replace two of the script's values");
+        assert_eq!(table.targets["update_days"].iter().flatten().filter(|v| **v != 20.0).count(), 2);
     }
 
     async fn a_month_is_ranked_with_v2_and_every_total_is_explained_by_its_indicators(app) {
