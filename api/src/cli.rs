@@ -558,8 +558,8 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
     let mut failed = 0;
     for report in &reports {
         let hash = report.hash.as_deref().map(|h| &h[..12]).unwrap_or("-");
-        let what = match &report.index {
-            Some(spec) => format!(
+        let what = match (&report.index, &report.targets) {
+            (Some(spec), _) => format!(
                 "index {} {} from {}, {} indicators, {} test cases passed",
                 spec.name,
                 spec.version,
@@ -567,7 +567,15 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
                 spec.indicators().count(),
                 report.cases_passed
             ),
-            None => "compiled".to_owned(),
+            (None, Some(spec)) => format!(
+                "targets {} {} for {} to {}, {} targets",
+                spec.name,
+                spec.version,
+                spec.effective_from,
+                spec.effective_until,
+                spec.targets.len()
+            ),
+            (None, None) => "compiled".to_owned(),
         };
         if report.errors.is_empty() {
             println!("ok    {} [{hash}] {what}", report.path);

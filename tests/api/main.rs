@@ -21,3 +21,4 @@ mod scoring;
 mod service_requests;
 mod snapshots;
 mod supervision;
+mod targets;

@@ -35,7 +35,9 @@ both_databases! {
     async fn town_figures_for_a_month_match_direct_counts(app) {
         app.load_demo(0.05).await;
         let october: Period = "2017-10".parse().unwrap();
-        let table = raw_table(&app.db, &october, Level::Town, &RULES).await.unwrap();
+        let registry = api::rules::Registry::load(&crate::helpers::shipped_rules()).unwrap();
+        let targets = registry.targets_for(&october);
+        let table = raw_table(&app.db, &october, Level::Town, &RULES, &targets).await.unwrap();
         assert_eq!(table.units.len(), 32);
         for values in table.figures.values() {
             assert_eq!(values.len(), 32);
@@ -61,7 +63,7 @@ both_databases! {
             t("a.ends_at"))).await;
         assert_eq!(total(&table, "eligible_activities"), eligible);
 
-        let stricter = raw_table(&app.db, &october, Level::Town, &FigureRules { min_signups: 1_000_000, min_photos_after_end: 1 }).await.unwrap();
+        let stricter = raw_table(&app.db, &october, Level::Town, &FigureRules { min_signups: 1_000_000, min_photos_after_end: 1 }, &targets).await.unwrap();
         assert_eq!(total(&stricter, "eligible_activities"), 0.0, "thresholds come from the rules");
 
         for rate in table.figures["mobile_binding_rate"].iter().flatten() {
@@ -73,7 +75,9 @@ both_databases! {
         assert!(total(&table, "update_days") > 0.0);
         assert!(total(&table, "valid_visits") > 0.0);
         assert!(total(&table, "registrations") >= total(&table, "youth_homes"));
-        assert_eq!(table.targets["registrations"].iter().flatten().count(), 32, "every town has its registrations target for the month");
+        assert_eq!(table.targets["registrations"].iter().flatten().count(), 32, "every town has its registrations target for the month, from the targets script");
+        assert_eq!(table.targets["update_days"].iter().flatten().count(), 32, "the demo's two overrides replace two of the script's values");
+        assert_eq!(table.targets["update_days"].iter().flatten().filter(|v| **v != 20.0).count(), 2);
     }
 
     async fn a_month_is_ranked_with_v2_and_every_total_is_explained_by_its_indicators(app) {
@@ -103,7 +107,7 @@ both_databases! {
     async fn youth_homes_can_be_ranked_on_their_own(app) {
         app.load_demo(0.05).await;
         let q4: Period = "2017-Q4".parse().unwrap();
-        let table = raw_table(&app.db, &q4, Level::Kind(OrgUnitKind::YouthHome), &RULES).await.unwrap();
+        let table = raw_table(&app.db, &q4, Level::Kind(OrgUnitKind::YouthHome), &RULES, &[]).await.unwrap();
         let homes = scalar(&app, "SELECT COUNT(*) AS n FROM org_unit WHERE kind = 'youth_home'").await;
         assert_eq!(table.units.len() as f64, homes);
         assert!(total(&table, "youth_home_activities") > 0.0);

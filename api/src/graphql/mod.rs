@@ -22,6 +22,7 @@ mod rules;
 mod scoring;
 mod service_request;
 mod supervision;
+mod targets;
 mod topic;
 
 use async_graphql::{
@@ -48,6 +49,7 @@ pub struct Query(
     topic::TopicQuery,
     service_request::ServiceRequestQuery,
     operations::OperationsQuery,
+    targets::TargetsQuery,
     figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,

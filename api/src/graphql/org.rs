@@ -206,7 +206,9 @@ impl OrgUnit {
         list.sort_by_key(|r| (r.submitted_at, r.id));
         Ok(list.into_iter().map(ServiceRequest).collect())
     }
-    /// Targets set for this unit, optionally for one period (e.g. `2017-10`).
+    /// Targets administrators set for this unit, optionally for one period (e.g.
+    /// `2017-10`): overrides of the targets scripts' values. `targetsInEffect` gives
+    /// every target the unit has for a period, whichever its source.
     async fn targets(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<Target>> {
         let mut list = children_of::<TargetsOfUnit>(ctx, self.0.id).await?;
         if let Some(period) = period {

@@ -1,5 +1,6 @@
-//! `qii rules check`: compile every script under the rules folder, read each scoring
-//! script's declaration, and run the test cases kept beside it (`<name>.tests.json`).
+//! `qii rules check`: compile every script under the rules folder, read each scoring or
+//! targets script's declaration, and run the test cases kept beside a scoring script
+//! (`<name>.tests.json`).
 //!
 //! A test case gives a few units' raw figures (and targets) and the ranks and totals the
 //! script must produce:
@@ -20,6 +21,7 @@ use super::{
     compute::{score, RawTable},
     source::RuleSource,
     spec::IndexSpec,
+    targets::TargetsSpec,
     RuleError, Sandbox, Script,
 };
 use crate::period::Period;
@@ -59,43 +61,92 @@ pub struct ScriptReport {
     pub path: String,
     /// The declaration, for scoring scripts.
     pub index: Option<IndexSpec>,
+    /// The declaration, for targets scripts.
+    pub targets: Option<TargetsSpec>,
     pub hash: Option<String>,
     pub cases_passed: usize,
     pub errors: Vec<RuleError>,
 }
 
 /// Checks every file of a rule tree, in path order, and what they declare together: a
-/// scoring script belongs to the rule set of its folder, and no two declare the same
-/// version of a rule set.
+/// scoring or targets script belongs to the rule set of its folder, no two declare the same
+/// version of a rule set, and no two targets scripts covering the same period are of the
+/// same rule set or declare the same metric.
 pub fn check_sources(sandbox: &Sandbox, sources: &[RuleSource]) -> Vec<ScriptReport> {
     let mut reports: Vec<ScriptReport> = sources.iter().map(|s| check_source(sandbox, s)).collect();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     for (report, source) in reports.iter_mut().zip(sources) {
-        let Some(spec) = &report.index else { continue };
-        if spec.name != source.rule_set() {
+        let declared = match (&report.index, &report.targets) {
+            (Some(spec), _) => (spec.name.clone(), spec.version.clone()),
+            (None, Some(spec)) => (spec.name.clone(), spec.version.clone()),
+            (None, None) => continue,
+        };
+        let (name, version) = &declared;
+        if name != source.rule_set() {
             report.errors.push(RuleError::new(
                 &source.path,
                 format!(
-                    "declares rule set `{}` but lies in the folder of rule set `{}`",
-                    spec.name,
+                    "declares rule set `{name}` but lies in the folder of rule set `{}`",
                     source.rule_set()
                 ),
             ));
         }
-        let key = (spec.name.clone(), spec.version.clone());
-        if let Some(first) = seen.get(&key) {
+        if let Some(first) = seen.get(&declared) {
             report.errors.push(RuleError::new(
                 &source.path,
-                format!(
-                    "version {} of rule set `{}` is already declared by {first}",
-                    spec.version, spec.name
-                ),
+                format!("version {version} of rule set `{name}` is already declared by {first}"),
             ));
         } else {
-            seen.insert(key, source.path.clone());
+            seen.insert(declared, source.path.clone());
         }
     }
+    for (at, error) in overlapping_targets(&reports, sources) {
+        reports[at].errors.push(error);
+    }
     reports
+}
+
+/// Targets scripts whose spans overlap although they are versions of one rule set or
+/// declare the same metric: the error, by the index of the later script.
+fn overlapping_targets(
+    reports: &[ScriptReport],
+    sources: &[RuleSource],
+) -> Vec<(usize, RuleError)> {
+    let spans: Vec<(usize, &TargetsSpec)> = reports
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.targets.as_ref().map(|spec| (i, spec)))
+        .collect();
+    let mut clashes: Vec<(usize, RuleError)> = Vec::new();
+    for (n, &(at, spec)) in spans.iter().enumerate() {
+        for &(before, other) in &spans[..n] {
+            let other_path = &sources[before].path;
+            if !spec.overlaps(other) {
+                continue;
+            }
+            let shared: Vec<&str> = spec
+                .targets
+                .iter()
+                .filter(|t| other.targets.iter().any(|o| o.metric == t.metric))
+                .map(|t| t.metric.as_str())
+                .collect();
+            let message = if spec.name == other.name {
+                format!(
+                    "covers periods that {other_path} covers too: the versions of rule set `{}` need spans that do not overlap",
+                    spec.name
+                )
+            } else if !shared.is_empty() {
+                format!(
+                    "declares {} for periods that {other_path} declares them for too",
+                    shared.join(", ")
+                )
+            } else {
+                continue;
+            };
+            clashes.push((at, RuleError::new(&sources[at].path, message)));
+        }
+    }
+    clashes
 }
 
 /// Compiles one script, reads its declaration and runs its test cases.
@@ -103,6 +154,7 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
     let mut report = ScriptReport {
         path: file.path.clone(),
         index: None,
+        targets: None,
         hash: None,
         cases_passed: 0,
         errors: Vec::new(),
@@ -115,6 +167,12 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
         }
     };
     report.hash = Some(script.hash.clone());
+    if script.defines("targets", 0) {
+        match TargetsSpec::from_script(sandbox, &script) {
+            Ok(spec) => report.targets = Some(spec),
+            Err(e) => report.errors.push(e),
+        }
+    }
     if !script.defines("index", 0) {
         if file.tests.is_some() {
             report.errors.push(RuleError::new(

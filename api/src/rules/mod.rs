@@ -3,8 +3,9 @@
 //! A scoring script declares its index once per run ([`spec::IndexSpec`]: indicators, their
 //! raw figures, transforms, standardisation, direction, weights and aggregation); Rust then
 //! does the arithmetic over all units ([`compute`]), calling back into the script per unit
-//! only where it defines a method of its own. Every number that is policy lives in the
-//! script, never here.
+//! only where it defines a method of its own. A targets script declares the targets of a
+//! span of periods ([`targets::TargetsSpec`]), worked out per unit in Rust as well. Every
+//! number that is policy lives in the scripts, never here.
 
 pub mod check;
 pub mod compute;
@@ -14,8 +15,9 @@ pub mod sandbox;
 pub mod source;
 pub mod spec;
 pub mod store;
+pub mod targets;
 
-pub use registry::Registry;
+pub use registry::{Registry, TargetsVersion};
 pub use sandbox::{RuleError, Sandbox, Script};
 pub use source::RuleSource;
 pub use store::RuleStore;

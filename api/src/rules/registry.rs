@@ -1,13 +1,16 @@
 //! The rules in force, built from a set of rule files: `<set>/<version>.rhai` scoring
-//! scripts, each effective from a period, and `eligibility/activity.rhai`. Scoring a period
-//! uses the version in effect for it: the latest whose `effective_from` is not after the
-//! period's first day.
+//! scripts, each effective from a period; targets scripts, each covering a span of periods;
+//! and `eligibility/activity.rhai`. Scoring a period uses the version in effect for it: the
+//! latest whose `effective_from` is not after the period's first day. The targets of a
+//! period are those of every targets version whose span covers it.
 
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::{check, source::RuleSource, spec::IndexSpec, RuleError, Sandbox, Script};
+use super::{
+    check, source::RuleSource, spec::IndexSpec, targets::TargetsSpec, RuleError, Sandbox, Script,
+};
 use crate::{period::Period, scoring::FigureRules};
 
 /// One version of a scoring rule set.
@@ -21,11 +24,22 @@ pub struct RuleVersion {
     pub effective_from: NaiveDate,
 }
 
+/// One version of a targets rule set.
+#[derive(Debug, Clone)]
+pub struct TargetsVersion {
+    /// Where it lives in the rules tree: `targets/2017q4.rhai`.
+    pub path: String,
+    /// SHA-256 of the script.
+    pub hash: String,
+    pub spec: TargetsSpec,
+}
+
 /// Every rule set of one set of rule files.
 #[derive(Clone)]
 pub struct Registry {
     pub sandbox: Sandbox,
     versions: Vec<RuleVersion>,
+    targets: Vec<TargetsVersion>,
     eligibility: Option<Script>,
 }
 
@@ -53,6 +67,7 @@ impl Registry {
 
     fn build(sandbox: &Sandbox, sources: &[RuleSource]) -> Result<Self, RuleError> {
         let mut versions = Vec::new();
+        let mut targets = Vec::new();
         let mut eligibility = None;
         for file in sources {
             let script = sandbox.compile_cached(&file.path, &file.source)?;
@@ -70,6 +85,12 @@ impl Registry {
                     script,
                     effective_from: from.first_day(),
                 });
+            } else if script.defines("targets", 0) {
+                targets.push(TargetsVersion {
+                    path: file.path.clone(),
+                    hash: script.hash.clone(),
+                    spec: TargetsSpec::from_script(sandbox, &script)?,
+                });
             } else if script.defines("counts_toward_index", 0) {
                 figure_rules(sandbox, &script)?;
                 eligibility = Some(script);
@@ -78,9 +99,11 @@ impl Registry {
         versions.sort_by(|a, b| {
             (&a.spec.name, a.effective_from).cmp(&(&b.spec.name, b.effective_from))
         });
+        targets.sort_by_key(|t| t.spec.effective_from.first_day());
         Ok(Self {
             sandbox: sandbox.clone(),
             versions,
+            targets,
             eligibility,
         })
     }
@@ -98,6 +121,16 @@ impl Registry {
                     format!("no version of rule set `{rule_set}` is in effect for {period}"),
                 )
             })
+    }
+
+    /// The targets versions in effect for `period`: those whose span covers the whole of it
+    /// (at most one per rule set, and no two declaring the same metric — the checks see to
+    /// it). None outside every span.
+    pub fn targets_for(&self, period: &Period) -> Vec<&TargetsVersion> {
+        self.targets
+            .iter()
+            .filter(|t| t.spec.covers(period))
+            .collect()
     }
 
     /// The conditions under which an activity counts toward the index.
@@ -183,5 +216,25 @@ mod tests {
         assert!(registry.version_for("qii", &september).is_err());
         let rules = registry.figure_rules().unwrap();
         assert!(rules.min_signups >= 0 && rules.min_photos_after_end >= 0);
+    }
+
+    #[test]
+    fn the_shipped_targets_cover_october_to_december_2017_only() {
+        let registry =
+            Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules")).unwrap();
+        for (period, covered) in [
+            ("2017-09", false),
+            ("2017-10", true),
+            ("2017-Q4", true),
+            ("2017-12", true),
+            ("2018-01", false),
+            ("2017-12-25..2018-01-07", false),
+        ] {
+            let found = registry.targets_for(&period.parse().unwrap());
+            assert_eq!(found.len(), usize::from(covered), "{period}");
+        }
+        let q4 = &registry.targets_for(&"2017-Q4".parse().unwrap())[0];
+        assert_eq!(q4.path, "targets/2017q4.rhai");
+        assert_eq!(q4.spec.name, "targets");
     }
 }

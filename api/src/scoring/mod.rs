@@ -6,6 +6,7 @@ mod families;
 mod imported;
 pub mod raw;
 pub mod snapshot;
+pub mod targets;
 mod update_days;
 
 use std::{collections::HashMap, fmt};
@@ -122,7 +123,7 @@ async fn rank_with(
     level: Level,
 ) -> Result<Ranking, ScoringError> {
     let rules = registry.figure_rules()?;
-    let raw = raw_table(db, period, level, &rules).await?;
+    let raw = raw_table(db, period, level, &rules, &registry.targets_for(period)).await?;
     let names = unit_names(db, raw.units.iter().copied()).await?;
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.

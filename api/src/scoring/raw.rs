@@ -6,13 +6,13 @@
 //! applicant, so they count for it. Instants are compared with the period's Asia/Shanghai
 //! bounds in UTC; cumulative figures (registrations, mobile binding) run to the period's end.
 //! Beside the figures computed here ([`COMPUTED_FIGURES`]), every key imported from other
-//! systems is a figure too (see `imported.rs`).
+//! systems is a figure too (see `imported.rs`). The units' targets come from the targets
+//! scripts in effect and the administrators' overrides (see `targets.rs`).
 
 use std::collections::HashMap;
 
 use entities::{
     activity_comment, activity_review, activity_signup, daily_visit, enums::OrgUnitKind, org_unit,
-    target,
 };
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, SelectStatement, SimpleExpr},
@@ -20,7 +20,10 @@ use sea_orm::{
 };
 
 use super::families::Families;
-use crate::{period::Period, rules::compute::RawTable};
+use crate::{
+    period::Period,
+    rules::{compute::RawTable, TargetsVersion},
+};
 
 /// The figures [`raw_table`] computes from the platform's own data. No import may use
 /// these keys, so a rule naming one always means the platform's figure.
@@ -91,21 +94,21 @@ impl Level {
 }
 
 /// Every raw figure of every unit of `level` for `period` (computed and imported), and the
-/// units' targets for it.
+/// units' targets for it: those of `targets` (the versions in effect for the period) unless
+/// an administrator set one for the unit, period and metric.
 pub async fn raw_table(
     db: &impl ConnectionTrait,
     period: &Period,
     level: Level,
     rules: &FigureRules,
+    targets: &[&TargetsVersion],
 ) -> Result<RawTable, DbErr> {
-    let units: Vec<i64> = org_unit::Entity::find()
+    let unit_rows = org_unit::Entity::find()
         .filter(org_unit::Column::Kind.eq(level.kind()))
         .order_by_asc(org_unit::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
+        .await?;
+    let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
     let (start, end) = (period.start_utc(), period.end_utc());
     let f = Families { level, start, end };
 
@@ -224,28 +227,14 @@ pub async fn raw_table(
         // figure stands.
         table.figures.entry(key).or_insert(column);
     }
-    table.targets = targets(db, period, &units).await?;
-    Ok(table)
-}
-
-/// Targets of the units for exactly this period, by metric.
-async fn targets(
-    db: &impl ConnectionTrait,
-    period: &Period,
-    units: &[i64],
-) -> Result<HashMap<String, Vec<Option<f64>>>, DbErr> {
-    let rows = target::Entity::find()
-        .filter(target::Column::Period.eq(period.to_string()))
-        .filter(target::Column::OrgUnitId.is_in(units.iter().copied()))
-        .all(db)
-        .await?;
     let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
-    let mut out: HashMap<String, Vec<Option<f64>>> = HashMap::new();
-    for row in rows {
-        if let Some(&i) = position.get(&row.org_unit_id) {
-            out.entry(row.metric)
-                .or_insert_with(|| vec![None; units.len()])[i] = Some(row.value);
+    for target in super::targets::unit_targets(db, targets, period, &unit_rows).await? {
+        if let Some(&i) = position.get(&target.org_unit_id) {
+            table
+                .targets
+                .entry(target.metric)
+                .or_insert_with(|| vec![None; units.len()])[i] = Some(target.value);
         }
     }
-    Ok(out)
+    Ok(table)
 }

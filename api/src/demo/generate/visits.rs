@@ -1,9 +1,9 @@
-//! Imported daily valid visits (有效访问量) and the Oct–Dec 2017 targets (DOMAIN.md §4).
+//! Imported daily valid visits (有效访问量), and a few targets set by hand.
 //!
 //! Visits exist for every town and Youth Home on every day of Oct–Dec 2017 (a Youth Home from
 //! the day it was founded), with weekly rhythm, a rising trend during the campaign and noise;
-//! their level follows size and engagement. Targets are the notice's, per town and month and
-//! for the quarter.
+//! their level follows size and engagement. The Oct–Dec 2017 targets themselves are the
+//! script `rules/targets/2017q4.rhai`'s; the rows written here are overrides of it.
 
 use chrono::{Datelike, Weekday};
 use entities::{daily_visit, target};
@@ -56,51 +56,28 @@ pub(super) fn daily_visits(
     rows
 }
 
-/// The city-wide registration goal for the end of 2017, shared by population coefficient.
-const CITY_REGISTRATIONS: f64 = 80_000.0;
-const MONTHS: [&str; 3] = ["2017-10", "2017-11", "2017-12"];
-const QUARTER: &str = "2017-Q4";
-
-/// Targets per town for each month and the quarter, and per Youth Home for each month.
-///
-/// `registrations` is the cumulative number of registered members to reach by the end of
-/// 2017, so it is the same in every period; `mobile_binding_rate` is a fraction.
+/// Overrides: targets an administrator set by hand for a unit, period and metric, which take
+/// the place of the targets script's. The two least engaged towns were allowed fewer update
+/// days in October 2017, the platform's first month — example data for the override path,
+/// not policy.
 pub(super) fn targets(world: &World, first_id: i64) -> Vec<target::Model> {
-    let mut rows: Vec<target::Model> = Vec::new();
-    let mut add = |org_unit_id: i64, period: &str, metric: &str, value: f64| {
-        rows.push(target::Model {
-            id: first_id + rows.len() as i64,
+    let mut towns: Vec<(f64, i64)> = world
+        .engagement
+        .iter()
+        .zip(&world.structure.towns)
+        .map(|(e, town)| (*e, town.id))
+        .collect();
+    towns.sort_by(|a, b| a.0.total_cmp(&b.0));
+    towns
+        .iter()
+        .take(2)
+        .enumerate()
+        .map(|(i, &(_, org_unit_id))| target::Model {
+            id: first_id + i as i64,
             org_unit_id,
-            period: period.to_owned(),
-            metric: metric.to_owned(),
-            value,
-        });
-    };
-    for town in &world.structure.towns {
-        let registrations = (CITY_REGISTRATIONS * town.spec.population_coefficient()).round();
-        for month in MONTHS {
-            add(town.id, month, "registrations", registrations);
-            add(town.id, month, "mobile_binding_rate", 0.5);
-            add(town.id, month, "update_days", 20.0);
-            add(town.id, month, "offline_activities", 2.0);
-            add(town.id, month, "online_topics", 2.0);
-        }
-        add(town.id, QUARTER, "registrations", registrations);
-        add(town.id, QUARTER, "mobile_binding_rate", 0.5);
-        add(town.id, QUARTER, "update_days", 60.0);
-        add(town.id, QUARTER, "offline_activities", 6.0);
-        add(town.id, QUARTER, "online_topics", 6.0);
-        add(town.id, QUARTER, "new_youth_homes", 1.0);
-        add(town.id, QUARTER, "experts", 2.0);
-        for home in &town.homes {
-            for (month, (_, last_day)) in MONTHS.iter().zip(super::activities::months()) {
-                // Only homes that exist (and are registered) during the month have targets.
-                if home.registered && home.founded_on <= last_day {
-                    add(home.id, month, "update_days", 20.0);
-                    add(home.id, month, "non_volunteer_activities", 1.0);
-                }
-            }
-        }
-    }
-    rows
+            period: "2017-10".to_owned(),
+            metric: "update_days".to_owned(),
+            value: 15.0,
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
-//! Targets (目标) per org unit, period and metric. The values are policy, set by
-//! administrators; this module checks their shape only.
+//! Targets (目标) per org unit, period and metric: those the targets scripts declare and
+//! the rows administrators set in their place (overrides). The values are policy; this
+//! module checks the shape of a row only.
 
 use entities::{org_unit, target};
 use sea_orm::{
@@ -11,6 +12,8 @@ use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
     period::{Period, PeriodError},
+    rules::RuleStore,
+    scoring::targets::{unit_targets, UnitTarget},
     service::{filter::Filters, find, snake_name},
 };
 
@@ -35,6 +38,22 @@ pub fn targets(_actor: &Actor, filter: &TargetFilter) -> Select<target::Entity> 
         .eq(C::Period, filter.period.as_deref().map(str::trim))
         .eq(C::Metric, filter.metric.as_deref().map(str::trim));
     target::Entity::find().filter(cond.build())
+}
+
+/// The targets of an org unit for a period, by metric: the values of the targets scripts
+/// in effect for the period, each replaced by the row set for the unit, period and metric
+/// when there is one. Empty outside every script's span unless rows were set.
+pub async fn targets_in_effect(
+    db: &DatabaseConnection,
+    _actor: &Actor,
+    rules: &RuleStore,
+    org_unit_id: i64,
+    period: &Period,
+) -> ServiceResult<Vec<UnitTarget>> {
+    let unit = find::<org_unit::Entity>(db, "org unit", org_unit_id).await?;
+    let registry = rules.current()?;
+    let versions = registry.targets_for(period);
+    Ok(unit_targets(db, &versions, period, &[unit]).await?)
 }
 
 /// A target to set.
