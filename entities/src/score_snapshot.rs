@@ -18,6 +18,9 @@ pub struct Model {
     pub effective_from: String,
     pub computed_at: DateTimeUtc,
     pub computed_by: String,
+    /// SHA-256 over every script that fed it (scoring, eligibility, targets); none for
+    /// rankings stored before it was kept.
+    pub rules_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,10 +10,10 @@ use crate::{
 };
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) {
-    version contentHash storedAt storedBy outdated
+    version contentHash rulesHash storedAt storedBy outdated
     entries { orgUnit { code } rank total indicators { key raw standardised weight contribution } } } }";
 const RECOMPUTE: &str = "mutation($p: Period!) { recomputeRanking(period: $p) {
-    version contentHash storedAt storedBy outdated
+    version contentHash rulesHash storedAt storedBy outdated
     entries { orgUnit { code } rank total indicators { key raw standardised weight contribution } } } }";
 
 async fn ranking(app: &TestApp, period: &str) -> Value {
@@ -125,5 +125,30 @@ both_databases! {
         assert_eq!(recomputed["outdated"], false);
         assert_ne!(recomputed["contentHash"], before["contentHash"]);
         assert_ne!(recomputed["entries"], before["entries"]);
+    }
+}
+
+both_databases! {
+    async fn a_changed_targets_script_marks_a_stored_ranking_outdated(app) {
+        app.load_demo(0.05).await;
+        let before = ranking(&app, "2017-10").await;
+        assert_eq!(before["outdated"], false);
+        assert_eq!(before["rulesHash"].as_str().unwrap().len(), 64);
+        let targets = std::fs::read_to_string(shipped_rules().join("targets/2017q4.rhai")).unwrap();
+        let halved = targets.replace("city_total: 80000.0", "city_total: 40000.0");
+        assert_ne!(halved, targets);
+        app.data(
+            "mutation($s: String!) { publishRuleSet(path: \"targets/2017q4.rhai\", source: $s) { changed } }",
+            json!({ "s": halved }),
+        )
+        .await;
+        let after = ranking(&app, "2017-10").await;
+        assert_eq!(after["outdated"], true, "the targets changed");
+        assert_eq!(after["entries"], before["entries"]);
+        assert_eq!(after["contentHash"], before["contentHash"], "the scoring script did not");
+        let recomputed = app.data(RECOMPUTE, json!({ "p": "2017-10" })).await["recomputeRanking"].clone();
+        assert_eq!(recomputed["outdated"], false);
+        assert_ne!(recomputed["rulesHash"], before["rulesHash"]);
+        assert_ne!(recomputed["entries"], before["entries"], "registrations measured against halved targets");
     }
 }

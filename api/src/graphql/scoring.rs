@@ -61,6 +61,11 @@ impl Ranking {
     async fn content_hash(&self) -> &str {
         &self.0.ranking.hash
     }
+    /// SHA-256 over every script that fed the scores: the scoring script, the eligibility
+    /// rules and the targets in effect (empty for rankings stored before it was kept).
+    async fn rules_hash(&self) -> &str {
+        &self.0.ranking.rules_hash
+    }
     /// The first period this version scores.
     async fn effective_from(&self) -> &str {
         &self.0.ranking.effective_from
@@ -85,8 +90,9 @@ impl Ranking {
     async fn stored_by(&self) -> Option<&str> {
         self.0.stored.as_ref().map(|s| s.computed_by.as_str())
     }
-    /// True when the rule version in effect for the period now is not the one that scored
-    /// this stored ranking: `recomputeRanking` applies it.
+    /// True when the rules in effect for the period now (the scoring version, the
+    /// eligibility rules or the targets) are not those that produced this stored ranking:
+    /// `recomputeRanking` applies them.
     async fn outdated(&self) -> bool {
         self.0.outdated
     }

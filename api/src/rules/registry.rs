@@ -133,6 +133,18 @@ impl Registry {
             .collect()
     }
 
+    /// SHA-256 over every script that feeds a ranking of `period` scored by `scoring`: the
+    /// scoring script, the eligibility rules and the targets in effect. Stored with the
+    /// ranking, it tells when any of them changed since.
+    pub fn rules_hash(&self, scoring: &Script, period: &Period) -> String {
+        let mut parts = vec![scoring.hash.as_str()];
+        if let Some(eligibility) = &self.eligibility {
+            parts.push(&eligibility.hash);
+        }
+        parts.extend(self.targets_for(period).iter().map(|t| t.hash.as_str()));
+        super::sandbox::content_hash(&parts.join("\n"))
+    }
+
     /// The conditions under which an activity counts toward the index.
     pub fn figure_rules(&self) -> Result<FigureRules, RuleError> {
         let script = self.eligibility.as_ref().ok_or_else(|| {

@@ -58,6 +58,9 @@ pub struct Ranking {
     pub version: String,
     /// SHA-256 of the script that scored it.
     pub hash: String,
+    /// SHA-256 over every script that fed it: scoring, eligibility and targets (empty for
+    /// rankings stored before it was kept).
+    pub rules_hash: String,
     pub effective_from: String,
     pub period: Period,
     pub level: Level,
@@ -136,6 +139,7 @@ async fn rank_with(
         rule_set: spec.name.clone(),
         version: spec.version.clone(),
         hash: script.hash.clone(),
+        rules_hash: registry.rules_hash(script, period),
         effective_from: spec.effective_from.clone(),
         period: *period,
         level,

@@ -81,6 +81,7 @@ pub async fn find(
         rule_set: snapshot.rule_set,
         version: snapshot.version,
         hash: snapshot.content_hash,
+        rules_hash: snapshot.rules_hash.unwrap_or_default(),
         effective_from: snapshot.effective_from,
         period: *period,
         level,
@@ -135,6 +136,7 @@ pub async fn store(
         effective_from: Set(ranking.effective_from.clone()),
         computed_at: Set(stored.computed_at),
         computed_by: Set(stored.computed_by.clone()),
+        rules_hash: Set(Some(ranking.rules_hash.clone())),
         ..Default::default()
     })
     .exec(&tx)

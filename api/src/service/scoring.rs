@@ -47,13 +47,20 @@ pub async fn ranking(
     let (ranking, stored) = stored_or_scored(db, actor, rules, rule_set, period, level).await?;
     let previous = period.previous();
     let registry = rules.current().ok();
+    // What the rules in effect would feed a ranking of a period: (scoring hash, hash of
+    // every script).
     let in_effect = |p: &Period| {
-        registry
-            .as_ref()
-            .and_then(|r| r.version_for(rule_set, p).ok())
-            .map(|v| v.script.hash.clone())
+        let registry = registry.as_ref()?;
+        let version = registry.version_for(rule_set, p).ok()?;
+        Some((
+            version.script.hash.clone(),
+            registry.rules_hash(&version.script, p),
+        ))
     };
-    let outdated = stored.is_some() && in_effect(period).is_some_and(|hash| hash != ranking.hash);
+    let outdated = stored.is_some()
+        && in_effect(period).is_some_and(|(hash, rules_hash)| {
+            hash != ranking.hash || rules_hash != ranking.rules_hash
+        });
     let (baseline, baseline_label) = if in_effect(&previous).is_some() {
         let (before, _) = stored_or_scored(db, actor, rules, rule_set, &previous, level).await?;
         (ranks(&before), Some(previous.to_string()))
