@@ -9,7 +9,7 @@ mod update_days;
 use std::{collections::HashMap, fmt};
 
 use entities::{enums::OrgUnitKind, org_unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use raw::{raw_table, FigureRules, Level};
 
@@ -113,12 +113,16 @@ async fn rank_with(
     let rules = registry.figure_rules()?;
     let raw = raw_table(db, period, level, &rules).await?;
     let scores = compute::score(&registry.sandbox, script, spec, &raw)?;
+    // The units ranked are those of the level's kind (a list of their ids could exceed the
+    // bound-parameter limit of either database).
     let names = org_unit::Entity::find()
-        .filter(org_unit::Column::Id.is_in(raw.units.iter().copied()))
+        .select_only()
+        .columns([org_unit::Column::Id, org_unit::Column::Name])
+        .filter(org_unit::Column::Kind.eq(level.kind()))
+        .into_tuple()
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, u.name))
         .collect();
     Ok(Ranking {
         rule_set: spec.name.clone(),

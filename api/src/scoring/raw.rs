@@ -13,8 +13,9 @@ use entities::{
     target,
 };
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait, SelectStatement, SimpleExpr},
+    sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr},
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::families::Families;
@@ -60,7 +61,8 @@ impl Level {
         }
     }
 
-    fn kind(&self) -> OrgUnitKind {
+    /// The kind of the org units ranked.
+    pub fn kind(&self) -> OrgUnitKind {
         match self {
             Level::Town => OrgUnitKind::Town,
             Level::Kind(kind) => *kind,
@@ -76,13 +78,13 @@ pub async fn raw_table(
     rules: &FigureRules,
 ) -> Result<RawTable, DbErr> {
     let units: Vec<i64> = org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Id)
         .filter(org_unit::Column::Kind.eq(level.kind()))
         .order_by_asc(org_unit::Column::Id)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
+        .await?;
     let (start, end) = (period.start_utc(), period.end_utc());
     let f = Families { level, start, end };
 
@@ -145,8 +147,7 @@ pub async fn raw_table(
         .await?,
     );
     figures.insert("experts_recruited".into(), f.count(db, f.experts()).await?);
-    let registrations = f.count(db, f.members(false)).await?;
-    let bound = f.count(db, f.members(true)).await?;
+    let [registrations, bound] = f.registrations(db).await?;
     figures.insert(
         "update_days".into(),
         super::update_days::update_days(db, level, start, end).await?,
@@ -195,19 +196,27 @@ pub async fn raw_table(
             .map(|u| visits.get(u).map(|v| *v as f64))
             .collect(),
     );
-    table.targets = targets(db, period, &units).await?;
+    table.targets = targets(db, period, level, &units).await?;
     Ok(table)
 }
 
-/// Targets of the units for exactly this period, by metric.
+/// Targets of the units of `level` for exactly this period, by metric, in the order of
+/// `units`. The units are selected by kind in the database: a list of their ids could exceed
+/// the bound-parameter limit of either database.
 async fn targets(
     db: &impl ConnectionTrait,
     period: &Period,
+    level: Level,
     units: &[i64],
 ) -> Result<HashMap<String, Vec<Option<f64>>>, DbErr> {
+    let of_level = Query::select()
+        .column(org_unit::Column::Id)
+        .from(org_unit::Entity)
+        .and_where(org_unit::Column::Kind.eq(level.kind()))
+        .to_owned();
     let rows = target::Entity::find()
         .filter(target::Column::Period.eq(period.to_string()))
-        .filter(target::Column::OrgUnitId.is_in(units.iter().copied()))
+        .filter(target::Column::OrgUnitId.in_subquery(of_level))
         .all(db)
         .await?;
     let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
