@@ -180,7 +180,7 @@ fn print_ranking(ranking: &scoring::Ranking) {
     let dimensions: Vec<&str> = ranking
         .scores
         .first()
-        .map(|s| s.dimensions.iter().map(|d| d.key.as_str()).collect())
+        .map(|s| s.labels.dimensions.iter().map(|d| d.key.as_str()).collect())
         .unwrap_or_default();
     let _ = writeln!(
         out,
@@ -197,9 +197,8 @@ fn print_ranking(ranking: &scoring::Ranking) {
             .map(String::as_str)
             .unwrap_or("?");
         let parts: Vec<String> = score
-            .dimensions
-            .iter()
-            .map(|d| format!("{:>width$.2}", d.contribution, width = d.key.len()))
+            .labelled_dimensions()
+            .map(|(label, d)| format!("{:>width$.2}", d.contribution, width = label.key.len()))
             .collect();
         let _ = writeln!(
             out,
