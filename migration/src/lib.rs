@@ -15,6 +15,7 @@ mod m20261121_000004_activities;
 mod m20261121_000005_service_requests;
 mod m20261121_000006_operations;
 mod m20261121_000007_topic_vote_unique;
+mod m20261121_000011_scoring_indexes;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_service_requests::Migration),
             Box::new(m20261121_000006_operations::Migration),
             Box::new(m20261121_000007_topic_vote_unique::Migration),
+            Box::new(m20261121_000011_scoring_indexes::Migration),
         ]
     }
 }
