@@ -463,8 +463,26 @@ fn ranking_json(compared: &service::scoring::Compared) -> serde_json::Value {
                 "org_unit_id": score.unit,
                 "org_unit": ranking.names.get(&score.unit),
                 "total": score.total,
-                "dimensions": score.dimensions,
-                "indicators": score.indicators,
+                "dimensions": score
+                    .labelled_dimensions()
+                    .map(|(label, d)| serde_json::json!({
+                        "key": label.key,
+                        "weight": label.weight,
+                        "score": d.score,
+                        "contribution": d.contribution,
+                    }))
+                    .collect::<Vec<_>>(),
+                "indicators": score
+                    .labelled_indicators()
+                    .map(|(label, i)| serde_json::json!({
+                        "key": label.key,
+                        "dimension": label.dimension,
+                        "weight": label.weight,
+                        "raw": i.raw,
+                        "standardised": i.standardised,
+                        "contribution": i.contribution,
+                    }))
+                    .collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -517,7 +535,7 @@ fn print_ranking(compared: &service::scoring::Compared) {
     let dimensions: Vec<&str> = ranking
         .scores
         .first()
-        .map(|s| s.dimensions.iter().map(|d| d.key.as_str()).collect())
+        .map(|s| s.labels.dimensions.iter().map(|d| d.key.as_str()).collect())
         .unwrap_or_default();
     let _ = writeln!(
         out,
@@ -534,9 +552,8 @@ fn print_ranking(compared: &service::scoring::Compared) {
             .map(String::as_str)
             .unwrap_or("?");
         let parts: Vec<String> = score
-            .dimensions
-            .iter()
-            .map(|d| format!("{:>width$.2}", d.contribution, width = d.key.len()))
+            .labelled_dimensions()
+            .map(|(label, d)| format!("{:>width$.2}", d.contribution, width = label.key.len()))
             .collect();
         let _ = writeln!(
             out,

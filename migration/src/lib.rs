@@ -18,6 +18,7 @@ mod m20261121_000007_topic_vote_unique;
 mod m20261121_000008_rule_releases;
 mod m20261121_000009_score_snapshots;
 mod m20261121_000010_imported_figures;
+mod m20261121_000011_scoring_indexes;
 mod m20261121_000012_snapshot_rules_hash;
 
 /// All migrations of the qii database, oldest first.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_rule_releases::Migration),
             Box::new(m20261121_000009_score_snapshots::Migration),
             Box::new(m20261121_000010_imported_figures::Migration),
+            Box::new(m20261121_000011_scoring_indexes::Migration),
             Box::new(m20261121_000012_snapshot_rules_hash::Migration),
         ]
     }

@@ -6,12 +6,16 @@
 //! only where missing; the generated data is inserted only if its marker (the platform's
 //! assistant account, [`MARKER_NICKNAME`]) is absent; everything happens in one transaction.
 //! The same seed and scale always produce the same rows.
+//!
+//! [`synthetic`] generates data sets of any size (towns × events in one period) for
+//! benchmarks, with the same loader, random helpers and texts.
 
 mod bulk;
 mod ensure;
 mod generate;
 mod random;
 mod structure;
+pub mod synthetic;
 #[cfg(test)]
 mod tests;
 mod text;

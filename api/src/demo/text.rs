@@ -228,6 +228,9 @@ pub(crate) const COMMENTS: [&str; 12] = [
     "{town}的青年工作做得越来越好了。",
 ];
 
+/// Captions of activity photos.
+pub(crate) const PHOTO_CAPTIONS: [&str; 4] = ["活动现场", "大合照", "精彩瞬间", "活动海报"];
+
 /// Short review texts, by rating band.
 pub(crate) const REVIEWS_GOOD: [&str; 4] = [
     "组织得很好，五星好评！",

@@ -142,11 +142,10 @@ impl RankingEntry {
     /// Each dimension's score and contribution to the total.
     async fn dimensions(&self) -> Vec<DimensionScore> {
         self.score
-            .dimensions
-            .iter()
-            .map(|d| DimensionScore {
-                key: d.key.clone(),
-                weight: d.weight,
+            .labelled_dimensions()
+            .map(|(label, d)| DimensionScore {
+                key: label.key.clone(),
+                weight: label.weight,
                 score: d.score,
                 contribution: d.contribution,
             })
@@ -155,14 +154,13 @@ impl RankingEntry {
     /// Each indicator: raw figure, standardised score, weight and contribution.
     async fn indicators(&self) -> Vec<IndicatorScore> {
         self.score
-            .indicators
-            .iter()
-            .map(|i| IndicatorScore {
-                key: i.key.clone(),
-                dimension: i.dimension.clone(),
+            .labelled_indicators()
+            .map(|(label, i)| IndicatorScore {
+                key: label.key.clone(),
+                dimension: label.dimension.clone(),
                 raw: i.raw,
                 standardised: i.standardised,
-                weight: i.weight,
+                weight: label.weight,
                 contribution: i.contribution,
             })
             .collect()

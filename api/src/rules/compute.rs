@@ -2,13 +2,16 @@
 //! direction, missing values, weighted aggregation in the hierarchy indicator → dimension →
 //! index, ranks, and each indicator's contribution to the total (the explanation).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use rhai::Map;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    spec::{Aggregation, Direction, IndexSpec, IndicatorSpec, Missing, Standardise, Transform},
+    spec::{
+        Aggregation, DimensionSpec, Direction, IndexSpec, IndicatorSpec, Missing, Standardise,
+        Transform,
+    },
     RuleError, Sandbox, Script,
 };
 
@@ -26,26 +29,70 @@ pub struct RawTable {
     pub targets: HashMap<String, Vec<Option<f64>>>,
 }
 
-/// One indicator of one unit, explained.
+/// The keys and weights of an index's dimensions and indicators: the same for every unit
+/// scored in a run, so the units share one copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Labels {
+    pub dimensions: Vec<DimensionLabel>,
+    /// Every indicator, dimension by dimension.
+    pub indicators: Vec<IndicatorLabel>,
+}
+
+/// A dimension's key and weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionLabel {
+    pub key: String,
+    /// Weight in percent of the index: the sum of its indicators'.
+    pub weight: f64,
+}
+
+/// An indicator's key, dimension and weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndicatorLabel {
+    pub key: String,
+    /// The key of its dimension.
+    pub dimension: String,
+    /// Weight in percent of the index.
+    pub weight: f64,
+}
+
+impl Labels {
+    fn of(spec: &IndexSpec) -> Self {
+        Self {
+            dimensions: spec
+                .dimensions
+                .iter()
+                .map(|d| DimensionLabel {
+                    key: d.key.clone(),
+                    weight: IndexSpec::dimension_weight(d),
+                })
+                .collect(),
+            indicators: spec
+                .indicators()
+                .map(|(d, i)| IndicatorLabel {
+                    key: i.key.clone(),
+                    dimension: d.key.clone(),
+                    weight: i.weight,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One indicator of one unit, explained (its key and weight are in [`Labels`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorScore {
-    pub key: String,
-    pub dimension: String,
     /// The raw figure, before transforms.
     pub raw: Option<f64>,
     /// The 0–100 score; none when excluded as missing.
     pub standardised: Option<f64>,
-    /// Weight in percent of the index.
-    pub weight: f64,
     /// Points of the total this indicator gives.
     pub contribution: f64,
 }
 
-/// One dimension of one unit.
+/// One dimension of one unit (its key and weight are in [`Labels`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
-    pub key: String,
-    pub weight: f64,
     pub score: f64,
     pub contribution: f64,
 }
@@ -57,11 +104,31 @@ pub struct UnitScore {
     pub total: f64,
     /// 1 is best; equal totals share a rank.
     pub rank: u32,
+    /// In the order of `labels.dimensions`.
     pub dimensions: Vec<DimensionScore>,
+    /// In the order of `labels.indicators`.
     pub indicators: Vec<IndicatorScore>,
+    /// Keys and weights, shared by all units of the run.
+    pub labels: Arc<Labels>,
+}
+
+impl UnitScore {
+    /// Each dimension with its key and weight.
+    pub fn labelled_dimensions(&self) -> impl Iterator<Item = (&DimensionLabel, &DimensionScore)> {
+        self.labels.dimensions.iter().zip(&self.dimensions)
+    }
+
+    /// Each indicator with its key, dimension and weight.
+    pub fn labelled_indicators(&self) -> impl Iterator<Item = (&IndicatorLabel, &IndicatorScore)> {
+        self.labels.indicators.iter().zip(&self.indicators)
+    }
 }
 
 /// Scores every unit of `raw` under `spec`, best first.
+///
+/// Column by column: each indicator is standardised for all units at once, then every
+/// dimension's score and the total; each unit's explanation is built once, in rank order,
+/// holding only its own figures (keys and weights are shared).
 pub fn score(
     sandbox: &Sandbox,
     script: &Script,
@@ -69,144 +136,215 @@ pub fn score(
     raw: &RawTable,
 ) -> Result<Vec<UnitScore>, RuleError> {
     let n = raw.units.len();
-    // Raw and standardised figures per indicator, in unit order.
-    let mut columns: Vec<Column> = Vec::new();
-    for (_, indicator) in spec.indicators() {
-        let values =
-            raw.figures.get(&indicator.raw).ok_or_else(|| {
-                let mut known: Vec<&String> = raw.figures.keys().collect();
-                known.sort();
-                RuleError::new(
-                    &script.name,
-                    format!(
-                    "indicator `{}` takes the raw figure `{}`, which is not available (known: {})",
-                    indicator.key,
-                    indicator.raw,
-                    known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-                )
-            })?;
-        let standardised = standardise(sandbox, script, indicator, values, raw)?;
-        columns.push(Column {
-            raw: values.clone(),
-            standardised,
-        });
+    let mut dimensions = Vec::with_capacity(spec.dimensions.len());
+    for dimension in &spec.dimensions {
+        let mut indicators = Vec::with_capacity(dimension.indicators.len());
+        for indicator in &dimension.indicators {
+            let values = raw
+                .figures
+                .get(&indicator.raw)
+                .ok_or_else(|| unknown_figure(script, indicator, raw))?;
+            indicators.push(Column {
+                spec: indicator,
+                standardised: standardise(sandbox, script, indicator, values, raw)?,
+                raw: values,
+            });
+        }
+        dimensions.push(DimensionColumns::new(dimension, indicators, n));
     }
 
-    let mut results: Vec<UnitScore> = (0..n)
-        .map(|u| unit_score(spec, &columns, u, raw.units[u]))
-        .collect();
-    results.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.unit.cmp(&b.unit)));
+    // The index: each unit's total, and the weighted sum its contributions share out.
+    let mut sums = WeightedSums::new(spec.aggregation, n);
+    for dimension in &dimensions {
+        sums.add(dimension.weight, &dimension.scores);
+    }
+    let totals: Vec<f64> = (0..n).map(|u| sums.combine(u).unwrap_or(0.0)).collect();
+    let weighted_sums = sums.weighted;
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| {
+        totals[b]
+            .total_cmp(&totals[a])
+            .then(raw.units[a].cmp(&raw.units[b]))
+    });
+    let labels = Arc::new(Labels::of(spec));
+    let mut results = Vec::with_capacity(n);
     let mut rank = 0;
     let mut previous: Option<f64> = None;
-    for (i, result) in results.iter_mut().enumerate() {
-        if previous.is_none_or(|p| (p - result.total).abs() > TIE) {
+    for (i, &u) in order.iter().enumerate() {
+        let total = totals[u];
+        if previous.is_none_or(|p| (p - total).abs() > TIE) {
             rank = i as u32 + 1;
         }
-        result.rank = rank;
-        previous = Some(result.total);
+        previous = Some(total);
+        let (dimension_rows, indicator_rows) = explain(
+            &dimensions,
+            labels.indicators.len(),
+            u,
+            total,
+            weighted_sums[u],
+        );
+        results.push(UnitScore {
+            unit: raw.units[u],
+            total,
+            rank,
+            dimensions: dimension_rows,
+            indicators: indicator_rows,
+            labels: labels.clone(),
+        });
     }
     Ok(results)
 }
 
+fn unknown_figure(script: &Script, indicator: &IndicatorSpec, raw: &RawTable) -> RuleError {
+    let mut known: Vec<&String> = raw.figures.keys().collect();
+    known.sort();
+    RuleError::new(
+        &script.name,
+        format!(
+            "indicator `{}` takes the raw figure `{}`, which is not available (known: {})",
+            indicator.key,
+            indicator.raw,
+            known
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
 /// One indicator's figures for all units.
-struct Column {
-    raw: Vec<Option<f64>>,
+struct Column<'a> {
+    spec: &'a IndicatorSpec,
+    raw: &'a [Option<f64>],
     standardised: Vec<Option<f64>>,
 }
 
-/// Aggregates one unit's standardised indicators into dimensions and the index.
-fn unit_score(spec: &IndexSpec, columns: &[Column], u: usize, unit: i64) -> UnitScore {
-    let mut column = columns.iter();
-    let mut dims = Vec::new();
-    let mut indicator_rows = Vec::new();
-    for dimension in &spec.dimensions {
-        let mut parts = Vec::new();
-        for indicator in &dimension.indicators {
-            let Some(c) = column.next() else {
-                break;
-            };
-            parts.push((indicator, c.raw[u], c.standardised[u]));
-        }
-        let present: Vec<(f64, f64)> = parts
-            .iter()
-            .filter_map(|(i, _, s)| s.map(|s| (i.weight, s)))
-            .collect();
-        let score = combine(dimension.aggregation, &present);
-        dims.push((
-            dimension,
-            IndexSpec::dimension_weight(dimension),
-            score,
-            parts,
-        ));
-    }
-    let present: Vec<(f64, f64)> = dims
-        .iter()
-        .filter_map(|(_, w, s, _)| s.map(|s| (*w, s)))
-        .collect();
-    let total = combine(spec.aggregation, &present).unwrap_or(0.0);
+/// One dimension for all units: its indicators, and per unit its score and the weighted sum
+/// of its indicators' scores.
+struct DimensionColumns<'a> {
+    /// The sum of its indicators' weights.
+    weight: f64,
+    indicators: Vec<Column<'a>>,
+    /// None when no indicator of the unit has a score.
+    scores: Vec<Option<f64>>,
+    inner: Vec<f64>,
+}
 
-    // Contributions: shares of the total that add up to it, by dimension and then by
-    // indicator within the dimension.
-    let weighted_sum: f64 = present.iter().map(|(w, s)| w * s).sum();
-    let mut dimension_rows = Vec::new();
-    for (dimension, weight, score, parts) in dims {
-        let score_value = score.unwrap_or(0.0);
+impl<'a> DimensionColumns<'a> {
+    fn new(spec: &DimensionSpec, indicators: Vec<Column<'a>>, n: usize) -> Self {
+        let mut sums = WeightedSums::new(spec.aggregation, n);
+        for column in &indicators {
+            sums.add(column.spec.weight, &column.standardised);
+        }
+        Self {
+            weight: IndexSpec::dimension_weight(spec),
+            indicators,
+            scores: (0..n).map(|u| sums.combine(u)).collect(),
+            inner: sums.weighted,
+        }
+    }
+}
+
+/// Per unit, the sums a weighted mean of (weight, score) pairs needs, added one column of
+/// scores at a time; a unit without a score in a column skips it. The sums start where
+/// `Iterator::sum` starts (-0.0) and take the columns in order, so they equal sums taken unit
+/// by unit to the last bit.
+struct WeightedSums {
+    aggregation: Aggregation,
+    /// How many scores each unit has.
+    count: Vec<u32>,
+    weight: Vec<f64>,
+    /// Σ weight × score.
+    weighted: Vec<f64>,
+    /// Σ weight × ln(score), for a geometric mean.
+    log: Vec<f64>,
+    /// Whether a score with weight is zero or less, for a geometric mean.
+    nil: Vec<bool>,
+}
+
+impl WeightedSums {
+    fn new(aggregation: Aggregation, n: usize) -> Self {
+        let geometric = aggregation == Aggregation::Geometric;
+        Self {
+            aggregation,
+            count: vec![0; n],
+            weight: vec![-0.0; n],
+            weighted: vec![-0.0; n],
+            log: if geometric { vec![-0.0; n] } else { Vec::new() },
+            nil: if geometric {
+                vec![false; n]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn add(&mut self, weight: f64, scores: &[Option<f64>]) {
+        for (u, score) in scores.iter().enumerate() {
+            let Some(s) = *score else { continue };
+            self.count[u] += 1;
+            self.weight[u] += weight;
+            self.weighted[u] += weight * s;
+            if self.aggregation == Aggregation::Geometric {
+                self.log[u] += weight * s.ln();
+                self.nil[u] |= weight > 0.0 && s <= 0.0;
+            }
+        }
+    }
+
+    /// Unit `u`'s weighted mean; none when nothing carries weight.
+    fn combine(&self, u: usize) -> Option<f64> {
+        let weight = self.weight[u];
+        if self.count[u] == 0 || weight <= 0.0 {
+            return None;
+        }
+        Some(match self.aggregation {
+            Aggregation::Arithmetic => self.weighted[u] / weight,
+            Aggregation::Geometric if self.nil[u] => 0.0,
+            Aggregation::Geometric => (self.log[u] / weight).exp(),
+        })
+    }
+}
+
+/// Unit `u`'s dimension and indicator rows: contributions are shares of the total that add
+/// up to it, by dimension and then by indicator within the dimension.
+fn explain(
+    dimensions: &[DimensionColumns],
+    indicators: usize,
+    u: usize,
+    total: f64,
+    weighted_sum: f64,
+) -> (Vec<DimensionScore>, Vec<IndicatorScore>) {
+    let mut dimension_rows = Vec::with_capacity(dimensions.len());
+    let mut indicator_rows = Vec::with_capacity(indicators);
+    for dimension in dimensions {
+        let score = dimension.scores[u].unwrap_or(0.0);
         let contribution = if weighted_sum > 0.0 {
-            total * weight * score_value / weighted_sum
+            total * dimension.weight * score / weighted_sum
         } else {
             0.0
         };
-        let inner: f64 = parts
-            .iter()
-            .filter_map(|(i, _, s)| s.map(|s| i.weight * s))
-            .sum();
-        for (indicator, raw, standardised) in parts {
+        let inner = dimension.inner[u];
+        for column in &dimension.indicators {
+            let standardised = column.standardised[u];
             let share = match standardised {
-                Some(s) if inner > 0.0 => contribution * indicator.weight * s / inner,
+                Some(s) if inner > 0.0 => contribution * column.spec.weight * s / inner,
                 _ => 0.0,
             };
             indicator_rows.push(IndicatorScore {
-                key: indicator.key.clone(),
-                dimension: dimension.key.clone(),
-                raw,
+                raw: column.raw[u],
                 standardised,
-                weight: indicator.weight,
                 contribution: share,
             });
         }
         dimension_rows.push(DimensionScore {
-            key: dimension.key.clone(),
-            weight,
-            score: score_value,
+            score,
             contribution,
         });
     }
-    UnitScore {
-        unit,
-        total,
-        rank: 0,
-        dimensions: dimension_rows,
-        indicators: indicator_rows,
-    }
-}
-
-/// A weighted mean of (weight, score) pairs; none when nothing carries weight.
-fn combine(aggregation: Aggregation, parts: &[(f64, f64)]) -> Option<f64> {
-    let weight: f64 = parts.iter().map(|(w, _)| w).sum();
-    if parts.is_empty() || weight <= 0.0 {
-        return None;
-    }
-    Some(match aggregation {
-        Aggregation::Arithmetic => parts.iter().map(|(w, s)| w * s).sum::<f64>() / weight,
-        Aggregation::Geometric => {
-            if parts.iter().any(|(w, s)| *w > 0.0 && *s <= 0.0) {
-                0.0
-            } else {
-                (parts.iter().map(|(w, s)| w * s.ln()).sum::<f64>() / weight).exp()
-            }
-        }
-    })
+    (dimension_rows, indicator_rows)
 }
 
 /// Summary statistics of the present values.

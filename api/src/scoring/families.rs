@@ -62,17 +62,30 @@ impl Families {
         db: &impl ConnectionTrait,
         query: &mut SelectStatement,
     ) -> Result<HashMap<i64, i64>, DbErr> {
+        let [n] = self.grouped_columns(db, query, ["n"]).await?;
+        Ok(n)
+    }
+
+    /// Groups `query` by the level's unit and reads the integer columns `names` per unit.
+    async fn grouped_columns<const N: usize>(
+        &self,
+        db: &impl ConnectionTrait,
+        query: &mut SelectStatement,
+        names: [&str; N],
+    ) -> Result<[HashMap<i64, i64>; N], DbErr> {
         let unit = self.level.unit();
         self.level.restrict(query);
         query
             .expr_as(unit.clone(), Alias::new("unit"))
             .and_where(unit.clone().is_not_null())
             .add_group_by([unit]);
-        let mut out = HashMap::new();
+        let mut out = std::array::from_fn(|_| HashMap::new());
         for row in db.query_all(&*query).await? {
             let unit: i64 = row.try_get("", "unit")?;
-            let n: Option<i64> = row.try_get("", "n")?;
-            out.insert(unit, n.unwrap_or(0));
+            for (name, values) in names.iter().zip(out.iter_mut()) {
+                let n: Option<i64> = row.try_get("", name)?;
+                values.insert(unit, n.unwrap_or(0));
+            }
         }
         Ok(out)
     }
@@ -278,14 +291,47 @@ impl Families {
         q
     }
 
-    /// Members registered (or mobile-bound) under the unit by the period's end.
-    pub(super) fn members(&self, bound: bool) -> SelectStatement {
-        let mut q = Self::from_unit(member::Entity, member::Column::HomeTownId);
-        q.and_where(Expr::col((member::Entity, member::Column::RegisteredAt)).lt(self.end));
-        if bound {
-            q.and_where(Expr::col((member::Entity, member::Column::MobileBoundAt)).lt(self.end));
-        }
-        q
+    /// Members registered under the unit by the period's end, and how many of them had bound
+    /// a mobile number by then, in one pass over the members: counted per home town first,
+    /// so the join to the unit sees one row per town instead of one per member.
+    pub(super) async fn registrations(
+        &self,
+        db: &impl ConnectionTrait,
+    ) -> Result<[HashMap<i64, i64>; 2], DbErr> {
+        let m = Alias::new("m");
+        let (registered, bound) = (Alias::new("registered"), Alias::new("bound"));
+        let per_town = Query::select()
+            .column(member::Column::HomeTownId)
+            .expr_as(Expr::cust("COUNT(*)"), registered.clone())
+            .expr_as(
+                Func::sum(
+                    Expr::case(Expr::col(member::Column::MobileBoundAt).lt(self.end), 1).finally(0),
+                ),
+                bound.clone(),
+            )
+            .from(member::Entity)
+            .and_where(Expr::col(member::Column::RegisteredAt).lt(self.end))
+            .group_by_col(member::Column::HomeTownId)
+            .to_owned();
+        let total = |column: &Alias| {
+            Func::cast_as(
+                Func::sum(Expr::col((m.clone(), column.clone()))),
+                Alias::new("BIGINT"),
+            )
+        };
+        let mut query = Query::select()
+            .from_subquery(per_town, m.clone())
+            .join_as(
+                JoinType::InnerJoin,
+                org_unit::Entity,
+                ou(),
+                Expr::col((ou(), org_unit::Column::Id))
+                    .equals((m.clone(), member::Column::HomeTownId)),
+            )
+            .expr_as(total(&registered), Alias::new("n"))
+            .expr_as(total(&bound), Alias::new("b"))
+            .to_owned();
+        self.grouped_columns(db, &mut query, ["n", "b"]).await
     }
 
     /// Imported daily visits on the period's days.

@@ -85,7 +85,8 @@ impl Level {
         }
     }
 
-    fn kind(&self) -> OrgUnitKind {
+    /// The kind of the org units ranked.
+    pub fn kind(&self) -> OrgUnitKind {
         match self {
             Level::Town => OrgUnitKind::Town,
             Level::Kind(kind) => *kind,
@@ -171,8 +172,7 @@ pub async fn raw_table(
         .await?,
     );
     figures.insert("experts_recruited".into(), f.count(db, f.experts()).await?);
-    let registrations = f.count(db, f.members(false)).await?;
-    let bound = f.count(db, f.members(true)).await?;
+    let [registrations, bound] = f.registrations(db).await?;
     figures.insert(
         "update_days".into(),
         super::update_days::update_days(db, level, start, end).await?,

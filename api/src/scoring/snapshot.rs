@@ -4,6 +4,8 @@
 //! until someone recomputes it explicitly. Rankings of custom ranges, and of periods still
 //! running, are computed each time and never stored.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{score_snapshot, unit_score};
 use sea_orm::{
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{unit_names, Level, Ranking};
 use crate::{
     period::{Period, PeriodKind},
-    rules::compute::{DimensionScore, IndicatorScore, UnitScore},
+    rules::compute::{DimensionScore, IndicatorScore, Labels, UnitScore},
 };
 
 /// Rows per multi-row insert; far below every backend's limit on bound parameters.
@@ -34,9 +36,10 @@ pub fn storable(period: &Period, today: NaiveDate) -> bool {
     period.kind() != PeriodKind::Range && period.last_day() < today
 }
 
-/// How a unit's explanation is stored.
+/// How a unit's explanation is stored: complete on its own, keys and weights included.
 #[derive(Serialize, Deserialize)]
 struct Explanation {
+    labels: Labels,
     dimensions: Vec<DimensionScore>,
     indicators: Vec<IndicatorScore>,
 }
@@ -63,17 +66,23 @@ pub async fn find(
         .order_by_asc(unit_score::Column::OrgUnitId)
         .all(db)
         .await?;
-    let mut scores = Vec::with_capacity(rows.len());
+    let mut scores: Vec<UnitScore> = Vec::with_capacity(rows.len());
     for row in rows {
         let explanation: Explanation = serde_json::from_str(&row.explanation).map_err(|e| {
             DbErr::Custom(format!("stored score {} cannot be read back: {e}", row.id))
         })?;
+        // The units of one ranking share their keys and weights, as when computed.
+        let labels = match scores.last() {
+            Some(previous) if *previous.labels == explanation.labels => previous.labels.clone(),
+            _ => Arc::new(explanation.labels),
+        };
         scores.push(UnitScore {
             unit: row.org_unit_id,
             total: row.total,
             rank: u32::try_from(row.rank).unwrap_or(u32::MAX),
             dimensions: explanation.dimensions,
             indicators: explanation.indicators,
+            labels,
         });
     }
     let names = unit_names(db, scores.iter().map(|s| s.unit)).await?;
@@ -153,6 +162,7 @@ pub async fn store(
     for chunk in ranking.scores.chunks(CHUNK) {
         let rows = chunk.iter().map(|score| {
             let explanation = Explanation {
+                labels: (*score.labels).clone(),
                 dimensions: score.dimensions.clone(),
                 indicators: score.indicators.clone(),
             };

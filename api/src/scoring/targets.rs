@@ -1,7 +1,7 @@
 //! The targets org units have for a period: those the targets scripts in effect declare,
 //! worked out for each unit from its kind, registration and population coefficient, and
 //! in their place any row of the `target` table an administrator set for that unit, period
-//! and metric. One query of the `target` table, whatever the number of units.
+//! and metric. One query of the `target` table per 10,000 units.
 
 use std::collections::BTreeMap;
 
@@ -80,11 +80,17 @@ pub async fn unit_targets(
             }
         }
     }
-    let rows = target::Entity::find()
-        .filter(target::Column::Period.eq(period.to_string()))
-        .filter(target::Column::OrgUnitId.is_in(units.iter().map(|u| u.id)))
-        .all(db)
-        .await?;
+    let mut rows = Vec::new();
+    // Bounded lists of bound parameters, whatever the number of units.
+    for chunk in units.chunks(10_000) {
+        rows.extend(
+            target::Entity::find()
+                .filter(target::Column::Period.eq(period.to_string()))
+                .filter(target::Column::OrgUnitId.is_in(chunk.iter().map(|u| u.id)))
+                .all(db)
+                .await?,
+        );
+    }
     for row in rows {
         let source = TargetSource::Override { target_id: row.id };
         let key = (row.org_unit_id, row.metric);

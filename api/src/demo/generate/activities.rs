@@ -163,7 +163,7 @@ pub(super) fn activities(
     (b.rows, b.held)
 }
 
-const OFFLINE_CATEGORIES: [(C, f64); 7] = [
+pub(in crate::demo) const OFFLINE_CATEGORIES: [(C, f64); 7] = [
     (C::Contest, 12.0),
     (C::Social, 14.0),
     (C::Themed, 22.0),
@@ -173,7 +173,7 @@ const OFFLINE_CATEGORIES: [(C, f64); 7] = [
     (C::Other, 8.0),
 ];
 /// Youth Homes lean on volunteer service.
-const HOME_CATEGORIES: [(C, f64); 7] = [
+pub(in crate::demo) const HOME_CATEGORIES: [(C, f64); 7] = [
     (C::Contest, 4.0),
     (C::Social, 14.0),
     (C::Themed, 20.0),
@@ -182,7 +182,7 @@ const HOME_CATEGORIES: [(C, f64); 7] = [
     (C::VolunteerService, 40.0),
     (C::Other, 6.0),
 ];
-const ONLINE_CATEGORIES: [(C, f64); 4] = [
+pub(in crate::demo) const ONLINE_CATEGORIES: [(C, f64); 4] = [
     (C::Themed, 40.0),
     (C::Contest, 20.0),
     (C::Social, 15.0),
@@ -191,11 +191,11 @@ const ONLINE_CATEGORIES: [(C, f64); 4] = [
 const HEAVYWEIGHT_CATEGORIES: [(C, f64); 3] =
     [(C::Contest, 50.0), (C::Training, 30.0), (C::Themed, 20.0)];
 
-fn category(rng: &mut DemoRng, table: &[(C, f64)]) -> C {
+pub(in crate::demo) fn category(rng: &mut DemoRng, table: &[(C, f64)]) -> C {
     table[Weighted::new(table.iter().map(|(_, w)| *w)).sample(rng)].0
 }
 
-fn title(rng: &mut DemoRng, kind: ActivityKind, category: C) -> &'static str {
+pub(in crate::demo) fn title(rng: &mut DemoRng, kind: ActivityKind, category: C) -> &'static str {
     let list: &[&'static str] = match (kind, category) {
         (ActivityKind::OnlineTopic, _) => &text::ONLINE,
         (_, C::Contest) => &text::CONTEST,
@@ -209,8 +209,9 @@ fn title(rng: &mut DemoRng, kind: ActivityKind, category: C) -> &'static str {
     pick_str(rng, list)
 }
 
-const SLOTS: [(i64, i64); 6] = [(9, 0), (9, 30), (14, 0), (14, 30), (19, 0), (19, 30)];
-const CAPACITIES: [i32; 9] = [20, 30, 40, 50, 60, 80, 100, 150, 200];
+pub(in crate::demo) const SLOTS: [(i64, i64); 6] =
+    [(9, 0), (9, 30), (14, 0), (14, 30), (19, 0), (19, 30)];
+pub(in crate::demo) const CAPACITIES: [i32; 9] = [20, 30, 40, 50, 60, 80, 100, 150, 200];
 
 impl Builder<'_, '_> {
     #[allow(clippy::too_many_arguments)]

@@ -266,8 +266,6 @@ fn likes(
     }
 }
 
-const CAPTIONS: [&str; 4] = ["活动现场", "大合照", "精彩瞬间", "活动海报"];
-
 /// Photos after the end (the loop's last step) for most, a poster before the end for some.
 fn photos(rng: &mut DemoRng, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRows) {
     if a.ends_at >= demo_end() {
@@ -303,7 +301,7 @@ fn photos(rng: &mut DemoRng, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRow
                 a.id,
                 n + 1
             ),
-            caption: chance(rng, 0.5).then(|| pick_str(rng, &CAPTIONS).to_owned()),
+            caption: chance(rng, 0.5).then(|| pick_str(rng, &text::PHOTO_CAPTIONS).to_owned()),
             uploaded_at: when,
         });
     }

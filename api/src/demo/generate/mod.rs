@@ -4,7 +4,7 @@
 //! Each stage is a pure function of the seeded RNG and what earlier stages produced; this
 //! module runs them in order and hands the rows to the bulk [`Loader`].
 
-mod activities;
+pub(super) mod activities;
 mod activity_loop;
 mod admin;
 mod members;

@@ -1,0 +1,391 @@
+//! Scoring benchmark: generates a synthetic data set (N towns, M events in one month) into a
+//! fresh database, then times scoring the month at the town level, split into
+//!
+//! (a) the SQL aggregation of the raw figures (`scoring::raw_table`),
+//! (b) the script evaluation (`rules::compute::score` with the shipped `rules/qii/v2.rhai`),
+//! (c) the same index in plain Rust (`scoring/reference.rs`), checked against (b), and
+//! (d) the full monthly ranking (`scoring::rank`),
+//!
+//! with the peak heap of each step (a counting global allocator: the largest growth of the
+//! bytes allocated during one extra round of the step) and the process's peak resident set
+//! (`VmHWM`, which includes the generation).
+//!
+//! `cargo bench --bench scoring` uses a fresh SQLite file; set `QII_BENCH_DATABASE_URL` to a
+//! PostgreSQL database to run there instead (**its tables are dropped** and recreated).
+//! `QII_BENCH_UNITS` (default 1,000 towns), `QII_BENCH_EVENTS` (default 100,000),
+//! `QII_BENCH_PERIOD` (default 2017-11) and `QII_BENCH_ROUNDS` (default 10; the in-memory
+//! steps (b) and (c) run five times as many) shape the run. Results go to standard output in
+//! the form used in BENCHMARKS.md.
+
+#[path = "scoring/reference.rs"]
+mod reference;
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    path::Path,
+    sync::atomic::{AtomicBool, AtomicIsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use api::{
+    config::Config,
+    demo::synthetic::{self, SyntheticOptions},
+    period::Period,
+    rules::{compute, spec::IndexSpec, Registry},
+    scoring::{rank, raw_table, Level},
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DbBackend};
+
+/// Counts the bytes allocated and their high-water mark while [`COUNTING`] is on: timed
+/// rounds run with it off, so that the count costs them nothing, and one more round per step
+/// with it on measures the step's peak heap.
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+/// Signed: memory allocated before counting began may be freed while it is on.
+static CURRENT: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn grew(bytes: usize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        let now = CURRENT.fetch_add(bytes as isize, Ordering::Relaxed) + bytes as isize;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
+fn shrank(bytes: usize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        CURRENT.fetch_sub(bytes as isize, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are
+// updated beside it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            shrank(layout.size());
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Timings and peak heap of one step.
+struct Step {
+    times: Vec<Duration>,
+    /// Largest heap growth during the counted round.
+    peak: usize,
+}
+
+impl Step {
+    fn new() -> Self {
+        Self {
+            times: Vec::new(),
+            peak: 0,
+        }
+    }
+
+    /// Records the time of a round since `started`; round 0 warms up and is not recorded.
+    fn time(&mut self, round: usize, started: Instant) {
+        if round > 0 {
+            self.times.push(started.elapsed());
+        }
+    }
+
+    /// Starts the counted round.
+    fn count() {
+        CURRENT.store(0, Ordering::Relaxed);
+        PEAK.store(0, Ordering::Relaxed);
+        COUNTING.store(true, Ordering::Relaxed);
+    }
+
+    /// Ends the counted round.
+    fn counted<T>(&mut self, result: T) -> T {
+        COUNTING.store(false, Ordering::Relaxed);
+        self.peak = PEAK.load(Ordering::Relaxed).max(0) as usize;
+        result
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted[i.min(sorted.len() - 1)]
+    }
+
+    fn row(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {} | {} |",
+            ms(self.percentile(0.5)),
+            ms(self.percentile(0.95)),
+            mib(self.peak)
+        )
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The process's peak resident set, from `/proc/self/status`.
+fn vm_hwm() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.0} MiB", kib / 1024.0))
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let towns: usize = env_or("QII_BENCH_UNITS", 1_000);
+    let events: usize = env_or("QII_BENCH_EVENTS", 100_000);
+    let rounds: usize = env_or("QII_BENCH_ROUNDS", 10).max(1);
+    let period: Period = std::env::var("QII_BENCH_PERIOD")
+        .unwrap_or_else(|_| "2017-11".into())
+        .parse()
+        .map_err(|e| anyhow::anyhow!("QII_BENCH_PERIOD: {e}"))?;
+    let sqlite_file = std::env::temp_dir().join(format!("qii-scoring-{}.db", std::process::id()));
+    let url = std::env::var("QII_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", sqlite_file.display()));
+
+    let config = Config::for_database(url);
+    let (db, _) = api::db::connect(&config).await?;
+    let backend = db.get_database_backend();
+    Migrator::fresh(&db).await?;
+    let started = Instant::now();
+    let summary = synthetic::load(
+        &db,
+        &SyntheticOptions {
+            towns,
+            events,
+            period,
+            seed: 2017,
+            progress: false,
+        },
+    )
+    .await?;
+    let load_time = started.elapsed();
+    // The database as it settles after a load: planner statistics and, on PostgreSQL, the
+    // visibility map (autovacuum); on SQLite the load's write-ahead log checkpointed into the
+    // database file (as automatic checkpoints keep it small in service).
+    db.execute_unprepared(match backend {
+        DbBackend::Postgres => "VACUUM ANALYZE",
+        _ => "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE",
+    })
+    .await?;
+    // Fresh connections, which plan with those statistics (SQLite connections opened before
+    // ANALYZE keep planning without them).
+    db.close().await?;
+    let (db, _) = api::db::connect(&config).await?;
+
+    let registry = Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))?;
+    let version = registry.version_for("qii", &period)?;
+    let rules = registry.figure_rules()?;
+    let targets = registry.targets_for(&period);
+    let level = Level::Town;
+
+    let declared = Instant::now();
+    let spec = IndexSpec::from_script(&registry.sandbox, &version.script)?;
+    let declared = declared.elapsed();
+    anyhow::ensure!(
+        spec == version.spec,
+        "the declaration is read the same each run"
+    );
+
+    // Each step: one untimed round first (caches, connections, the planner), the timed
+    // rounds, each result dropped after its time is taken, then one round counting the heap,
+    // whose result is kept.
+    let mut sql = Step::new();
+    for round in 0..=rounds {
+        let started = Instant::now();
+        let table = raw_table(&db, &period, level, &rules, &targets).await?;
+        sql.time(round, started);
+        drop(table);
+    }
+    Step::count();
+    let table = raw_table(&db, &period, level, &rules, &targets).await;
+    let raw = sql.counted(table)?;
+
+    let evaluate = || compute::score(&registry.sandbox, &version.script, &version.spec, &raw);
+    let mut script = Step::new();
+    for round in 0..=rounds * 5 {
+        let started = Instant::now();
+        let scores = evaluate()?;
+        script.time(round, started);
+        drop(scores);
+    }
+    Step::count();
+    let result = evaluate();
+    let scores = script.counted(result)?;
+
+    let mut plain = Step::new();
+    for round in 0..=rounds * 5 {
+        let started = Instant::now();
+        let expected = std::hint::black_box(reference::score(std::hint::black_box(&raw)));
+        plain.time(round, started);
+        drop(expected);
+    }
+    Step::count();
+    let result = reference::score(&raw);
+    let expected = plain.counted(result);
+    let deviation = agreement(&scores, &expected)?;
+
+    let mut full = Step::new();
+    for round in 0..=rounds {
+        let started = Instant::now();
+        let ranking = rank(&db, &registry, "qii", &period, level).await?;
+        full.time(round, started);
+        drop(ranking);
+    }
+    Step::count();
+    let result = rank(&db, &registry, "qii", &period, level).await;
+    let ranking = full.counted(result)?;
+    anyhow::ensure!(
+        ranking.scores == scores,
+        "the full ranking gives the scores computed step by step"
+    );
+
+    let database = match backend {
+        DbBackend::Postgres => "PostgreSQL",
+        _ => "SQLite",
+    };
+    println!(
+        "database: {database}; period {period}; {} towns ranked; {} events; loaded in {:.1} s",
+        summary.towns,
+        summary.events.total(),
+        load_time.as_secs_f64()
+    );
+    println!("data: {summary} ({} rows)", summary.rows());
+    println!("rounds: {rounds} (in-memory steps: {})", rounds * 5);
+    println!();
+    println!("| step | p50 | p95 | peak heap |");
+    println!("|---|---|---|---|");
+    println!("{}", sql.row("(a) SQL aggregation `raw_table`"));
+    println!(
+        "{}",
+        script.row("(b) script evaluation `compute::score` (v2.rhai)")
+    );
+    println!("{}", plain.row("(c) plain-Rust reference"));
+    println!("{}", full.row("(d) full ranking `scoring::rank`"));
+    println!();
+    println!(
+        "script / reference (p50): {:.2}× (target ≤ 1.5×); reading the declaration `index()`: {:.0} µs, once per run",
+        script.percentile(0.5).as_secs_f64() / plain.percentile(0.5).as_secs_f64(),
+        declared.as_secs_f64() * 1e6
+    );
+    println!(
+        "agreement with the reference: {} units, largest difference {deviation:.1e}",
+        scores.len()
+    );
+    println!(
+        "peak resident set (VmHWM, whole process including the load): {}",
+        vm_hwm().unwrap_or_else(|| "unknown".into())
+    );
+
+    drop(db);
+    if backend == DbBackend::Sqlite {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the engine and the reference agree on every unit's total, rank, dimension
+/// scores, standardised scores and contributions within 1e-9; returns the largest difference.
+fn agreement(
+    engine: &[compute::UnitScore],
+    reference: &[reference::Scored],
+) -> anyhow::Result<f64> {
+    const TOLERANCE: f64 = 1e-9;
+    anyhow::ensure!(
+        engine.len() == reference.len(),
+        "as many units on both sides"
+    );
+    let mut largest: f64 = 0.0;
+    for (e, r) in engine.iter().zip(reference) {
+        anyhow::ensure!(
+            e.unit == r.unit && e.rank == r.rank,
+            "unit {} ranks {} by the script, unit {} ranks {} by the reference",
+            e.unit,
+            e.rank,
+            r.unit,
+            r.rank
+        );
+        let mut pairs = vec![(e.total, r.total)];
+        pairs.extend(
+            e.dimensions
+                .iter()
+                .zip(r.dimensions)
+                .map(|(d, s)| (d.score, s)),
+        );
+        pairs.extend(
+            e.indicators
+                .iter()
+                .zip(r.contributions)
+                .map(|(i, c)| (i.contribution, c)),
+        );
+        for ((label, i), s) in e.labelled_indicators().zip(r.standardised) {
+            anyhow::ensure!(
+                i.standardised.is_some() == s.is_some(),
+                "unit {}: indicator {} is scored on one side only",
+                e.unit,
+                label.key
+            );
+            pairs.push((i.standardised.unwrap_or(0.0), s.unwrap_or(0.0)));
+        }
+        for (a, b) in pairs {
+            let d = (a - b).abs();
+            anyhow::ensure!(
+                d <= TOLERANCE,
+                "unit {}: the script gives {a}, the reference {b}",
+                e.unit
+            );
+            largest = largest.max(d);
+        }
+    }
+    Ok(largest)
+}
