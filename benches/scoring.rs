@@ -223,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
 
     let registry = Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))?;
     let version = registry.version_for("qii", &period)?;
-    let rules = registry.figure_rules()?;
+    let rules = registry.activity_rules()?;
     let targets = registry.targets_for(&period);
     let level = Level::Town;
 

@@ -575,8 +575,8 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
     let mut failed = 0;
     for report in &reports {
         let hash = report.hash.as_deref().map(|h| &h[..12]).unwrap_or("-");
-        let what = match (&report.index, &report.targets) {
-            (Some(spec), _) => format!(
+        let what = match (&report.index, &report.targets, &report.policy) {
+            (Some(spec), _, _) => format!(
                 "index {} {} from {}, {} indicators, {} test cases passed",
                 spec.name,
                 spec.version,
@@ -584,7 +584,7 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
                 spec.indicators().count(),
                 report.cases_passed
             ),
-            (None, Some(spec)) => format!(
+            (None, Some(spec), _) => format!(
                 "targets {} {} for {} to {}, {} targets",
                 spec.name,
                 spec.version,
@@ -592,7 +592,17 @@ fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
                 spec.effective_until,
                 spec.targets.len()
             ),
-            (None, None) => "compiled".to_owned(),
+            (None, None, Some(spec)) => format!(
+                "policy {} {} from {}{}, {} test cases passed",
+                spec.name,
+                spec.version,
+                spec.effective_from,
+                spec.effective_until
+                    .as_ref()
+                    .map_or_else(String::new, |u| format!(" to {u}")),
+                report.cases_passed
+            ),
+            (None, None, None) => "compiled".to_owned(),
         };
         if report.errors.is_empty() {
             println!("ok    {} [{hash}] {what}", report.path);

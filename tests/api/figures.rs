@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use api::{
     period::Period,
-    scoring::{raw_table, FigureRules, Level, COMPUTED_FIGURES},
+    scoring::{raw_table, Level, COMPUTED_FIGURES},
 };
 use serde_json::{json, Value};
 
@@ -193,7 +193,7 @@ both_databases! {
     async fn the_raw_table_holds_the_computed_figures_and_every_key_ever_imported(app) {
         fixture(&app).await;
         app.data(IMPORT, json!({ "rows": [row("town-shijie", "2017-10", "reach", 5.0)] })).await;
-        let rules = FigureRules { min_signups: 1, min_photos_after_end: 1 };
+        let rules = crate::helpers::shipped_activity_rules(1);
         let november: Period = "2017-11".parse().unwrap();
         let table = raw_table(&app.db, &november, Level::Town, &rules, &[]).await.unwrap();
         let keys: BTreeSet<&str> = table.figures.keys().map(String::as_str).collect();

@@ -278,3 +278,19 @@ macro_rules! both_databases {
         }
     )*};
 }
+
+/// The activity rules shipped in `rules/eligibility/activity.rhai`, with the sign-ups an
+/// activity needs set to `min_signups`.
+pub fn shipped_activity_rules(min_signups: i64) -> api::rules::activity::ActivityRules {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut rules = api::rules::Registry::load(&dir)
+        .unwrap()
+        .activity_rules()
+        .unwrap();
+    for c in &mut rules.conditions {
+        if c.figure == api::rules::activity::ActivityFigure::Signups {
+            c.at_least = min_signups;
+        }
+    }
+    rules
+}

@@ -66,7 +66,18 @@ both_databases! {
             .iter()
             .map(|f| f["path"].as_str().unwrap())
             .collect();
-        assert_eq!(files, ["eligibility/activity.rhai", "qii/v2.rhai", "qii/v3.rhai", "targets/2017q4.rhai"]);
+        assert_eq!(
+            files,
+            [
+                "eligibility/activity.rhai",
+                "experts/2017.rhai",
+                "incentives/2017.rhai",
+                "qii/v2.rhai",
+                "qii/v3.rhai",
+                "supervision/2017.rhai",
+                "targets/2017q4.rhai"
+            ]
+        );
 
         assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0", "3.0"]);
         let january = app.data(RANKING, json!({ "p": "2018-01" })).await;

@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::{
     compute::{score, RawTable},
+    policy::{self, PolicyCase, PolicySpec},
     source::RuleSource,
     spec::IndexSpec,
     targets::TargetsSpec,
@@ -63,6 +64,8 @@ pub struct ScriptReport {
     pub index: Option<IndexSpec>,
     /// The declaration, for targets scripts.
     pub targets: Option<TargetsSpec>,
+    /// The declaration, for policy scripts.
+    pub policy: Option<PolicySpec>,
     pub hash: Option<String>,
     pub cases_passed: usize,
     pub errors: Vec<RuleError>,
@@ -76,10 +79,11 @@ pub fn check_sources(sandbox: &Sandbox, sources: &[RuleSource]) -> Vec<ScriptRep
     let mut reports: Vec<ScriptReport> = sources.iter().map(|s| check_source(sandbox, s)).collect();
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     for (report, source) in reports.iter_mut().zip(sources) {
-        let declared = match (&report.index, &report.targets) {
-            (Some(spec), _) => (spec.name.clone(), spec.version.clone()),
-            (None, Some(spec)) => (spec.name.clone(), spec.version.clone()),
-            (None, None) => continue,
+        let declared = match (&report.index, &report.targets, &report.policy) {
+            (Some(spec), _, _) => (spec.name.clone(), spec.version.clone()),
+            (None, Some(spec), _) => (spec.name.clone(), spec.version.clone()),
+            (None, None, Some(spec)) => (spec.name.clone(), spec.version.clone()),
+            (None, None, None) => continue,
         };
         let (name, version) = &declared;
         if name != source.rule_set() {
@@ -155,6 +159,7 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
         path: file.path.clone(),
         index: None,
         targets: None,
+        policy: None,
         hash: None,
         cases_passed: 0,
         errors: Vec::new(),
@@ -173,11 +178,21 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
             Err(e) => report.errors.push(e),
         }
     }
+    if script.defines("counts_toward_index", 0) {
+        if let Err(e) = super::activity::ActivityRules::from_script(sandbox, &script) {
+            report.errors.push(e);
+        }
+    }
+    if script.defines("policy", 0) {
+        check_policy(sandbox, file, &script, &mut report);
+        return report;
+    }
     if !script.defines("index", 0) {
         if file.tests.is_some() {
             report.errors.push(RuleError::new(
                 &file.tests_path(),
-                "test cases are only run for scoring scripts (those defining `index()`)",
+                "test cases are only run for scoring and policy scripts (those defining \
+                 `index()` or `policy()`)",
             ));
         }
         return report;
@@ -217,6 +232,36 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
     }
     report.index = Some(spec);
     report
+}
+
+/// Reads a policy script's declaration and runs its test cases.
+fn check_policy(sandbox: &Sandbox, file: &RuleSource, script: &Script, report: &mut ScriptReport) {
+    match PolicySpec::from_script(sandbox, script) {
+        Ok(spec) => report.policy = Some(spec),
+        Err(e) => {
+            report.errors.push(e);
+            return;
+        }
+    }
+    let Some(text) = &file.tests else { return };
+    let tests_path = file.tests_path();
+    match serde_json::from_str::<Vec<PolicyCase>>(text) {
+        Ok(cases) => {
+            for case in &cases {
+                match policy::run_case(sandbox, script, case) {
+                    Ok(()) => report.cases_passed += 1,
+                    Err(e) => report.errors.push(RuleError::new(
+                        &tests_path,
+                        format!("case `{}`: {e}", case.name),
+                    )),
+                }
+            }
+        }
+        Err(e) => report.errors.push(RuleError::new(
+            &tests_path,
+            format!("not a list of test cases: {e}"),
+        )),
+    }
 }
 
 /// Runs one case; the error says which unit got what instead of what.

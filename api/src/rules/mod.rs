@@ -7,8 +7,10 @@
 //! span of periods ([`targets::TargetsSpec`]), worked out per unit in Rust as well. Every
 //! number that is policy lives in the scripts, never here.
 
+pub mod activity;
 pub mod check;
 pub mod compute;
+pub mod policy;
 pub mod registry;
 pub mod releases;
 pub mod sandbox;
@@ -17,6 +19,7 @@ pub mod spec;
 pub mod store;
 pub mod targets;
 
+pub use policy::PolicyVersion;
 pub use registry::{Registry, TargetsVersion};
 pub use sandbox::{RuleError, Sandbox, Script};
 pub use source::RuleSource;

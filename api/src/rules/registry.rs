@@ -8,10 +8,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use super::activity::ActivityRules;
 use super::{
-    check, source::RuleSource, spec::IndexSpec, targets::TargetsSpec, RuleError, Sandbox, Script,
+    check,
+    policy::{PolicySpec, PolicyVersion},
+    source::RuleSource,
+    spec::IndexSpec,
+    targets::TargetsSpec,
+    RuleError, Sandbox, Script,
 };
-use crate::{period::Period, scoring::FigureRules};
+use crate::period::Period;
 
 /// One version of a scoring rule set.
 #[derive(Clone)]
@@ -41,6 +47,7 @@ pub struct Registry {
     versions: Vec<RuleVersion>,
     targets: Vec<TargetsVersion>,
     eligibility: Option<Script>,
+    policies: Vec<PolicyVersion>,
 }
 
 impl Registry {
@@ -69,6 +76,7 @@ impl Registry {
         let mut versions = Vec::new();
         let mut targets = Vec::new();
         let mut eligibility = None;
+        let mut policies = Vec::new();
         for file in sources {
             let script = sandbox.compile_cached(&file.path, &file.source)?;
             if script.defines("index", 0) {
@@ -91,8 +99,14 @@ impl Registry {
                     hash: script.hash.clone(),
                     spec: TargetsSpec::from_script(sandbox, &script)?,
                 });
+            } else if script.defines("policy", 0) {
+                policies.push(PolicyVersion {
+                    path: file.path.clone(),
+                    spec: PolicySpec::from_script(sandbox, &script)?,
+                    script,
+                });
             } else if script.defines("counts_toward_index", 0) {
-                figure_rules(sandbox, &script)?;
+                ActivityRules::from_script(sandbox, &script)?;
                 eligibility = Some(script);
             }
         }
@@ -100,11 +114,13 @@ impl Registry {
             (&a.spec.name, a.effective_from).cmp(&(&b.spec.name, b.effective_from))
         });
         targets.sort_by_key(|t| t.spec.effective_from.first_day());
+        policies.sort_by_key(|p| p.spec.effective_from.first_day());
         Ok(Self {
             sandbox: sandbox.clone(),
             versions,
             targets,
             eligibility,
+            policies,
         })
     }
 
@@ -145,15 +161,41 @@ impl Registry {
         super::sandbox::content_hash(&parts.join("\n"))
     }
 
-    /// The conditions under which an activity counts toward the index.
-    pub fn figure_rules(&self) -> Result<FigureRules, RuleError> {
+    /// The conditions under which an activity counts toward the index, and its loop.
+    pub fn activity_rules(&self) -> Result<ActivityRules, RuleError> {
         let script = self.eligibility.as_ref().ok_or_else(|| {
             RuleError::new(
                 "rules/eligibility",
                 "no script defines `counts_toward_index()`",
             )
         })?;
-        figure_rules(&self.sandbox, script)
+        ActivityRules::from_script(&self.sandbox, script)
+    }
+
+    /// The version of policy rule set `rule_set` that applies on `day`: the latest to
+    /// start whose span holds the day. `NOT_IN_EFFECT` style errors are left to the
+    /// caller: `None` when no version applies.
+    pub fn policy_on(&self, rule_set: &str, day: NaiveDate) -> Option<&PolicyVersion> {
+        self.policies
+            .iter()
+            .filter(|p| p.spec.name == rule_set && p.spec.holds(day))
+            .max_by_key(|p| p.spec.effective_from.first_day())
+    }
+
+    /// The version of policy rule set `rule_set` in effect for `period` (on its first
+    /// day), or an error saying none is.
+    pub fn policy_for(&self, rule_set: &str, period: &Period) -> Result<&PolicyVersion, RuleError> {
+        self.policy_on(rule_set, period.first_day()).ok_or_else(|| {
+            RuleError::new(
+                &format!("rules/{rule_set}"),
+                format!("no version of rule set `{rule_set}` is in effect for {period}"),
+            )
+        })
+    }
+
+    /// Every policy version, by the period it starts.
+    pub fn policies(&self) -> impl Iterator<Item = &PolicyVersion> {
+        self.policies.iter()
     }
 
     /// A version of `rule_set` by its label (e.g. `2.0`).
@@ -173,16 +215,6 @@ impl Registry {
     pub fn versions(&self) -> impl Iterator<Item = &RuleVersion> {
         self.versions.iter()
     }
-}
-
-fn figure_rules(sandbox: &Sandbox, script: &Script) -> Result<FigureRules, RuleError> {
-    let value = sandbox.call(script, "counts_toward_index", ())?;
-    rhai::serde::from_dynamic(&value).map_err(|e| {
-        RuleError::new(
-            &script.name,
-            format!("`counts_toward_index()` returned an invalid declaration: {e}"),
-        )
-    })
 }
 
 /// Every file below `dir`, sorted.
@@ -226,8 +258,8 @@ mod tests {
         );
         let september: Period = "2017-09".parse().unwrap();
         assert!(registry.version_for("qii", &september).is_err());
-        let rules = registry.figure_rules().unwrap();
-        assert!(rules.min_signups >= 0 && rules.min_photos_after_end >= 0);
+        let rules = registry.activity_rules().unwrap();
+        assert!(!rules.conditions.is_empty() && !rules.steps.is_empty());
     }
 
     #[test]

@@ -6,20 +6,18 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entities::{
-    activity, activity_photo, activity_signup, answer, daily_visit,
+    activity, answer, daily_visit,
     enums::{ModerationStatus, OrgUnitKind},
     expert, member, org_unit, question, topic, topic_participation,
 };
 use sea_orm::{
-    sea_query::{
-        Alias, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder, SelectStatement,
-        SimpleExpr,
-    },
+    sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr},
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
 };
 
-use super::raw::{ou, FigureRules, Level};
+use super::raw::{ou, Level};
 use crate::period::Period;
+use crate::rules::activity::ActivityRules;
 
 /// The queries of the figure families.
 pub(super) struct Families {
@@ -190,44 +188,11 @@ impl Families {
     }
 
     /// Activities that ended in the period with enough sign-ups and photos after the end.
-    pub(super) fn eligible_activities(&self, rules: &FigureRules) -> SelectStatement {
+    pub(super) fn eligible_activities(&self, rules: &ActivityRules) -> SelectStatement {
         let a = activity::Entity;
-        let signups = Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from(activity_signup::Entity)
-            .and_where(
-                Expr::col((activity_signup::Entity, activity_signup::Column::ActivityId))
-                    .equals((a, activity::Column::Id)),
-            )
-            .to_owned();
-        let photos = Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from(activity_photo::Entity)
-            .and_where(
-                Expr::col((activity_photo::Entity, activity_photo::Column::ActivityId))
-                    .equals((a, activity::Column::Id)),
-            )
-            .and_where(
-                Expr::col((activity_photo::Entity, activity_photo::Column::UploadedAt))
-                    .gt(Expr::col((a, activity::Column::EndsAt))),
-            )
-            .to_owned();
         let mut q = Self::from_unit(a, activity::Column::OrgUnitId);
         q.and_where(self.within((a, activity::Column::EndsAt)))
-            .and_where(
-                Expr::expr(SimpleExpr::SubQuery(
-                    None,
-                    Box::new(signups.into_sub_query_statement()),
-                ))
-                .gte(rules.min_signups),
-            )
-            .and_where(
-                Expr::expr(SimpleExpr::SubQuery(
-                    None,
-                    Box::new(photos.into_sub_query_statement()),
-                ))
-                .gte(rules.min_photos_after_end),
-            );
+            .cond_where(super::activity_sql::counts_toward_index(rules));
         q
     }
 

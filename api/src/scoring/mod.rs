@@ -2,6 +2,7 @@
 //! scored with the rule version in effect for the period. The arithmetic of the index is
 //! in [`crate::rules::compute`].
 
+pub mod activity_sql;
 mod families;
 mod imported;
 pub mod raw;
@@ -14,7 +15,7 @@ use std::{collections::HashMap, fmt};
 use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-pub use raw::{raw_table, FigureRules, Level, COMPUTED_FIGURES};
+pub use raw::{raw_table, Level, COMPUTED_FIGURES};
 
 use crate::{
     period::Period,
@@ -125,7 +126,7 @@ async fn rank_with(
     period: &Period,
     level: Level,
 ) -> Result<Ranking, ScoringError> {
-    let rules = registry.figure_rules()?;
+    let rules = registry.activity_rules()?;
     let raw = raw_table(db, period, level, &rules, &registry.targets_for(period)).await?;
     let names = unit_names(db, raw.units.iter().copied()).await?;
     // Script calls are CPU work that a limit may stop only after a while: keep them off

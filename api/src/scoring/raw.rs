@@ -22,7 +22,7 @@ use sea_orm::{
 use super::families::Families;
 use crate::{
     period::Period,
-    rules::{compute::RawTable, TargetsVersion},
+    rules::{activity::ActivityRules, compute::RawTable, TargetsVersion},
 };
 
 /// The figures [`raw_table`] computes from the platform's own data. No import may use
@@ -52,17 +52,6 @@ pub enum Level {
     Town,
     /// Every unit of one kind, on its own (e.g. Youth Homes).
     Kind(OrgUnitKind),
-}
-
-/// Thresholds that decide which rows count, read from the eligibility rules. They are
-/// parameters here so that no policy number lives in this code.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FigureRules {
-    /// An activity counts toward work integration with at least this many sign-ups …
-    pub min_signups: i64,
-    /// … and at least this many photos uploaded after it ended.
-    pub min_photos_after_end: i64,
 }
 
 /// The org unit a row belongs to, joined as `ou`.
@@ -101,7 +90,7 @@ pub async fn raw_table(
     db: &impl ConnectionTrait,
     period: &Period,
     level: Level,
-    rules: &FigureRules,
+    rules: &ActivityRules,
     targets: &[&TargetsVersion],
 ) -> Result<RawTable, DbErr> {
     let unit_rows = org_unit::Entity::find()
@@ -113,78 +102,81 @@ pub async fn raw_table(
     let (start, end) = (period.start_utc(), period.end_utc());
     let f = Families { level, start, end };
 
-    let mut figures: HashMap<String, HashMap<i64, i64>> = HashMap::new();
-    figures.insert("valid_questions".into(), f.count(db, f.questions()).await?);
-    figures.insert("answers".into(), f.count(db, f.answers()).await?);
-    figures.insert(
-        "expert_answers".into(),
-        f.count(db, f.expert_answers()).await?,
+    // The families are independent: run together, a pool (or PostgreSQL's parallel
+    // workers) serves them side by side.
+    let mut rating = f.home_rows::<activity_review::Entity>(
+        activity_review::Column::ActivityId,
+        activity_review::Column::CreatedAt,
     );
-    figures.insert(
-        "topic_participations".into(),
-        f.count(db, f.participations()).await?,
-    );
-    figures.insert(
-        "eligible_activities".into(),
-        f.count(db, f.eligible_activities(rules)).await?,
-    );
-    figures.insert(
-        "youth_homes".into(),
-        f.count(db, f.youth_homes(period)).await?,
-    );
-    figures.insert(
-        "youth_home_activities".into(),
-        f.count(db, f.home_activities()).await?,
-    );
-    figures.insert(
-        "youth_home_signups".into(),
+    let mut visits_query = f.visits(period);
+    let (
+        valid_questions,
+        answers,
+        expert_answers,
+        participations,
+        eligible,
+        youth_homes,
+        home_activities,
+        home_signups,
+        home_comments,
+        home_rating,
+        experts,
+        [registrations, bound],
+        update_days,
+        visits,
+    ) = tokio::try_join!(
+        f.count(db, f.questions()),
+        f.count(db, f.answers()),
+        f.count(db, f.expert_answers()),
+        f.count(db, f.participations()),
+        f.count(db, f.eligible_activities(rules)),
+        f.count(db, f.youth_homes(period)),
+        f.count(db, f.home_activities()),
         f.count(
             db,
             f.home_rows::<activity_signup::Entity>(
                 activity_signup::Column::ActivityId,
                 activity_signup::Column::SignedUpAt,
             ),
-        )
-        .await?,
-    );
-    figures.insert(
-        "youth_home_comments".into(),
+        ),
         f.count(
             db,
             f.home_rows::<activity_comment::Entity>(
                 activity_comment::Column::ActivityId,
                 activity_comment::Column::CreatedAt,
             ),
-        )
-        .await?,
-    );
-    let mut rating = f.home_rows::<activity_review::Entity>(
-        activity_review::Column::ActivityId,
-        activity_review::Column::CreatedAt,
-    );
-    figures.insert(
-        "youth_home_rating_total".into(),
+        ),
         f.sum(
             db,
             &mut rating,
             (activity_review::Entity, activity_review::Column::Rating),
-        )
-        .await?,
-    );
-    figures.insert("experts_recruited".into(), f.count(db, f.experts()).await?);
-    let [registrations, bound] = f.registrations(db).await?;
-    figures.insert(
-        "update_days".into(),
-        super::update_days::update_days(db, level, start, end).await?,
-    );
-    let mut visits_query = f.visits(period);
-    let visits = f
-        .sum(
+        ),
+        f.count(db, f.experts()),
+        f.registrations(db),
+        super::update_days::update_days(db, level, start, end),
+        f.sum(
             db,
             &mut visits_query,
             (daily_visit::Entity, daily_visit::Column::Visits),
-        )
-        .await?;
+        ),
+    )?;
+    let figures: HashMap<String, HashMap<i64, i64>> = [
+        ("valid_questions", valid_questions),
+        ("answers", answers),
+        ("expert_answers", expert_answers),
+        ("topic_participations", participations),
+        ("eligible_activities", eligible),
+        ("youth_homes", youth_homes),
+        ("youth_home_activities", home_activities),
+        ("youth_home_signups", home_signups),
+        ("youth_home_comments", home_comments),
+        ("youth_home_rating_total", home_rating),
+        ("experts_recruited", experts),
+        ("update_days", update_days),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
 
     let column = |values: &HashMap<i64, i64>| -> Vec<Option<f64>> {
         units

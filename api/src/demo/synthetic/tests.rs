@@ -50,7 +50,7 @@ async fn the_event_budget_is_met_and_every_figure_of_the_index_has_data() {
 
     let registry = registry();
     let period: Period = "2017-11".parse().unwrap();
-    let rules = registry.figure_rules().unwrap();
+    let rules = registry.activity_rules().unwrap();
     let table = raw_table(&db, &period, Level::Town, &rules, &[])
         .await
         .unwrap();

@@ -1,0 +1,123 @@
+//! The activity rules ([`ActivityRules`]) as SQL conditions on an activity row, so that
+//! the database counts the activities that count toward the index, or whose loop is whole,
+//! for every unit at once.
+
+use entities::{
+    activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
+    activity_signup,
+};
+use sea_orm::{
+    sea_query::{
+        Condition, Expr, ExprTrait, Query, QueryStatementBuilder, SelectStatement, SimpleExpr,
+    },
+    EntityTrait,
+};
+
+use crate::rules::activity::{ActivityFigure, ActivityRules};
+
+/// `SELECT … FROM` the rows of `figure` for the activity row of table `activity`, with
+/// nothing selected yet.
+fn figure_rows(figure: ActivityFigure) -> SelectStatement {
+    let a = activity::Entity;
+    let id = Expr::col((a, activity::Column::Id));
+    fn of<E: EntityTrait>(
+        entity: E,
+        activity_id: impl sea_orm::sea_query::IntoIden,
+        id: SimpleExpr,
+    ) -> SelectStatement {
+        let mut q = Query::select();
+        q.from(entity)
+            .and_where(Expr::col((entity, activity_id)).eq(id));
+        q
+    }
+    match figure {
+        ActivityFigure::Signups => of(
+            activity_signup::Entity,
+            activity_signup::Column::ActivityId,
+            id,
+        ),
+        ActivityFigure::Checkins => {
+            // A check-in belongs to one sign-up of the activity.
+            let signups = Query::select()
+                .column(activity_signup::Column::Id)
+                .from(activity_signup::Entity)
+                .and_where(
+                    Expr::col((activity_signup::Entity, activity_signup::Column::ActivityId))
+                        .eq(id),
+                )
+                .to_owned();
+            Query::select()
+                .from(activity_checkin::Entity)
+                .and_where(
+                    Expr::col((activity_checkin::Entity, activity_checkin::Column::SignupId))
+                        .in_subquery(signups),
+                )
+                .to_owned()
+        }
+        ActivityFigure::Comments => of(
+            activity_comment::Entity,
+            activity_comment::Column::ActivityId,
+            id,
+        ),
+        ActivityFigure::Reviews => of(
+            activity_review::Entity,
+            activity_review::Column::ActivityId,
+            id,
+        ),
+        ActivityFigure::Photos => of(
+            activity_photo::Entity,
+            activity_photo::Column::ActivityId,
+            id,
+        ),
+        ActivityFigure::PhotosAfterEnd => {
+            let mut q = of(
+                activity_photo::Entity,
+                activity_photo::Column::ActivityId,
+                id,
+            );
+            q.and_where(
+                Expr::col((activity_photo::Entity, activity_photo::Column::UploadedAt))
+                    .gt(Expr::col((a, activity::Column::EndsAt))),
+            );
+            q
+        }
+        ActivityFigure::Likes => of(activity_like::Entity, activity_like::Column::ActivityId, id),
+    }
+}
+
+/// The activity row's `figure` is at least `at_least`.
+fn reaches(figure: ActivityFigure, at_least: i64) -> Option<SimpleExpr> {
+    let mut rows = figure_rows(figure);
+    match at_least {
+        ..=0 => None,
+        // EXISTS stops at the first row.
+        1 => Some(Expr::exists(rows.expr(Expr::val(1)).to_owned())),
+        n => {
+            let count = rows.expr(Expr::cust("COUNT(*)")).to_owned();
+            Some(
+                Expr::expr(SimpleExpr::SubQuery(
+                    None,
+                    Box::new(count.into_sub_query_statement()),
+                ))
+                .gte(n),
+            )
+        }
+    }
+}
+
+/// The activity row (table `activity`) counts toward the index.
+pub fn counts_toward_index(rules: &ActivityRules) -> Condition {
+    rules
+        .conditions
+        .iter()
+        .filter_map(|c| reaches(c.figure, c.at_least))
+        .fold(Condition::all(), Condition::add)
+}
+
+/// The activity row (table `activity`) has every required step of its loop done.
+pub fn loop_whole(rules: &ActivityRules) -> Condition {
+    rules
+        .required_steps()
+        .filter_map(|s| reaches(s.figure, s.at_least))
+        .fold(Condition::all(), Condition::add)
+}
