@@ -5,6 +5,7 @@ mod helpers;
 mod activities;
 mod activity_feedback;
 mod activity_loop;
+mod activity_rules;
 mod batching;
 mod experts;
 mod figures;

@@ -8,6 +8,7 @@ use entities::{
 };
 
 use super::{
+    activity_rules::{ActivityEligibility, LoopCompleteness},
     activity_types::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
@@ -153,6 +154,16 @@ impl Activity {
     async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<ActivityPhoto>> {
         let rows = children_of::<PhotosOfActivity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(ActivityPhoto).collect())
+    }
+    /// Whether it counts toward the index and, if not, why — as the activity rules in
+    /// force decide.
+    async fn eligibility(&self, ctx: &Context<'_>) -> Result<ActivityEligibility> {
+        self.eligibility_by_rules(ctx).await
+    }
+    /// Which steps of its loop are done and whether the loop is whole — as the activity
+    /// rules in force decide.
+    async fn loop_completeness(&self, ctx: &Context<'_>) -> Result<LoopCompleteness> {
+        self.loop_by_rules(ctx).await
     }
     /// Which steps of the activity loop (活动闭环) have happened, as plain facts.
     /// Whether the loop is complete, or the activity counts toward the index, is for

@@ -10,6 +10,7 @@ mod activity;
 mod activity_counts;
 mod activity_loop;
 mod activity_records;
+mod activity_rules;
 mod activity_types;
 mod expert;
 mod figures;
