@@ -206,3 +206,30 @@ pub enum IncentiveIntent {
     #[sea_orm(string_value = "training_support")]
     TrainingSupport,
 }
+
+/// Whom a unit sends to a supervision meeting (参会回执).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum AttendeeRole {
+    /// The league secretary of the unit (团委书记).
+    #[sea_orm(string_value = "secretary")]
+    Secretary,
+    /// The deputy secretary in charge (分管副书记).
+    #[sea_orm(string_value = "deputy")]
+    Deputy,
+    /// A platform operator (平台操作员).
+    #[sea_orm(string_value = "operator")]
+    Operator,
+}

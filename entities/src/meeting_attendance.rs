@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::AttendeeRole;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "meeting_attendance")]
 pub struct Model {
@@ -13,6 +15,7 @@ pub struct Model {
     pub title: Option<String>,
     pub mobile: Option<String>,
     pub remarks: Option<String>,
+    pub role: AttendeeRole,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

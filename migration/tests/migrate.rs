@@ -13,8 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use entities::enums::{
-    ActivityCategory, ActivityKind, ApplicationStatus, ExpertField, IncentiveIntent, LikeKind,
-    ModerationStatus, OrgUnitKind, ParticipationKind, ServiceRequestStatus,
+    ActivityCategory, ActivityKind, ApplicationStatus, AttendeeRole, ExpertField, IncentiveIntent,
+    LikeKind, ModerationStatus, OrgUnitKind, ParticipationKind, ServiceRequestStatus,
 };
 use entities::{
     activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
@@ -1021,6 +1021,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             title: Some("书记".into()),
             mobile: None,
             remarks: None,
+            role: AttendeeRole::Operator,
         };
         attendances.push(insert::<meeting_attendance::Entity>(db, attendance).await);
     }

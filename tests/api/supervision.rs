@@ -34,11 +34,69 @@ fn meeting(district: &str, visit: Option<&str>) -> Value {
     } })
 }
 
+/// A receipt: a 书记 comes as the secretary, anyone else as an operator.
 fn receipt(meeting: &Value, unit: &str, name: &str) -> Value {
-    json!({ "input": { "meetingId": meeting, "orgUnitId": unit, "name": name, "title": "团委书记", "mobile": "13900001111" } })
+    let role = if name.ends_with("书记") {
+        "SECRETARY"
+    } else {
+        "OPERATOR"
+    };
+    json!({ "input": { "meetingId": meeting, "orgUnitId": unit, "name": name, "title": "团委书记", "mobile": "13900001111", "role": role } })
+}
+
+fn deputy_of(meeting: &Value, unit: &str) -> Value {
+    let mut r = receipt(meeting, unit, "王副书记");
+    r["input"]["role"] = json!("DEPUTY");
+    r
 }
 
 both_databases! {
+    async fn a_unit_sends_at_most_its_secretary_or_deputy_and_two_operators_as_the_rules_say(app) {
+        let f = fixture(&app).await;
+        let id = app.data(CREATE_MEETING, meeting(&f.district, None)).await["createSupervisionMeeting"]["id"].clone();
+        let sent = app.data(RECEIPT, receipt(&id, &f.town, "张书记")).await;
+        assert_eq!(sent["submitAttendanceReceipt"]["name"], "张书记");
+        app.data(RECEIPT, receipt(&id, &f.town, "刘干事")).await;
+        app.data(RECEIPT, receipt(&id, &f.town, "陈干事")).await;
+        let before = app.count("meeting_attendance").await;
+
+        let (code, message) = app.error(RECEIPT, receipt(&id, &f.town, "黄干事")).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(message.contains("at most 2"), "{message}");
+        let mut deputy = receipt(&id, &f.town, "李副书记");
+        deputy["input"]["role"] = json!("DEPUTY");
+        let (code, message) = app.error(RECEIPT, deputy.clone()).await;
+        assert_eq!(code, "BAD_USER_INPUT", "the secretary and the deputy share one place");
+        assert!(message.contains("at most 1"), "{message}");
+        assert_eq!(app.count("meeting_attendance").await, before, "nothing written");
+
+        // Another unit has its own places; a changed role is checked as well.
+        app.data(RECEIPT, deputy_of(&id, &f.city_unit)).await;
+        let operator = app.data(RECEIPT, receipt(&id, &f.city_unit, "周干事")).await;
+        let (code, _) = app
+            .error(
+                "mutation($id: ID!) { updateAttendanceReceipt(id: $id, input: {role: SECRETARY}) { role } }",
+                json!({ "id": operator["submitAttendanceReceipt"]["id"] }),
+            )
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        let roles = app
+            .data("query($id: ID!) { supervisionMeeting(id: $id) { attendance { role } } }", json!({ "id": id }))
+            .await;
+        let roles: Vec<&str> = roles["supervisionMeeting"]["attendance"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
+        assert_eq!(roles, ["SECRETARY", "OPERATOR", "OPERATOR", "DEPUTY", "OPERATOR"]);
+    }
+
+    async fn supervisors_are_assigned_from_december_2017_as_the_rules_say(app) {
+        let f = fixture(&app).await;
+        let before = app.count("supervisor_assignment").await;
+        let (code, message) = app.error(ASSIGN, assignment(&f.town, "李同学", "2017-11-30", None)).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(message.contains("2017-12"), "{message}");
+        assert_eq!(app.count("supervisor_assignment").await, before);
+        app.data(ASSIGN, assignment(&f.town, "李同学", "2017-12-01", None)).await;
+    }
+
     async fn a_supervisor_is_assigned_to_a_town_and_listed_by_district_and_day(app) {
         let f = fixture(&app).await;
         let first = app.data(ASSIGN, assignment(&f.town, "李同学", "2017-12-01", Some("2017-12-31"))).await;

@@ -98,7 +98,7 @@ impl Activity {
         &self,
         ctx: &Context<'_>,
     ) -> Result<(ActivityRules, ActivityFigures)> {
-        let registry = ctx.app()?.rules.current().map_err(ServiceError::from)?;
+        let registry = ctx.app()?.registry()?;
         let rules = registry.activity_rules().map_err(ServiceError::from)?;
         let id = self.0.id;
         let (signups, checkins, comments, ratings, photos, photos_after_end, likes) = tokio::try_join!(

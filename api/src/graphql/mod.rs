@@ -123,6 +123,11 @@ impl RequestContext {
             rules,
         }
     }
+
+    /// The rules in force now.
+    pub fn registry(&self) -> Result<std::sync::Arc<crate::rules::Registry>> {
+        Ok(self.rules.current().map_err(ServiceError::from)?)
+    }
 }
 
 /// Shorthands for resolvers.

@@ -8,6 +8,7 @@ pub use types::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use chrono::NaiveDate;
+use entities::enums::AttendeeRole;
 
 use super::{parse_id, parse_opt_id, undefined_to_option, ContextExt};
 use crate::service::supervision as service;
@@ -95,6 +96,9 @@ pub struct SubmitAttendanceReceiptInput {
     mobile: Option<String>,
     /// Remarks.
     remarks: Option<String>,
+    /// What the attendee comes as; the supervision rules limit how many of each role a
+    /// unit sends (the secretary or the deputy, plus two operators).
+    role: AttendeeRole,
 }
 
 /// Corrections to a receipt; omitted fields stay, `null` clears an optional field.
@@ -108,6 +112,8 @@ pub struct UpdateAttendanceReceiptInput {
     mobile: MaybeUndefined<String>,
     /// Remarks; `null` clears them.
     remarks: MaybeUndefined<String>,
+    /// What the attendee comes as.
+    role: Option<AttendeeRole>,
 }
 
 /// Assigning supervisors, scheduling meetings and sending receipts.
@@ -132,7 +138,7 @@ impl SupervisionMutation {
             ends_on: input.ends_on,
         };
         Ok(SupervisorAssignment(
-            service::assign_supervisor(&app.db, &app.actor, new).await?,
+            service::assign_supervisor(&app.db, &app.actor, &*app.registry()?, new).await?,
         ))
     }
 
@@ -153,7 +159,14 @@ impl SupervisionMutation {
             ends_on: undefined_to_option(input.ends_on),
         };
         Ok(SupervisorAssignment(
-            service::update_assignment(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_assignment(
+                &app.db,
+                &app.actor,
+                &*app.registry()?,
+                parse_id(&id)?,
+                changes,
+            )
+            .await?,
         ))
     }
 
@@ -214,9 +227,10 @@ impl SupervisionMutation {
             title: input.title,
             mobile: input.mobile,
             remarks: input.remarks,
+            role: input.role,
         };
         Ok(AttendanceReceipt(
-            service::submit_receipt(&app.db, &app.actor, new).await?,
+            service::submit_receipt(&app.db, &app.actor, &*app.registry()?, new).await?,
         ))
     }
 
@@ -233,9 +247,17 @@ impl SupervisionMutation {
             title: undefined_to_option(input.title),
             mobile: undefined_to_option(input.mobile),
             remarks: undefined_to_option(input.remarks),
+            role: input.role,
         };
         Ok(AttendanceReceipt(
-            service::update_receipt(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_receipt(
+                &app.db,
+                &app.actor,
+                &*app.registry()?,
+                parse_id(&id)?,
+                changes,
+            )
+            .await?,
         ))
     }
 }

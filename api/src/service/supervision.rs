@@ -13,6 +13,7 @@ use super::{find, opt_text, org::unit_of_kind, parse_mobile, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
+    rules::Registry,
 };
 
 /// Longest name, title, university or venue accepted.
@@ -24,6 +25,7 @@ const AGENDA_MAX: usize = 5_000;
 
 mod meetings;
 mod receipts;
+pub mod rules;
 
 pub use meetings::*;
 pub use receipts::*;
@@ -76,10 +78,12 @@ pub struct NewAssignment {
     pub ends_on: Option<NaiveDate>,
 }
 
-/// Assigns a supervisor to a town; a town has one supervisor at a time.
+/// Assigns a supervisor to a town, from the month and up to the number of supervisors
+/// per town the supervision rules in force allow.
 pub async fn assign_supervisor(
     db: &DatabaseConnection,
     _actor: &Actor,
+    registry: &Registry,
     input: NewAssignment,
 ) -> ServiceResult<supervisor_assignment::Model> {
     let name = text("supervisorName", &input.supervisor_name, NAME_MAX)?;
@@ -91,9 +95,18 @@ pub async fn assign_supervisor(
         .transpose()?
         .flatten();
     check_period(input.starts_on, input.ends_on)?;
+    let allowed = allowed_supervisors(registry, input.starts_on)?;
     let tx = db.begin().await?;
     ensure_supervised_town(&tx, input.town_id).await?;
-    ensure_no_overlap(&tx, input.town_id, input.starts_on, input.ends_on, None).await?;
+    ensure_no_overlap(
+        &tx,
+        input.town_id,
+        input.starts_on,
+        input.ends_on,
+        None,
+        allowed,
+    )
+    .await?;
     let created = supervisor_assignment::ActiveModel {
         town_id: Set(input.town_id),
         supervisor_name: Set(name),
@@ -120,10 +133,11 @@ pub struct AssignmentChanges {
     pub ends_on: Option<Option<NaiveDate>>,
 }
 
-/// Updates an assignment, keeping one supervisor per town at a time.
+/// Updates an assignment, within what the supervision rules in force allow.
 pub async fn update_assignment(
     db: &DatabaseConnection,
     _actor: &Actor,
+    registry: &Registry,
     id: i64,
     changes: AssignmentChanges,
 ) -> ServiceResult<supervisor_assignment::Model> {
@@ -147,10 +161,11 @@ pub async fn update_assignment(
             .flatten());
     }
     check_period(starts_on, ends_on)?;
+    let allowed = allowed_supervisors(registry, starts_on)?;
     if changes.town_id.is_some() {
         ensure_supervised_town(&tx, town_id).await?;
     }
-    ensure_no_overlap(&tx, town_id, starts_on, ends_on, Some(id)).await?;
+    ensure_no_overlap(&tx, town_id, starts_on, ends_on, Some(id), allowed).await?;
     model.town_id = Set(town_id);
     model.starts_on = Set(starts_on);
     model.ends_on = Set(ends_on);
@@ -182,13 +197,33 @@ async fn ensure_supervised_town(db: &impl ConnectionTrait, id: i64) -> ServiceRe
     Ok(())
 }
 
-/// Refuses a period overlapping another assignment of the same town.
+/// How many supervisors a town may have at a time from `starts_on`, by the supervision
+/// rules in force; refuses a start before the month they begin. One when no rules cover
+/// the day.
+fn allowed_supervisors(registry: &Registry, starts_on: NaiveDate) -> ServiceResult<u64> {
+    match rules::supervisors_on(registry, starts_on)? {
+        Some(rules) if starts_on < rules.from.first_day() => Err(ServiceError::invalid(
+            "startsOn",
+            format!(
+                "supervisors are assigned from {} on, by the supervision rules in force; \
+                 start on or after {}",
+                rules.from,
+                rules.from.first_day()
+            ),
+        )),
+        Some(rules) => Ok(u64::from(rules.per_town)),
+        None => Ok(1),
+    }
+}
+
+/// Refuses a period in which the town already has `allowed` other assignments.
 async fn ensure_no_overlap(
     db: &impl ConnectionTrait,
     town_id: i64,
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
     except: Option<i64>,
+    allowed: u64,
 ) -> ServiceResult<()> {
     use supervisor_assignment::Column as C;
     let mut query = supervisor_assignment::Entity::find()
@@ -202,19 +237,20 @@ async fn ensure_no_overlap(
     if let Some(end) = ends_on {
         query = query.filter(C::StartsOn.lte(end));
     }
-    match query.one(db).await? {
-        Some(other) => Err(ServiceError::invalid(
+    let others = query.all(db).await?;
+    match others.first() {
+        Some(other) if others.len() as u64 >= allowed => Err(ServiceError::invalid(
             "startsOn",
             format!(
-                "the town already has a supervisor in this period: {} from {} to {} (assignment {}); \
-                 end that assignment first",
+                "the town already has {allowed} supervisor(s) in this period, as many as the \
+                 supervision rules allow: {} from {} to {} (assignment {}); end that assignment first",
                 other.supervisor_name,
                 other.starts_on,
                 other.ends_on.map_or_else(|| "open end".to_owned(), |d| d.to_string()),
                 other.id
             ),
         )),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (DOMAIN.md §6), one supervisor per town from December, and incentive applications (§5).
 
 use chrono::{DateTime, Duration, Utc};
-use entities::enums::{ActivityKind, ApplicationStatus, IncentiveIntent};
+use entities::enums::{ActivityKind, ApplicationStatus, AttendeeRole, IncentiveIntent};
 use entities::{
     incentive_application, incentive_intent, meeting_attendance, supervision_meeting,
     supervisor_assignment,
@@ -81,6 +81,11 @@ pub(super) fn receipts(
             let deputy = chance(rng, 0.2);
             let mut people = vec![(
                 if deputy {
+                    AttendeeRole::Deputy
+                } else {
+                    AttendeeRole::Secretary
+                },
+                if deputy {
                     "团委副书记（分管）"
                 } else {
                     "团委书记"
@@ -93,10 +98,10 @@ pub(super) fn receipts(
             )];
             for _ in 0..int(rng, 0, 2) {
                 let remark = chance(rng, 0.15).then(|| pick_str(rng, &text::RECEIPT_REMARKS[1..]));
-                people.push(("平台操作员", remark));
+                people.push((AttendeeRole::Operator, "平台操作员", remark));
             }
             let mut names: Vec<String> = Vec::new();
-            for (title, remarks) in people {
+            for (role, title, remarks) in people {
                 // Names are unique per meeting and unit (a unique index says so).
                 let mut name = text::person_name(rng);
                 while names.contains(&name) {
@@ -111,6 +116,7 @@ pub(super) fn receipts(
                     title: Some(title.to_owned()),
                     mobile: Some(mobile(rng)),
                     remarks: remarks.map(str::to_owned),
+                    role,
                 });
             }
         }

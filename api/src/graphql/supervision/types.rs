@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use chrono::NaiveDate;
+use entities::enums::AttendeeRole;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use crate::graphql::org::{load_unit, District, OrgUnit};
@@ -121,6 +122,10 @@ impl AttendanceReceipt {
     /// The attendee's name.
     async fn name(&self) -> &str {
         &self.0.name
+    }
+    /// What the attendee comes as.
+    async fn role(&self) -> AttendeeRole {
+        self.0.role
     }
     /// The attendee's title, e.g. 团委书记.
     async fn title(&self) -> Option<&str> {

@@ -2,16 +2,24 @@
 
 use crate::service::filter::Filters;
 use chrono::NaiveDate;
-use entities::{enums::OrgUnitKind, meeting_attendance, org_unit, supervision_meeting};
+use entities::{
+    enums::{AttendeeRole, OrgUnitKind},
+    meeting_attendance, org_unit, supervision_meeting,
+};
 use sea_orm::{
     sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, Select,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Select, TransactionTrait,
 };
 
-use super::{parse_mobile, NAME_MAX, REMARKS_MAX};
+use super::{
+    parse_mobile,
+    rules::{self, AttendanceLimit},
+    NAME_MAX, REMARKS_MAX,
+};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
+    rules::Registry,
     service::{find, opt_text, text},
 };
 
@@ -68,12 +76,15 @@ pub struct NewReceipt {
     pub title: Option<String>,
     pub mobile: Option<String>,
     pub remarks: Option<String>,
+    pub role: AttendeeRole,
 }
 
-/// Records who a unit sends to a meeting; each person once per meeting and unit.
+/// Records who a unit sends to a meeting; each person once per meeting and unit, and no
+/// more of a role than the supervision rules in force on the meeting's day allow.
 pub async fn submit_receipt(
     db: &DatabaseConnection,
     _actor: &Actor,
+    registry: &Registry,
     input: NewReceipt,
 ) -> ServiceResult<meeting_attendance::Model> {
     let name = text("name", &input.name, NAME_MAX)?;
@@ -94,7 +105,20 @@ pub async fn submit_receipt(
             )
         })?;
     ensure_invited(db, &meeting, input.org_unit_id).await?;
-    ensure_new_attendee(db, meeting.id, input.org_unit_id, &name, None).await?;
+    let limits = rules::attendance_on(registry, meeting.held_on)?;
+    // The checks and the insert in one transaction: two receipts sent at once cannot
+    // both take the last place of a role.
+    let tx = db.begin().await?;
+    ensure_new_attendee(&tx, meeting.id, input.org_unit_id, &name, None).await?;
+    ensure_room_for(
+        &tx,
+        &limits,
+        meeting.id,
+        input.org_unit_id,
+        input.role,
+        None,
+    )
+    .await?;
     let created = meeting_attendance::ActiveModel {
         meeting_id: Set(meeting.id),
         org_unit_id: Set(input.org_unit_id),
@@ -102,10 +126,12 @@ pub async fn submit_receipt(
         title: Set(title),
         mobile: Set(mobile),
         remarks: Set(remarks),
+        role: Set(input.role),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&tx)
     .await?;
+    tx.commit().await?;
     Ok(created)
 }
 
@@ -116,17 +142,27 @@ pub struct ReceiptChanges {
     pub title: Option<Option<String>>,
     pub mobile: Option<Option<String>>,
     pub remarks: Option<Option<String>>,
+    pub role: Option<AttendeeRole>,
 }
 
 /// Corrects an attendance receipt.
 pub async fn update_receipt(
     db: &DatabaseConnection,
     _actor: &Actor,
+    registry: &Registry,
     id: i64,
     changes: ReceiptChanges,
 ) -> ServiceResult<meeting_attendance::Model> {
-    let current = find::<meeting_attendance::Entity>(db, "attendance receipt", id).await?;
+    let tx = db.begin().await?;
+    let current = find::<meeting_attendance::Entity>(&tx, "attendance receipt", id).await?;
     let (meeting_id, org_unit_id) = (current.meeting_id, current.org_unit_id);
+    if let Some(role) = changes.role.filter(|r| *r != current.role) {
+        let meeting =
+            find::<supervision_meeting::Entity>(&tx, "supervision meeting", meeting_id).await?;
+        let limits = rules::attendance_on(registry, meeting.held_on)?;
+        ensure_room_for(&tx, &limits, meeting_id, org_unit_id, role, Some(id)).await?;
+    }
+    let db = &tx;
     let mut model: meeting_attendance::ActiveModel = current.into();
     if let Some(name) = changes.name {
         let name = text("name", &name, NAME_MAX)?;
@@ -146,7 +182,45 @@ pub async fn update_receipt(
     if let Some(remarks) = changes.remarks {
         model.remarks = Set(opt_text("remarks", remarks.as_deref(), REMARKS_MAX)?);
     }
-    Ok(model.update(db).await?)
+    if let Some(role) = changes.role {
+        model.role = Set(role);
+    }
+    let updated = model.update(db).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Refuses one more attendee of `role` when the unit already sends as many of the roles
+/// counted with it as a limit allows.
+async fn ensure_room_for(
+    db: &impl ConnectionTrait,
+    limits: &[AttendanceLimit],
+    meeting_id: i64,
+    unit_id: i64,
+    role: AttendeeRole,
+    except: Option<i64>,
+) -> ServiceResult<()> {
+    use meeting_attendance::Column as C;
+    for limit in limits.iter().filter(|l| l.roles.contains(&role)) {
+        let sent = meeting_attendance::Entity::find()
+            .filter(C::MeetingId.eq(meeting_id))
+            .filter(C::OrgUnitId.eq(unit_id))
+            .filter(C::Role.is_in(limit.roles.iter().copied()))
+            .filter(C::Id.ne(except.unwrap_or(-1)))
+            .count(db)
+            .await?;
+        if sent >= u64::from(limit.at_most) {
+            return Err(ServiceError::invalid(
+                "role",
+                format!(
+                    "this unit already sends {sent} of {} to the meeting; the supervision rules \
+                     allow at most {}",
+                    limit.label, limit.at_most
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Meetings gather the towns and city-level units of their district.
