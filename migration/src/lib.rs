@@ -20,6 +20,7 @@ mod m20261121_000009_score_snapshots;
 mod m20261121_000010_imported_figures;
 mod m20261121_000011_scoring_indexes;
 mod m20261121_000012_snapshot_rules_hash;
+mod m20261121_000013_incentive_special_resources;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_imported_figures::Migration),
             Box::new(m20261121_000011_scoring_indexes::Migration),
             Box::new(m20261121_000012_snapshot_rules_hash::Migration),
+            Box::new(m20261121_000013_incentive_special_resources::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod activities;
 mod activity_feedback;
 mod activity_loop;
 mod batching;
+mod contest;
 mod experts;
 mod figures;
 mod http;
