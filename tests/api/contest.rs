@@ -86,4 +86,18 @@ both_databases! {
         assert_eq!(code, "RULE_ERROR");
         assert!(message.contains("incentives") && message.contains("2018-03"), "{message}");
     }
+
+    async fn the_demo_data_has_contest_entries_and_heavyweight_decisions_in_november(app) {
+        app.load_demo(0.05).await;
+        let november = &app.data(CONTEST, json!({ "m": "2017-11" })).await["designContest"];
+        let entries = november["entries"].as_array().unwrap();
+        assert!(!entries.is_empty(), "{november}");
+        assert!(entries.iter().all(|e| e["application"]["status"] != "REJECTED"));
+        let statuses = app
+            .data("{ activities(filter: { heavyweight: true }, first: 100) { nodes { heavyweightStatus } } }", json!({}))
+            .await;
+        let statuses: std::collections::HashSet<String> = statuses["activities"]["nodes"].as_array().unwrap().iter()
+            .map(|n| n["heavyweightStatus"].as_str().unwrap().to_owned()).collect();
+        assert!(statuses.contains("APPROVED"), "{statuses:?}");
+    }
 }
