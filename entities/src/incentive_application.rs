@@ -16,6 +16,8 @@ pub struct Model {
     pub place: Option<String>,
     /// Expected number of participants (规模).
     pub scale: i32,
+    /// The form marks specially good resources (资源优质).
+    pub special_resources: bool,
     pub kind: ActivityKind,
     #[sea_orm(column_type = "Text")]
     pub description: String,

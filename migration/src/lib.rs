@@ -20,6 +20,7 @@ mod m20261121_000009_score_snapshots;
 mod m20261121_000010_imported_figures;
 mod m20261121_000011_scoring_indexes;
 mod m20261121_000012_snapshot_rules_hash;
+mod m20261121_000013_incentive_special_resources;
 mod m20261121_000015_attendee_roles;
 
 /// All migrations of the qii database, oldest first.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000010_imported_figures::Migration),
             Box::new(m20261121_000011_scoring_indexes::Migration),
             Box::new(m20261121_000012_snapshot_rules_hash::Migration),
+            Box::new(m20261121_000013_incentive_special_resources::Migration),
             Box::new(m20261121_000015_attendee_roles::Migration),
         ]
     }

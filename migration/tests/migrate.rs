@@ -1037,6 +1037,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             ends_at: (i % 2 == 0).then(|| at(50)),
             place: None,
             scale: 200,
+            special_resources: i == 1,
             kind: kinds[i % kinds.len()],
             description: "方案".into(),
             plan_url: Some("https://example.org/plan.pdf".into()),

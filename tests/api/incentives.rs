@@ -156,3 +156,251 @@ both_databases! {
         assert_eq!(by_scale["incentiveApplications"]["pageInfo"]["hasNextPage"], true);
     }
 }
+
+/// `n` new members signed up for `activity` at `at`, inserted in two statements.
+pub async fn bulk_signups(app: &TestApp, activity: &Value, n: usize, at: &str) {
+    use entities::{activity_signup, member};
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+    let activity: i64 = activity.as_str().unwrap().parse().unwrap();
+    let prefix = format!("bulk-{}-", uuid::Uuid::new_v4().simple());
+    let members = (0..n).map(|i| member::ActiveModel {
+        nickname: Set(format!("{prefix}{i}")),
+        registered_at: Set(at),
+        ..Default::default()
+    });
+    member::Entity::insert_many(members)
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+    let ids = member::Entity::find()
+        .filter(member::Column::Nickname.starts_with(&prefix))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), n);
+    let signups = ids.iter().map(|m| activity_signup::ActiveModel {
+        activity_id: Set(activity),
+        member_id: Set(m.id),
+        signed_up_at: Set(at),
+        ..Default::default()
+    });
+    activity_signup::Entity::insert_many(signups)
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+}
+
+/// A new activity of `unit`.
+pub async fn new_activity(
+    app: &TestApp,
+    unit: &str,
+    category: &str,
+    ends_at: &str,
+    heavyweight: bool,
+) -> Value {
+    let q = "mutation($u: ID!, $c: ActivityCategory!, $e: DateTime!, $h: Boolean!) {
+        createActivity(input: {orgUnitId: $u, title: \"青年活动\", kind: OFFLINE, category: $c,
+        startsAt: \"2017-11-01T01:00:00Z\", endsAt: $e, heavyweight: $h}) { id } }";
+    app.data(
+        q,
+        json!({ "u": unit, "c": category, "e": ends_at, "h": heavyweight }),
+    )
+    .await["createActivity"]["id"]
+        .clone()
+}
+
+const ELIGIBILITY: &str = "query($id: ID!) { incentiveApplication(id: $id) {
+    eligibility { intent eligible reason amount grants ruleVersion { name version hash path } } } }";
+
+/// The eligibility of each intent, by intent.
+async fn eligibility(app: &TestApp, id: &Value) -> std::collections::HashMap<String, Value> {
+    let data = app.data(ELIGIBILITY, json!({ "id": id })).await;
+    data["incentiveApplication"]["eligibility"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["intent"].as_str().unwrap().to_owned(), e.clone()))
+        .collect()
+}
+
+async fn apply_for(
+    app: &TestApp,
+    unit: &str,
+    activity: &Value,
+    scale: i64,
+    intents: Value,
+) -> Value {
+    let mut input = form(unit, "青年活动", intents);
+    input["input"]["activityId"] = activity.clone();
+    input["input"]["scale"] = json!(scale);
+    app.data(APPLY, input).await["applyForIncentive"]["id"].clone()
+}
+
+async fn set_scale(app: &TestApp, id: &Value, scale: i64) {
+    app.data(UPDATE, json!({ "id": id, "input": { "scale": scale } }))
+        .await;
+}
+
+both_databases! {
+    async fn each_intent_is_judged_by_the_incentive_script_at_its_boundaries(app) {
+        let f = fixture(&app).await;
+        let activity = new_activity(&app, &f.home, "TRAINING", "2017-11-01T05:00:00Z", false).await;
+        bulk_signups(&app, &activity, 50, "2017-10-30T01:00:00Z").await;
+        let id = apply_for(&app, &f.town, &activity, 49, json!(["CULTURAL_GOODS", "LINKAGE_SUPPORT", "TRAINING_SUPPORT", "HEAVYWEIGHT"])).await;
+
+        let e = eligibility(&app, &id).await;
+        assert_eq!(e.len(), 4);
+        assert_eq!(e["CULTURAL_GOODS"]["eligible"], false, "{:?}", e["CULTURAL_GOODS"]);
+        assert_eq!(e["CULTURAL_GOODS"]["amount"], Value::Null);
+        assert_eq!(e["LINKAGE_SUPPORT"]["eligible"], false);
+        assert_eq!(e["LINKAGE_SUPPORT"]["grants"], json!([]));
+        assert_eq!(e["TRAINING_SUPPORT"]["eligible"], false);
+        assert!(e["TRAINING_SUPPORT"]["reason"].as_str().unwrap().contains("49"));
+        assert_eq!(e["HEAVYWEIGHT"]["eligible"], true);
+        let version = &e["HEAVYWEIGHT"]["ruleVersion"];
+        assert_eq!(version["name"], "incentives");
+        assert_eq!(version["version"], "2017");
+        assert_eq!(version["path"], "incentives/2017.rhai");
+        assert_eq!(version["hash"].as_str().unwrap().len(), 64);
+
+        // 51 sign-ups: the roundup; 50 trainees: training support.
+        bulk_signups(&app, &activity, 1, "2017-10-30T01:00:00Z").await;
+        set_scale(&app, &id, 50).await;
+        let e = eligibility(&app, &id).await;
+        assert_eq!(e["LINKAGE_SUPPORT"]["eligible"], true);
+        assert_eq!(e["LINKAGE_SUPPORT"]["grants"], json!(["roundup"]));
+        assert_eq!(e["TRAINING_SUPPORT"]["eligible"], true);
+
+        // A scale of 200 does not co-host, 201 does.
+        set_scale(&app, &id, 200).await;
+        assert_eq!(eligibility(&app, &id).await["LINKAGE_SUPPORT"]["grants"], json!(["roundup"]));
+        set_scale(&app, &id, 201).await;
+        assert_eq!(eligibility(&app, &id).await["LINKAGE_SUPPORT"]["grants"], json!(["co_hosting", "roundup"]));
+
+        // 100 sign-ups get no goods, 101 get 10, 400 get the cap of 30.
+        bulk_signups(&app, &activity, 49, "2017-10-30T01:00:00Z").await;
+        assert_eq!(eligibility(&app, &id).await["CULTURAL_GOODS"]["eligible"], false);
+        bulk_signups(&app, &activity, 1, "2017-10-30T01:00:00Z").await;
+        let goods = &eligibility(&app, &id).await["CULTURAL_GOODS"];
+        assert_eq!(goods["eligible"], true);
+        assert_eq!(goods["amount"], 10);
+        bulk_signups(&app, &activity, 299, "2017-10-30T01:00:00Z").await;
+        assert_eq!(eligibility(&app, &id).await["CULTURAL_GOODS"]["amount"], 30);
+    }
+
+    async fn special_resources_co_host_and_an_application_no_rules_cover_is_not_judged(app) {
+        let f = fixture(&app).await;
+        let mut input = form(&f.town, "非遗青年说", json!(["LINKAGE_SUPPORT", "CULTURAL_GOODS"]));
+        input["input"]["scale"] = json!(30);
+        input["input"]["specialResources"] = json!(true);
+        let id = app.data(APPLY, input).await["applyForIncentive"]["id"].clone();
+        let e = eligibility(&app, &id).await;
+        assert_eq!(e["LINKAGE_SUPPORT"]["grants"], json!(["co_hosting"]));
+        // Cultural goods go by the actual sign-ups of a named activity.
+        assert_eq!(e["CULTURAL_GOODS"]["eligible"], false);
+
+        let updated = app
+            .data("mutation($id: ID!) { updateIncentiveApplication(id: $id, input: { specialResources: false, startsAt: \"2018-03-01T01:00:00Z\", endsAt: \"2018-03-01T05:00:00Z\" }) { specialResources } }", json!({ "id": id }))
+            .await;
+        assert_eq!(updated["updateIncentiveApplication"]["specialResources"], false);
+        let e = eligibility(&app, &id).await;
+        assert_eq!(e["LINKAGE_SUPPORT"]["eligible"], Value::Null);
+        assert_eq!(e["LINKAGE_SUPPORT"]["ruleVersion"], Value::Null);
+        assert!(e["LINKAGE_SUPPORT"]["reason"].as_str().unwrap().contains("incentives"));
+    }
+
+    async fn a_heavyweight_activity_counts_for_its_publisher_only_once_approved(app) {
+        let f = fixture(&app).await;
+        let approved = new_activity(&app, &f.home, "CONTEST", "2017-11-01T05:00:00Z", true).await;
+        let rejected = new_activity(&app, &f.home, "CONTEST", "2017-11-01T05:00:00Z", true).await;
+        bulk_signups(&app, &approved, 3, "2017-11-10T01:00:00Z").await;
+        bulk_signups(&app, &rejected, 4, "2017-11-10T01:00:00Z").await;
+        let status = |id: Value| {
+            let app = &app;
+            async move {
+                app.data("query($id: ID!) { activity(id: $id) { heavyweight heavyweightStatus heavyweightDecisionNote } }", json!({ "id": id }))
+                    .await["activity"].clone()
+            }
+        };
+        let signups = |data: &Value| -> Value {
+            let entry = data["entries"].as_array().unwrap().iter().find(|e| e["orgUnit"]["code"] == "town-shijie").unwrap().clone();
+            entry["indicators"].as_array().unwrap().iter().find(|i| i["key"] == "youth_home_signups").unwrap()["raw"].clone()
+        };
+        const BOARD: &str = "query { ranking(period: \"2017-11\") { entries { orgUnit { code } indicators { key raw } } } }";
+        const RECOMPUTE: &str = "mutation { recomputeRanking(period: \"2017-11\") { entries { orgUnit { code } indicators { key raw } } } }";
+
+        assert_eq!(status(approved.clone()).await["heavyweightStatus"], "PENDING");
+        assert_eq!(signups(&app.data(BOARD, json!({})).await["ranking"]), 0.0);
+
+        let a = apply_for(&app, &f.town, &approved, 300, json!(["HEAVYWEIGHT"])).await;
+        let r = apply_for(&app, &f.town, &rejected, 300, json!(["HEAVYWEIGHT", "DESIGN_CONTEST"])).await;
+        app.data(DECIDE, json!({ "id": a, "approve": true })).await;
+        app.data(DECIDE, json!({ "id": r, "approve": false, "note": "不属于全市性重磅活动" })).await;
+
+        assert_eq!(status(approved).await["heavyweightStatus"], "APPROVED");
+        let shown = status(rejected).await;
+        assert_eq!(shown["heavyweightStatus"], "REJECTED");
+        assert_eq!(shown["heavyweightDecisionNote"], "不属于全市性重磅活动");
+        assert_eq!(signups(&app.data(RECOMPUTE, json!({})).await["recomputeRanking"]), 3.0);
+
+        let ordinary = new_activity(&app, &f.home, "CONTEST", "2017-11-01T05:00:00Z", false).await;
+        assert_eq!(status(ordinary).await["heavyweightStatus"], Value::Null);
+    }
+}
+
+/// The incentive rules of a running server change with a published script, no rebuild.
+async fn a_changed_threshold_changes_the_outcome(app: TestApp) {
+    let f = fixture(&app).await;
+    let activity = new_activity(&app, &f.home, "THEMED", "2017-11-01T05:00:00Z", false).await;
+    bulk_signups(&app, &activity, 110, "2017-10-30T01:00:00Z").await;
+    let id = apply_for(&app, &f.town, &activity, 150, json!(["CULTURAL_GOODS"])).await;
+    let before = &eligibility(&app, &id).await["CULTURAL_GOODS"];
+    assert_eq!(before["eligible"], true);
+    assert_eq!(before["amount"], 11);
+
+    let rules = crate::helpers::shipped_rules();
+    let source = std::fs::read_to_string(rules.join("incentives/2017.rhai")).unwrap();
+    let changed = source.replace("app.signups <= 100", "app.signups <= 120");
+    assert_ne!(changed, source);
+    let tests = std::fs::read_to_string(rules.join("incentives/2017.tests.json"))
+        .unwrap()
+        .replace("\"signups\": 101,", "\"signups\": 121,")
+        .replace("\"amount\": 10 }", "\"amount\": 12 }");
+    let published = app
+        .data(
+            "mutation($s: String!, $t: String) { publishRuleSet(path: \"incentives/2017.rhai\", source: $s, tests: $t) { changed } }",
+            json!({ "s": changed, "t": tests }),
+        )
+        .await;
+    assert_eq!(published["publishRuleSet"]["changed"], true);
+    let after = &eligibility(&app, &id).await["CULTURAL_GOODS"];
+    assert_eq!(after["eligible"], false, "{after}");
+    assert_ne!(after["ruleVersion"]["hash"], before["ruleVersion"]["hash"]);
+}
+
+mod a_changed_threshold_in_the_incentive_script_flips_the_eligibility_without_a_rebuild {
+    use super::*;
+
+    fn copied_rules() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("qii-rules-{}", uuid::Uuid::new_v4()));
+        crate::promise::copy_rules(&dir);
+        dir
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        let dir = copied_rules();
+        a_changed_threshold_changes_the_outcome(TestApp::sqlite_with_rules(&dir).await).await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        let dir = copied_rules();
+        if let Some(app) = TestApp::postgres_with_rules(&dir).await {
+            a_changed_threshold_changes_the_outcome(app).await;
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

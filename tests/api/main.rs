@@ -7,6 +7,7 @@ mod activity_feedback;
 mod activity_loop;
 mod activity_rules;
 mod batching;
+mod contest;
 mod experts;
 mod figures;
 mod http;

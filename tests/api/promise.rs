@@ -14,7 +14,7 @@ use crate::helpers::{qii_v3, shipped_rules, TestApp};
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) { version contentHash entries { orgUnit { code } total } } }";
 
-fn copy_rules(to: &Path) {
+pub(crate) fn copy_rules(to: &Path) {
     for entry in walk(&shipped_rules()) {
         let relative = entry.strip_prefix(shipped_rules()).unwrap();
         let target = to.join(relative);

@@ -54,8 +54,10 @@ both_databases! {
             "SELECT COUNT(*) AS n FROM activity a JOIN org_unit u ON u.id = a.org_unit_id \
              WHERE u.town_id IS NOT NULL AND {} \
              AND EXISTS (SELECT 1 FROM activity_signup s WHERE s.activity_id = a.id) \
-             AND EXISTS (SELECT 1 FROM activity_photo p WHERE p.activity_id = a.id AND p.uploaded_at > a.ends_at)",
-            t("a.ends_at"))).await;
+             AND EXISTS (SELECT 1 FROM activity_photo p WHERE p.activity_id = a.id AND p.uploaded_at > a.ends_at) \
+             AND (a.heavyweight = {no} OR EXISTS (SELECT 1 FROM incentive_application ia JOIN incentive_intent ii ON ii.application_id = ia.id \
+                  WHERE ia.activity_id = a.id AND ia.status = 'approved' AND ii.intent = 'heavyweight'))",
+            t("a.ends_at"), no = if pg { "FALSE" } else { "0" })).await;
         assert_eq!(total(&table, "eligible_activities"), eligible);
 
         let stricter = raw_table(&app.db, &october, Level::Town, &crate::helpers::shipped_activity_rules(1_000_000), &targets).await.unwrap();

@@ -7,6 +7,7 @@ use entities::{
     enums::{ActivityCategory, ActivityKind},
 };
 
+use super::heavyweight::HeavyweightStatus;
 use super::{
     activity_rules::{ActivityEligibility, LoopCompleteness},
     activity_types::{
@@ -78,6 +79,18 @@ impl Activity {
     /// Heavyweight activity (重磅活动) published through the city platform.
     async fn heavyweight(&self) -> bool {
         self.0.heavyweight
+    }
+    /// For a heavyweight activity, where its application stands with the city: its
+    /// figures count for the publisher only once `APPROVED`. Null for an ordinary activity.
+    async fn heavyweight_status(&self, ctx: &Context<'_>) -> Result<Option<HeavyweightStatus>> {
+        Ok(self
+            .heavyweight_decision(ctx)
+            .await?
+            .map(|d| d.standing.into()))
+    }
+    /// The city's note on the decision about a heavyweight activity (why it was rejected).
+    async fn heavyweight_decision_note(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.heavyweight_decision(ctx).await?.and_then(|d| d.note))
     }
     /// When it was published.
     async fn published_at(&self) -> DateTime<Utc> {

@@ -10,7 +10,9 @@ use entities::{
 
 use super::{
     activity::Activity,
-    children_of, load_by_id,
+    children_of,
+    incentive_eligibility::{eligibility_of, IntentEligibility},
+    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
@@ -66,6 +68,10 @@ impl IncentiveApplication {
     async fn scale(&self) -> i32 {
         self.0.scale
     }
+    /// Whether the form marks specially good resources (资源优质).
+    async fn special_resources(&self) -> bool {
+        self.0.special_resources
+    }
     /// Offline activity or online topic (活动类型).
     async fn kind(&self) -> ActivityKind {
         self.0.kind
@@ -82,6 +88,11 @@ impl IncentiveApplication {
     async fn intents(&self, ctx: &Context<'_>) -> Result<Vec<IncentiveIntent>> {
         let rows = children_of::<IntentsOfApplication>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|r| r.intent).collect())
+    }
+    /// Whether each intent is eligible, by the incentive rules (`incentives/*.rhai`) in
+    /// effect on the activity's start day (its filing day when no start is known).
+    async fn eligibility(&self, ctx: &Context<'_>) -> Result<Vec<IntentEligibility>> {
+        eligibility_of(ctx, &self.0).await
     }
     /// Where the application stands.
     async fn status(&self) -> ApplicationStatus {
@@ -224,6 +235,9 @@ pub struct ApplyForIncentiveInput {
     place: Option<String>,
     /// Expected number of participants (zero or more).
     scale: i32,
+    /// Specially good resources (资源优质), which may qualify for co-hosting.
+    #[graphql(default)]
+    special_resources: bool,
     /// Offline activity or online topic.
     kind: ActivityKind,
     /// What the activity is.
@@ -249,6 +263,8 @@ pub struct UpdateIncentiveApplicationInput {
     place: MaybeUndefined<String>,
     /// Expected number of participants (zero or more).
     scale: Option<i32>,
+    /// Specially good resources (资源优质).
+    special_resources: Option<bool>,
     /// Offline activity or online topic.
     kind: Option<ActivityKind>,
     /// What the activity is.
@@ -289,6 +305,7 @@ impl IncentiveMutation {
             ends_at: input.ends_at,
             place: input.place,
             scale: input.scale,
+            special_resources: input.special_resources,
             kind: input.kind,
             description: input.description,
             plan_url: input.plan_url,
@@ -316,6 +333,7 @@ impl IncentiveMutation {
             ends_at: undefined_to_option(input.ends_at),
             place: undefined_to_option(input.place),
             scale: input.scale,
+            special_resources: input.special_resources,
             kind: input.kind,
             description: input.description,
             plan_url: undefined_to_option(input.plan_url),

@@ -12,9 +12,12 @@ mod activity_loop;
 mod activity_records;
 mod activity_rules;
 mod activity_types;
+mod contest;
 mod expert;
 mod figures;
+mod heavyweight;
 mod incentive;
+mod incentive_eligibility;
 mod member;
 mod operations;
 mod org;
@@ -54,6 +57,7 @@ pub struct Query(
     figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
+    contest::ContestQuery,
     scoring::ScoringQuery,
     rules::RulesQuery,
 );

@@ -1,16 +1,18 @@
 //! The activity rules ([`ActivityRules`]) as SQL conditions on an activity row, so that
 //! the database counts the activities that count toward the index, or whose loop is whole,
-//! for every unit at once.
+//! for every unit at once; and whether a heavyweight activity counts for its publisher yet.
 
 use entities::{
     activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
     activity_signup,
+    enums::{ApplicationStatus, IncentiveIntent},
+    incentive_application, incentive_intent,
 };
 use sea_orm::{
     sea_query::{
         Condition, Expr, ExprTrait, Query, QueryStatementBuilder, SelectStatement, SimpleExpr,
     },
-    EntityTrait,
+    ActiveEnum, EntityTrait,
 };
 
 use crate::rules::activity::{ActivityFigure, ActivityRules};
@@ -120,4 +122,36 @@ pub fn loop_whole(rules: &ActivityRules) -> Condition {
         .required_steps()
         .filter_map(|s| reaches(s.figure, s.at_least))
         .fold(Condition::all(), Condition::add)
+}
+
+/// The activity row (table `activity`) counts for its publisher at all: an ordinary
+/// activity always does, a heavyweight one (重磅活动) only once an incentive application
+/// with the intent `heavyweight` naming it has been approved. Every figure family that
+/// reads activities adds this condition.
+pub fn counts_for_publisher() -> SimpleExpr {
+    let (app, intent) = (incentive_application::Entity, incentive_intent::Entity);
+    let approved = Query::select()
+        .expr(Expr::val(1))
+        .from(app)
+        .inner_join(
+            intent,
+            Expr::col((intent, incentive_intent::Column::ApplicationId))
+                .equals((app, incentive_application::Column::Id)),
+        )
+        .and_where(
+            Expr::col((app, incentive_application::Column::ActivityId))
+                .equals((activity::Entity, activity::Column::Id)),
+        )
+        .and_where(
+            Expr::col((app, incentive_application::Column::Status))
+                .eq(ApplicationStatus::Approved.to_value()),
+        )
+        .and_where(
+            Expr::col((intent, incentive_intent::Column::Intent))
+                .eq(IncentiveIntent::Heavyweight.to_value()),
+        )
+        .to_owned();
+    Expr::col((activity::Entity, activity::Column::Heavyweight))
+        .eq(false)
+        .or(Expr::exists(approved))
 }

@@ -15,6 +15,7 @@ use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
 };
 
+use super::activity_sql::counts_for_publisher;
 use super::raw::{ou, Level};
 use crate::period::Period;
 use crate::rules::activity::ActivityRules;
@@ -187,11 +188,13 @@ impl Families {
         q
     }
 
-    /// Activities that ended in the period with enough sign-ups and photos after the end.
+    /// Activities that ended in the period with enough sign-ups and photos after the end
+    /// (heavyweight ones once approved, as in every activity family).
     pub(super) fn eligible_activities(&self, rules: &ActivityRules) -> SelectStatement {
         let a = activity::Entity;
         let mut q = Self::from_unit(a, activity::Column::OrgUnitId);
         q.and_where(self.within((a, activity::Column::EndsAt)))
+            .and_where(counts_for_publisher())
             .cond_where(super::activity_sql::counts_toward_index(rules));
         q
     }
@@ -217,7 +220,8 @@ impl Families {
         q.and_where(
             Expr::col((ou(), org_unit::Column::Kind)).eq(OrgUnitKind::YouthHome.to_value()),
         )
-        .and_where(self.within((activity::Entity, activity::Column::StartsAt)));
+        .and_where(self.within((activity::Entity, activity::Column::StartsAt)))
+        .and_where(counts_for_publisher());
         q
     }
 
@@ -245,7 +249,8 @@ impl Families {
         q.and_where(
             Expr::col((ou(), org_unit::Column::Kind)).eq(OrgUnitKind::YouthHome.to_value()),
         )
-        .and_where(self.within((E::default(), at)));
+        .and_where(self.within((E::default(), at)))
+        .and_where(counts_for_publisher());
         q
     }
 

@@ -95,6 +95,8 @@ pub struct NewApplication {
     pub place: Option<String>,
     /// Expected number of participants (规模).
     pub scale: i32,
+    /// The form marks specially good resources (资源优质).
+    pub special_resources: bool,
     pub kind: ActivityKind,
     pub description: String,
     pub plan_url: Option<String>,
@@ -127,6 +129,7 @@ pub async fn apply(
         ends_at: Set(input.ends_at),
         place: Set(place),
         scale: Set(input.scale),
+        special_resources: Set(input.special_resources),
         kind: Set(input.kind),
         description: Set(description),
         plan_url: Set(plan_url),
@@ -150,6 +153,7 @@ pub struct ApplicationChanges {
     pub ends_at: Option<Option<DateTime<Utc>>>,
     pub place: Option<Option<String>>,
     pub scale: Option<i32>,
+    pub special_resources: Option<bool>,
     pub kind: Option<ActivityKind>,
     pub description: Option<String>,
     pub plan_url: Option<Option<String>>,
@@ -187,6 +191,9 @@ pub async fn update_application(
     if let Some(scale) = changes.scale {
         check_scale(scale)?;
         model.scale = Set(scale);
+    }
+    if let Some(special) = changes.special_resources {
+        model.special_resources = Set(special);
     }
     if let Some(kind) = changes.kind {
         model.kind = Set(kind);

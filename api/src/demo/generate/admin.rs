@@ -259,6 +259,8 @@ pub(super) fn applications(
             ends_at: Some(ends_at),
             place,
             scale,
+            // Not drawn from the generator, so the rest of the data stays as it was.
+            special_resources: id % 7 == 0,
             kind,
             description: format!(
                 "{name}团委申报：{}。{}",

@@ -7,6 +7,7 @@
 pub(super) mod activities;
 mod activity_loop;
 mod admin;
+mod incentives;
 mod members;
 mod qa;
 mod services;
@@ -282,7 +283,14 @@ pub(crate) async fn run(
         loader.next_id::<incentive_application::Entity>().await?,
         loader.next_id::<incentive_intent::Entity>().await?,
     );
-    let (applications, intents) = admin::applications(&mut rng, &world, &held, first);
+    let (mut applications, mut intents) = admin::applications(&mut rng, &world, &held, first);
+    let next = (
+        first.0 + applications.len() as i64,
+        first.1 + intents.len() as i64,
+    );
+    let (programme, programme_intents) = incentives::applications(&mut rng, &world, &held, next);
+    applications.extend(programme);
+    intents.extend(programme_intents);
     loader
         .insert::<incentive_application::Entity>("incentive applications", applications)
         .await?;
