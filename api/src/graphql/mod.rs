@@ -11,7 +11,9 @@ mod activity_counts;
 mod activity_loop;
 mod activity_records;
 mod activity_types;
+mod compliance;
 mod expert;
+mod expert_eval;
 mod figures;
 mod incentive;
 mod member;
@@ -50,6 +52,8 @@ pub struct Query(
     service_request::ServiceRequestQuery,
     operations::OperationsQuery,
     targets::TargetsQuery,
+    compliance::ComplianceQuery,
+    expert_eval::ExpertEvaluationQuery,
     figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,
