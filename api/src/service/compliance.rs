@@ -151,3 +151,37 @@ async fn rows_of(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(actual: Option<f64>, target: f64) -> ComplianceRow {
+        ComplianceRow {
+            org_unit_id: 1,
+            metric: "update_days".into(),
+            label: None,
+            per: None,
+            actual,
+            target,
+            source: TargetSource::Override { target_id: 1 },
+        }
+    }
+
+    #[test]
+    fn a_target_is_met_from_its_value_on_and_the_gap_is_what_is_missing() {
+        assert_eq!(
+            (row(Some(19.0), 20.0).met(), row(Some(19.0), 20.0).gap()),
+            (Some(false), Some(1.0))
+        );
+        assert_eq!(
+            (row(Some(20.0), 20.0).met(), row(Some(20.0), 20.0).gap()),
+            (Some(true), Some(0.0))
+        );
+        assert_eq!(
+            (row(Some(25.0), 20.0).met(), row(Some(25.0), 20.0).gap()),
+            (Some(true), Some(0.0))
+        );
+        assert_eq!((row(None, 0.5).met(), row(None, 0.5).gap()), (None, None));
+    }
+}

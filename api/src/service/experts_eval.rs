@@ -202,3 +202,43 @@ fn rank(entries: &mut [ExpertEntry]) {
         previous = Some((entry.score, rank));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, score: f64, answers: i64) -> ExpertEntry {
+        ExpertEntry {
+            expert: expert::Model {
+                id,
+                member_id: id,
+                name: format!("e{id}"),
+                field: entities::enums::ExpertField::Law,
+                title: None,
+                recruited_by_id: 1,
+                joined_at: Utc::now(),
+            },
+            figures: ExpertFigures {
+                answers,
+                ..Default::default()
+            },
+            topics_open: 0,
+            score,
+            interaction_rate: 0.0,
+            rank: 0,
+        }
+    }
+
+    #[test]
+    fn equal_scores_share_a_rank_and_the_next_rank_skips() {
+        let mut entries = vec![
+            entry(1, 3.0, 3),
+            entry(2, 9.0, 9),
+            entry(3, 5.0, 2),
+            entry(4, 5.0, 5),
+        ];
+        rank(&mut entries);
+        let ranked: Vec<(i64, u32)> = entries.iter().map(|e| (e.expert.id, e.rank)).collect();
+        assert_eq!(ranked, [(2, 1), (4, 2), (3, 2), (1, 4)]);
+    }
+}
