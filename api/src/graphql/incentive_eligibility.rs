@@ -13,7 +13,8 @@ use super::{
 };
 use crate::{
     error::ServiceError,
-    service::incentive_eligibility::{self as service, LinkedActivity, PolicyRef},
+    rules::policy::PolicyRef,
+    service::incentive_eligibility::{self as service, LinkedActivity},
 };
 
 /// A version of a policy rule set (e.g. `incentives` 2017) and its script's content hash.

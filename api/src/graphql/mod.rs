@@ -12,8 +12,10 @@ mod activity_loop;
 mod activity_records;
 mod activity_rules;
 mod activity_types;
+mod compliance;
 mod contest;
 mod expert;
+mod expert_eval;
 mod figures;
 mod heavyweight;
 mod incentive;
@@ -54,6 +56,8 @@ pub struct Query(
     service_request::ServiceRequestQuery,
     operations::OperationsQuery,
     targets::TargetsQuery,
+    compliance::ComplianceQuery,
+    expert_eval::ExpertEvaluationQuery,
     figures::FigureQuery,
     supervision::SupervisionQuery,
     incentive::IncentiveQuery,

@@ -74,34 +74,39 @@ pub struct TargetInEffect {
     source: TargetSource,
 }
 
-impl From<UnitTarget> for TargetInEffect {
-    fn from(t: UnitTarget) -> Self {
-        let source = match t.source {
+impl From<Source> for TargetSource {
+    fn from(source: Source) -> Self {
+        match source {
             Source::Rule {
                 script,
                 hash,
                 version,
-            } => TargetSource {
+            } => Self {
                 kind: TargetSourceKind::Rule,
                 script: Some(script),
                 content_hash: Some(hash),
                 version: Some(version),
                 target_id: None,
             },
-            Source::Override { target_id } => TargetSource {
+            Source::Override { target_id } => Self {
                 kind: TargetSourceKind::Override,
                 script: None,
                 content_hash: None,
                 version: None,
                 target_id: Some(target_id.into()),
             },
-        };
+        }
+    }
+}
+
+impl From<UnitTarget> for TargetInEffect {
+    fn from(t: UnitTarget) -> Self {
         Self {
             metric: t.metric,
             label: t.label,
             value: t.value,
             span: t.per.map(Into::into),
-            source,
+            source: t.source.into(),
         }
     }
 }

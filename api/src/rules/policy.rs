@@ -121,6 +121,28 @@ pub fn required(name: &str) -> &'static [(&'static str, usize)] {
         .map_or(&[], |(_, fns)| fns)
 }
 
+/// A version of a policy rule set, as reported with what it decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyRef {
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of the script's source.
+    pub hash: String,
+    /// Where the script lies in the rules tree.
+    pub path: String,
+}
+
+impl PolicyRef {
+    pub fn of(version: &PolicyVersion) -> Self {
+        Self {
+            name: version.spec.name.clone(),
+            version: version.spec.version.clone(),
+            hash: version.script.hash.clone(),
+            path: version.path.clone(),
+        }
+    }
+}
+
 /// One version of a policy rule set.
 #[derive(Clone)]
 pub struct PolicyVersion {

@@ -3,6 +3,8 @@
 //! in [`crate::rules::compute`].
 
 pub mod activity_sql;
+pub mod compliance;
+pub mod experts;
 mod families;
 mod imported;
 pub mod raw;

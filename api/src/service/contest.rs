@@ -20,7 +20,8 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::incentive_eligibility::{PolicyRef, RULE_SET};
+use super::incentive_eligibility::RULE_SET;
+use crate::rules::policy::PolicyRef;
 use crate::{
     error::{ServiceError, ServiceResult},
     period::{Period, PeriodKind},

@@ -12,36 +12,10 @@ use sea_orm::ActiveEnum;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{
-    error::ServiceResult,
-    rules::{policy::PolicyVersion, Registry},
-    time::local_day,
-};
+use crate::{error::ServiceResult, rules::policy::PolicyRef, rules::Registry, time::local_day};
 
 /// The policy rule set that decides incentives.
 pub const RULE_SET: &str = "incentives";
-
-/// A version of a policy rule set, as reported with what it decided.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PolicyRef {
-    pub name: String,
-    pub version: String,
-    /// SHA-256 of the script's source.
-    pub hash: String,
-    /// Where the script lies in the rules tree.
-    pub path: String,
-}
-
-impl PolicyRef {
-    pub fn of(version: &PolicyVersion) -> Self {
-        Self {
-            name: version.spec.name.clone(),
-            version: version.spec.version.clone(),
-            hash: version.script.hash.clone(),
-            path: version.path.clone(),
-        }
-    }
-}
 
 /// The platform activity an application names, with its actual figures.
 #[derive(Debug, Clone, Copy)]
