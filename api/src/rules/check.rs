@@ -210,26 +210,9 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
             format!("effective_from `{}`: {e}", spec.effective_from),
         ));
     }
-    if let Some(text) = &file.tests {
-        let tests_path = file.tests_path();
-        match serde_json::from_str::<Vec<IndexCase>>(text) {
-            Ok(cases) => {
-                for case in &cases {
-                    match run_case(sandbox, &script, &spec, case) {
-                        Ok(()) => report.cases_passed += 1,
-                        Err(e) => report.errors.push(RuleError::new(
-                            &tests_path,
-                            format!("case `{}`: {e}", case.name),
-                        )),
-                    }
-                }
-            }
-            Err(e) => report.errors.push(RuleError::new(
-                &tests_path,
-                format!("not a list of test cases: {e}"),
-            )),
-        }
-    }
+    run_cases(file, &mut report, |case: &IndexCase| {
+        (&case.name, run_case(sandbox, &script, &spec, case))
+    });
     report.index = Some(spec);
     report
 }
@@ -243,17 +226,28 @@ fn check_policy(sandbox: &Sandbox, file: &RuleSource, script: &Script, report: &
             return;
         }
     }
+    run_cases(file, report, |case: &PolicyCase| {
+        (&case.name, policy::run_case(sandbox, script, case))
+    });
+}
+
+/// Reads the test cases beside a script, runs each with `run` (which names the case and
+/// gives its outcome) and records what passed and what failed.
+fn run_cases<C: serde::de::DeserializeOwned>(
+    file: &RuleSource,
+    report: &mut ScriptReport,
+    run: impl Fn(&C) -> (&String, Result<(), String>),
+) {
     let Some(text) = &file.tests else { return };
     let tests_path = file.tests_path();
-    match serde_json::from_str::<Vec<PolicyCase>>(text) {
+    match serde_json::from_str::<Vec<C>>(text) {
         Ok(cases) => {
             for case in &cases {
-                match policy::run_case(sandbox, script, case) {
-                    Ok(()) => report.cases_passed += 1,
-                    Err(e) => report.errors.push(RuleError::new(
-                        &tests_path,
-                        format!("case `{}`: {e}", case.name),
-                    )),
+                match run(case) {
+                    (_, Ok(())) => report.cases_passed += 1,
+                    (name, Err(e)) => report
+                        .errors
+                        .push(RuleError::new(&tests_path, format!("case `{name}`: {e}"))),
                 }
             }
         }
