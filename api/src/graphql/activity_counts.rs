@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 
 use async_graphql::{dataloader::Loader, Context, Result};
-use entities::{
-    activity, activity_checkin, activity_like, activity_photo, activity_signup, enums::LikeKind,
-};
+use entities::{activity_like, enums::LikeKind};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, Query},
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::{
@@ -35,26 +33,7 @@ impl Loader<i64> for CheckinCounts {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
-        use activity_signup::Column as S;
-        // A check-in belongs to one sign-up (unique), so counting checked-in sign-ups
-        // counts check-ins.
-        let checked_in = Query::select()
-            .column(activity_checkin::Column::SignupId)
-            .from(activity_checkin::Entity)
-            .to_owned();
-        let counts: Vec<(i64, i64)> = activity_signup::Entity::find()
-            .select_only()
-            .column(S::ActivityId)
-            .column_as(Expr::col(S::Id).count(), "n")
-            .filter(S::ActivityId.is_in(keys.iter().copied()))
-            .filter(Expr::col((activity_signup::Entity, S::Id)).in_subquery(checked_in))
-            .group_by(S::ActivityId)
-            .into_tuple()
-            .all(&self.0)
-            .await?;
-        let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
-        out.extend(counts);
-        Ok(out)
+        Ok(crate::service::activity_counts::checkins(&self.0, keys).await?)
     }
 }
 
@@ -118,33 +97,8 @@ impl Loader<i64> for PhotosAfterEnd {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
-        use activity_photo::Column as P;
-        let counts: Vec<(i64, i64)> = activity_photo::Entity::find()
-            .select_only()
-            .column(P::ActivityId)
-            .column_as(Expr::col((activity_photo::Entity, P::Id)).count(), "n")
-            .join(JoinType::InnerJoin, photo_of_activity())
-            .filter(P::ActivityId.is_in(keys.iter().copied()))
-            .filter(
-                Expr::col((activity_photo::Entity, P::UploadedAt))
-                    .gt(Expr::col((activity::Entity, activity::Column::EndsAt))),
-            )
-            .group_by(P::ActivityId)
-            .into_tuple()
-            .all(&self.0)
-            .await?;
-        let mut out: HashMap<i64, i64> = keys.iter().map(|k| (*k, 0)).collect();
-        out.extend(counts);
-        Ok(out)
+        Ok(crate::service::activity_counts::photos_after_end(&self.0, keys).await?)
     }
-}
-
-/// The join from a photo to its activity (the entities declare no relations).
-fn photo_of_activity() -> RelationDef {
-    activity_photo::Entity::belongs_to(activity::Entity)
-        .from(activity_photo::Column::ActivityId)
-        .to(activity::Column::Id)
-        .into()
 }
 
 /// The figures above for one activity, batched across the response.

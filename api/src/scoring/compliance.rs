@@ -121,7 +121,7 @@ fn as_f64(values: HashMap<i64, i64>) -> HashMap<i64, f64> {
 /// done.
 fn whole_loops(f: &Families, kind: ActivityKind, rules: &ActivityRules) -> SelectStatement {
     let a = activity::Entity;
-    let mut q = Families::from_unit(a, activity::Column::OrgUnitId);
+    let mut q = Families::activities();
     q.and_where(Expr::col((a, activity::Column::Kind)).eq(kind.to_value()))
         .and_where(f.within((a, activity::Column::EndsAt)))
         .cond_where(super::activity_sql::loop_whole(rules));
@@ -142,7 +142,7 @@ fn new_youth_homes(from: NaiveDate, to: NaiveDate) -> SelectStatement {
 /// Activities starting in the period whose category is not volunteer service.
 fn non_volunteer(f: &Families) -> SelectStatement {
     let a = activity::Entity;
-    let mut q = Families::from_unit(a, activity::Column::OrgUnitId);
+    let mut q = Families::activities();
     q.and_where(
         Expr::col((a, activity::Column::Category))
             .ne(ActivityCategory::VolunteerService.to_value()),

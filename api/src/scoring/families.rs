@@ -188,13 +188,18 @@ impl Families {
         q
     }
 
-    /// Activities that ended in the period with enough sign-ups and photos after the end
-    /// (heavyweight ones once approved, as in every activity family).
+    /// The activities that count for their publisher, joined to it as `ou`: every family
+    /// of activities starts here, so a heavyweight one counts only once approved.
+    pub(super) fn activities() -> SelectStatement {
+        let mut q = Self::from_unit(activity::Entity, activity::Column::OrgUnitId);
+        q.and_where(counts_for_publisher());
+        q
+    }
+
+    /// Activities that ended in the period with enough sign-ups and photos after the end.
     pub(super) fn eligible_activities(&self, rules: &ActivityRules) -> SelectStatement {
-        let a = activity::Entity;
-        let mut q = Self::from_unit(a, activity::Column::OrgUnitId);
-        q.and_where(self.within((a, activity::Column::EndsAt)))
-            .and_where(counts_for_publisher())
+        let mut q = Self::activities();
+        q.and_where(self.within((activity::Entity, activity::Column::EndsAt)))
             .cond_where(super::activity_sql::counts_toward_index(rules));
         q
     }
@@ -216,12 +221,11 @@ impl Families {
 
     /// Activities of Youth Homes starting in the period.
     pub(super) fn home_activities(&self) -> SelectStatement {
-        let mut q = Self::from_unit(activity::Entity, activity::Column::OrgUnitId);
+        let mut q = Self::activities();
         q.and_where(
             Expr::col((ou(), org_unit::Column::Kind)).eq(OrgUnitKind::YouthHome.to_value()),
         )
-        .and_where(self.within((activity::Entity, activity::Column::StartsAt)))
-        .and_where(counts_for_publisher());
+        .and_where(self.within((activity::Entity, activity::Column::StartsAt)));
         q
     }
 

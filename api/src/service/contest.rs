@@ -7,15 +7,13 @@
 use std::collections::HashMap;
 
 use entities::{
-    activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
-    activity_signup,
+    activity, activity_comment, activity_like, activity_photo, activity_review, activity_signup,
     enums::{ApplicationStatus, IncentiveIntent},
     incentive_application, incentive_intent,
 };
 use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait, Func, Query},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef,
+    sea_query::{Alias, Expr, Func, Query},
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -247,19 +245,6 @@ async fn figures(
     use activity_photo::Column as P;
     use activity_review::Column as R;
     use activity_signup::Column as S;
-    let checked_in = Query::select()
-        .column(activity_checkin::Column::SignupId)
-        .from(activity_checkin::Entity)
-        .to_owned();
-    let checkins = activity_signup::Entity::find()
-        .select_only()
-        .column(S::ActivityId)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(S::ActivityId.is_in(ids.iter().copied()))
-        .filter(Expr::col((activity_signup::Entity, S::Id)).in_subquery(checked_in))
-        .group_by(S::ActivityId)
-        .into_tuple::<(i64, i64)>()
-        .all(db);
     let reviews = activity_review::Entity::find()
         .select_only()
         .column(R::ActivityId)
@@ -275,26 +260,9 @@ async fn figures(
         .group_by(R::ActivityId)
         .into_tuple::<(i64, i64, Option<i64>)>()
         .all(db);
-    let photo_of_activity: RelationDef = activity_photo::Entity::belongs_to(activity::Entity)
-        .from(P::ActivityId)
-        .to(activity::Column::Id)
-        .into();
-    let after_end = activity_photo::Entity::find()
-        .select_only()
-        .column(P::ActivityId)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .join(JoinType::InnerJoin, photo_of_activity)
-        .filter(P::ActivityId.is_in(ids.iter().copied()))
-        .filter(
-            Expr::col((activity_photo::Entity, P::UploadedAt))
-                .gt(Expr::col((activity::Entity, activity::Column::EndsAt))),
-        )
-        .group_by(P::ActivityId)
-        .into_tuple::<(i64, i64)>()
-        .all(db);
     let (signups, checkins, comments, reviews, photos, after_end, likes) = tokio::try_join!(
         count_per_activity::<activity_signup::Entity>(db, S::ActivityId, ids),
-        checkins,
+        super::activity_counts::checkins(db, ids),
         count_per_activity::<activity_comment::Entity>(
             db,
             activity_comment::Column::ActivityId,
@@ -302,11 +270,9 @@ async fn figures(
         ),
         reviews,
         count_per_activity::<activity_photo::Entity>(db, P::ActivityId, ids),
-        after_end,
+        super::activity_counts::photos_after_end(db, ids),
         count_per_activity::<activity_like::Entity>(db, activity_like::Column::ActivityId, ids),
     )?;
-    let checkins: HashMap<i64, i64> = checkins.into_iter().collect();
-    let after_end: HashMap<i64, i64> = after_end.into_iter().collect();
     let reviews: HashMap<i64, (i64, i64)> = reviews
         .into_iter()
         .map(|(a, n, total)| (a, (n, total.unwrap_or(0))))

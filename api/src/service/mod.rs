@@ -4,6 +4,7 @@
 //! [`ServiceError`]s. Nothing here knows about HTTP or GraphQL.
 
 pub mod activity;
+pub mod activity_counts;
 pub mod activity_feedback;
 pub mod activity_loop;
 pub mod activity_photo;

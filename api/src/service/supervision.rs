@@ -198,8 +198,8 @@ async fn ensure_supervised_town(db: &impl ConnectionTrait, id: i64) -> ServiceRe
 }
 
 /// How many supervisors a town may have at a time from `starts_on`, by the supervision
-/// rules in force; refuses a start before the month they begin. One when no rules cover
-/// the day.
+/// rules in force; refuses a start before the month they begin, or on a day no version of
+/// the rules covers.
 fn allowed_supervisors(registry: &Registry, starts_on: NaiveDate) -> ServiceResult<u64> {
     match rules::supervisors_on(registry, starts_on)? {
         Some(rules) if starts_on < rules.from.first_day() => Err(ServiceError::invalid(
@@ -212,7 +212,10 @@ fn allowed_supervisors(registry: &Registry, starts_on: NaiveDate) -> ServiceResu
             ),
         )),
         Some(rules) => Ok(u64::from(rules.per_town)),
-        None => Ok(1),
+        None => Err(ServiceError::invalid(
+            "startsOn",
+            format!("no supervision rules are in effect on {starts_on}; assignments follow them"),
+        )),
     }
 }
 
