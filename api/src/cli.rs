@@ -1,6 +1,7 @@
 //! The `qii` command line: serve, migrate, load demo data, import figures, score, print
 //! the schema.
 
+mod access;
 mod import;
 
 use std::path::PathBuf;
@@ -107,6 +108,16 @@ pub enum Command {
         #[arg(long)]
         source: Option<String>,
     },
+    /// Accounts: create the first city administrator.
+    User {
+        #[command(subcommand)]
+        command: access::UserCommand,
+    },
+    /// Tokens: issue one to a partner, revoke one or a subject's.
+    Token {
+        #[command(subcommand)]
+        command: access::TokenCommand,
+    },
     /// Work with the rule scripts.
     Rules {
         #[command(subcommand)]
@@ -212,6 +223,8 @@ pub async fn run() -> anyhow::Result<()> {
             load_demo(&db, options).await
         }
         Command::Rules { command } => rules_command(command).await,
+        Command::User { command } => access::user(command).await,
+        Command::Token { command } => access::token(command).await,
         Command::Import {
             config,
             file,
@@ -230,7 +243,7 @@ pub async fn run() -> anyhow::Result<()> {
             json,
         } => {
             let (db, store) = open_rules(&config).await?;
-            let actor = Actor::System;
+            let actor = Actor::system();
             if recompute {
                 service::scoring::recompute(&db, &actor, &store, &rule_set, &period, level)
                     .await
@@ -283,7 +296,7 @@ pub async fn run() -> anyhow::Result<()> {
                 bar.set_message(period.to_string());
                 let (ranking, _) = service::scoring::recompute(
                     &db,
-                    &Actor::System,
+                    &Actor::system(),
                     &store,
                     &rule_set,
                     period,
@@ -350,7 +363,7 @@ fn failure(err: ServiceError) -> anyhow::Error {
 }
 
 async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
-    let actor = Actor::System;
+    let actor = Actor::system();
     match command {
         RulesCommand::Check { dir } => check_rules(&dir),
         RulesCommand::Publish {

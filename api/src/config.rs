@@ -45,6 +45,118 @@ pub struct Config {
         default_value_t = 10
     )]
     pub db_max_connections: u32,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// How callers prove who they are.
+#[derive(Debug, Clone, Args)]
+pub struct AuthConfig {
+    /// Secret for signing and checking this server's own tokens (HS256). Every replica
+    /// and the `qii token` command must share it. When absent, a secret kept in the
+    /// database is used (created on first start), which every replica on that database shares.
+    #[arg(long = "jwt-secret", env = "QII_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// The `iss` claim of this server's tokens.
+    #[arg(long = "jwt-issuer", env = "QII_JWT_ISSUER", default_value = "qii")]
+    pub issuer: String,
+
+    /// The `aud` claim every accepted token must carry.
+    #[arg(long = "jwt-audience", env = "QII_JWT_AUDIENCE", default_value = "qii")]
+    pub audience: String,
+
+    /// A partner's identity provider whose tokens are accepted, as
+    /// `ISSUER|ALGORITHM|PUBLIC_KEY_PEM_FILE` with ALGORITHM one of RS256, RS384, RS512,
+    /// ES256, ES384, EdDSA. Its tokens act as partners with the scopes in their `scope`
+    /// claim. Repeat the flag (or separate with `;` in the variable) for several.
+    #[arg(
+        long = "trusted-issuer",
+        env = "QII_JWT_TRUSTED_ISSUERS",
+        value_delimiter = ';'
+    )]
+    pub trusted_issuers: Vec<String>,
+
+    /// Lifetime of an access token from `login` or `refreshToken`, e.g. `15m`.
+    #[arg(long = "access-token-ttl", env = "QII_ACCESS_TOKEN_TTL", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub access_ttl: std::time::Duration,
+
+    /// Lifetime of a refresh token, e.g. `14d`.
+    #[arg(long = "refresh-token-ttl", env = "QII_REFRESH_TOKEN_TTL", default_value = "14d", value_parser = humantime::parse_duration)]
+    pub refresh_ttl: std::time::Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "qii".into(),
+            audience: "qii".into(),
+            trusted_issuers: Vec::new(),
+            access_ttl: std::time::Duration::from_secs(15 * 60),
+            refresh_ttl: std::time::Duration::from_secs(14 * 24 * 3600),
+        }
+    }
+}
+
+/// What one request may cost.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Deepest nesting of fields a query may use.
+    #[arg(long = "max-depth", env = "QII_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Largest complexity of a query: the number of fields it selects, each counted once
+    /// however many items a list returns (page sizes are bounded separately).
+    #[arg(
+        long = "max-complexity",
+        env = "QII_MAX_COMPLEXITY",
+        default_value_t = 20_000
+    )]
+    pub max_complexity: usize,
+
+    /// Largest request body, in bytes; larger ones are answered 413.
+    #[arg(long = "max-body-bytes", env = "QII_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Requests per minute one token (or, without a token, one client address) may make;
+    /// more are answered 429 with `Retry-After`. 0 turns the limit off.
+    #[arg(
+        long = "rate-limit",
+        env = "QII_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 600
+    )]
+    pub rate_per_minute: u32,
+
+    /// Requests one token may make at once before the per-minute pace applies.
+    #[arg(
+        long = "rate-burst",
+        env = "QII_RATE_LIMIT_BURST",
+        default_value_t = 60
+    )]
+    pub rate_burst: u32,
+
+    /// Whether the schema can be read by introspection (GraphiQL needs it). Turn it off
+    /// in production with `QII_INTROSPECTION=false`.
+    #[arg(long = "introspection", env = "QII_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 20_000,
+            max_body_bytes: 2 * 1024 * 1024,
+            rate_per_minute: 600,
+            rate_burst: 60,
+            introspection: true,
+        }
+    }
 }
 
 impl Config {
@@ -69,6 +181,8 @@ impl Config {
             rules_dir: PathBuf::from("rules"),
             batch_window_ms: 2,
             db_max_connections: 5,
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
         }
     }
 }

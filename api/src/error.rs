@@ -32,6 +32,8 @@ pub enum ServiceError {
     NotFound { entity: &'static str, id: String },
     /// The caller must authenticate first.
     Unauthenticated,
+    /// Credentials were presented and refused (a wrong password, a spent refresh token).
+    BadCredentials(String),
     /// The caller may not do this.
     Forbidden(String),
     /// A database failure.
@@ -137,7 +139,7 @@ impl ServiceError {
         match self {
             Self::BadInput { .. } => code::BAD_USER_INPUT,
             Self::NotFound { .. } => code::NOT_FOUND,
-            Self::Unauthenticated => code::UNAUTHENTICATED,
+            Self::Unauthenticated | Self::BadCredentials(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Rule(_) | Self::RulesRejected(_) => code::RULE_ERROR,
             Self::Rows(_) => code::BAD_USER_INPUT,
@@ -173,7 +175,8 @@ impl ServiceError {
             Self::Internal(_) => "internal error; it has been logged".into(),
             Self::BadInput { message, .. } => message.clone(),
             Self::NotFound { entity, id } => format!("{entity} {id} does not exist"),
-            Self::Unauthenticated => "authentication required".into(),
+            Self::Unauthenticated => "sign in first: send `Authorization: Bearer <token>` (the `login` mutation gives one)".into(),
+            Self::BadCredentials(message) => message.clone(),
             Self::Forbidden(message) => message.clone(),
             Self::Rule(err) => err.to_string(),
             Self::RulesRejected(errors) => format!(

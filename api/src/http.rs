@@ -1,5 +1,8 @@
 //! The HTTP server: GraphQL over HTTP at `/graphql`, GraphiQL at `/`, health probes,
-//! request ids in every log line, graceful shutdown.
+//! request ids in every log line, graceful shutdown. API routes pass [`guard::gate`]
+//! first: body size, bearer token, rate limit.
+
+pub mod guard;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -10,7 +13,7 @@ use async_graphql::{
 };
 use async_graphql_axum::GraphQLRequest;
 use axum::{
-    extract::{FromRequest, State},
+    extract::{Extension, FromRequest, State},
     http::{header, HeaderMap, HeaderValue, Request, StatusCode},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -27,7 +30,7 @@ use tower_http::{
 use crate::{
     config::Config,
     db::{self, StatementCounter},
-    graphql::{schema, QiiSchema, RequestContext},
+    graphql::{schema_with, QiiSchema, RequestContext},
     identity::Actor,
 };
 
@@ -40,6 +43,12 @@ pub struct AppState {
     pub batch_window: Duration,
     /// The rules scoring uses.
     pub rules: std::sync::Arc<crate::rules::RuleStore>,
+    /// Verifies and issues tokens.
+    pub auth: std::sync::Arc<crate::auth::Authenticator>,
+    /// Requests per minute per caller, when limited.
+    pub rate_limit: Option<std::sync::Arc<guard::RateLimit>>,
+    /// Request size and cost limits.
+    pub limits: crate::config::Limits,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -48,9 +57,18 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     let request_id = header::HeaderName::from_static("x-request-id");
+    let api = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::gate,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            state.limits.max_body_bytes,
+        ));
     Router::new()
         .route("/", get(graphiql))
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -130,7 +148,11 @@ fn request_error(status: StatusCode, message: &str) -> Response {
 
 /// POST takes JSON (or multipart, for uploads); the media type is checked before the
 /// body is read.
-async fn graphql_post(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    request: axum::extract::Request,
+) -> Response {
     let headers = request.headers().clone();
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -145,7 +167,7 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
         );
     }
     match GraphQLRequest::<BadRequest>::from_request(request, &state).await {
-        Ok(request) => execute(state, &headers, request.into_inner()).await,
+        Ok(request) => execute(state, actor, &headers, request.into_inner()).await,
         Err(rejection) => rejection.into_response(),
     }
 }
@@ -154,6 +176,7 @@ async fn graphql_post(State(state): State<AppState>, request: axum::extract::Req
 /// prefetched.
 async fn graphql_get(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     headers: HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> Response {
@@ -168,7 +191,7 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, &headers, request).await
+    execute(state, actor, &headers, request).await
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
@@ -188,16 +211,26 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 /// `application/graphql-response+json`, a request that could not execute is a 400.
 async fn execute(
     state: AppState,
+    actor: Actor,
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
     let context = RequestContext::new(
         state.db.clone(),
-        actor_of(headers),
+        actor,
         state.batch_window,
         state.rules.clone(),
+        state.auth.clone(),
     );
-    let response = state.schema.execute(request.data(context)).await;
+    let mut response = state.schema.execute(request.data(context)).await;
+    // Errors raised before execution (syntax, validation, depth and complexity limits)
+    // carry no code of their own.
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_REQUEST");
+        }
+    }
     let wants_graphql = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -209,12 +242,6 @@ async fn execute(
         (false, _) => (StatusCode::OK, "application/json"),
     };
     (status, [(header::CONTENT_TYPE, media)], Json(response)).into_response()
-}
-
-/// The acting identity of a request. Credentials are not verified yet: every HTTP caller
-/// is anonymous.
-fn actor_of(_headers: &HeaderMap) -> Actor {
-    Actor::Anonymous
 }
 
 /// A server bound to its address, ready to run.
@@ -230,14 +257,18 @@ impl Server {
         let (db, statements) = db::connect(config).await?;
         db::migrate(&db).await?;
         let rules = crate::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
+        let auth = crate::auth::Authenticator::open(&db, &config.auth).await?;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             listener,
             state: AppState {
-                schema: schema(),
+                schema: schema_with(&config.limits),
                 db,
                 batch_window: Duration::from_millis(config.batch_window_ms),
                 rules: std::sync::Arc::new(rules),
+                auth: std::sync::Arc::new(auth),
+                rate_limit: guard::RateLimit::new(&config.limits),
+                limits: config.limits.clone(),
             },
             statements,
         })
@@ -255,11 +286,26 @@ impl Server {
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         let watcher = self.state.rules.watch();
+        let forgetter = self.state.rate_limit.clone().map(|limit| {
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    limit.forget_idle();
+                }
+            })
+        });
         tracing::info!(addr = %self.addr()?, "serving GraphQL at /graphql, GraphiQL at /");
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         watcher.abort();
+        if let Some(forgetter) = forgetter {
+            forgetter.abort();
+        }
         self.state.db.close_by_ref().await?;
         tracing::info!("stopped");
         Ok(())

@@ -1,10 +1,13 @@
 //! qii: the GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.
 //!
 //! Layers, one folder or file each: [`config`] (typed settings), [`telemetry`] (logs),
-//! [`db`] (connections and migrations), [`service`] (validation, authorisation and
+//! [`db`] (connections and migrations), [`auth`] (tokens) and [`authz`] (who may do
+//! what), [`service`] (validation, authorisation and
 //! transactions over the entities), [`graphql`] (the schema front-ends see), [`http`]
 //! (axum routes and the server), [`demo`] (the Dongguan demo data set) and [`cli`].
 
+pub mod auth;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -233,3 +233,37 @@ pub enum AttendeeRole {
     #[sea_orm(string_value = "operator")]
     Operator,
 }
+
+/// The role an account holds; it decides what the account may read and change.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    async_graphql::Enum,
+    serde::Deserialize,
+    serde::Serialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    /// Runs the platform city-wide: every unit, target, decision, account and the audit log.
+    #[sea_orm(string_value = "city_admin")]
+    CityAdmin,
+    /// Edits, tests and publishes the rule scripts; reads the scores they produce.
+    #[sea_orm(string_value = "rule_admin")]
+    RuleAdmin,
+    /// Staff of one town: the town and its Youth Homes.
+    #[sea_orm(string_value = "town_admin")]
+    TownAdmin,
+    /// Staff of one Youth Home.
+    #[sea_orm(string_value = "youth_home_admin")]
+    YouthHomeAdmin,
+    /// A public member acting for themself.
+    #[sea_orm(string_value = "member")]
+    Member,
+}

@@ -15,25 +15,31 @@ pub mod activity_photo;
 pub mod activity_review;
 pub mod activity_signup;
 pub mod answer;
+pub mod app_user;
+pub mod audit_entry;
 pub mod daily_visit;
 pub mod district;
 pub mod expert;
 pub mod imported_figure;
 pub mod incentive_application;
 pub mod incentive_intent;
+pub mod issued_token;
 pub mod meeting_attendance;
 pub mod member;
 pub mod org_unit;
 pub mod question;
+pub mod refresh_token;
 pub mod rule_release;
 pub mod rule_release_script;
 pub mod rule_script;
 pub mod score_snapshot;
+pub mod server_key;
 pub mod service_request;
 pub mod service_request_event;
 pub mod supervision_meeting;
 pub mod supervisor_assignment;
 pub mod target;
+pub mod token_revocation;
 pub mod topic;
 pub mod topic_participation;
 pub mod unit_score;
@@ -69,12 +75,15 @@ has_id!(
     activity_review,
     activity_signup,
     answer,
+    app_user,
+    audit_entry,
     daily_visit,
     district,
     expert,
     imported_figure,
     incentive_application,
     incentive_intent,
+    issued_token,
     meeting_attendance,
     member,
     org_unit,

@@ -22,6 +22,7 @@ mod m20261121_000011_scoring_indexes;
 mod m20261121_000012_snapshot_rules_hash;
 mod m20261121_000013_incentive_special_resources;
 mod m20261121_000015_attendee_roles;
+mod m20261121_000016_access;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_snapshot_rules_hash::Migration),
             Box::new(m20261121_000013_incentive_special_resources::Migration),
             Box::new(m20261121_000015_attendee_roles::Migration),
+            Box::new(m20261121_000016_access::Migration),
         ]
     }
 }

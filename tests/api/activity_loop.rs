@@ -328,10 +328,16 @@ both_databases! {
         let requests: Vec<_> = members
             .iter()
             .map(|m| {
-                let (client, url) = (app.client.clone(), url.clone());
+                let (client, url, token) = (app.client.clone(), url.clone(), app.token.clone());
                 let body = json!({ "query": SIGN_UP, "variables": { "a": activity, "m": m } });
                 tokio::spawn(async move {
-                    let response = client.post(url).json(&body).send().await.unwrap();
+                    let response = client
+                        .post(url)
+                        .bearer_auth(token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
                     response.json::<Value>().await.unwrap()
                 })
             })

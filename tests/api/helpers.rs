@@ -3,7 +3,13 @@
 //! SQLite always; PostgreSQL when `QII_TEST_DATABASE_URL` points at a server, in a
 //! database created for the test and dropped after it.
 
-use api::{config::Config, db::StatementCounter, http::Server};
+use api::{
+    auth::Authenticator,
+    config::Config,
+    db::StatementCounter,
+    http::Server,
+    identity::{Role, Scope},
+};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{json, Value};
 
@@ -17,7 +23,14 @@ pub struct TestApp {
     url: String,
     rules_dir: std::path::PathBuf,
     cleanup: Cleanup,
+    /// Mints tokens the server accepts (it shares the server's secret).
+    pub auth: std::sync::Arc<Authenticator>,
+    /// The token sent by [`TestApp::graphql`]: a city administrator's.
+    pub token: String,
 }
+
+/// The signing secret of test servers.
+pub const TEST_SECRET: &str = "test-secret-of-at-least-32-characters";
 
 enum Cleanup {
     /// A replica: the database belongs to the first server.
@@ -51,6 +64,12 @@ impl TestApp {
     /// A server on a fresh PostgreSQL database scoring with the rules in `rules_dir`, or
     /// none when no server is configured.
     pub async fn postgres_with_rules(rules_dir: &std::path::Path) -> Option<Self> {
+        let (url, cleanup) = Self::pg_database().await?;
+        Some(Self::start(&url, cleanup, rules_dir).await)
+    }
+
+    /// A fresh PostgreSQL database, dropped after the test; none when no server is configured.
+    async fn pg_database() -> Option<(String, Cleanup)> {
         let Ok(admin_url) = std::env::var("QII_TEST_DATABASE_URL") else {
             assert!(
                 std::env::var("CI").is_err(),
@@ -69,21 +88,67 @@ impl TestApp {
             .expect("create test database");
         admin.close().await.ok();
         let url = replace_database(&admin_url, &name);
-        Some(Self::start(&url, Cleanup::PgDatabase { admin_url, name }, rules_dir).await)
+        Some((url, Cleanup::PgDatabase { admin_url, name }))
     }
 
     async fn start(url: &str, cleanup: Cleanup, rules_dir: &std::path::Path) -> Self {
         let mut config = Config::for_database(url);
+        Self::configure(&mut config);
+        Self::start_with(config, cleanup, rules_dir).await
+    }
+
+    /// The settings every test server shares.
+    fn configure(config: &mut Config) {
+        config.auth.jwt_secret = Some(TEST_SECRET.into());
+        // Many requests per test: the limit is tested on its own servers.
+        config.limits.rate_per_minute = 0;
+    }
+
+    /// A server on a fresh SQLite file with settings changed by `change` (limits, keys).
+    pub async fn sqlite_configured(change: impl FnOnce(&mut Config)) -> Self {
+        let path = std::env::temp_dir().join(format!("qii-test-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut config = Config::for_database(&url);
+        Self::configure(&mut config);
+        change(&mut config);
+        Self::start_with(config, Cleanup::File(path), &shipped_rules()).await
+    }
+
+    /// A server on a fresh PostgreSQL database with settings changed by `change`, or none
+    /// when no server is configured.
+    pub async fn postgres_configured(change: impl FnOnce(&mut Config)) -> Option<Self> {
+        let (url, cleanup) = Self::pg_database().await?;
+        let mut config = Config::for_database(&url);
+        Self::configure(&mut config);
+        change(&mut config);
+        Some(Self::start_with(config, cleanup, &shipped_rules()).await)
+    }
+
+    async fn start_with(mut config: Config, cleanup: Cleanup, rules_dir: &std::path::Path) -> Self {
         // Tests run many servers at once on two cores: a wide batching window keeps the
         // statement counts of the batching tests independent of the machine's load.
         config.batch_window_ms = 25;
         config.rules_dir = rules_dir.to_owned();
+        let url = config.effective_database_url();
+        let url = url.as_str();
         let server = Server::build(&config).await.expect("server starts");
         let (addr, statements, _handle) = server.spawn().expect("server spawns");
         let db = Database::connect(url)
             .await
             .expect("test connects to its database");
+        let auth = std::sync::Arc::new(
+            Authenticator::with_secret(TEST_SECRET, &config.auth).expect("test authenticator"),
+        );
+        let token = auth
+            .issue(
+                "test-admin",
+                &Role::CityAdmin,
+                std::time::Duration::from_secs(3600),
+            )
+            .token;
         Self {
+            auth,
+            token,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             statements,
@@ -100,16 +165,67 @@ impl TestApp {
         Self::start(&self.url, Cleanup::Nothing, &self.rules_dir).await
     }
 
-    /// POSTs a GraphQL request and returns the whole JSON response.
+    /// POSTs a GraphQL request as a city administrator and returns the whole JSON response.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.graphql_as(Some(&self.token), query, variables).await
+    }
+
+    /// POSTs a GraphQL request with `token` (none: anonymously); the whole JSON response.
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.post_as(token, query, variables)
+            .await
+            .json()
+            .await
+            .expect("response is JSON")
+    }
+
+    /// POSTs a GraphQL request with `token`; the HTTP response.
+    pub async fn post_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
+        let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request reaches the server");
-        response.json().await.expect("response is JSON")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request reaches the server")
+    }
+
+    /// A token for `role` named `subject`, valid for an hour.
+    pub fn token_for(&self, role: Role, subject: &str) -> String {
+        self.auth
+            .issue(subject, &role, std::time::Duration::from_secs(3600))
+            .token
+    }
+
+    /// A partner token with `scores:read`.
+    pub fn partner_token(&self) -> String {
+        self.token_for(Role::Partner(vec![Scope::ScoresRead]), "partner-test")
+    }
+
+    /// The `data` of a request sent with `token` that must succeed.
+    pub async fn data_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.graphql_as(token, query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// The first error of a request sent with `token` that must fail: (code, message).
+    pub async fn error_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (String, String) {
+        first_error(self.graphql_as(token, query, variables).await)
     }
 
     /// The `data` of a request that must succeed.
@@ -124,18 +240,24 @@ impl TestApp {
 
     /// The first error of a request that must fail: (code, message).
     pub async fn error(&self, query: &str, variables: Value) -> (String, String) {
-        let response = self.graphql(query, variables).await;
-        let error = &response["errors"][0];
-        assert!(!error.is_null(), "expected an error, got {response:#}");
-        (
-            error["extensions"]["code"]
-                .as_str()
-                .unwrap_or("<no code>")
-                .to_owned(),
-            error["message"].as_str().unwrap_or_default().to_owned(),
-        )
+        first_error(self.graphql(query, variables).await)
     }
+}
 
+/// The first error of a response that must have one: (code, message).
+pub fn first_error(response: Value) -> (String, String) {
+    let error = &response["errors"][0];
+    assert!(!error.is_null(), "expected an error, got {response:#}");
+    (
+        error["extensions"]["code"]
+            .as_str()
+            .unwrap_or("<no code>")
+            .to_owned(),
+        error["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+impl TestApp {
     /// Number of rows in a table, read directly from the database.
     pub async fn count(&self, table: &str) -> i64 {
         let backend = self.db.get_database_backend();

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod access;
 mod activities;
 mod activity_feedback;
 mod activity_loop;

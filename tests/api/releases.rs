@@ -58,7 +58,7 @@ both_databases! {
         let change = &published["publishRuleSet"];
         assert_eq!(change["changed"], true);
         assert_eq!(change["release"]["action"], "publish");
-        assert_eq!(change["release"]["actor"], "anonymous");
+        assert_eq!(change["release"]["actor"], "city_admin:test-admin");
         assert_eq!(change["release"]["inForce"], true);
         let files: Vec<&str> = change["release"]["files"]
             .as_array()

@@ -110,7 +110,7 @@ both_databases! {
         assert_eq!(request["history"].as_array().unwrap().len(), 1);
         assert_eq!(request["history"][0]["fromStatus"], Value::Null);
         assert_eq!(request["history"][0]["toStatus"], "SUBMITTED");
-        assert_eq!(request["history"][0]["actor"], "anonymous");
+        assert_eq!(request["history"][0]["actor"], "city_admin:test-admin");
         let id = request["id"].clone();
 
         let reviewed = advance(&app, &id, "REVIEWED").await;

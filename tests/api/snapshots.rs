@@ -33,7 +33,7 @@ both_databases! {
         app.load_demo(0.05).await;
         let first = ranking(&app, "2017-10").await;
         assert!(first["storedAt"].is_string(), "{first}");
-        assert_eq!(first["storedBy"], "anonymous");
+        assert_eq!(first["storedBy"], "city_admin:test-admin");
         assert_eq!(first["outdated"], false);
         // No version is in effect for September: October has no baseline to store.
         assert_eq!(app.count("score_snapshot").await, 1);

@@ -54,7 +54,7 @@ pub async fn run(
     let (db, _) = db::connect(config).await?;
     db::migrate(&db).await?;
     let bar = progress_bar(read.rows.len());
-    let result = figures::import_figures(&db, &Actor::System, &read.rows, source, &|n| {
+    let result = figures::import_figures(&db, &Actor::system(), &read.rows, source, &|n| {
         bar.inc(n as u64)
     })
     .await;

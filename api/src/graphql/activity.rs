@@ -148,10 +148,20 @@ impl Activity {
     async fn photos_after_end(&self, ctx: &Context<'_>) -> Result<i64> {
         self.photos_after(ctx).await
     }
-    /// Its sign-ups, oldest first. For paging or filters use `Query.activitySignups`.
+    /// Its sign-ups, oldest first: all of them for the administrators of its unit, a
+    /// member's own for a member, none for others. For paging or filters use
+    /// `Query.activitySignups`.
     async fn signups(&self, ctx: &Context<'_>) -> Result<Vec<ActivitySignup>> {
+        let me = ctx.app()?.actor.member_id();
+        if me.is_none() && !super::org::reaches(ctx, self.0.org_unit_id).await? {
+            return Ok(vec![]);
+        }
         let rows = children_of::<SignupsOfActivity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(ActivitySignup).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|s| me.is_none_or(|me| s.member_id == me))
+            .map(ActivitySignup)
+            .collect())
     }
     /// Its comments, oldest first. For paging use `Query.activityComments`.
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<ActivityComment>> {

@@ -14,7 +14,7 @@ use super::{
     load_error,
     loaders::ById,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::service::{
     activity_feedback as feedback, activity_loop as participation, activity_photo as photos,
@@ -193,16 +193,14 @@ pub struct ActivityRecordQuery;
 impl ActivityRecordQuery {
     /// One sign-up by id; null when there is none.
     async fn activity_signup(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivitySignup>> {
-        Ok(by_id::<activity_signup::Entity>(ctx, &id)
-            .await?
-            .map(ActivitySignup))
+        let visible = participation::signups(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ActivitySignup))
     }
 
     /// One check-in by id; null when there is none.
     async fn activity_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityCheckin>> {
-        Ok(by_id::<activity_checkin::Entity>(ctx, &id)
-            .await?
-            .map(ActivityCheckin))
+        let visible = participation::checkins(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ActivityCheckin))
     }
 
     /// One comment by id; null when there is none.
@@ -248,7 +246,7 @@ impl ActivityRecordQuery {
     ) -> Result<Page<ActivitySignup>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().participation()?;
-        let select = participation::signups(&app.actor, &filter);
+        let select = participation::signups(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, ActivitySignup).await
     }
@@ -268,7 +266,7 @@ impl ActivityRecordQuery {
     ) -> Result<Page<ActivityCheckin>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().participation()?;
-        let select = participation::checkins(&app.actor, &filter);
+        let select = participation::checkins(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, ActivityCheckin).await
     }

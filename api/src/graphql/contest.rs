@@ -122,6 +122,8 @@ impl ContestQuery {
     /// is a `RULE_ERROR`.
     async fn design_contest(&self, ctx: &Context<'_>, month: String) -> Result<DesignContest> {
         let app = ctx.app()?;
+        app.actor
+            .require(crate::authz::Need::Staff, "read the design contest")?;
         let contest = service::design_contest(&app.db, &app.rules, &month).await?;
         Ok(DesignContest(contest))
     }

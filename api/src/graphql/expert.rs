@@ -9,7 +9,7 @@ use super::{
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::expert as service};
 
@@ -130,7 +130,8 @@ pub struct ExpertQuery;
 impl ExpertQuery {
     /// One expert by id; null when there is none.
     async fn expert(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Expert>> {
-        load_expert(ctx, parse_id(&id)?).await
+        let visible = service::experts(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Expert))
     }
 
     /// Experts, filtered and sorted, as a cursor connection.
@@ -148,7 +149,7 @@ impl ExpertQuery {
     ) -> Result<Page<Expert>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::experts(&app.actor, &filter);
+        let select = service::experts(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, page, Expert).await
     }

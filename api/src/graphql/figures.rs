@@ -5,10 +5,9 @@ use chrono::{DateTime, Utc};
 use entities::imported_figure;
 
 use super::{
-    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::{period::Period, service::figures as service};
 
@@ -108,8 +107,8 @@ pub struct FigureQuery;
 impl FigureQuery {
     /// One imported figure by id; null when there is none.
     async fn imported_figure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ImportedFigure>> {
-        let found = load_by_id::<imported_figure::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(ImportedFigure))
+        let visible = service::imported_figures(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ImportedFigure))
     }
 
     /// Imported figures, filtered and sorted, as a cursor connection.
@@ -135,7 +134,7 @@ impl FigureQuery {
             key: f.key,
             source: f.source,
         };
-        let select = service::imported_figures(&app.actor, &filter);
+        let select = service::imported_figures(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, ImportedFigure).await
     }

@@ -15,7 +15,7 @@ use super::{
     load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::incentive as service};
 
@@ -174,8 +174,10 @@ impl IncentiveQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<IncentiveApplication>> {
-        let found = load_by_id::<incentive_application::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(IncentiveApplication))
+        let visible = service::applications(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(IncentiveApplication))
     }
 
     /// Incentive applications, filtered and sorted, as a cursor connection.
@@ -203,7 +205,7 @@ impl IncentiveQuery {
             submitted_before: f.submitted_before,
             search: f.search,
         };
-        let select = service::applications(&app.actor, &filter);
+        let select = service::applications(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,

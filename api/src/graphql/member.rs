@@ -10,7 +10,7 @@ use super::{
     load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::member as service};
 
@@ -29,9 +29,26 @@ impl Member {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
-    /// Display name.
-    async fn nickname(&self) -> &str {
-        &self.0.nickname
+    /// Display name; masked (`张**`) except for the member, the city administrators and
+    /// the administrators of the member's home town.
+    async fn nickname(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(if self.sees(ctx)? {
+            self.0.nickname.clone()
+        } else {
+            crate::authz::mask_name(&self.0.nickname)
+        })
+    }
+    /// The bound mobile number; masked (`138****5678`) except for the member, the city
+    /// administrators and the administrators of the member's home town.
+    async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(mobile) = &self.0.mobile else {
+            return Ok(None);
+        };
+        Ok(Some(if self.sees(ctx)? {
+            mobile.clone()
+        } else {
+            crate::authz::mask_mobile(mobile)
+        }))
     }
     /// When the member registered.
     async fn registered_at(&self) -> DateTime<Utc> {
@@ -53,6 +70,17 @@ impl Member {
     /// The town the member registered under.
     async fn home_town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
         load_unit(ctx, self.0.home_town_id).await
+    }
+}
+
+impl Member {
+    /// Whether the caller may see this member's personal details in full.
+    fn sees(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(crate::authz::sees_member(
+            &ctx.app()?.actor,
+            self.0.id,
+            self.0.home_town_id,
+        ))
     }
 }
 
@@ -112,7 +140,8 @@ pub struct MemberQuery;
 impl MemberQuery {
     /// One member by id; null when there is none.
     async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
-        load_member(ctx, parse_id(&id)?).await
+        let visible = service::members(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Member))
     }
 
     /// Members, filtered and sorted, as a cursor connection.
@@ -138,7 +167,7 @@ impl MemberQuery {
             registered_before: f.registered_before,
             search: f.search,
         };
-        let select = service::members(&app.actor, &filter);
+        let select = service::members(&app.actor, &filter)?;
         paginate(
             &app.db,
             select,

@@ -6,6 +6,7 @@
 pub mod loaders;
 pub mod pagination;
 
+mod access;
 mod activity;
 mod activity_counts;
 mod activity_loop;
@@ -64,6 +65,7 @@ pub struct Query(
     contest::ContestQuery,
     scoring::ScoringQuery,
     rules::RulesQuery,
+    access::AccessQuery,
 );
 
 /// The root mutation: everything a screen can change.
@@ -83,22 +85,28 @@ pub struct Mutation(
     incentive::IncentiveMutation,
     scoring::ScoringMutation,
     rules::RulesMutation,
+    access::AccessMutation,
 );
 
 /// The executable schema.
 pub type QiiSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Deepest nesting a query may use, and the most fields it may select (each
-/// connection edge counts once): generous for screens, fatal for abusive queries.
-const MAX_DEPTH: usize = 16;
-const MAX_COMPLEXITY: usize = 20_000;
-
-/// Builds the schema (no database attached).
+/// Builds the schema with the default limits (no database attached).
 pub fn schema() -> QiiSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    schema_with(&crate::config::Limits::default())
+}
+
+/// Builds the schema with the configured depth and complexity limits and introspection
+/// switch: generous for screens, fatal for abusive queries.
+pub fn schema_with(limits: &crate::config::Limits) -> QiiSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema in SDL, fields sorted, as checked in at `schema.graphql`.
@@ -113,6 +121,8 @@ pub struct RequestContext {
     pub loaders: Loaders,
     /// The rules scoring uses.
     pub rules: std::sync::Arc<crate::rules::RuleStore>,
+    /// Issues tokens (sign-in, refresh).
+    pub auth: std::sync::Arc<crate::auth::Authenticator>,
 }
 
 impl RequestContext {
@@ -122,6 +132,7 @@ impl RequestContext {
         actor: Actor,
         batch_window: std::time::Duration,
         rules: std::sync::Arc<crate::rules::RuleStore>,
+        auth: std::sync::Arc<crate::auth::Authenticator>,
     ) -> Self {
         let loaders = Loaders::new(db.clone(), batch_window);
         Self {
@@ -129,6 +140,7 @@ impl RequestContext {
             actor,
             loaders,
             rules,
+            auth,
         }
     }
 
@@ -165,6 +177,26 @@ pub fn parse_id(id: &ID) -> Result<i64> {
 /// Parses an optional `ID` argument.
 pub fn parse_opt_id(id: &Option<ID>) -> Result<Option<i64>> {
     id.as_ref().map(parse_id).transpose()
+}
+
+/// One row by id among those a service lets the caller list (`visible`): null when it
+/// does not exist or lies outside what the caller may read.
+pub async fn visible_by_id<E>(
+    ctx: &Context<'_>,
+    visible: crate::error::ServiceResult<sea_orm::Select<E>>,
+    id: &ID,
+) -> Result<Option<E::Model>>
+where
+    E: entities::HasId,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let id = parse_id(id)?;
+    let app = ctx.app()?;
+    Ok(visible?
+        .filter(E::id_column().eq(id))
+        .one(&app.db)
+        .await
+        .map_err(ServiceError::from)?)
 }
 
 /// Loads one row by id through the request's batch loader.

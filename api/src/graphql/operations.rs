@@ -5,10 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
 use super::{
-    load_by_id,
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::{period::Period, service::operations as service};
 
@@ -175,8 +174,8 @@ pub struct OperationsQuery;
 impl OperationsQuery {
     /// One daily visit row by id; null when there is none.
     async fn daily_visit(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DailyVisit>> {
-        let found = load_by_id::<daily_visit::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(DailyVisit))
+        let visible = service::daily_visits(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(DailyVisit))
     }
 
     /// Daily visit rows, filtered and sorted, as a cursor connection.
@@ -201,15 +200,15 @@ impl OperationsQuery {
             from: f.from,
             to: f.to,
         };
-        let select = service::daily_visits(&app.actor, &filter);
+        let select = service::daily_visits(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, DailyVisit).await
     }
 
     /// One target by id; null when there is none.
     async fn target(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Target>> {
-        let found = load_by_id::<target::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(Target))
+        let visible = service::targets(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Target))
     }
 
     /// Targets, filtered and sorted, as a cursor connection.
@@ -234,7 +233,7 @@ impl OperationsQuery {
             period: f.period,
             metric: f.metric,
         };
-        let select = service::targets(&app.actor, &filter);
+        let select = service::targets(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, Target).await
     }

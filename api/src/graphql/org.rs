@@ -199,6 +199,10 @@ impl OrgUnit {
         ctx: &Context<'_>,
         statuses: Option<Vec<ServiceRequestStatus>>,
     ) -> Result<Vec<ServiceRequest>> {
+        // Private to the units that reach this one; empty for everyone else.
+        if !ctx.app()?.actor.reach().covers(self.0.id, self.0.town_id) {
+            return Ok(vec![]);
+        }
         let mut list = children_of::<RequestsOfYouthHome>(ctx, self.0.id).await?;
         if let Some(statuses) = statuses {
             list.retain(|r| statuses.contains(&r.status));
@@ -210,6 +214,9 @@ impl OrgUnit {
     /// `2017-10`): overrides of the targets scripts' values. `targetsInEffect` gives
     /// every target the unit has for a period, whichever its source.
     async fn targets(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<Target>> {
+        if !ctx.app()?.actor.reach().covers(self.0.id, self.0.town_id) {
+            return Ok(vec![]);
+        }
         let mut list = children_of::<TargetsOfUnit>(ctx, self.0.id).await?;
         if let Some(period) = period {
             list.retain(|t| t.period == period.trim());
@@ -219,6 +226,9 @@ impl OrgUnit {
     }
     /// Supervisors (督导专员) assigned to this town, earliest first.
     async fn supervisors(&self, ctx: &Context<'_>) -> Result<Vec<SupervisorAssignment>> {
+        if !ctx.app()?.actor.reach().covers_town(self.0.id) {
+            return Ok(vec![]);
+        }
         let mut list = children_of::<SupervisorsOfTown>(ctx, self.0.id).await?;
         list.sort_by_key(|a| (a.starts_on, a.id));
         Ok(list.into_iter().map(SupervisorAssignment).collect())
@@ -239,6 +249,18 @@ fn pinyin_order(unit: &org_unit::Model) -> (String, &str) {
 }
 
 /// Loads an optional org unit through the request's batch loader.
+/// Whether the caller reaches the unit `id` (its private data, its people's details).
+pub async fn reaches(ctx: &Context<'_>, id: i64) -> Result<bool> {
+    let reach = ctx.app()?.actor.reach();
+    if reach == crate::authz::Reach::All {
+        return Ok(true);
+    }
+    let town = load_by_id::<org_unit::Entity>(ctx, id)
+        .await?
+        .and_then(|unit| unit.town_id);
+    Ok(reach.covers(id, town))
+}
+
 pub async fn load_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<OrgUnit>> {
     let Some(id) = id else { return Ok(None) };
     let found = load_by_id::<org_unit::Entity>(ctx, id).await?;

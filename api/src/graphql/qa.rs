@@ -12,7 +12,7 @@ use super::{
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::qa as service};
 
@@ -245,7 +245,8 @@ pub struct QaQuery;
 impl QaQuery {
     /// One question by id; null when there is none.
     async fn question(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Question>> {
-        load_question(ctx, parse_id(&id)?).await
+        let visible = service::questions(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Question))
     }
 
     /// Questions, filtered and sorted, as a cursor connection.
@@ -263,15 +264,15 @@ impl QaQuery {
     ) -> Result<Page<Question>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::questions(&app.actor, &filter);
+        let select = service::questions(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, page, Question).await
     }
 
     /// One answer by id; null when there is none.
     async fn answer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Answer>> {
-        let found = load_by_id::<answer::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(Answer))
+        let visible = service::answers(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Answer))
     }
 
     /// Answers, filtered and sorted, as a cursor connection.
@@ -289,7 +290,7 @@ impl QaQuery {
     ) -> Result<Page<Answer>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::answers(&app.actor, &filter);
+        let select = service::answers(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, page, Answer).await
     }

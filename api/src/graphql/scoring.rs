@@ -248,6 +248,9 @@ pub struct ScoringQuery;
 impl ScoringQuery {
     /// Every version of every scoring rule set in force, oldest first.
     async fn rule_versions(&self, ctx: &Context<'_>) -> Result<Vec<RuleVersion>> {
+        ctx.app()?
+            .actor
+            .require(crate::authz::Need::Scores, "read rule versions")?;
         let registry = ctx
             .app()?
             .rules
@@ -272,7 +275,12 @@ impl ScoringQuery {
     /// Why the latest change of the rules folder was rejected (the rules in force stay);
     /// null when the folder's content is in force.
     async fn rules_rejection(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(ctx.app()?.rules.rejected())
+        let app = ctx.app()?;
+        app.actor.require(
+            crate::authz::Need::Rules,
+            "read why a rules change was rejected",
+        )?;
+        Ok(app.rules.rejected())
     }
 
     /// The ranking of a period, scored with the rule version in effect for it, compared

@@ -10,7 +10,7 @@ use super::{
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::service_request as service};
 
@@ -108,7 +108,7 @@ impl ServiceRequestEvent {
     async fn to_status(&self) -> ServiceRequestStatus {
         self.0.to_status
     }
-    /// Who acted, e.g. `member:12` or `org_admin:345`.
+    /// Who acted, as `role:subject`, e.g. `member:alice` or `youth_home_admin:bob`.
     async fn actor(&self) -> &str {
         &self.0.actor
     }
@@ -222,8 +222,8 @@ pub struct ServiceRequestQuery;
 impl ServiceRequestQuery {
     /// One service request by id; null when there is none.
     async fn service_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ServiceRequest>> {
-        let found = load_by_id::<service_request::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(ServiceRequest))
+        let visible = service::service_requests(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ServiceRequest))
     }
 
     /// Service requests, filtered and sorted, as a cursor connection.
@@ -241,7 +241,7 @@ impl ServiceRequestQuery {
     ) -> Result<Page<ServiceRequest>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::service_requests(&app.actor, &filter);
+        let select = service::service_requests(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, args, ServiceRequest).await
     }
@@ -264,7 +264,7 @@ impl ServiceRequestQuery {
         let filter = service::ServiceRequestEventFilter {
             request_id: parse_opt_id(&f.request_id)?,
         };
-        let select = service::service_request_events(&app.actor, &filter);
+        let select = service::service_request_events(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,

@@ -16,7 +16,7 @@ use super::{
     member::{load_member, Member},
     org::{load_unit, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::service::topic as service;
 
@@ -321,7 +321,8 @@ pub struct TopicQuery;
 impl TopicQuery {
     /// One topic by id; null when there is none.
     async fn topic(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Topic>> {
-        load_topic(ctx, parse_id(&id)?).await
+        let visible = service::topics(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Topic))
     }
 
     /// Topics, filtered and sorted, as a cursor connection.
@@ -339,7 +340,7 @@ impl TopicQuery {
     ) -> Result<Page<Topic>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::topics(&app.actor, &filter);
+        let select = service::topics(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
         paginate(&app.db, select, order_by, direction, page, Topic).await
     }
@@ -359,7 +360,7 @@ impl TopicQuery {
     ) -> Result<Page<TopicParticipation>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::participations(&app.actor, &filter);
+        let select = service::participations(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,

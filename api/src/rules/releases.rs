@@ -40,6 +40,8 @@ pub struct NewRelease<'a> {
     pub note: String,
     pub folder_state: &'a BTreeMap<String, String>,
     pub files: &'a [RuleSource],
+    /// The files it replaces, for the audit log's diff.
+    pub base: &'a [RuleSource],
 }
 
 /// Another change landed on the same parent first.
@@ -116,7 +118,7 @@ pub async fn insert(
         created_at: Set(now),
         actor: Set(new.actor.to_owned()),
         action: Set(new.action.to_owned()),
-        note: Set(new.note),
+        note: Set(new.note.clone()),
         folder_state: Set(Some(
             serde_json::to_string(new.folder_state).expect("a map of strings serialises"),
         )),
@@ -164,6 +166,23 @@ pub async fn insert(
         .exec_without_returning(&tx)
         .await?;
     }
+    crate::service::audit::record_as(
+        &tx,
+        new.actor,
+        &format!("rules.{}", new.action),
+        format!("rule_release:{release_id}"),
+        serde_json::json!({
+            "release": release_id,
+            "parent": new.parent,
+            "note": new.note,
+            "diff": crate::service::audit::release_diff(new.base, new.files),
+        }),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::ServiceError::Database(e) => e,
+        other => DbErr::Custom(format!("{other:?}")),
+    })?;
     tx.commit().await?;
     Ok(Ok(release_id))
 }

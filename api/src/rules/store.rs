@@ -310,6 +310,7 @@ impl RuleStore {
                 note: note.clone(),
                 folder_state: folder_state.unwrap_or(&carried),
                 files: &next,
+                base,
             };
             match releases::insert(&self.db, new).await? {
                 Ok(id) => {

@@ -1,6 +1,8 @@
 //! Activities (找活动) and their loop: publishing, sign-up, check-in, comments,
 //! reviews, likes and photos.
 
+use crate::authz;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{
@@ -74,10 +76,17 @@ pub struct NewActivity {
     pub heavyweight: bool,
 }
 
+/// The org unit that holds an activity.
+pub async fn unit_of_activity(db: &impl ConnectionTrait, id: i64) -> ServiceResult<i64> {
+    Ok(find::<activity::Entity>(db, "activity", id)
+        .await?
+        .org_unit_id)
+}
+
 /// Publishes an activity.
 pub async fn create_activity(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewActivity,
 ) -> ServiceResult<activity::Model> {
     find::<org_unit::Entity>(db, "org unit", input.org_unit_id)
@@ -88,6 +97,7 @@ pub async fn create_activity(
                 format!("org unit {} does not exist", input.org_unit_id),
             )
         })?;
+    authz::require_unit(db, actor, input.org_unit_id, "publish activities").await?;
     check_schedule(input.starts_at, input.ends_at, input.signup_deadline)?;
     check_capacity(input.capacity)?;
     let model = activity::ActiveModel {
@@ -135,10 +145,14 @@ pub struct ActivityChanges {
 /// is counted under the same lock that sign-ups take, so none can slip in between.
 pub async fn update_activity(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: ActivityChanges,
 ) -> ServiceResult<activity::Model> {
+    let unit = find::<activity::Entity>(db, "activity", id)
+        .await?
+        .org_unit_id;
+    authz::require_unit(db, actor, unit, "change activities").await?;
     let (txn, current) = lock_activity(db, id).await?;
     let result = match current {
         Some(current) => apply_changes(&txn, current, changes).await,

@@ -4,6 +4,9 @@
 //! Every call validates before it writes and writes nothing on bad input; the unique and
 //! check constraints of the tables stay the last line of defence.
 
+use crate::authz;
+
+use super::activity::unit_of_activity;
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{activity_comment, activity_like, activity_review, enums::LikeKind};
@@ -79,13 +82,14 @@ fn by_activity_and_member<C: ColumnTrait>(
 /// A member's comment on an activity; anyone registered may comment, at any time.
 pub async fn comment(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     on: Participation,
     body: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_comment::Model> {
     let activity = activity_ref(db, on.activity_id).await?;
     let member = member_ref(db, on.member_id).await?;
+    authz::require_member_or_unit(db, actor, member.id, activity.org_unit_id, "comment").await?;
     let model = activity_comment::ActiveModel {
         activity_id: Set(activity.id),
         member_id: Set(member.id),
@@ -99,11 +103,13 @@ pub async fn comment(
 /// Rewrites a comment.
 pub async fn update_comment(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     body: &str,
 ) -> ServiceResult<activity_comment::Model> {
     let current = find::<activity_comment::Entity>(db, "comment", id).await?;
+    let unit = unit_of_activity(db, current.activity_id).await?;
+    authz::require_member_or_unit(db, actor, current.member_id, unit, "change comments").await?;
     let body = text("body", body, BODY_MAX)?;
     let mut model: activity_comment::ActiveModel = current.into();
     model.body = Set(body);
@@ -125,7 +131,7 @@ pub struct NewReview {
 /// per activity (a second review is refused; update the first instead).
 pub async fn review(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewReview,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_review::Model> {
@@ -133,6 +139,14 @@ pub async fn review(
     let body = opt_text("body", input.body.as_deref(), BODY_MAX)?;
     let activity = activity_ref(db, input.on.activity_id).await?;
     let member = member_ref(db, input.on.member_id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        member.id,
+        activity.org_unit_id,
+        "review activities",
+    )
+    .await?;
     if signup_of(db, &input.on).await?.is_none() {
         return Err(ServiceError::invalid(
             "memberId",
@@ -186,11 +200,13 @@ pub struct ReviewChanges {
 /// Changes a review's rating or text.
 pub async fn update_review(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: ReviewChanges,
 ) -> ServiceResult<activity_review::Model> {
     let current = find::<activity_review::Entity>(db, "review", id).await?;
+    let unit = unit_of_activity(db, current.activity_id).await?;
+    authz::require_member_or_unit(db, actor, current.member_id, unit, "change reviews").await?;
     let rating = changes.rating.map(parse_rating).transpose()?;
     let body = changes
         .body
@@ -225,13 +241,21 @@ fn parse_rating(rating: i32) -> ServiceResult<i16> {
 /// A like or vote by a member; one of each kind per member and activity.
 pub async fn like(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     on: Participation,
     kind: LikeKind,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_like::Model> {
     let activity = activity_ref(db, on.activity_id).await?;
     let member = member_ref(db, on.member_id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        member.id,
+        activity.org_unit_id,
+        "like activities",
+    )
+    .await?;
     if find_like(db, on, kind).await?.is_some() {
         return Err(ServiceError::invalid(
             "kind",
@@ -256,12 +280,20 @@ pub async fn like(
 /// Takes a like or vote back.
 pub async fn unlike(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     on: Participation,
     kind: LikeKind,
 ) -> ServiceResult<()> {
     let activity = activity_ref(db, on.activity_id).await?;
     let member = member_ref(db, on.member_id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        member.id,
+        activity.org_unit_id,
+        "take likes back",
+    )
+    .await?;
     let Some(existing) = find_like(db, on, kind).await? else {
         return Err(ServiceError::invalid(
             "kind",

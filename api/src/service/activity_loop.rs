@@ -3,6 +3,8 @@
 //! Every call validates before it writes and writes nothing on bad input; the unique
 //! constraints of the tables stay the last line of defence against races.
 
+use crate::authz;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{activity, activity_checkin, activity_signup, member};
@@ -38,22 +40,43 @@ pub struct ParticipationFilter {
 }
 
 /// The sign-ups a caller may list, filtered.
-pub fn signups(_actor: &Actor, filter: &ParticipationFilter) -> Select<activity_signup::Entity> {
-    activity_signup::Entity::find().filter(signup_condition(filter))
+pub fn signups(
+    actor: &Actor,
+    filter: &ParticipationFilter,
+) -> ServiceResult<Select<activity_signup::Entity>> {
+    Ok(activity_signup::Entity::find()
+        .filter(signup_condition(filter))
+        .filter(visible_signups(actor)?))
+}
+
+/// The sign-ups a caller may see: a member their own, administrators those of the
+/// activities of the units they reach.
+fn visible_signups(actor: &Actor) -> ServiceResult<Condition> {
+    authz::activity_records_condition(
+        actor,
+        activity_signup::Column::ActivityId,
+        activity_signup::Column::MemberId,
+        "sign-ups and check-ins",
+    )
 }
 
 /// The check-ins a caller may list, filtered through their sign-ups.
-pub fn checkins(_actor: &Actor, filter: &ParticipationFilter) -> Select<activity_checkin::Entity> {
+pub fn checkins(
+    actor: &Actor,
+    filter: &ParticipationFilter,
+) -> ServiceResult<Select<activity_checkin::Entity>> {
+    let visible = visible_signups(actor)?;
     let mut select = activity_checkin::Entity::find();
-    if filter.activity_id.is_some() || filter.member_id.is_some() {
+    if filter.activity_id.is_some() || filter.member_id.is_some() || !visible.is_empty() {
         let signups = Query::select()
             .column(activity_signup::Column::Id)
             .from(activity_signup::Entity)
             .cond_where(signup_condition(filter))
+            .cond_where(visible)
             .to_owned();
         select = select.filter(Expr::col(activity_checkin::Column::SignupId).in_subquery(signups));
     }
-    select
+    Ok(select)
 }
 
 fn signup_condition(filter: &ParticipationFilter) -> Condition {
@@ -72,10 +95,19 @@ fn signup_condition(filter: &ParticipationFilter) -> Condition {
 /// holding the activity (see [`lock_activity`]), so concurrent sign-ups cannot exceed it.
 pub async fn sign_up(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: Participation,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_signup::Model> {
+    let activity = activity_ref(db, input.activity_id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        input.member_id,
+        activity.org_unit_id,
+        "sign up for activities",
+    )
+    .await?;
     let (txn, found) = lock_activity(db, input.activity_id).await?;
     let result = match found {
         Some(activity) => insert_signup(&txn, activity, input, now).await,
@@ -136,12 +168,20 @@ async fn insert_signup(
 /// Returns the activity, whose place is free again.
 pub async fn cancel_sign_up(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     signup_id: i64,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity::Model> {
     let signup = find::<activity_signup::Entity>(db, "sign-up", signup_id).await?;
     let activity = find::<activity::Entity>(db, "activity", signup.activity_id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        signup.member_id,
+        activity.org_unit_id,
+        "cancel sign-ups",
+    )
+    .await?;
     if checkin_of(db, signup.id).await?.is_some() {
         return Err(ServiceError::conflict(format!(
             "sign-up {signup_id} cannot be cancelled: the member has already checked in"
@@ -164,12 +204,13 @@ pub async fn cancel_sign_up(
 /// window, and a second time.
 pub async fn check_in(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: Participation,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_checkin::Model> {
     let activity = activity_ref(db, input.activity_id).await?;
     let member = member_ref(db, input.member_id).await?;
+    authz::require_member_or_unit(db, actor, member.id, activity.org_unit_id, "check in").await?;
     let signup = signup_of(db, &input).await?.ok_or_else(|| {
         ServiceError::invalid(
             "memberId",

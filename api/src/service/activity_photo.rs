@@ -2,6 +2,8 @@
 //!
 //! Photos uploaded after the activity ended are a step of the loop (活动闭环).
 
+use crate::authz;
+
 use chrono::{DateTime, Utc};
 use entities::activity_photo;
 use sea_orm::{
@@ -41,13 +43,20 @@ pub struct NewPhoto {
 /// uploaded after the activity ended are the ones the loop looks for.
 pub async fn add_photo(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewPhoto,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_photo::Model> {
     let url = parse_photo_url(&input.url)?;
     let caption = opt_text("caption", input.caption.as_deref(), CAPTION_MAX)?;
     let activity = activity_ref(db, input.activity_id).await?;
+    authz::require_unit(
+        db,
+        actor,
+        activity.org_unit_id,
+        "add photos to its activities",
+    )
+    .await?;
     let model = activity_photo::ActiveModel {
         activity_id: Set(activity.id),
         url: Set(url),
@@ -61,11 +70,13 @@ pub async fn add_photo(
 /// Changes a photo's caption: `None` leaves it, `Some(None)` clears it.
 pub async fn update_photo(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     caption: Option<Option<String>>,
 ) -> ServiceResult<activity_photo::Model> {
     let current = find::<activity_photo::Entity>(db, "photo", id).await?;
+    let unit = super::activity::unit_of_activity(db, current.activity_id).await?;
+    authz::require_unit(db, actor, unit, "change photos of its activities").await?;
     let Some(caption) = caption else {
         return Ok(current);
     };

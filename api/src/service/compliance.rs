@@ -3,6 +3,9 @@
 //! `targetsInEffect` (scripts and administrators' overrides); the actual values come from
 //! one grouped query per metric for every unit of the level ([`crate::scoring::compliance`]).
 
+use crate::authz;
+use crate::authz::Need;
+
 use std::collections::{HashMap, HashSet};
 
 use entities::{enums::OrgUnitKind, org_unit};
@@ -69,12 +72,13 @@ impl TownCompliance {
 /// The compliance rows of one org unit for a period: one per target in effect.
 pub async fn compliance(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     org_unit_id: i64,
     period: &Period,
 ) -> ServiceResult<Vec<ComplianceRow>> {
     let unit = find::<org_unit::Entity>(db, "org unit", org_unit_id).await?;
+    authz::require_unit(db, actor, org_unit_id, "read its target compliance").await?;
     let level = match unit.kind {
         OrgUnitKind::Town => Level::Town,
         kind => Level::Kind(kind),
@@ -86,11 +90,12 @@ pub async fn compliance(
 /// Every town (of one district, when given) with its compliance rows for a period.
 pub async fn compliance_board(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     period: &Period,
     district_id: Option<i64>,
 ) -> ServiceResult<Vec<TownCompliance>> {
+    actor.require(Need::CityAdmin, "read every town's compliance")?;
     let mut towns = org_unit::Entity::find().filter(org_unit::Column::Kind.eq(OrgUnitKind::Town));
     if let Some(district) = district_id {
         find::<entities::district::Entity>(db, "district", district).await?;

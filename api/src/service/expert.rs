@@ -2,6 +2,9 @@
 //!
 //! An expert is a member recruited by an org unit; a member is an expert at most once.
 
+use crate::authz;
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert, member, org_unit};
@@ -39,7 +42,8 @@ pub struct ExpertFilter {
 }
 
 /// The experts a caller may list, filtered.
-pub fn experts(_actor: &Actor, filter: &ExpertFilter) -> Select<expert::Entity> {
+pub fn experts(actor: &Actor, filter: &ExpertFilter) -> ServiceResult<Select<expert::Entity>> {
+    actor.require(Need::People, "read experts")?;
     use expert::Column as C;
     let cond = Filters::new()
         .eq(C::Field, filter.field)
@@ -48,7 +52,7 @@ pub fn experts(_actor: &Actor, filter: &ExpertFilter) -> Select<expert::Entity> 
         .district(C::RecruitedById, filter.district_id)
         .range(C::JoinedAt, filter.joined_from, filter.joined_before)
         .search(&[C::Name, C::Title], filter.search.as_deref());
-    expert::Entity::find().filter(cond.build())
+    Ok(expert::Entity::find().filter(cond.build()))
 }
 
 /// A member recruited into the expert alliance.
@@ -64,9 +68,11 @@ pub struct NewExpert {
 /// Recruits a member as an expert.
 pub async fn recruit_expert(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewExpert,
 ) -> ServiceResult<expert::Model> {
+    referenced::<org_unit::Entity>(db, "recruitedById", "org unit", input.recruited_by_id).await?;
+    authz::require_unit(db, actor, input.recruited_by_id, "recruit experts").await?;
     let name = text("name", &input.name, NAME_MAX)?;
     let title = opt_text("title", input.title.as_deref(), TITLE_MAX)?;
     referenced::<member::Entity>(db, "memberId", "member", input.member_id).await?;
@@ -110,11 +116,12 @@ pub struct ExpertChanges {
 /// Updates an expert.
 pub async fn update_expert(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: ExpertChanges,
 ) -> ServiceResult<expert::Model> {
     let current = find::<expert::Entity>(db, "expert", id).await?;
+    authz::require_unit(db, actor, current.recruited_by_id, "change its experts").await?;
     let mut model: expert::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text("name", &name, NAME_MAX)?);

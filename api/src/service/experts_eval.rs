@@ -2,6 +2,9 @@
 //! scored by the `experts` policy script in effect for it (`expert_score(e)`), ranked; and
 //! each quarter's honour roll, as long as the script's `evaluation()` says.
 
+use crate::authz;
+use crate::authz::Need;
+
 use chrono::{DateTime, Utc};
 use entities::{enums::OrgUnitKind, expert, org_unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -59,14 +62,21 @@ struct EvaluationPolicy {
 /// keeping their city-wide ranks.
 pub async fn expert_evaluation(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     period: &Period,
     org_unit_id: Option<i64>,
 ) -> ServiceResult<ExpertEvaluation> {
     let recruiters = match org_unit_id {
-        Some(id) => Some(find::<org_unit::Entity>(db, "org unit", id).await?),
-        None => None,
+        Some(id) => {
+            let unit = find::<org_unit::Entity>(db, "org unit", id).await?;
+            authz::require_unit(db, actor, id, "evaluate its experts").await?;
+            Some(unit)
+        }
+        None => {
+            actor.require(Need::CityAdmin, "evaluate every unit's experts")?;
+            None
+        }
     };
     let registry = rules.current()?;
     let policy = registry.policy_for(RULE_SET, period)?;
@@ -102,6 +112,7 @@ pub async fn expert_honours(
     rules: &RuleStore,
     quarter: &Period,
 ) -> ServiceResult<ExpertEvaluation> {
+    actor.require(Need::Staff, "read the expert honours")?;
     if quarter.kind() != PeriodKind::Quarter {
         return Err(ServiceError::invalid(
             "quarter",

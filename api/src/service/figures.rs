@@ -5,6 +5,9 @@
 //! An import is all or nothing and repeatable: every row is checked before anything is
 //! written, and a unit, period and key already stored takes the new value.
 
+use crate::authz;
+use crate::authz::Need;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
@@ -68,9 +71,14 @@ pub struct ImportedFigureFilter {
 
 /// The imported figures a caller may list, filtered.
 pub fn imported_figures(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &ImportedFigureFilter,
-) -> Select<imported_figure::Entity> {
+) -> ServiceResult<Select<imported_figure::Entity>> {
+    let visible = authz::unit_condition(
+        actor,
+        imported_figure::Column::OrgUnitId,
+        "imported figures",
+    )?;
     use imported_figure::Column as C;
     let cond = Filters::new()
         .eq(C::OrgUnitId, filter.org_unit_id)
@@ -79,7 +87,9 @@ pub fn imported_figures(
         .eq(C::Period, filter.period.map(|p| p.to_string()))
         .eq(C::Key, filter.key.as_deref().map(str::trim))
         .eq(C::Source, filter.source.as_deref().map(str::trim));
-    imported_figure::Entity::find().filter(cond.build())
+    Ok(imported_figure::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
 }
 
 /// A row that passed every check.
@@ -98,11 +108,12 @@ struct Checked {
 /// many rows each statement wrote, for a progress display.
 pub async fn import_figures(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rows: &[FigureRow],
     source: Option<&str>,
     written: &(dyn Fn(usize) + Sync),
 ) -> ServiceResult<FigureImport> {
+    actor.require(Need::CityAdmin, "import figures")?;
     let source = opt_text("source", source, SOURCE_MAX)?;
     let units = resolve_units(db, rows).await?;
     let checked = check_rows(rows, &units).map_err(ServiceError::Rows)?;

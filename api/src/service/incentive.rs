@@ -4,6 +4,9 @@
 //! Which applications are *eligible* for what is policy, computed by rule scripts; no
 //! participant thresholds or caps live here.
 
+use crate::authz;
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use std::collections::HashSet;
 
@@ -52,9 +55,14 @@ pub struct ApplicationFilter {
 
 /// The applications a caller may list, filtered.
 pub fn applications(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &ApplicationFilter,
-) -> Select<incentive_application::Entity> {
+) -> ServiceResult<Select<incentive_application::Entity>> {
+    let visible = authz::unit_condition(
+        actor,
+        incentive_application::Column::OrgUnitId,
+        "incentive applications",
+    )?;
     use incentive_application::Column as C;
     let with_intent = filter.intent.map(|intent| {
         C::Id.in_subquery(
@@ -80,7 +88,9 @@ pub fn applications(
             &[C::ActivityName, C::Place, C::Description],
             filter.search.as_deref(),
         );
-    incentive_application::Entity::find().filter(cond.build())
+    Ok(incentive_application::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
 }
 
 /// A new application: the form's fields and what is asked for.
@@ -106,7 +116,7 @@ pub struct NewApplication {
 /// Files an application with its intents; it waits for the city's decision.
 pub async fn apply(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewApplication,
 ) -> ServiceResult<incentive_application::Model> {
     let activity_name = text("activityName", &input.activity_name, NAME_MAX)?;
@@ -118,6 +128,7 @@ pub async fn apply(
     let intents = check_intents(&input.intents)?;
     let tx = db.begin().await?;
     ensure_applicant(&tx, input.org_unit_id).await?;
+    authz::require_unit(&tx, actor, input.org_unit_id, "apply for incentives").await?;
     if let Some(activity) = input.activity_id {
         ensure_activity_of(&tx, activity, input.org_unit_id).await?;
     }
@@ -164,12 +175,13 @@ pub struct ApplicationChanges {
 /// Amends an application while it waits for the decision.
 pub async fn update_application(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: ApplicationChanges,
 ) -> ServiceResult<incentive_application::Model> {
     let tx = db.begin().await?;
     let current = find::<incentive_application::Entity>(&tx, "incentive application", id).await?;
+    authz::require_unit(&tx, actor, current.org_unit_id, "amend its applications").await?;
     ensure_undecided(&current)?;
     let starts_at = changes.starts_at.unwrap_or(current.starts_at);
     let ends_at = changes.ends_at.unwrap_or(current.ends_at);
@@ -230,10 +242,11 @@ pub struct Decision {
 /// Approves or rejects an application, once.
 pub async fn decide(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     input: Decision,
 ) -> ServiceResult<incentive_application::Model> {
+    actor.require(Need::CityAdmin, "decide incentive applications")?;
     let note = opt_text("note", input.note.as_deref(), TEXT_MAX)?;
     if !input.approve && note.is_none() {
         return Err(ServiceError::invalid(
@@ -249,6 +262,7 @@ pub async fn decide(
         ApplicationStatus::Rejected
     };
     // Conditional on the status, so that two concurrent decisions cannot both apply.
+    let txn = db.begin().await?;
     let decided = incentive_application::Entity::update_many()
         .col_expr(incentive_application::Column::Status, Expr::value(status))
         .col_expr(
@@ -257,17 +271,31 @@ pub async fn decide(
         )
         .col_expr(
             incentive_application::Column::DecisionNote,
-            Expr::value(note),
+            Expr::value(note.clone()),
         )
         .filter(incentive_application::Column::Id.eq(id))
         .filter(incentive_application::Column::Status.eq(ApplicationStatus::Submitted))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if decided.rows_affected != 1 {
         return Err(ServiceError::conflict(format!(
             "incentive application {id} has already been decided"
         )));
     }
+    super::audit::record(
+        &txn,
+        actor,
+        "incentive.decide",
+        format!("incentive_application:{id}"),
+        serde_json::json!({
+            "approved": input.approve,
+            "note": note,
+            "orgUnitId": current.org_unit_id,
+            "activityName": current.activity_name,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
     find::<incentive_application::Entity>(db, "incentive application", id).await
 }
 

@@ -1,5 +1,9 @@
 //! Public members (公众用户): registration and mobile binding.
 
+use crate::authz;
+use crate::authz::Need;
+use crate::identity::Role;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::OrgUnitKind, member};
@@ -28,7 +32,11 @@ pub struct MemberFilter {
 }
 
 /// The members a caller may list, filtered.
-pub fn members(_actor: &Actor, filter: &MemberFilter) -> Select<member::Entity> {
+pub fn members(actor: &Actor, filter: &MemberFilter) -> ServiceResult<Select<member::Entity>> {
+    let visible = match actor.role {
+        Role::Member(me) => sea_orm::Condition::all().add(member::Column::Id.eq(me)),
+        _ => authz::town_condition(actor, member::Column::HomeTownId, "members")?,
+    };
     use member::Column as C;
     let bound = filter.mobile_bound.map(|bound| match bound {
         true => C::MobileBoundAt.is_not_null(),
@@ -44,7 +52,7 @@ pub fn members(_actor: &Actor, filter: &MemberFilter) -> Select<member::Entity> 
             filter.registered_before,
         )
         .search(&[C::Nickname], filter.search.as_deref());
-    member::Entity::find().filter(cond.build())
+    Ok(member::Entity::find().filter(cond.build()).filter(visible))
 }
 
 /// A new member.
@@ -59,9 +67,13 @@ pub struct NewMember {
 /// Registers a member.
 pub async fn register_member(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewMember,
 ) -> ServiceResult<member::Model> {
+    // Anyone may register (public sign-up), except partners.
+    if actor.role != Role::Anonymous {
+        actor.require(Need::People, "register members")?;
+    }
     let now = Utc::now();
     let mobile = input
         .mobile
@@ -105,11 +117,12 @@ pub struct MemberChanges {
 /// Updates a member.
 pub async fn update_member(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: MemberChanges,
 ) -> ServiceResult<member::Model> {
     let current = find::<member::Entity>(db, "member", id).await?;
+    authz::require_member(db, actor, id, "change member details").await?;
     let mut model: member::ActiveModel = current.clone().into();
     if let Some(nickname) = changes.nickname {
         model.nickname = Set(text("nickname", &nickname, NICKNAME_MAX)?);

@@ -3,11 +3,13 @@
 //! Resolvers call these functions with the acting identity; they return typed
 //! [`ServiceError`]s. Nothing here knows about HTTP or GraphQL.
 
+pub mod accounts;
 pub mod activity;
 pub mod activity_counts;
 pub mod activity_feedback;
 pub mod activity_loop;
 pub mod activity_photo;
+pub mod audit;
 pub mod compliance;
 pub mod contest;
 pub mod expert;

@@ -4,6 +4,9 @@
 //! The target *values* are policy and come from administrators; this module only checks
 //! their shape (period syntax, metric name, non-negative value).
 
+use crate::authz;
+use crate::authz::Need;
+
 mod targets;
 
 pub use targets::*;
@@ -44,14 +47,20 @@ pub struct DailyVisitFilter {
 }
 
 /// The daily visit rows a caller may list, filtered.
-pub fn daily_visits(_actor: &Actor, filter: &DailyVisitFilter) -> Select<daily_visit::Entity> {
+pub fn daily_visits(
+    actor: &Actor,
+    filter: &DailyVisitFilter,
+) -> ServiceResult<Select<daily_visit::Entity>> {
+    let visible = authz::unit_condition(actor, daily_visit::Column::OrgUnitId, "daily visits")?;
     use daily_visit::Column as C;
     let cond = Filters::new()
         .eq(C::OrgUnitId, filter.org_unit_id)
         .town(C::OrgUnitId, filter.town_id)
         .district(C::OrgUnitId, filter.district_id)
         .days(C::Day, filter.from, filter.to);
-    daily_visit::Entity::find().filter(cond.build())
+    Ok(daily_visit::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
 }
 
 /// One row of a visit import.
@@ -81,9 +90,10 @@ pub struct VisitImport {
 /// [`ServiceError::Rows`] lists every problem.
 pub async fn record_daily_visits(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rows: Vec<VisitRow>,
 ) -> ServiceResult<VisitImport> {
+    actor.require(Need::CityAdmin, "record daily visits (platform statistics)")?;
     if rows.len() > MAX_VISIT_ROWS {
         return Err(ServiceError::invalid(
             "rows",

@@ -3,6 +3,10 @@
 //! The tree's invariants live here: a town hangs under the city and belongs to a
 //! district; a Youth Home hangs under a town and inherits its town and district.
 
+use crate::authz;
+use crate::authz::Need;
+use crate::identity::Role;
+
 use crate::service::filter::Filters;
 use chrono::{NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
@@ -82,9 +86,10 @@ pub struct NewDistrict {
 /// Creates a district.
 pub async fn create_district(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewDistrict,
 ) -> ServiceResult<district::Model> {
+    actor.require(Need::CityAdmin, "create districts")?;
     let code = parse_code(&input.code)?;
     ensure_unique::<district::Entity>(db, district::Column::Code, &code, None, "code").await?;
     let model = district::ActiveModel {
@@ -109,10 +114,11 @@ pub struct DistrictChanges {
 /// Updates a district.
 pub async fn update_district(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: DistrictChanges,
 ) -> ServiceResult<district::Model> {
+    actor.require(Need::CityAdmin, "change districts")?;
     let current = find::<district::Entity>(db, "district", id).await?;
     let mut model: district::ActiveModel = current.into();
     if let Some(code) = changes.code {
@@ -150,9 +156,17 @@ pub struct NewOrgUnit {
 /// Creates an org unit in its place in the tree.
 pub async fn create_org_unit(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewOrgUnit,
 ) -> ServiceResult<org_unit::Model> {
+    // A town founds its own Youth Homes; everything else is the city's.
+    match (&actor.role, input.kind, input.parent_id) {
+        (Role::TownAdmin(town), OrgUnitKind::YouthHome, Some(parent)) if *town == parent => {}
+        _ => actor.require(
+            Need::CityAdmin,
+            "create org units (town administrators: Youth Homes of their town)",
+        )?,
+    }
     let code = parse_code(&input.code)?;
     let name = text("name", &input.name, NAME_MAX)?;
     let name_en = opt_text("nameEn", input.name_en.as_deref(), NAME_MAX)?;
@@ -203,12 +217,23 @@ pub struct OrgUnitChanges {
 /// Updates an org unit; moving it re-derives the town and district of it and its subtree.
 pub async fn update_org_unit(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: OrgUnitChanges,
 ) -> ServiceResult<org_unit::Model> {
+    let moves = changes.parent_id.is_some()
+        || changes.district_id.is_some()
+        || changes.population_coefficient.is_some()
+        || changes.code.is_some();
+    if moves {
+        actor.require(
+            Need::CityAdmin,
+            "move units, recode them or set population coefficients",
+        )?;
+    }
     let tx = db.begin().await?;
     let current = find::<org_unit::Entity>(&tx, "org unit", id).await?;
+    authz::require_unit(&tx, actor, id, "change the unit").await?;
     let kind = current.kind;
     let mut model: org_unit::ActiveModel = current.clone().into();
     if let Some(code) = changes.code {

@@ -3,6 +3,8 @@
 //! Moderation only stores a question's status; whether a question is *valid* for the
 //! index (length, status, …) is decided by the rule scripts, not here.
 
+use crate::authz::{self, Need};
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, expert, member, org_unit, question};
@@ -40,7 +42,11 @@ pub struct QuestionFilter {
 }
 
 /// The questions a caller may list, filtered.
-pub fn questions(_actor: &Actor, filter: &QuestionFilter) -> Select<question::Entity> {
+pub fn questions(
+    actor: &Actor,
+    filter: &QuestionFilter,
+) -> ServiceResult<Select<question::Entity>> {
+    actor.require(Need::People, "read questions")?;
     use question::Column as C;
     let cond = Filters::new()
         .eq(C::AskerId, filter.asker_id)
@@ -50,7 +56,7 @@ pub fn questions(_actor: &Actor, filter: &QuestionFilter) -> Select<question::En
         .eq(C::Status, filter.status)
         .range(C::AskedAt, filter.asked_from, filter.asked_before)
         .search(&[C::Title, C::Body], filter.search.as_deref());
-    question::Entity::find().filter(cond.build())
+    Ok(question::Entity::find().filter(cond.build()))
 }
 
 /// Which answers to list.
@@ -70,7 +76,8 @@ pub struct AnswerFilter {
 }
 
 /// The answers a caller may list, filtered.
-pub fn answers(_actor: &Actor, filter: &AnswerFilter) -> Select<answer::Entity> {
+pub fn answers(actor: &Actor, filter: &AnswerFilter) -> ServiceResult<Select<answer::Entity>> {
+    actor.require(Need::People, "read answers")?;
     use answer::Column as C;
     let cond = Filters::new()
         .eq(C::QuestionId, filter.question_id)
@@ -78,7 +85,7 @@ pub fn answers(_actor: &Actor, filter: &AnswerFilter) -> Select<answer::Entity> 
         .eq(C::MemberId, filter.member_id)
         .eq(C::OrgUnitId, filter.org_unit_id)
         .range(C::AnsweredAt, filter.answered_from, filter.answered_before);
-    answer::Entity::find().filter(cond.build())
+    Ok(answer::Entity::find().filter(cond.build()))
 }
 
 /// A new question.
@@ -93,12 +100,13 @@ pub struct NewQuestion {
 /// Asks a question; it starts visible.
 pub async fn ask_question(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewQuestion,
 ) -> ServiceResult<question::Model> {
     let title = text("title", &input.title, TITLE_MAX)?;
     let body = body_text(&input.body)?;
     referenced::<member::Entity>(db, "askerId", "member", input.asker_id).await?;
+    authz::require_member(db, actor, input.asker_id, "ask questions").await?;
     if let Some(unit) = input.addressed_to_id {
         referenced::<org_unit::Entity>(db, "addressedToId", "org unit", unit).await?;
     }
@@ -125,11 +133,20 @@ pub struct QuestionChanges {
 /// Updates or moderates a question.
 pub async fn update_question(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: QuestionChanges,
 ) -> ServiceResult<question::Model> {
     let current = find::<question::Entity>(db, "question", id).await?;
+    let asker = actor.member_id() == Some(current.asker_id);
+    if !(asker && changes.status.is_none()) {
+        match current.addressed_to_id {
+            Some(unit) => {
+                authz::require_unit(db, actor, unit, "moderate questions addressed to it").await?
+            }
+            None => actor.require(Need::CityAdmin, "moderate questions addressed to no unit")?,
+        }
+    }
     let mut model: question::ActiveModel = current.into();
     if let Some(title) = changes.title {
         model.title = Set(text("title", &title, TITLE_MAX)?);
@@ -180,10 +197,11 @@ pub struct NewAnswer {
 /// Answers a visible question.
 pub async fn answer_question(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewAnswer,
 ) -> ServiceResult<answer::Model> {
     let body = text("body", &input.body, BODY_MAX)?;
+    actor.require(Need::People, "answer questions")?;
     let question =
         referenced::<question::Entity>(db, "questionId", "question", input.question_id).await?;
     if question.status != ModerationStatus::Visible {
@@ -208,14 +226,17 @@ pub async fn answer_question(
     match input.author {
         AnswerAuthor::Member(id) => {
             referenced::<member::Entity>(db, "memberId", "member", id).await?;
+            authz::require_member(db, actor, id, "answer as a member").await?;
             model.member_id = Set(Some(id));
         }
         AnswerAuthor::Expert(id) => {
-            referenced::<expert::Entity>(db, "expertId", "expert", id).await?;
+            let expert = referenced::<expert::Entity>(db, "expertId", "expert", id).await?;
+            require_expert(db, actor, &expert).await?;
             model.expert_id = Set(Some(id));
         }
         AnswerAuthor::OrgUnit(id) => {
             referenced::<org_unit::Entity>(db, "orgUnitId", "org unit", id).await?;
+            authz::require_unit(db, actor, id, "answer for the unit").await?;
             model.org_unit_id = Set(Some(id));
         }
     }
@@ -225,16 +246,42 @@ pub async fn answer_question(
 /// Rewrites an answer's body.
 pub async fn update_answer(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     body: Option<String>,
 ) -> ServiceResult<answer::Model> {
     let current = find::<answer::Entity>(db, "answer", id).await?;
+    match (current.member_id, current.expert_id, current.org_unit_id) {
+        (Some(member), _, _) => {
+            authz::require_member(db, actor, member, "change the answer").await?
+        }
+        (_, Some(expert), _) => {
+            let expert = find::<expert::Entity>(db, "expert", expert).await?;
+            require_expert(db, actor, &expert).await?;
+        }
+        (_, _, Some(unit)) => {
+            authz::require_unit(db, actor, unit, "change the unit's answers").await?
+        }
+        _ => actor.require(Need::CityAdmin, "change this answer")?,
+    }
     let mut model: answer::ActiveModel = current.into();
     if let Some(body) = body {
         model.body = Set(text("body", &body, BODY_MAX)?);
     }
     Ok(model.update(db).await?)
+}
+
+/// Succeeds when the caller may write as an expert: the expert's own member, or the
+/// administrators of the unit that recruited them.
+async fn require_expert(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    expert: &expert::Model,
+) -> ServiceResult<()> {
+    if actor.member_id() == Some(expert.member_id) {
+        return Ok(());
+    }
+    authz::require_unit(db, actor, expert.recruited_by_id, "write as its experts").await
 }
 
 /// A question's body may be empty (the title can say it all), but is bounded.

@@ -2,6 +2,8 @@
 //! release, and reading the history of releases. Every change is checked in full (scripts,
 //! declarations, test cases) before it lands; a refused change leaves the rules in force.
 
+use crate::authz::Need;
+
 use entities::rule_release;
 
 use crate::{
@@ -21,6 +23,7 @@ pub const MAX_HISTORY: u64 = 500;
 /// Publishes one rule file (a new version of a rule set, or an edit of a file in force)
 /// with its test cases.
 pub async fn publish(actor: &Actor, store: &RuleStore, file: RuleSource) -> ServiceResult<Changed> {
+    actor.require(Need::Rules, "publish rule scripts")?;
     source::check_path(&file.path).map_err(|m| ServiceError::invalid("path", m))?;
     if file.source.trim().is_empty() {
         return Err(ServiceError::invalid("source", "the script is empty"));
@@ -47,6 +50,7 @@ pub async fn rollback(
     rule_set: &str,
     to: Option<i64>,
 ) -> ServiceResult<Changed> {
+    actor.require(Need::Rules, "roll rule sets back")?;
     let db = store.db();
     let current = releases::latest(db)
         .await?
@@ -103,15 +107,17 @@ pub async fn rollback(
 
 /// Releases, newest first.
 pub async fn history(
-    _actor: &Actor,
+    actor: &Actor,
     store: &RuleStore,
     limit: u64,
 ) -> ServiceResult<Vec<rule_release::Model>> {
+    actor.require(Need::Staff, "read the rule releases")?;
     Ok(releases::history(store.db(), limit.min(MAX_HISTORY)).await?)
 }
 
 /// One release with its files.
-pub async fn release(_actor: &Actor, store: &RuleStore, id: i64) -> ServiceResult<Release> {
+pub async fn release(actor: &Actor, store: &RuleStore, id: i64) -> ServiceResult<Release> {
+    actor.require(Need::Staff, "read rule releases")?;
     releases::load(store.db(), id)
         .await?
         .ok_or_else(|| ServiceError::not_found("rule release", id))

@@ -4,6 +4,8 @@
 //! they are read and read back from then on, until recomputed
 //! ([`crate::scoring::snapshot`]).
 
+use crate::authz::Need;
+
 use std::collections::HashMap;
 
 use sea_orm::DatabaseConnection;
@@ -44,6 +46,7 @@ pub async fn ranking(
     period: &Period,
     level: Level,
 ) -> ServiceResult<Compared> {
+    actor.require(Need::Scores, "read rankings")?;
     let (ranking, stored) = stored_or_scored(db, actor, rules, rule_set, period, level).await?;
     let previous = period.previous();
     let registry = rules.current().ok();
@@ -113,6 +116,7 @@ pub async fn recompute(
     period: &Period,
     level: Level,
 ) -> ServiceResult<(Ranking, Stored)> {
+    actor.require(Need::Rules, "recompute rankings")?;
     if period.kind() == PeriodKind::Range {
         return Err(ServiceError::invalid(
             "period",
@@ -146,12 +150,13 @@ fn today() -> chrono::NaiveDate {
 /// stored.
 pub async fn preview(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     source: &str,
     period: &Period,
     level: Level,
 ) -> ServiceResult<Compared> {
+    actor.require(Need::Rules, "preview rule scripts")?;
     if source.trim().is_empty() {
         return Err(ServiceError::invalid("source", "the script is empty"));
     }
@@ -183,13 +188,14 @@ pub struct Comparison {
 /// Scores `period` with versions `a` and `b` of `rule_set`.
 pub async fn compare(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     rule_set: &str,
     (a, b): (&str, &str),
     period: &Period,
     level: Level,
 ) -> ServiceResult<Comparison> {
+    actor.require(Need::Rules, "compare rule versions")?;
     let registry = rules.current()?;
     let a = scoring::rank_version(db, &registry, rule_set, a, period, level).await?;
     let b = scoring::rank_version(db, &registry, rule_set, b, period, level).await?;

@@ -4,6 +4,9 @@
 //! Every status change appends a history event in the same transaction, so the
 //! history always explains the current status.
 
+use crate::authz;
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{
@@ -73,9 +76,9 @@ pub struct ServiceRequestFilter {
 
 /// The service requests a caller may list, filtered.
 pub fn service_requests(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &ServiceRequestFilter,
-) -> Select<service_request::Entity> {
+) -> ServiceResult<Select<service_request::Entity>> {
     use service_request::Column as C;
     let statuses = filter
         .statuses
@@ -94,7 +97,21 @@ pub fn service_requests(
             filter.submitted_before,
         )
         .search(&[C::Title, C::Description], filter.search.as_deref());
-    service_request::Entity::find().filter(cond.build())
+    let visible = visible_requests(actor)?;
+    Ok(service_request::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
+}
+
+/// The requests a caller may see: a member their own, administrators those of the Youth
+/// Homes they reach.
+fn visible_requests(actor: &Actor) -> ServiceResult<sea_orm::Condition> {
+    authz::member_or_unit_condition(
+        actor,
+        service_request::Column::ApplicantId,
+        service_request::Column::YouthHomeId,
+        "service requests",
+    )
 }
 
 /// Which history events to list.
@@ -105,14 +122,22 @@ pub struct ServiceRequestEventFilter {
 
 /// The history events a caller may list, filtered.
 pub fn service_request_events(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &ServiceRequestEventFilter,
-) -> Select<service_request_event::Entity> {
-    let mut select = service_request_event::Entity::find();
+) -> ServiceResult<Select<service_request_event::Entity>> {
+    let mut select = service_request_event::Entity::find().filter(
+        service_request_event::Column::RequestId.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(service_request::Column::Id)
+                .from(service_request::Entity)
+                .cond_where(visible_requests(actor)?)
+                .to_owned(),
+        ),
+    );
     if let Some(request) = filter.request_id {
         select = select.filter(service_request_event::Column::RequestId.eq(request));
     }
-    select
+    Ok(select)
 }
 
 /// A new service request.
@@ -140,6 +165,14 @@ pub async fn submit_service_request(
                 format!("org unit {} does not exist", input.youth_home_id),
             )
         })?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        input.applicant_id,
+        home.id,
+        "submit service requests",
+    )
+    .await?;
     if home.kind != OrgUnitKind::YouthHome {
         return Err(ServiceError::invalid(
             "youthHomeId",
@@ -193,6 +226,13 @@ pub async fn advance_service_request(
     let note = opt_text("note", input.note.as_deref(), TEXT_MAX)?;
     let tx = db.begin().await?;
     let current = find::<service_request::Entity>(&tx, "service request", id).await?;
+    authz::require_unit(
+        &tx,
+        actor,
+        current.youth_home_id,
+        "handle its service requests",
+    )
+    .await?;
     let allowed = next_statuses(current.status);
     if !allowed.contains(&input.to) {
         let next = if allowed.is_empty() {
@@ -243,7 +283,7 @@ pub struct Rating {
 /// Records the applicant's rating (1–5) and feedback, once, after completion.
 pub async fn rate_service_request(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     input: Rating,
 ) -> ServiceResult<service_request::Model> {
@@ -258,6 +298,9 @@ pub async fn rate_service_request(
     };
     let feedback = opt_text("feedback", input.feedback.as_deref(), TEXT_MAX)?;
     let current = find::<service_request::Entity>(db, "service request", id).await?;
+    if actor.member_id() != Some(current.applicant_id) {
+        actor.require(Need::CityAdmin, "rate a request on the applicant's behalf")?;
+    }
     if current.status != Status::Completed {
         return Err(ServiceError::conflict(format!(
             "service request {id} is {}; it can be rated once it is COMPLETED",
@@ -299,11 +342,19 @@ pub struct ServiceRequestChanges {
 /// Corrects a request's title or description while it is not completed.
 pub async fn update_service_request(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: ServiceRequestChanges,
 ) -> ServiceResult<service_request::Model> {
     let current = find::<service_request::Entity>(db, "service request", id).await?;
+    authz::require_member_or_unit(
+        db,
+        actor,
+        current.applicant_id,
+        current.youth_home_id,
+        "change service requests",
+    )
+    .await?;
     if current.status == Status::Completed {
         return Err(ServiceError::conflict(format!(
             "service request {id} is COMPLETED; a finished request cannot be changed"

@@ -1,6 +1,9 @@
 //! Supervision: supervisors (督导专员) assigned one-to-one to towns, the districts'
 //! supervision meetings, and the attendance receipts (回执) units send for them.
 
+use crate::authz;
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{enums::OrgUnitKind, supervisor_assignment};
@@ -46,9 +49,14 @@ pub struct AssignmentFilter {
 
 /// The supervisor assignments a caller may list, filtered.
 pub fn assignments(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &AssignmentFilter,
-) -> Select<supervisor_assignment::Entity> {
+) -> ServiceResult<Select<supervisor_assignment::Entity>> {
+    let visible = authz::town_condition(
+        actor,
+        supervisor_assignment::Column::TownId,
+        "supervisor assignments",
+    )?;
     use supervisor_assignment::Column as C;
     // Active on a day: started by then and not ended before it.
     let active = filter.active_on.map(|day| {
@@ -63,7 +71,9 @@ pub fn assignments(
         .district(C::TownId, filter.district_id)
         .when(active)
         .days(C::StartsOn, filter.starts_from, filter.starts_to);
-    supervisor_assignment::Entity::find().filter(cond.build())
+    Ok(supervisor_assignment::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
 }
 
 /// A new supervisor assignment.
@@ -82,10 +92,11 @@ pub struct NewAssignment {
 /// per town the supervision rules in force allow.
 pub async fn assign_supervisor(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     registry: &Registry,
     input: NewAssignment,
 ) -> ServiceResult<supervisor_assignment::Model> {
+    actor.require(Need::CityAdmin, "assign supervisors")?;
     let name = text("supervisorName", &input.supervisor_name, NAME_MAX)?;
     let university = opt_text("university", input.university.as_deref(), NAME_MAX)?;
     let mobile = input
@@ -136,11 +147,12 @@ pub struct AssignmentChanges {
 /// Updates an assignment, within what the supervision rules in force allow.
 pub async fn update_assignment(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     registry: &Registry,
     id: i64,
     changes: AssignmentChanges,
 ) -> ServiceResult<supervisor_assignment::Model> {
+    actor.require(Need::CityAdmin, "change supervisor assignments")?;
     let tx = db.begin().await?;
     let current = find::<supervisor_assignment::Entity>(&tx, "supervisor assignment", id).await?;
     let town_id = changes.town_id.unwrap_or(current.town_id);

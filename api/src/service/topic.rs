@@ -1,6 +1,9 @@
 //! Online discussion topics (话题) published by org units, and members taking part in
 //! them by commenting or voting.
 
+use crate::authz;
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, member, org_unit, topic, topic_participation};
@@ -37,7 +40,8 @@ pub struct TopicFilter {
 }
 
 /// The topics a caller may list, filtered.
-pub fn topics(_actor: &Actor, filter: &TopicFilter) -> Select<topic::Entity> {
+pub fn topics(actor: &Actor, filter: &TopicFilter) -> ServiceResult<Select<topic::Entity>> {
+    actor.require(Need::People, "read topics")?;
     use topic::Column as C;
     let cond = Filters::new()
         .eq(C::OrgUnitId, filter.org_unit_id)
@@ -49,7 +53,7 @@ pub fn topics(_actor: &Actor, filter: &TopicFilter) -> Select<topic::Entity> {
             filter.published_before,
         )
         .search(&[C::Title, C::Body], filter.search.as_deref());
-    topic::Entity::find().filter(cond.build())
+    Ok(topic::Entity::find().filter(cond.build()))
 }
 
 /// Which topic participations to list.
@@ -66,16 +70,17 @@ pub struct ParticipationFilter {
 
 /// The topic participations a caller may list, filtered.
 pub fn participations(
-    _actor: &Actor,
+    actor: &Actor,
     filter: &ParticipationFilter,
-) -> Select<topic_participation::Entity> {
+) -> ServiceResult<Select<topic_participation::Entity>> {
+    actor.require(Need::People, "read topic participations")?;
     use topic_participation::Column as C;
     let cond = Filters::new()
         .eq(C::TopicId, filter.topic_id)
         .eq(C::MemberId, filter.member_id)
         .eq(C::Kind, filter.kind)
         .range(C::CreatedAt, filter.from, filter.before);
-    topic_participation::Entity::find().filter(cond.build())
+    Ok(topic_participation::Entity::find().filter(cond.build()))
 }
 
 /// A new topic.
@@ -90,7 +95,7 @@ pub struct NewTopic {
 /// Publishes a topic now.
 pub async fn publish_topic(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewTopic,
 ) -> ServiceResult<topic::Model> {
     let title = text("title", &input.title, TITLE_MAX)?;
@@ -98,6 +103,7 @@ pub async fn publish_topic(
     let published_at = Utc::now();
     check_closes_at(published_at, input.closes_at)?;
     referenced::<org_unit::Entity>(db, "orgUnitId", "org unit", input.org_unit_id).await?;
+    authz::require_unit(db, actor, input.org_unit_id, "publish topics").await?;
     let model = topic::ActiveModel {
         org_unit_id: Set(input.org_unit_id),
         title: Set(title),
@@ -122,11 +128,12 @@ pub struct TopicChanges {
 /// Updates a topic.
 pub async fn update_topic(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: TopicChanges,
 ) -> ServiceResult<topic::Model> {
     let current = find::<topic::Entity>(db, "topic", id).await?;
+    authz::require_unit(db, actor, current.org_unit_id, "change topics").await?;
     let published_at = current.published_at;
     let mut model: topic::ActiveModel = current.into();
     if let Some(title) = changes.title {
@@ -154,7 +161,7 @@ pub struct NewParticipation {
 /// Comments on or votes for an open topic; a member votes at most once per topic.
 pub async fn take_part_in_topic(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewParticipation,
 ) -> ServiceResult<topic_participation::Model> {
     let body = opt_text("body", input.body.as_deref(), BODY_MAX)?;
@@ -176,6 +183,14 @@ pub async fn take_part_in_topic(
     let topic = referenced::<topic::Entity>(&tx, "topicId", "topic", input.topic_id).await?;
     ensure_open(&topic, now)?;
     referenced::<member::Entity>(&tx, "memberId", "member", input.member_id).await?;
+    authz::require_member_or_unit(
+        &tx,
+        actor,
+        input.member_id,
+        topic.org_unit_id,
+        "take part in topics",
+    )
+    .await?;
     if input.kind == ParticipationKind::Vote {
         let earlier = topic_participation::Entity::find()
             .filter(topic_participation::Column::TopicId.eq(topic.id))
@@ -209,11 +224,16 @@ pub async fn take_part_in_topic(
 /// Rewrites a comment; votes have no body, and a closed topic's discussion is frozen.
 pub async fn update_participation(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     body: Option<String>,
 ) -> ServiceResult<topic_participation::Model> {
     let current = find::<topic_participation::Entity>(db, "topic participation", id).await?;
+    let unit = find::<topic::Entity>(db, "topic", current.topic_id)
+        .await?
+        .org_unit_id;
+    authz::require_member_or_unit(db, actor, current.member_id, unit, "change topic comments")
+        .await?;
     if current.kind != ParticipationKind::Comment {
         return Err(ServiceError::conflict(format!(
             "topic participation {id} is a vote; only comments have a body to change"

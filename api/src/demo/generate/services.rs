@@ -14,7 +14,7 @@ use crate::demo::random::{
     at, chance, delay, demo_end, instant, int, pick, pick_str, poisson, q4_start, rating, DemoRng,
 };
 use crate::demo::text;
-use crate::identity::Actor;
+use crate::identity::{Actor, Role};
 
 /// Minutes each step takes at least and at most (log-uniform): review, intervene, complete.
 const STEPS: [(S, f64, f64); 3] = [
@@ -73,7 +73,7 @@ pub(super) fn generate(
                 push(
                     None,
                     S::Submitted,
-                    Actor::Member(applicant_id).label(),
+                    Actor::new(Role::Member(applicant_id), "").label(),
                     None,
                     submitted_at,
                 );
@@ -89,7 +89,8 @@ pub(super) fn generate(
                     push(
                         Some(status),
                         to,
-                        Actor::OrgAdmin(home.id).label(),
+                        Actor::new(Role::YouthHomeAdmin(home.id), format!("home{}", home.id))
+                            .label(),
                         note,
                         when,
                     );

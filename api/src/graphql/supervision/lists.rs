@@ -6,9 +6,8 @@ use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 use crate::graphql::{
-    load_by_id,
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id, ContextExt,
+    parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::service::supervision as service;
 
@@ -146,8 +145,10 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<SupervisorAssignment>> {
-        let found = load_by_id::<supervisor_assignment::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(SupervisorAssignment))
+        let visible = service::assignments(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(SupervisorAssignment))
     }
 
     /// Supervisor assignments, filtered and sorted, as a cursor connection.
@@ -172,7 +173,7 @@ impl SupervisionQuery {
             starts_from: f.starts_from,
             starts_to: f.starts_to,
         };
-        let select = service::assignments(&app.actor, &filter);
+        let select = service::assignments(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,
@@ -191,8 +192,10 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<SupervisionMeeting>> {
-        let found = load_by_id::<supervision_meeting::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(SupervisionMeeting))
+        let visible = service::meetings(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(SupervisionMeeting))
     }
 
     /// Supervision meetings, filtered and sorted, as a cursor connection.
@@ -217,7 +220,7 @@ impl SupervisionQuery {
             held_from: f.held_from,
             held_to: f.held_to,
         };
-        let select = service::meetings(&app.actor, &filter);
+        let select = service::meetings(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,
@@ -236,8 +239,10 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<AttendanceReceipt>> {
-        let found = load_by_id::<meeting_attendance::Entity>(ctx, parse_id(&id)?).await?;
-        Ok(found.map(AttendanceReceipt))
+        let visible = service::receipts(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(AttendanceReceipt))
     }
 
     /// Attendance receipts, filtered and sorted, as a cursor connection.
@@ -263,7 +268,7 @@ impl SupervisionQuery {
             held_from: f.held_from,
             held_to: f.held_to,
         };
-        let select = service::receipts(&app.actor, &filter);
+        let select = service::receipts(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
         paginate(
             &app.db,

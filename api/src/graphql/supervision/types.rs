@@ -120,8 +120,15 @@ impl AttendanceReceipt {
         load_unit(ctx, Some(self.0.org_unit_id)).await
     }
     /// The attendee's name.
-    async fn name(&self) -> &str {
-        &self.0.name
+    /// Masked (`张**`) for callers outside the attendee's unit.
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(
+            if crate::graphql::org::reaches(ctx, self.0.org_unit_id).await? {
+                self.0.name.clone()
+            } else {
+                crate::authz::mask_name(&self.0.name)
+            },
+        )
     }
     /// What the attendee comes as.
     async fn role(&self) -> AttendeeRole {
@@ -132,8 +139,18 @@ impl AttendanceReceipt {
         self.0.title.as_deref()
     }
     /// The attendee's mobile number.
-    async fn mobile(&self) -> Option<&str> {
-        self.0.mobile.as_deref()
+    /// Masked (`138****5678`) for callers outside the attendee's unit.
+    async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(mobile) = &self.0.mobile else {
+            return Ok(None);
+        };
+        Ok(Some(
+            if crate::graphql::org::reaches(ctx, self.0.org_unit_id).await? {
+                mobile.clone()
+            } else {
+                crate::authz::mask_mobile(mobile)
+            },
+        ))
     }
     /// Remarks.
     async fn remarks(&self) -> Option<&str> {

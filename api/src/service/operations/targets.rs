@@ -2,6 +2,9 @@
 //! the rows administrators set in their place (overrides). The values are policy; this
 //! module checks the shape of a row only.
 
+use crate::authz;
+use crate::authz::Need;
+
 use entities::{org_unit, target};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -29,7 +32,8 @@ pub struct TargetFilter {
 }
 
 /// The targets a caller may list, filtered.
-pub fn targets(_actor: &Actor, filter: &TargetFilter) -> Select<target::Entity> {
+pub fn targets(actor: &Actor, filter: &TargetFilter) -> ServiceResult<Select<target::Entity>> {
+    let visible = authz::unit_condition(actor, target::Column::OrgUnitId, "targets")?;
     use target::Column as C;
     let cond = Filters::new()
         .eq(C::OrgUnitId, filter.org_unit_id)
@@ -37,7 +41,7 @@ pub fn targets(_actor: &Actor, filter: &TargetFilter) -> Select<target::Entity> 
         .district(C::OrgUnitId, filter.district_id)
         .eq(C::Period, filter.period.as_deref().map(str::trim))
         .eq(C::Metric, filter.metric.as_deref().map(str::trim));
-    target::Entity::find().filter(cond.build())
+    Ok(target::Entity::find().filter(cond.build()).filter(visible))
 }
 
 /// The targets of an org unit for a period, by metric: the values of the targets scripts
@@ -45,12 +49,13 @@ pub fn targets(_actor: &Actor, filter: &TargetFilter) -> Select<target::Entity> 
 /// when there is one. Empty outside every script's span unless rows were set.
 pub async fn targets_in_effect(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     rules: &RuleStore,
     org_unit_id: i64,
     period: &Period,
 ) -> ServiceResult<Vec<UnitTarget>> {
     let unit = find::<org_unit::Entity>(db, "org unit", org_unit_id).await?;
+    authz::require_unit(db, actor, org_unit_id, "read its targets").await?;
     let registry = rules.current()?;
     let versions = registry.targets_for(period);
     Ok(unit_targets(db, &versions, period, &[unit]).await?)
@@ -68,9 +73,10 @@ pub struct NewTarget {
 /// Sets the target of a unit for a period and metric, replacing any earlier value.
 pub async fn set_target(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewTarget,
 ) -> ServiceResult<target::Model> {
+    actor.require(Need::CityAdmin, "set targets")?;
     let period = parse_period(&input.period)?.to_string();
     let metric = parse_metric(&input.metric)?;
     check_value(input.value)?;
@@ -114,10 +120,11 @@ pub async fn set_target(
 /// Changes the value of a target.
 pub async fn update_target(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     value: f64,
 ) -> ServiceResult<target::Model> {
+    actor.require(Need::CityAdmin, "change targets")?;
     check_value(value)?;
     let current = find::<target::Entity>(db, "target", id).await?;
     let mut model: target::ActiveModel = current.into();

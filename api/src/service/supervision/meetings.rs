@@ -1,5 +1,7 @@
 //! Supervision meetings (督导会议) of the districts.
 
+use crate::authz::Need;
+
 use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{district, meeting_attendance, org_unit, supervision_meeting};
@@ -29,7 +31,11 @@ pub struct MeetingFilter {
 }
 
 /// The supervision meetings a caller may list, filtered.
-pub fn meetings(_actor: &Actor, filter: &MeetingFilter) -> Select<supervision_meeting::Entity> {
+pub fn meetings(
+    actor: &Actor,
+    filter: &MeetingFilter,
+) -> ServiceResult<Select<supervision_meeting::Entity>> {
+    actor.require(Need::Staff, "read supervision meetings")?;
     use supervision_meeting::Column as C;
     // A town's meetings are those of its district.
     let of_town = filter.town_id.map(|town| {
@@ -46,7 +52,7 @@ pub fn meetings(_actor: &Actor, filter: &MeetingFilter) -> Select<supervision_me
         .when(of_town)
         .eq(C::VisitOrgUnitId, filter.visit_org_unit_id)
         .days(C::HeldOn, filter.held_from, filter.held_to);
-    supervision_meeting::Entity::find().filter(cond.build())
+    Ok(supervision_meeting::Entity::find().filter(cond.build()))
 }
 
 /// A new supervision meeting.
@@ -63,9 +69,10 @@ pub struct NewMeeting {
 /// Schedules a supervision meeting of a district.
 pub async fn create_meeting(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     input: NewMeeting,
 ) -> ServiceResult<supervision_meeting::Model> {
+    actor.require(Need::CityAdmin, "call supervision meetings")?;
     let venue = text("venue", &input.venue, NAME_MAX)?;
     let agenda = opt_text("agenda", input.agenda.as_deref(), AGENDA_MAX)?;
     check_due(input.held_on, input.receipts_due_on)?;
@@ -101,10 +108,11 @@ pub struct MeetingChanges {
 /// Updates a supervision meeting.
 pub async fn update_meeting(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
     changes: MeetingChanges,
 ) -> ServiceResult<supervision_meeting::Model> {
+    actor.require(Need::CityAdmin, "change supervision meetings")?;
     let tx = db.begin().await?;
     let current = find::<supervision_meeting::Entity>(&tx, "supervision meeting", id).await?;
     let district_id = changes.district_id.unwrap_or(current.district_id);

@@ -1,5 +1,7 @@
 //! Attendance receipts (回执): who each town or city-level unit sends to its district's meeting.
 
+use crate::authz;
+
 use crate::service::filter::Filters;
 use chrono::NaiveDate;
 use entities::{
@@ -39,7 +41,15 @@ pub struct ReceiptFilter {
 }
 
 /// The attendance receipts a caller may list, filtered.
-pub fn receipts(_actor: &Actor, filter: &ReceiptFilter) -> Select<meeting_attendance::Entity> {
+pub fn receipts(
+    actor: &Actor,
+    filter: &ReceiptFilter,
+) -> ServiceResult<Select<meeting_attendance::Entity>> {
+    let visible = authz::unit_condition(
+        actor,
+        meeting_attendance::Column::OrgUnitId,
+        "attendance receipts",
+    )?;
     use meeting_attendance::Column as C;
     // District and meeting dates are the meeting's: filter through a subquery.
     let by_meeting =
@@ -64,7 +74,9 @@ pub fn receipts(_actor: &Actor, filter: &ReceiptFilter) -> Select<meeting_attend
         .eq(C::OrgUnitId, filter.org_unit_id)
         .town(C::OrgUnitId, filter.town_id)
         .when(by_meeting);
-    meeting_attendance::Entity::find().filter(cond.build())
+    Ok(meeting_attendance::Entity::find()
+        .filter(cond.build())
+        .filter(visible))
 }
 
 /// A new attendance receipt.
@@ -83,10 +95,11 @@ pub struct NewReceipt {
 /// more of a role than the supervision rules in force on the meeting's day allow.
 pub async fn submit_receipt(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     registry: &Registry,
     input: NewReceipt,
 ) -> ServiceResult<meeting_attendance::Model> {
+    authz::require_unit(db, actor, input.org_unit_id, "send its attendance receipts").await?;
     let name = text("name", &input.name, NAME_MAX)?;
     let title = opt_text("title", input.title.as_deref(), NAME_MAX)?;
     let mobile = input
@@ -148,13 +161,20 @@ pub struct ReceiptChanges {
 /// Corrects an attendance receipt.
 pub async fn update_receipt(
     db: &DatabaseConnection,
-    _actor: &Actor,
+    actor: &Actor,
     registry: &Registry,
     id: i64,
     changes: ReceiptChanges,
 ) -> ServiceResult<meeting_attendance::Model> {
     let tx = db.begin().await?;
     let current = find::<meeting_attendance::Entity>(&tx, "attendance receipt", id).await?;
+    authz::require_unit(
+        &tx,
+        actor,
+        current.org_unit_id,
+        "change its attendance receipts",
+    )
+    .await?;
     let (meeting_id, org_unit_id) = (current.meeting_id, current.org_unit_id);
     if let Some(role) = changes.role.filter(|r| *r != current.role) {
         let meeting =
