@@ -263,6 +263,7 @@ impl AccessQuery {
     }
 
     /// Accounts (city administrators).
+    #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -287,6 +288,7 @@ impl AccessQuery {
     }
 
     /// Tokens issued to partners (city administrators).
+    #[allow(clippy::too_many_arguments)]
     async fn issued_tokens(
         &self,
         ctx: &Context<'_>,
