@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     config::AuthConfig,
-    identity::{role_name, Actor, Role, Scope},
+    identity::{role_name, scope_claim, Actor, Role, Scope},
 };
 
 /// Allowed clock difference between servers when checking `exp` and `nbf`, in seconds.
@@ -134,17 +134,7 @@ impl Authenticator {
         let (org, member, scope) = match role {
             Role::TownAdmin(org) | Role::YouthHomeAdmin(org) => (Some(*org), None, None),
             Role::Member(member) => (None, Some(*member), None),
-            Role::Partner(scopes) => (
-                None,
-                None,
-                Some(
-                    scopes
-                        .iter()
-                        .map(|s| s.name())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-            ),
+            Role::Partner(scopes) => (None, None, Some(scope_claim(scopes))),
             _ => (None, None, None),
         };
         let claims = Claims {

@@ -15,8 +15,9 @@ use crate::config::Config;
 
 /// Counts the SQL statements a connection pool has executed for requests and jobs. Tests
 /// read it to prove that nested queries are batched; operators can read it as a load
-/// figure. The rule store's once-a-second look for a newer release is left out, so that
-/// the count of one request does not depend on when that look happens to fall.
+/// figure. The rule store's once-a-second look for a newer release and the revocation
+/// check every signed-in request makes are left out, so that the count of one request
+/// does not depend on when that look happens to fall or on who asks.
 #[derive(Debug, Clone, Default)]
 pub struct StatementCounter(Arc<AtomicU64>);
 

@@ -51,6 +51,15 @@ impl Scope {
     }
 }
 
+/// Scopes as a token's `scope` claim spells them: names separated by spaces.
+pub fn scope_claim(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -26,7 +26,7 @@ use crate::{
     auth::{Authenticator, IssuedToken},
     authz::Need,
     error::{ServiceError, ServiceResult},
-    identity::{role_name, Actor, Role, Scope},
+    identity::{role_name, scope_claim, Actor, Role, Scope},
 };
 
 /// Shortest password accepted.
@@ -308,11 +308,7 @@ pub async fn issue_token(
     }
     let issued = auth.issue(&subject, &role, ttl);
     let scopes = match &role {
-        Role::Partner(scopes) => scopes
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(" "),
+        Role::Partner(scopes) => scope_claim(scopes),
         _ => String::new(),
     };
     let txn = db.begin().await?;

@@ -149,13 +149,15 @@ pub async fn update_activity(
     id: i64,
     changes: ActivityChanges,
 ) -> ServiceResult<activity::Model> {
-    let unit = find::<activity::Entity>(db, "activity", id)
-        .await?
-        .org_unit_id;
-    authz::require_unit(db, actor, unit, "change activities").await?;
     let (txn, current) = lock_activity(db, id).await?;
     let result = match current {
-        Some(current) => apply_changes(&txn, current, changes).await,
+        Some(current) => {
+            async {
+                authz::require_unit(&txn, actor, current.org_unit_id, "change activities").await?;
+                apply_changes(&txn, current, changes).await
+            }
+            .await
+        }
         None => Err(ServiceError::not_found("activity", id)),
     };
     finish(txn, result).await

@@ -99,18 +99,23 @@ pub async fn sign_up(
     input: Participation,
     now: DateTime<Utc>,
 ) -> ServiceResult<activity_signup::Model> {
-    let activity = activity_ref(db, input.activity_id).await?;
-    authz::require_member_or_unit(
-        db,
-        actor,
-        input.member_id,
-        activity.org_unit_id,
-        "sign up for activities",
-    )
-    .await?;
     let (txn, found) = lock_activity(db, input.activity_id).await?;
     let result = match found {
-        Some(activity) => insert_signup(&txn, activity, input, now).await,
+        Some(activity) => {
+            async {
+                let unit = activity.org_unit_id;
+                authz::require_member_or_unit(
+                    &txn,
+                    actor,
+                    input.member_id,
+                    unit,
+                    "sign up for activities",
+                )
+                .await?;
+                insert_signup(&txn, activity, input, now).await
+            }
+            .await
+        }
         None => Err(unknown_activity(input.activity_id)),
     };
     finish(txn, result).await
