@@ -6,10 +6,13 @@
 //! `QII_BENCH_ROUNDS` (default 50) the repetitions. Results go to standard output in the
 //! form used in BENCHMARKS.md.
 
-use std::time::{Duration, Instant};
+#[path = "support.rs"]
+mod support;
 
-use api::{config::Config, demo, http::Server};
+use std::time::Instant;
+
 use serde_json::{json, Value};
+use support::{print_row, remove_sqlite, setting};
 
 /// The requests timed: (name, query).
 const SCREENS: &[(&str, &str)] = &[
@@ -28,42 +31,13 @@ const SCREENS: &[(&str, &str)] = &[
     ),
 ];
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let scale: f64 = std::env::var("QII_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let rounds: usize = std::env::var("QII_BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
-    let (url, label) = match std::env::var("QII_BENCH_DATABASE_URL") {
-        Ok(url) => (url, "PostgreSQL"),
-        Err(_) => {
-            let path = std::env::temp_dir().join(format!("qii-bench-{}.db", std::process::id()));
-            (format!("sqlite://{}?mode=rwc", path.display()), "SQLite")
-        }
-    };
-
-    let server = Server::build(&Config::for_database(url.clone())).await?;
-    let started = Instant::now();
-    let summary = demo::load(
-        &server.state.db,
-        &demo::DemoOptions {
-            scale,
-            progress: false,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let load_time = started.elapsed();
-    let (addr, statements, _task) = server.spawn()?;
+    let scale: f64 = setting("QII_BENCH_SCALE", 1.0);
+    let rounds: usize = setting("QII_BENCH_ROUNDS", 50);
+    let (bench, summary) = support::start("bench", scale).await?;
+    let (url, label, load_time, token) = (bench.url, bench.label, bench.load_time, bench.token);
+    let (addr, statements, _task) = bench.server.spawn()?;
     let client = reqwest::Client::new();
     let endpoint = format!("http://{addr}/graphql");
 
@@ -81,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             let body: Value = client
                 .post(&endpoint)
+                .bearer_auth(&token)
                 .json(&json!({ "query": query }))
                 .send()
                 .await?
@@ -93,24 +68,8 @@ async fn main() -> anyhow::Result<()> {
                 times.push(elapsed); // the first rounds warm caches and connections
             }
         }
-        times.sort();
-        println!(
-            "| {name} | {:.1?} | {:.1?} | {:.1?} | {per_request} |",
-            percentile(&times, 0.5),
-            percentile(&times, 0.95),
-            times[times.len() - 1]
-        );
+        print_row(name, &mut times, per_request);
     }
-    if label == "SQLite" {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-        }
-    }
+    remove_sqlite(&url);
     Ok(())
 }

@@ -445,3 +445,67 @@ fn an_import_with_a_bad_row_lists_every_problem_exits_non_zero_and_writes_nothin
     assert!(ok && out.contains("1 inserted, 0 replaced"), "{out}{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn report_writes_the_city_workbook_and_every_towns_or_one_towns_and_refuses_a_wrong_period() {
+    let dir = dir_with_demo();
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let out = dir.join("reports");
+    let out_text = out.to_str().unwrap();
+    let args = [
+        "report",
+        "--kind",
+        "monthly",
+        "--period",
+        "2017-11",
+        "--rules-dir",
+        rules,
+    ];
+    let printed = run_ok(&dir, &[&args[..], &["--out", out_text]].concat());
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 33, "the city's and the 32 towns': {files:?}");
+    assert!(files.contains(&"qii-monthly-2017-11.xlsx".to_owned()));
+    assert!(files.contains(&"qii-monthly-2017-11-虎门.xlsx".to_owned()));
+    assert_eq!(printed.lines().count(), 33, "{printed}");
+    for file in &files {
+        let bytes = std::fs::read(out.join(file)).unwrap();
+        assert_eq!(&bytes[..2], b"PK", "{file} is an xlsx (zip) file");
+    }
+
+    let one = dir.join("one");
+    let town = [
+        &args[..],
+        &["--town", "town-humen", "--out", one.to_str().unwrap()],
+    ]
+    .concat();
+    run_ok(&dir, &town);
+    let files: Vec<_> = std::fs::read_dir(&one).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    assert!(one.join("qii-monthly-2017-11-虎门.xlsx").exists());
+
+    let wrong = qii(&dir)
+        .args([
+            "report",
+            "--kind",
+            "weekly",
+            "--period",
+            "2017-11",
+            "--rules-dir",
+            rules,
+        ])
+        .args(["--out", dir.join("wrong").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        message.contains("a weekly report covers one ISO week"),
+        "{message}"
+    );
+    assert!(!dir.join("wrong").exists(), "nothing is written");
+    std::fs::remove_dir_all(&dir).ok();
+}

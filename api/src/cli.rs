@@ -3,6 +3,7 @@
 
 mod access;
 mod import;
+mod report;
 
 use std::path::PathBuf;
 
@@ -118,6 +119,25 @@ pub enum Command {
         #[command(subcommand)]
         command: access::TokenCommand,
     },
+    /// Write a period's report workbooks to a folder: the city's and every town's (with a
+    /// progress bar), or with `--town` one town's.
+    Report {
+        #[command(flatten)]
+        config: Config,
+        /// `weekly` or `monthly`.
+        #[arg(long, value_enum)]
+        kind: report::Kind,
+        /// The period: a month (`2017-11`) for a monthly report, an ISO week (`2017-W45`)
+        /// for a weekly one.
+        #[arg(long)]
+        period: String,
+        /// Only this town's report: its name (`虎门`), code or id.
+        #[arg(long)]
+        town: Option<String>,
+        /// The folder the workbooks go to (created when missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Work with the rule scripts.
     Rules {
         #[command(subcommand)]
@@ -223,6 +243,13 @@ pub async fn run() -> anyhow::Result<()> {
             load_demo(&db, options).await
         }
         Command::Rules { command } => rules_command(command).await,
+        Command::Report {
+            config,
+            kind,
+            period,
+            town,
+            out,
+        } => report::run(&config, kind, &period, town.as_deref(), &out).await,
         Command::User { command } => access::user(command).await,
         Command::Token { command } => access::token(command).await,
         Command::Import {

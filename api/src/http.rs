@@ -1,4 +1,5 @@
-//! The HTTP server: GraphQL over HTTP at `/graphql`, GraphiQL at `/`, health probes,
+//! The HTTP server: GraphQL over HTTP at `/graphql`, reports at `/reports/…`
+//! ([`crate::reports::routes`]), GraphiQL at `/`, health probes,
 //! request ids in every log line, graceful shutdown. API routes pass [`guard::gate`]
 //! first: body size, bearer token, rate limit.
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = header::HeaderName::from_static("x-request-id");
     let api = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .merge(crate::reports::routes::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::gate,

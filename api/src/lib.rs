@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod period;
+pub mod reports;
 pub mod rules;
 pub mod scoring;
 pub mod service;

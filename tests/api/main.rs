@@ -21,6 +21,8 @@ mod promise;
 mod qa;
 mod raw_figures;
 mod releases;
+mod reports;
+mod reports_browser;
 mod schema;
 mod scoring;
 mod service_requests;

@@ -25,6 +25,7 @@ mod member;
 mod operations;
 mod org;
 mod qa;
+mod report;
 mod rules;
 mod scoring;
 mod service_request;
@@ -64,6 +65,7 @@ pub struct Query(
     incentive::IncentiveQuery,
     contest::ContestQuery,
     scoring::ScoringQuery,
+    report::ReportQuery,
     rules::RulesQuery,
     access::AccessQuery,
 );

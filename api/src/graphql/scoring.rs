@@ -145,6 +145,7 @@ impl RankingEntry {
             .labelled_dimensions()
             .map(|(label, d)| DimensionScore {
                 key: label.key.clone(),
+                label: label.label.clone(),
                 weight: label.weight,
                 score: d.score,
                 contribution: d.contribution,
@@ -157,6 +158,7 @@ impl RankingEntry {
             .labelled_indicators()
             .map(|(label, i)| IndicatorScore {
                 key: label.key.clone(),
+                label: label.label.clone(),
                 dimension: label.dimension.clone(),
                 raw: i.raw,
                 standardised: i.standardised,
@@ -172,6 +174,8 @@ impl RankingEntry {
 pub struct DimensionScore {
     /// The dimension's key in the rule script.
     key: String,
+    /// What it measures, for people (the script's `label`, e.g. `工作结合分值`).
+    label: Option<String>,
     /// Its weight in percent of the index.
     weight: f64,
     /// Its score, 0–100.
@@ -185,6 +189,8 @@ pub struct DimensionScore {
 pub struct IndicatorScore {
     /// The indicator's key in the rule script.
     key: String,
+    /// What it measures, for people (the script's `label`, e.g. `有效访问量`).
+    label: Option<String>,
     /// The dimension it belongs to.
     dimension: String,
     /// The raw figure from the platform's data; null when missing.

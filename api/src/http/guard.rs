@@ -4,7 +4,9 @@
 //! - A body larger than the limit is answered 413.
 //! - A token that is malformed, badly signed, expired, meant for another audience or
 //!   issuer, or revoked is answered 401 with `extensions.code = UNAUTHENTICATED` and
-//!   `WWW-Authenticate: Bearer error="invalid_token"`; no token means anonymous.
+//!   `WWW-Authenticate: Bearer error="invalid_token"`; no token means anonymous. A GET
+//!   request without the header may carry the token as `?access_token=` (links opened in a
+//!   browser: report pages and their downloads).
 //! - Each token (without one: each client address) may make so many requests a minute;
 //!   beyond that the answer is 429 with `Retry-After`. Limits are kept per replica.
 
@@ -79,7 +81,7 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
         );
     }
     let authorization = match request.headers().get(header::AUTHORIZATION) {
-        None => None,
+        None => query_token(&request).map(|token| format!("Bearer {token}")),
         Some(value) => match value.to_str() {
             Ok(value) => Some(value.to_owned()),
             Err(_) => return unauthorized("the Authorization header is not text"),
@@ -114,6 +116,19 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     }
     request.extensions_mut().insert(actor);
     next.run(request).await
+}
+
+/// The `access_token` query parameter of a GET request (RFC 6750 §2.3), for addresses a
+/// browser opens where no header can be set: a report page, its downloads.
+fn query_token(request: &Request) -> Option<String> {
+    if request.method() != axum::http::Method::GET {
+        return None;
+    }
+    let query = axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+        request.uri(),
+    )
+    .ok()?;
+    query.0.get("access_token").cloned()
 }
 
 /// Whose budget a request spends: its token's, else its subject's, else its address's.

@@ -42,6 +42,9 @@ pub struct Labels {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionLabel {
     pub key: String,
+    /// What it measures, for people (the script's `label`); none when the script gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Weight in percent of the index: the sum of its indicators'.
     pub weight: f64,
 }
@@ -50,6 +53,9 @@ pub struct DimensionLabel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorLabel {
     pub key: String,
+    /// What it measures, for people (the script's `label`); none when the script gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The key of its dimension.
     pub dimension: String,
     /// Weight in percent of the index.
@@ -64,6 +70,7 @@ impl Labels {
                 .iter()
                 .map(|d| DimensionLabel {
                     key: d.key.clone(),
+                    label: d.label.clone(),
                     weight: IndexSpec::dimension_weight(d),
                 })
                 .collect(),
@@ -71,6 +78,7 @@ impl Labels {
                 .indicators()
                 .map(|(d, i)| IndicatorLabel {
                     key: i.key.clone(),
+                    label: i.label.clone(),
                     dimension: d.key.clone(),
                     weight: i.weight,
                 })

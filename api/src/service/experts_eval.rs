@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// The policy rule set that evaluates experts.
-const RULE_SET: &str = "experts";
+pub const RULE_SET: &str = "experts";
 
 /// One expert's evaluation for a period.
 #[derive(Debug, Clone)]

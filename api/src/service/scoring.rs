@@ -27,6 +27,8 @@ pub struct Compared {
     pub ranking: Ranking,
     /// Rank per unit in the baseline; empty when there is none.
     pub baseline: HashMap<i64, u32>,
+    /// Total per unit in the baseline; empty when there is none.
+    pub baseline_totals: HashMap<i64, f64>,
     /// What the baseline is, e.g. "2017-09" or "the rules in force".
     pub baseline_label: Option<String>,
     /// When the ranking was stored; none when computed for this read.
@@ -64,15 +66,16 @@ pub async fn ranking(
         && in_effect(period).is_some_and(|(hash, rules_hash)| {
             hash != ranking.hash || rules_hash != ranking.rules_hash
         });
-    let (baseline, baseline_label) = if in_effect(&previous).is_some() {
+    let (baseline, baseline_totals, baseline_label) = if in_effect(&previous).is_some() {
         let (before, _) = stored_or_scored(db, actor, rules, rule_set, &previous, level).await?;
-        (ranks(&before), Some(previous.to_string()))
+        (ranks(&before), totals(&before), Some(previous.to_string()))
     } else {
-        (HashMap::new(), None)
+        (HashMap::new(), HashMap::new(), None)
     };
     Ok(Compared {
         ranking,
         baseline,
+        baseline_totals,
         baseline_label,
         stored,
         outdated,
@@ -80,7 +83,8 @@ pub async fn ranking(
 }
 
 /// The stored ranking of a period, or a fresh one, stored when the period has ended.
-async fn stored_or_scored(
+/// Callers check the caller's access first.
+pub async fn stored_or_scored(
     db: &DatabaseConnection,
     actor: &Actor,
     rules: &RuleStore,
@@ -162,17 +166,19 @@ pub async fn preview(
     }
     let registry = rules.current()?;
     let ranking = scoring::preview(db, &registry, source, period, level).await?;
-    let (baseline, baseline_label) =
+    let (baseline, baseline_totals, baseline_label) =
         match scoring::rank(db, &registry, &ranking.rule_set, period, level).await {
             Ok(current) => (
                 ranks(&current),
+                totals(&current),
                 Some(format!("{} {} in force", current.rule_set, current.version)),
             ),
-            Err(_) => (HashMap::new(), None),
+            Err(_) => (HashMap::new(), HashMap::new(), None),
         };
     Ok(Compared {
         ranking,
         baseline,
+        baseline_totals,
         baseline_label,
         stored: None,
         outdated: false,
@@ -204,4 +210,8 @@ pub async fn compare(
 
 fn ranks(ranking: &Ranking) -> HashMap<i64, u32> {
     ranking.scores.iter().map(|s| (s.unit, s.rank)).collect()
+}
+
+fn totals(ranking: &Ranking) -> HashMap<i64, f64> {
+    ranking.scores.iter().map(|s| (s.unit, s.total)).collect()
 }
