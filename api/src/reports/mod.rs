@@ -255,6 +255,13 @@ fn town_ref(towns: &HashMap<i64, org_unit::Model>, ranking: &Ranking, id: i64) -
     }
 }
 
+/// An instant as people in Dongguan read it: `2017-12-01 09:30（北京时间）`.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M（北京时间）")
+        .to_string()
+}
+
 /// `↑` for places gained, `↓` for places lost, `→` for the same place.
 fn arrow(before: Option<u32>, now: u32) -> String {
     match before {

@@ -130,6 +130,7 @@ pub fn render(report: &Report, base: &str, links: &str) -> Result<String, miniji
         ranking_chart => ranking,
         indicator_chart => indicators,
         trend_chart => trend,
+        stored_at => report.stored_at.map(super::local_time),
         xlsx => format!("{base}.xlsx{links}"),
         csv => format!("{base}.csv{links}"),
     })

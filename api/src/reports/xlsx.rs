@@ -326,7 +326,7 @@ fn about_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Result<()
     sheet.write_string_with_format(0, 0, &report.title, &f.title)?;
     let stored = report
         .stored_at
-        .map(|t| t.to_rfc3339())
+        .map(super::local_time)
         .unwrap_or_else(|| "期间尚未结束：每次打开时重新计算".to_owned());
     let rows = [
         ("期间", report.period.clone()),

@@ -39,21 +39,18 @@ fn figure_rows(figure: ActivityFigure) -> SelectStatement {
             id,
         ),
         ActivityFigure::Checkins => {
-            // A check-in belongs to one sign-up of the activity.
-            let signups = Query::select()
-                .column(activity_signup::Column::Id)
-                .from(activity_signup::Entity)
-                .and_where(
-                    Expr::col((activity_signup::Entity, activity_signup::Column::ActivityId))
-                        .eq(id),
-                )
-                .to_owned();
+            // A check-in belongs to one sign-up of the activity. A join, not
+            // `signup_id IN (sign-ups of the activity)`: PostgreSQL cannot pull a correlated
+            // IN inside EXISTS up into a join and rescans every check-in per activity.
+            let (checkin, signup) = (activity_checkin::Entity, activity_signup::Entity);
             Query::select()
-                .from(activity_checkin::Entity)
-                .and_where(
-                    Expr::col((activity_checkin::Entity, activity_checkin::Column::SignupId))
-                        .in_subquery(signups),
+                .from(checkin)
+                .inner_join(
+                    signup,
+                    Expr::col((signup, activity_signup::Column::Id))
+                        .equals((checkin, activity_checkin::Column::SignupId)),
                 )
+                .and_where(Expr::col((signup, activity_signup::Column::ActivityId)).eq(id))
                 .to_owned()
         }
         ActivityFigure::Comments => of(
