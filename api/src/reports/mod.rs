@@ -191,12 +191,15 @@ pub async fn build(
         .collect();
 
     let targets = targets(db, actor, rules, period, town).await?;
-    let trend = trend(db, actor, rules, period).await?;
-    let details = ranking
+    let trend = trend(db, actor, rules, &compared.ranking).await?;
+    let details = compared
+        .ranking
+        .scores
         .iter()
-        .filter(|line| town.is_none_or(|t| line.town.id.as_str() == t.to_string()))
-        .map(|line| {
-            let id = line.town.id.parse::<i64>().unwrap_or_default();
+        .map(|score| score.unit)
+        .zip(&ranking)
+        .filter(|(id, _)| town.is_none_or(|t| t == *id))
+        .map(|(id, line)| {
             let rows = targets.get(&id).cloned().unwrap_or_default();
             TownDetail {
                 town: line.clone(),
@@ -336,34 +339,33 @@ async fn targets(
     Ok(by_town)
 }
 
-/// The towns' (total, rank) in the periods of the same kind up to `period`, oldest first:
-/// as many as a rule version scores, at most [`TREND_PERIODS`].
+/// The towns' (total, rank) in the periods of the same kind up to `current`'s, oldest
+/// first: as many as a rule version scores, at most [`TREND_PERIODS`]. The earlier periods
+/// are read as stored (stored first when not yet).
 async fn trend(
     db: &DatabaseConnection,
     actor: &Actor,
     rules: &RuleStore,
-    period: &Period,
+    current: &Ranking,
 ) -> ServiceResult<Vec<(Period, HashMap<i64, (f64, u32)>)>> {
     let registry = rules.current()?;
-    let mut periods = vec![*period];
-    while periods.len() < TREND_PERIODS {
-        let before = periods[periods.len() - 1].previous();
-        if registry.version_for(INDEX, &before).is_err() {
-            break;
-        }
-        periods.push(before);
-    }
-    periods.reverse();
-    let mut trend = Vec::with_capacity(periods.len());
-    for p in periods {
-        let (ranking, _) = stored_or_scored(db, actor, rules, INDEX, &p, Level::Town).await?;
-        let scores = ranking
+    let points = |ranking: &Ranking| -> HashMap<i64, (f64, u32)> {
+        ranking
             .scores
             .iter()
             .map(|s| (s.unit, (s.total, s.rank)))
-            .collect();
-        trend.push((p, scores));
+            .collect()
+    };
+    let mut trend = vec![(current.period, points(current))];
+    while trend.len() < TREND_PERIODS {
+        let before = trend[trend.len() - 1].0.previous();
+        if registry.version_for(INDEX, &before).is_err() {
+            break;
+        }
+        let (ranking, _) = stored_or_scored(db, actor, rules, INDEX, &before, Level::Town).await?;
+        trend.push((before, points(&ranking)));
     }
+    trend.reverse();
     Ok(trend)
 }
 
