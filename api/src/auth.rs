@@ -91,6 +91,42 @@ pub struct Authenticator {
     pub access_ttl: Duration,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: Duration,
+    /// How sign-ins are throttled.
+    pub logins: LoginThrottle,
+}
+
+/// Sign-in throttling: per client address here (each replica its own), per account in the
+/// database (shared by every replica).
+pub struct LoginThrottle {
+    per_address: Option<governor::DefaultKeyedRateLimiter<String>>,
+    /// Failures in a row that lock an account.
+    pub max_failures: u32,
+    /// How long a lock lasts.
+    pub lockout: Duration,
+}
+
+impl LoginThrottle {
+    fn new(config: &AuthConfig) -> Self {
+        let per_address = std::num::NonZeroU32::new(config.login_per_minute)
+            .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
+        Self {
+            per_address,
+            max_failures: config.login_max_failures.max(1),
+            lockout: config.login_lockout,
+        }
+    }
+
+    /// Whether `address` may try to sign in now; the seconds to wait otherwise.
+    pub fn admit(&self, address: Option<&str>) -> Result<(), u64> {
+        let (Some(limiter), Some(address)) = (&self.per_address, address) else {
+            return Ok(());
+        };
+        limiter.check_key(&address.to_owned()).map_err(|not_until| {
+            use governor::clock::Clock;
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
 }
 
 /// The name under which the generated signing secret is kept in the database.
@@ -123,6 +159,7 @@ impl Authenticator {
             trusted,
             access_ttl: config.access_ttl,
             refresh_ttl: config.refresh_ttl,
+            logins: LoginThrottle::new(config),
         })
     }
 
@@ -162,8 +199,7 @@ impl Authenticator {
     /// The claims of a token whose signature, algorithm, issuer, audience and times are
     /// all valid (revocation is checked by [`Authenticator::authenticate`]).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let header =
-            decode_header(token).map_err(|e| AuthError(format!("malformed token: {e}")))?;
+        let header = decode_header(token).map_err(|e| AuthError(describe(e.kind())))?;
         let issuer = unverified_issuer(token)?;
         let (algorithm, key) = if issuer == self.issuer {
             (Algorithm::HS256, &self.decoding)
@@ -312,7 +348,22 @@ fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> String {
         K::InvalidSignature => "the token's signature is not valid".into(),
         K::InvalidAlgorithm => "the token's algorithm is not accepted".into(),
         K::MissingRequiredClaim(claim) => format!("the token lacks the `{claim}` claim"),
-        other => format!("the token is not valid: {other:?}"),
+        K::Json(err) => {
+            // serde names the claim: "missing field `exp` at line 1 column 40".
+            let text = err.to_string();
+            match text.split('`').nth(1) {
+                Some(claim) if text.starts_with("missing field") => {
+                    format!("the token lacks the `{claim}` claim")
+                }
+                _ => "the token's claims are not what this server issues (exp, nbf, iss, aud, \
+                      sub, role)"
+                    .into(),
+            }
+        }
+        K::InvalidToken | K::Base64(_) | K::Utf8(_) => {
+            "malformed token: expected header.payload.signature in base64url".into()
+        }
+        _ => "the token is not valid".into(),
     }
 }
 

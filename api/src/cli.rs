@@ -392,7 +392,7 @@ fn failure(err: ServiceError) -> anyhow::Error {
 async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
     let actor = Actor::system();
     match command {
-        RulesCommand::Check { dir } => check_rules(&dir),
+        RulesCommand::Check { dir } => check_rules(&dir).await,
         RulesCommand::Publish {
             config,
             file,
@@ -608,10 +608,15 @@ fn print_ranking(compared: &service::scoring::Compared) {
 }
 
 /// Prints one line per script and fails when any script or test case does.
-fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
+async fn check_rules(dir: &std::path::Path) -> anyhow::Result<()> {
     let sources = rules::RuleSource::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
-    let reports = rules::check::check_sources(&rules::Sandbox::new(), &sources);
+    let sandbox = rules::Sandbox::new();
+    let pool = sandbox.clone();
+    let reports = pool
+        .run(move || rules::check::check_sources(&sandbox, &sources))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut failed = 0;
     for report in &reports {
         let hash = report.hash.as_deref().map(|h| &h[..12]).unwrap_or("-");

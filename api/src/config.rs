@@ -88,6 +88,28 @@ pub struct AuthConfig {
     /// Lifetime of a refresh token, e.g. `14d`.
     #[arg(long = "refresh-token-ttl", env = "QII_REFRESH_TOKEN_TTL", default_value = "14d", value_parser = humantime::parse_duration)]
     pub refresh_ttl: std::time::Duration,
+
+    /// Failed sign-ins in a row after which an account is locked (a city administrator
+    /// lifts it with `unlockUser`, or it lifts itself after `--login-lockout`).
+    #[arg(
+        long = "login-max-failures",
+        env = "QII_LOGIN_MAX_FAILURES",
+        default_value_t = 5
+    )]
+    pub login_max_failures: u32,
+
+    /// How long an account stays locked after too many failed sign-ins, e.g. `15m`.
+    #[arg(long = "login-lockout", env = "QII_LOGIN_LOCKOUT", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub login_lockout: std::time::Duration,
+
+    /// Sign-in attempts one client address may make a minute, whatever the accounts
+    /// (every `login` of a request counts, aliases included).
+    #[arg(
+        long = "login-per-minute",
+        env = "QII_LOGIN_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub login_per_minute: u32,
 }
 
 impl Default for AuthConfig {
@@ -99,6 +121,9 @@ impl Default for AuthConfig {
             trusted_issuers: Vec::new(),
             access_ttl: std::time::Duration::from_secs(15 * 60),
             refresh_ttl: std::time::Duration::from_secs(14 * 24 * 3600),
+            login_max_failures: 5,
+            login_lockout: std::time::Duration::from_secs(15 * 60),
+            login_per_minute: 10,
         }
     }
 }
@@ -110,14 +135,51 @@ pub struct Limits {
     #[arg(long = "max-depth", env = "QII_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,
 
-    /// Largest complexity of a query: the number of fields it selects, each counted once
-    /// however many items a list returns (page sizes are bounded separately).
+    /// Largest complexity of a query: every field selected counts 1, and a connection
+    /// counts what one of its nodes costs times the page size asked for (`first`, 20 by
+    /// default), so nested pages multiply. A query over the limit is refused before it runs.
     #[arg(
         long = "max-complexity",
         env = "QII_MAX_COMPLEXITY",
         default_value_t = 20_000
     )]
     pub max_complexity: usize,
+
+    /// Most fields an operation may select at its root, aliases and fragments counted.
+    #[arg(
+        long = "max-root-fields",
+        env = "QII_MAX_ROOT_FIELDS",
+        default_value_t = 20
+    )]
+    pub max_root_fields: usize,
+
+    /// Most operations one HTTP request may carry as a batch (a JSON array); each counts
+    /// against the rate limit.
+    #[arg(long = "max-batch", env = "QII_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// Largest response, in bytes of JSON; a request whose answer grows past it is stopped
+    /// and refused with `RESPONSE_TOO_LARGE`.
+    #[arg(
+        long = "max-response-bytes",
+        env = "QII_MAX_RESPONSE_BYTES",
+        default_value_t = 8 * 1024 * 1024
+    )]
+    pub max_response_bytes: usize,
+
+    /// Longest string any input may carry, in characters (rule scripts included); fields
+    /// have tighter limits of their own.
+    #[arg(
+        long = "max-string-chars",
+        env = "QII_MAX_STRING_CHARS",
+        default_value_t = 300_000
+    )]
+    pub max_string_chars: usize,
+
+    /// How long a request may run before it is stopped (its database statements with it)
+    /// and answered `TIMEOUT`, e.g. `10s`.
+    #[arg(long = "request-timeout", env = "QII_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub request_timeout: std::time::Duration,
 
     /// Largest request body, in bytes; larger ones are answered 413.
     #[arg(long = "max-body-bytes", env = "QII_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
@@ -151,6 +213,11 @@ impl Default for Limits {
         Self {
             max_depth: 16,
             max_complexity: 20_000,
+            max_root_fields: 20,
+            max_batch: 10,
+            max_response_bytes: 8 * 1024 * 1024,
+            max_string_chars: 300_000,
+            request_timeout: std::time::Duration::from_secs(10),
             max_body_bytes: 2 * 1024 * 1024,
             rate_per_minute: 600,
             rate_burst: 60,

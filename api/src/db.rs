@@ -31,6 +31,22 @@ impl StatementCounter {
 /// Opens the pool for the configured database. The SQLite file is created if missing;
 /// SQLite connections use WAL so that readers are not blocked by a writer.
 pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    open(config, None).await
+}
+
+/// The pool a server answers requests with: as [`connect`], and on PostgreSQL every
+/// statement is cancelled at the request deadline, even when the request was dropped.
+/// (SQLite statements are bounded by page sizes and run in process.)
+pub async fn connect_for_requests(
+    config: &Config,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    open(config, Some(config.limits.request_timeout)).await
+}
+
+async fn open(
+    config: &Config,
+    statement_timeout: Option<Duration>,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let url = config.effective_database_url();
     let mut options = ConnectOptions::new(url.clone());
     options
@@ -42,6 +58,12 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
+    if let Some(timeout) = statement_timeout {
+        let millis = timeout.as_millis().max(1).to_string();
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", millis.clone())])
+        });
+    }
     if url.starts_with("sqlite:") {
         ensure_parent_dir(&url);
     }
@@ -79,4 +101,119 @@ fn ensure_parent_dir(url: &str) {
             let _ = std::fs::create_dir_all(parent);
         }
     }
+}
+
+/// `column IN (keys)` with every key in one bound parameter — an array on PostgreSQL, a
+/// JSON array on SQLite — so that the statement reads the same for any number of keys:
+/// its prepared form is reused and no limit on parameters applies.
+pub fn any_of<C: sea_orm::ColumnTrait>(
+    backend: sea_orm::DbBackend,
+    column: C,
+    keys: &[i64],
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Expr;
+    let list = keys
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let target = Expr::col(column.as_column_ref());
+    match backend {
+        sea_orm::DbBackend::Postgres => Expr::cust_with_exprs(
+            "$1 = ANY(CAST($2 AS bigint[]))",
+            [target, Expr::val(format!("{{{list}}}"))],
+        ),
+        _ => Expr::cust_with_exprs(
+            "? IN (SELECT value FROM json_each(?))",
+            [target, Expr::val(format!("[{list}]"))],
+        ),
+    }
+}
+
+/// Begins a transaction that writes. On SQLite it starts `IMMEDIATE`: it takes the
+/// database's single write lock up front, waiting up to the busy timeout behind other
+/// writers, instead of failing with "database is locked" when a read inside it would
+/// have to upgrade. On PostgreSQL it is an ordinary transaction.
+pub async fn write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    use super::any_of;
+
+    #[test]
+    fn two_key_lists_in_one_statement_keep_their_own_parameters() {
+        use sea_orm::ColumnTrait;
+        let backend = DbBackend::Sqlite;
+        let statement = entities::activity::Entity::find()
+            .filter(any_of(backend, entities::activity::Column::Id, &[1]))
+            .filter(entities::activity::Column::Title.eq("x"))
+            .filter(any_of(backend, entities::activity::Column::OrgUnitId, &[2]))
+            .build(backend);
+        assert_eq!(statement.sql.matches('?').count(), 3, "{}", statement.sql);
+        let backend = DbBackend::Postgres;
+        let statement = entities::activity::Entity::find()
+            .filter(any_of(backend, entities::activity::Column::Id, &[1]))
+            .filter(entities::activity::Column::Title.eq("x"))
+            .filter(any_of(backend, entities::activity::Column::OrgUnitId, &[2]))
+            .build(backend);
+        assert!(statement.sql.contains("$3"), "{}", statement.sql);
+        assert!(!statement.sql.contains("$4"), "{}", statement.sql);
+    }
+
+    #[test]
+    fn keys_are_bound_as_one_array_parameter() {
+        let select = |backend| {
+            entities::activity::Entity::find()
+                .filter(any_of(backend, entities::activity::Column::Id, &[3, 5, 8]))
+                .build(backend)
+        };
+        let pg = select(DbBackend::Postgres);
+        assert!(
+            pg.sql
+                .ends_with(r#"WHERE "activity"."id" = ANY(CAST($1 AS bigint[]))"#),
+            "{}",
+            pg.sql
+        );
+        assert_eq!(pg.values.map(|v| v.0.len()), Some(1));
+        let sqlite = select(DbBackend::Sqlite);
+        assert!(
+            sqlite
+                .sql
+                .ends_with(r#"WHERE "activity"."id" IN (SELECT value FROM json_each(?))"#),
+            "{}",
+            sqlite.sql
+        );
+    }
+}
+
+/// Serialises the writers of one thing (a key such as `ranking|qii|town|2017-10`) inside
+/// a write transaction: on PostgreSQL a transaction-scoped advisory lock, so that a second
+/// writer waits for the first to commit and then sees its rows instead of colliding on a
+/// unique key; on SQLite the `IMMEDIATE` transaction of [`write`] already holds the
+/// database's single write lock.
+pub async fn serialise(tx: &sea_orm::DatabaseTransaction, key: &str) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    if tx.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // FNV-1a: stable across processes and releases, as every replica must agree.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [i64::from_ne_bytes(hash.to_ne_bytes()).into()],
+    ))
+    .await?;
+    Ok(())
 }

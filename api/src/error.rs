@@ -14,6 +14,26 @@ pub mod code {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const RULE_ERROR: &str = "RULE_ERROR";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The request is not GraphQL over HTTP (no `query`, wrong media type).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The query does not parse.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The query does not fit the schema.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// Its pages and fields could add up to more than the complexity limit.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// It nests fields deeper than the limit.
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    /// It selects more root fields than the limit (aliases included).
+    pub const TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
+    /// A batch holds more operations than the limit.
+    pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
+    /// The answer grew past the response size limit.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+    /// The request ran past its deadline and was stopped.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// Too many attempts: wait (sign-in throttling, busy script pool).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 /// What can go wrong in a service call.
@@ -36,6 +56,8 @@ pub enum ServiceError {
     BadCredentials(String),
     /// The caller may not do this.
     Forbidden(String),
+    /// Too many attempts: the caller must wait (sign-in throttling).
+    Throttled(String),
     /// A database failure.
     Database(DbErr),
     /// A rule script failed (compile, run or declaration); located in the script.
@@ -141,6 +163,8 @@ impl ServiceError {
             Self::NotFound { .. } => code::NOT_FOUND,
             Self::Unauthenticated | Self::BadCredentials(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Throttled(_) => code::RATE_LIMITED,
+            Self::Database(e) if is_timeout(e) => code::TIMEOUT,
             Self::Rule(_) | Self::RulesRejected(_) => code::RULE_ERROR,
             Self::Rows(_) => code::BAD_USER_INPUT,
             Self::Database(e) if e.sql_err().is_some() => code::BAD_USER_INPUT,
@@ -161,6 +185,9 @@ impl ServiceError {
     /// The message a client sees: specific for input problems, generic for failures.
     fn client_message(&self) -> String {
         match self {
+            Self::Database(e) if is_timeout(e) => {
+                "the request ran past its deadline and its database work was stopped".into()
+            }
             Self::Database(e) => match e.sql_err() {
                 // Constraints are the last line of defence behind validation (e.g. two
                 // concurrent sign-ups); say what clashed without leaking SQL.
@@ -177,7 +204,7 @@ impl ServiceError {
             Self::NotFound { entity, id } => format!("{entity} {id} does not exist"),
             Self::Unauthenticated => "sign in first: send `Authorization: Bearer <token>` (the `login` mutation gives one)".into(),
             Self::BadCredentials(message) => message.clone(),
-            Self::Forbidden(message) => message.clone(),
+            Self::Forbidden(message) | Self::Throttled(message) => message.clone(),
             Self::Rule(err) => err.to_string(),
             Self::RulesRejected(errors) => format!(
                 "the change was rejected and the rules in force stay: {}",
@@ -208,6 +235,12 @@ impl ServiceError {
             }
         }
     }
+}
+
+/// A statement PostgreSQL cancelled at the request deadline (`statement_timeout`).
+fn is_timeout(err: &DbErr) -> bool {
+    err.to_string()
+        .contains("canceling statement due to statement timeout")
 }
 
 impl From<ServiceError> for async_graphql::Error {

@@ -7,12 +7,13 @@ pub mod guard;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+use async_graphql::BatchRequest;
 use async_graphql::{
     http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
     ParseRequestError,
 };
-use async_graphql_axum::GraphQLRequest;
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest};
 use axum::{
     extract::{Extension, FromRequest, State},
     http::{header, HeaderMap, HeaderValue, Request, StatusCode},
@@ -31,6 +32,7 @@ use tower_http::{
 use crate::{
     config::Config,
     db::{self, StatementCounter},
+    error::code,
     graphql::{schema_with, QiiSchema, RequestContext},
     identity::Actor,
 };
@@ -138,21 +140,15 @@ impl IntoResponse for BadRequest {
 }
 
 fn request_error(status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    (
-        status,
-        [(header::CONTENT_TYPE, GRAPHQL_RESPONSE)],
-        Json(body),
-    )
-        .into_response()
+    refusal(status, code::BAD_REQUEST, message)
 }
 
-/// POST takes JSON (or multipart, for uploads); the media type is checked before the
-/// body is read.
+/// POST takes JSON (or multipart, for uploads), one operation or a batch (a JSON array);
+/// the media type is checked before the body is read.
 async fn graphql_post(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    Extension(caller): Extension<guard::Caller>,
     request: axum::extract::Request,
 ) -> Response {
     let headers = request.headers().clone();
@@ -168,9 +164,15 @@ async fn graphql_post(
             "send the request as `Content-Type: application/json`",
         );
     }
-    match GraphQLRequest::<BadRequest>::from_request(request, &state).await {
-        Ok(request) => execute(state, actor, &headers, request.into_inner()).await,
-        Err(rejection) => rejection.into_response(),
+    let batch = match GraphQLBatchRequest::<BadRequest>::from_request(request, &state).await {
+        Ok(batch) => batch.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    match batch {
+        BatchRequest::Single(request) => execute(state, actor, caller, &headers, request).await,
+        BatchRequest::Batch(requests) => {
+            execute_batch(state, actor, caller, &headers, requests).await
+        }
     }
 }
 
@@ -179,6 +181,7 @@ async fn graphql_post(
 async fn graphql_get(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    Extension(caller): Extension<guard::Caller>,
     headers: HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> Response {
@@ -193,7 +196,7 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, actor, &headers, request).await
+    execute(state, actor, caller, &headers, request).await
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
@@ -209,41 +212,201 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
     })
 }
 
-/// Runs one request and answers in the media type the client accepts: with
-/// `application/graphql-response+json`, a request that could not execute is a 400.
-async fn execute(
-    state: AppState,
+/// Whether the client asked for the GraphQL-over-HTTP response media type.
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE))
+}
+
+/// One operation's answer, and whether it got to execution at all.
+struct Answer {
+    body: serde_json::Value,
+    executed: bool,
+    timed_out: bool,
+    /// Not a GraphQL request at all (no query): a 400 whatever the media type.
+    malformed: bool,
+}
+
+/// Runs one operation within the request deadline. A request that did not get to
+/// execution (it did not parse or validate, or a limit refused it) has no `data` in its
+/// answer, as the GraphQL-over-HTTP specification has it.
+async fn run(
+    state: &AppState,
     actor: Actor,
-    headers: &HeaderMap,
+    caller: &guard::Caller,
     request: async_graphql::Request,
-) -> Response {
-    let context = RequestContext::new(
+) -> Answer {
+    if request.query.trim().is_empty() {
+        return Answer {
+            body: error_body(code::BAD_REQUEST, "the request has no `query`"),
+            executed: false,
+            timed_out: false,
+            malformed: true,
+        };
+    }
+    let outcome = std::sync::Arc::new(crate::graphql::limits::Outcome::default());
+    let mut context = RequestContext::new(
         state.db.clone(),
         actor,
         state.batch_window,
         state.rules.clone(),
         state.auth.clone(),
     );
-    let mut response = state.schema.execute(request.data(context)).await;
-    // Errors raised before execution (syntax, validation, depth and complexity limits)
-    // carry no code of their own.
+    context.client = caller.address.clone();
+    let request = request.data(context).data(outcome.clone());
+    let deadline = state.limits.request_timeout;
+    let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await
+    else {
+        // Dropping the execution stopped its work; PostgreSQL cancels its statements at
+        // the same deadline.
+        tracing::warn!(caller = %caller.key, ?deadline, "request stopped at its deadline");
+        return Answer {
+            body: error_body(
+                code::TIMEOUT,
+                &format!(
+                    "the request ran longer than {} and was stopped: ask for smaller pages or \
+                     fewer fields",
+                    humantime::format_duration(deadline)
+                ),
+            ),
+            executed: false,
+            timed_out: true,
+            malformed: false,
+        };
+    };
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_REQUEST");
+            // Every error the services raise carries its code; one without is a fault.
+            tracing::error!(message = %error.message, "error without a code");
+            error.message = "internal error".into();
+            extensions.set("code", code::INTERNAL);
         }
     }
-    let wants_graphql = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains(GRAPHQL_RESPONSE));
-    let not_executed = response.data == async_graphql::Value::Null && response.is_err();
-    let (status, media) = match (wants_graphql, not_executed) {
-        (true, true) => (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE),
-        (true, false) => (StatusCode::OK, GRAPHQL_RESPONSE),
-        (false, _) => (StatusCode::OK, "application/json"),
+    let executed = !outcome
+        .not_executed
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
+        error_body(
+            code::INTERNAL,
+            "internal error: the response could not be written",
+        )
+    });
+    if !executed {
+        if let Some(map) = body.as_object_mut() {
+            map.remove("data");
+        }
+    }
+    Answer {
+        body,
+        executed,
+        timed_out: false,
+        malformed: false,
+    }
+}
+
+fn error_body(code: &str, message: &str) -> serde_json::Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+/// Answers one operation in the media type the client accepts: with
+/// `application/graphql-response+json`, a request that could not execute is a 400 (504
+/// when it ran out of time); with `application/json`, always 200.
+async fn execute(
+    state: AppState,
+    actor: Actor,
+    caller: guard::Caller,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let answer = run(&state, actor, &caller, request).await;
+    let wants_graphql = wants_graphql_response(headers);
+    let status = match (wants_graphql, answer.executed, answer.timed_out) {
+        _ if answer.malformed => StatusCode::BAD_REQUEST,
+        (true, _, true) => StatusCode::GATEWAY_TIMEOUT,
+        (true, false, _) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
     };
-    (status, [(header::CONTENT_TYPE, media)], Json(response)).into_response()
+    let media = if wants_graphql {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    (status, [(header::CONTENT_TYPE, media)], Json(answer.body)).into_response()
+}
+
+/// Runs a batch one operation after another: each counts against the caller's rate
+/// limit, and together they may select no more root fields than one operation may.
+async fn execute_batch(
+    state: AppState,
+    actor: Actor,
+    caller: guard::Caller,
+    headers: &HeaderMap,
+    requests: Vec<async_graphql::Request>,
+) -> Response {
+    let limits = &state.limits;
+    if requests.is_empty() || requests.len() > limits.max_batch {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            code::BATCH_TOO_LARGE,
+            &format!(
+                "a batch holds {} operations; send between 1 and {}",
+                requests.len(),
+                limits.max_batch
+            ),
+        );
+    }
+    let roots: usize = requests.iter().map(|r| root_field_count(&r.query)).sum();
+    if roots > limits.max_root_fields {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            code::TOO_MANY_ROOT_FIELDS,
+            &format!(
+                "the batch selects {roots} root fields in all; at most {} are accepted",
+                limits.max_root_fields
+            ),
+        );
+    }
+    if let Some(limit) = &state.rate_limit {
+        // The first operation passed the gate; the others pay their way too.
+        if let Some(response) = limit.charge(&caller.key, requests.len() - 1) {
+            return response;
+        }
+    }
+    let mut answers = Vec::with_capacity(requests.len());
+    for request in requests {
+        answers.push(run(&state, actor.clone(), &caller, request).await.body);
+    }
+    let media = if wants_graphql_response(headers) {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media)],
+        Json(serde_json::Value::Array(answers)),
+    )
+        .into_response()
+}
+
+/// Root fields of the largest operation of a query (0 when it does not parse: the
+/// operation is refused on its own then).
+fn root_field_count(query: &str) -> usize {
+    parse_query(query)
+        .map(|doc| crate::graphql::limits::root_fields(&doc))
+        .unwrap_or(0)
+}
+
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, GRAPHQL_RESPONSE)],
+        Json(error_body(code, message)),
+    )
+        .into_response()
 }
 
 /// A server bound to its address, ready to run.
@@ -256,8 +419,13 @@ pub struct Server {
 impl Server {
     /// Connects to the database, migrates it, and binds the listening socket.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let (db, statements) = db::connect(config).await?;
-        db::migrate(&db).await?;
+        {
+            // Migrations may take longer than a request may: their own connection.
+            let (db, _) = db::connect(config).await?;
+            db::migrate(&db).await?;
+            db.close().await?;
+        }
+        let (db, statements) = db::connect_for_requests(config).await?;
         let rules = crate::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
         let auth = crate::auth::Authenticator::open(&db, &config.auth).await?;
         let listener = TcpListener::bind(config.addr).await?;
@@ -323,6 +491,11 @@ impl Server {
         Ok((addr, statements, handle))
     }
 }
+
+/// Stack of the threads that answer requests and run scripts. Nested pages recurse
+/// through their resolvers: the default 2 MiB is short for the deepest query the depth
+/// limit lets through. Only the pages a thread touches take memory.
+pub const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

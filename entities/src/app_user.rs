@@ -22,6 +22,10 @@ pub struct Model {
     pub disabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Failed sign-ins since the last successful one.
+    pub failed_logins: i32,
+    /// Sign-in is refused until then after too many failures.
+    pub locked_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

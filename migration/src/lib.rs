@@ -23,6 +23,7 @@ mod m20261121_000012_snapshot_rules_hash;
 mod m20261121_000013_incentive_special_resources;
 mod m20261121_000015_attendee_roles;
 mod m20261121_000016_access;
+mod m20261202_000017_login_lockout;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000013_incentive_special_resources::Migration),
             Box::new(m20261121_000015_attendee_roles::Migration),
             Box::new(m20261121_000016_access::Migration),
+            Box::new(m20261202_000017_login_lockout::Migration),
         ]
     }
 }

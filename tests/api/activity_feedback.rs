@@ -144,7 +144,7 @@ both_databases! {
             app.data(PHOTO, json!({ "a": activity, "u": "photos/after.jpg" })).await;
         }
         let query = "{ activities(first: 50) { nodes {
-            signupCount averageRating photosAfterEnd loopSteps { hasCheckins } signups { member { nickname } }
+            signupCount averageRating photosAfterEnd loopSteps { hasCheckins } signups { nodes { member { nickname } } }
         } } }";
         let before = app.statements.get();
         let data = app.data(query, json!({})).await;
@@ -157,7 +157,7 @@ both_databases! {
             assert_eq!(node["averageRating"], 4.0);
             assert_eq!(node["photosAfterEnd"], 1);
             assert_eq!(node["loopSteps"]["hasCheckins"], true);
-            assert_eq!(node["signups"].as_array().unwrap().len(), 3);
+            assert_eq!(node["signups"]["nodes"].as_array().unwrap().len(), 3);
         }
         // The page, then one grouped query each for sign-up counts, ratings, photos after
         // the end, check-ins, the sign-ups and their members: 7, however many rows.

@@ -106,10 +106,10 @@ pub(crate) async fn refused(
 const ACTIVITY: &str = "query($id: ID!) { activity(id: $id) {
     capacity signupCount spotsLeft checkinCount commentCount likeCount voteCount reviewCount
     ratingTotal averageRating photoCount photosAfterEnd
-    signups { member { nickname } checkedIn }
-    comments { body member { nickname } }
-    reviews { rating }
-    photos { url afterEnd }
+    signups { nodes { member { nickname } checkedIn } }
+    comments { nodes { body member { nickname } } }
+    reviews { nodes { rating } }
+    photos { nodes { url afterEnd } }
     loopSteps { published hasSignups hasCheckins hasComments hasReviews hasPhotosAfterEnd started ended }
 } }";
 
@@ -183,7 +183,7 @@ both_databases! {
         assert_eq!(seen["spotsLeft"], 2);
         assert_eq!(seen["checkinCount"], 2);
         assert_eq!(seen["commentCount"], 1);
-        assert_eq!(seen["comments"][0]["body"], "很有意义的活动");
+        assert_eq!(seen["comments"]["nodes"][0]["body"], "很有意义的活动");
         assert_eq!(seen["likeCount"], 2);
         assert_eq!(seen["voteCount"], 1);
         assert_eq!(seen["reviewCount"], 2);
@@ -191,7 +191,7 @@ both_databases! {
         assert_eq!(seen["averageRating"], 4.5);
         assert_eq!(seen["photoCount"], 2);
         assert_eq!(seen["photosAfterEnd"], 1);
-        let checked: Vec<bool> = seen["signups"].as_array().unwrap().iter().map(|s| s["checkedIn"].as_bool().unwrap()).collect();
+        let checked: Vec<bool> = seen["signups"]["nodes"].as_array().unwrap().iter().map(|s| s["checkedIn"].as_bool().unwrap()).collect();
         assert_eq!(checked, [true, true, false]);
         assert_eq!(
             seen["loopSteps"],

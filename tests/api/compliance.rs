@@ -20,8 +20,9 @@ use crate::{
 
 const COMPLIANCE: &str = "query($u: ID!, $p: Period!) { compliance(orgUnitId: $u, period: $p) {
     metric label span actual target met gap source { kind script } } }";
-const BOARD: &str = "query($p: Period!, $d: ID) { complianceBoard(period: $p, districtId: $d) {
-    town { id code } missed rows { metric actual target met gap } } }";
+const BOARD: &str =
+    "query($p: Period!, $d: ID) { complianceBoard(period: $p, districtId: $d, first: 100) { nodes {
+    town { id code } missed rows { metric actual target met gap } } } }";
 const PUBLISH: &str = "mutation($path: String!, $source: String!) {
     publishRuleSet(path: $path, source: $source) { changed } }";
 
@@ -206,7 +207,7 @@ both_databases! {
         assert_eq!(row(&app, &f.town, "2017-11", "offline_activities").await["actual"], 0.0, "ended in October");
 
         // The board shows both towns, each with what it missed; a district keeps its own.
-        let board = app.data(BOARD, json!({ "p": "2017-10" })).await["complianceBoard"].clone();
+        let board = app.data(BOARD, json!({ "p": "2017-10" })).await["complianceBoard"]["nodes"].clone();
         let towns: Vec<&str> = board.as_array().unwrap().iter().map(|t| t["town"]["code"].as_str().unwrap()).collect();
         assert_eq!(towns, ["town-shijie", "town-houjie"]);
         let missed = &board[0]["missed"];
@@ -214,8 +215,8 @@ both_databases! {
         assert!(missed.as_array().unwrap().contains(&json!("online_topics")), "{board}");
         assert!(board[1]["missed"].as_array().unwrap().contains(&json!("offline_activities")));
         let district = app.data(BOARD, json!({ "p": "2017-10", "d": f.other_district })).await;
-        assert_eq!(district["complianceBoard"].as_array().unwrap().len(), 1);
-        assert_eq!(district["complianceBoard"][0]["town"]["id"], f.other_town.as_str());
+        assert_eq!(district["complianceBoard"]["nodes"].as_array().unwrap().len(), 1);
+        assert_eq!(district["complianceBoard"]["nodes"][0]["town"]["id"], f.other_town.as_str());
 
         let (code, _) = app.error(COMPLIANCE, json!({ "u": "999999", "p": "2017-10" })).await;
         assert_eq!(code, "NOT_FOUND");
@@ -242,7 +243,7 @@ both_databases! {
     async fn the_demo_data_has_towns_that_meet_and_towns_that_miss_each_month(app) {
         app.load_demo(0.05).await;
         for month in ["2017-10", "2017-11", "2017-12"] {
-            let board = app.data(BOARD, json!({ "p": month })).await["complianceBoard"].clone();
+            let board = app.data(BOARD, json!({ "p": month })).await["complianceBoard"]["nodes"].clone();
             let towns = board.as_array().unwrap();
             assert_eq!(towns.len(), 32);
             let missed: Vec<usize> = towns.iter().map(|t| t["missed"].as_array().unwrap().len()).collect();
@@ -254,7 +255,7 @@ both_databases! {
                 assert!(met > 0 && met < 32, "{month} {metric}: {met} of 32 towns meet it");
             }
         }
-        let quarter = app.data(BOARD, json!({ "p": "2017-Q4" })).await["complianceBoard"].clone();
+        let quarter = app.data(BOARD, json!({ "p": "2017-Q4" })).await["complianceBoard"]["nodes"].clone();
         let metrics: Vec<&str> = quarter[0]["rows"].as_array().unwrap().iter().map(|r| r["metric"].as_str().unwrap()).collect();
         assert_eq!(metrics, ["experts", "mobile_binding_rate", "new_youth_homes", "registrations"]);
     }

@@ -12,8 +12,8 @@ use crate::{
 
 const CONTEST: &str = "query($m: String!) { designContest(month: $m) {
     month showcaseSize awardedSize ruleVersion { name version hash }
-    entries { rank score showcased awarded activity { id } application { id status }
-        likes signups checkins comments reviews averageRating photosAfterEnd loopStepsDone loopSteps loopComplete }
+    entries(first: 100) { nodes { rank score showcased awarded activity { id } application { id status }
+        likes signups checkins comments reviews averageRating photosAfterEnd loopStepsDone loopSteps loopComplete } }
 } }";
 
 async fn enter(app: &TestApp, unit: &str, activity: &Value) -> Value {
@@ -23,7 +23,7 @@ async fn enter(app: &TestApp, unit: &str, activity: &Value) -> Value {
 }
 
 fn ids(contest: &Value) -> Vec<Value> {
-    contest["entries"]
+    contest["entries"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -60,7 +60,7 @@ both_databases! {
         let mut expected = vec![busy.clone(), quiet.clone(), also_quiet.clone()];
         expected[1..].sort_by_key(|v| v.as_str().unwrap().parse::<i64>().unwrap());
         assert_eq!(ids(november), expected);
-        let top = &november["entries"][0];
+        let top = &november["entries"]["nodes"][0];
         assert_eq!(top["rank"], 1);
         assert_eq!(top["signups"], 12);
         assert_eq!(top["checkins"], 0);
@@ -70,8 +70,8 @@ both_databases! {
         assert_eq!(top["loopComplete"], false);
         assert_eq!(top["showcased"], true);
         assert_eq!(top["awarded"], true);
-        assert!(top["score"].as_f64().unwrap() > november["entries"][1]["score"].as_f64().unwrap());
-        assert_eq!(november["entries"][1]["score"], november["entries"][2]["score"]);
+        assert!(top["score"].as_f64().unwrap() > november["entries"]["nodes"][1]["score"].as_f64().unwrap());
+        assert_eq!(november["entries"]["nodes"][1]["score"], november["entries"]["nodes"][2]["score"]);
 
         let dec = &app.data(CONTEST, json!({ "m": "2017-12" })).await["designContest"];
         assert_eq!(ids(dec), vec![december]);
@@ -90,7 +90,7 @@ both_databases! {
     async fn the_demo_data_has_contest_entries_and_heavyweight_decisions_in_november(app) {
         app.load_demo(0.05).await;
         let november = &app.data(CONTEST, json!({ "m": "2017-11" })).await["designContest"];
-        let entries = november["entries"].as_array().unwrap();
+        let entries = november["entries"]["nodes"].as_array().unwrap();
         assert!(!entries.is_empty(), "{november}");
         assert!(entries.iter().all(|e| e["application"]["status"] != "REJECTED"));
         let statuses = app

@@ -18,9 +18,9 @@ use crate::{
 
 const EVALUATION: &str = "query($p: Period!, $u: ID) { expertEvaluation(period: $p, orgUnitId: $u) {
     period ruleVersion { name version hash path }
-    entries { expert { id name } rank score interactionRate answers topicParticipations topicsJoined topicsOpen } } }";
+    entries(first: 100) { nodes { expert { id name } rank score interactionRate answers topicParticipations topicsJoined topicsOpen } } } }";
 const HONOURS: &str = "query($q: Period!) { expertHonours(quarter: $q) {
-    period entries { expert { name } rank score } } }";
+    period entries(first: 100) { nodes { expert { name } rank score } } } }";
 
 fn at(month: u32, day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2017, month, day, 2, 0, 0).unwrap()
@@ -143,7 +143,7 @@ both_databases! {
         let source = std::fs::read_to_string(shipped_rules().join("experts/2017.rhai")).unwrap();
         assert_eq!(evaluation["ruleVersion"], json!({ "name": "experts", "version": "2017",
             "hash": api::rules::sandbox::content_hash(&source), "path": "experts/2017.rhai" }));
-        let entries = evaluation["entries"].as_array().unwrap();
+        let entries = evaluation["entries"]["nodes"].as_array().unwrap();
         assert_eq!(entries.len(), 2);
         let first = &entries[0];
         assert_eq!(first["expert"]["id"], lawyer.to_string());
@@ -157,15 +157,15 @@ both_databases! {
 
         // A town's experts include those its Youth Homes recruited, with their city ranks.
         let town = app.data(EVALUATION, json!({ "p": "2017-10", "u": f.town })).await;
-        let town = town["expertEvaluation"]["entries"].as_array().unwrap().clone();
+        let town = town["expertEvaluation"]["entries"]["nodes"].as_array().unwrap().clone();
         assert_eq!(town.len(), 1);
         assert_eq!(town[0]["expert"]["id"], lawyer.to_string());
         let other = app.data(EVALUATION, json!({ "p": "2017-10", "u": f.other_town })).await;
-        assert_eq!(other["expertEvaluation"]["entries"][0]["rank"], 2);
+        assert_eq!(other["expertEvaluation"]["entries"]["nodes"][0]["rank"], 2);
 
         // The quarter counts every month of it.
         let quarter = app.data(EVALUATION, json!({ "p": "2017-Q4" })).await;
-        assert_eq!(quarter["expertEvaluation"]["entries"][0]["answers"], 8);
+        assert_eq!(quarter["expertEvaluation"]["entries"]["nodes"][0]["answers"], 8);
     }
 
     async fn the_quarters_honour_roll_is_as_long_as_the_script_says_and_only_for_quarters(app) {
@@ -176,7 +176,7 @@ both_databases! {
             answers(&app, e, asker, i, at(11, 1)).await;
         }
         let data = app.data(HONOURS, json!({ "q": "2017-Q4" })).await;
-        let entries = data["expertHonours"]["entries"].as_array().unwrap();
+        let entries = data["expertHonours"]["entries"]["nodes"].as_array().unwrap();
         assert_eq!(entries.len(), 10, "evaluation().honoured_per_quarter");
         assert_eq!(entries[0]["expert"]["name"], "专家11");
         assert_eq!(entries[9]["rank"], 10);
@@ -193,7 +193,7 @@ both_databases! {
         app.load_demo(0.2).await;
         for month in ["2017-10", "2017-11", "2017-12"] {
             let data = app.data(EVALUATION, json!({ "p": month })).await;
-            let entries = data["expertEvaluation"]["entries"].as_array().unwrap().clone();
+            let entries = data["expertEvaluation"]["entries"]["nodes"].as_array().unwrap().clone();
             assert!(entries.len() > 3, "{month}");
             assert!(entries[0]["score"].as_f64().unwrap() > entries[entries.len() - 1]["score"].as_f64().unwrap(), "{month}: scores differ");
             assert!(entries.iter().any(|e| e["answers"].as_i64().unwrap() > 0), "{month}");

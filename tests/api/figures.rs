@@ -23,7 +23,7 @@ const LIST: &str = "query($filter: ImportedFigureFilter) {
 
 const PREVIEW: &str = "query($s: String!, $p: Period!, $level: RankingLevel) {
     previewRanking(source: $s, period: $p, level: $level) {
-        entries { rank total orgUnit { code } indicators { key raw } }
+        entries(first: 100) { nodes { rank total orgUnit { code } indicators { key raw } } }
     }
 }";
 
@@ -49,7 +49,7 @@ fn row(unit: &str, period: &str, key: &str, value: f64) -> Value {
 
 /// (unit code, raw figure) of a preview's entries, best first.
 fn board(data: &Value) -> Vec<(String, Value)> {
-    data["previewRanking"]["entries"]
+    data["previewRanking"]["entries"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

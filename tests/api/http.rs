@@ -22,14 +22,14 @@ both_databases! {
         let response = app
             .client
             .get(format!("{}/graphql", app.base))
-            .query(&[("query", "{ districts { name } }")])
+            .query(&[("query", "{ districts { nodes { name } } }")])
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers().contains_key("x-request-id"));
         let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["data"]["districts"], json!([]));
+        assert_eq!(body["data"]["districts"]["nodes"], json!([]));
     }
 
     async fn mutations_over_get_are_refused_with_405(app) {
@@ -76,7 +76,7 @@ both_databases! {
             .client
             .post(format!("{}/graphql", app.base))
             .header("content-type", "text/plain")
-            .body("{ districts { name } }")
+            .body("{ districts { nodes { name } } }")
             .send()
             .await
             .unwrap();

@@ -324,11 +324,11 @@ both_databases! {
             }
         };
         let signups = |data: &Value| -> Value {
-            let entry = data["entries"].as_array().unwrap().iter().find(|e| e["orgUnit"]["code"] == "town-shijie").unwrap().clone();
+            let entry = data["entries"]["nodes"].as_array().unwrap().iter().find(|e| e["orgUnit"]["code"] == "town-shijie").unwrap().clone();
             entry["indicators"].as_array().unwrap().iter().find(|i| i["key"] == "youth_home_signups").unwrap()["raw"].clone()
         };
-        const BOARD: &str = "query { ranking(period: \"2017-11\") { entries { orgUnit { code } indicators { key raw } } } }";
-        const RECOMPUTE: &str = "mutation { recomputeRanking(period: \"2017-11\") { entries { orgUnit { code } indicators { key raw } } } }";
+        const BOARD: &str = "query { ranking(period: \"2017-11\") { entries(first: 100) { nodes { orgUnit { code } indicators { key raw } } } } }";
+        const RECOMPUTE: &str = "mutation { recomputeRanking(period: \"2017-11\") { entries(first: 100) { nodes { orgUnit { code } indicators { key raw } } } } }";
 
         assert_eq!(status(approved.clone()).await["heavyweightStatus"], "PENDING");
         assert_eq!(signups(&app.data(BOARD, json!({})).await["ranking"]), 0.0);

@@ -63,28 +63,28 @@ const CREATE_UNIT: &str = "mutation($input: CreateOrgUnitInput!) {
 both_databases! {
     async fn districts_list_exactly_the_towns_of_the_notice(app) {
         app.load_demo(0.02).await;
-        let data = app.data("{ districts { name towns { name } } }", json!({})).await;
-        let districts = data["districts"].as_array().unwrap();
+        let data = app.data("{ districts { nodes { name towns(first: 100) { nodes { name } } } } }", json!({})).await;
+        let districts = data["districts"]["nodes"].as_array().unwrap();
         assert_eq!(districts.len(), 3);
         for (district, expected) in districts.iter().zip(DISTRICT_TOWNS) {
             let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
             expected.sort();
-            assert_eq!(names(&district["towns"]), expected, "towns of {}", district["name"]);
+            assert_eq!(names(&district["towns"]["nodes"]), expected, "towns of {}", district["name"]);
         }
         let units = app
-            .data("{ districts { units(kind: CITY_UNIT) { name } } }", json!({}))
+            .data("{ districts { nodes { units(filter: {kind: CITY_UNIT}) { nodes { name } } } } }", json!({}))
             .await;
-        assert_eq!(names(&units["districts"][1]["units"]), ["市志联", "爱心家园", "莞香花"]);
+        assert_eq!(names(&units["districts"]["nodes"][1]["units"]["nodes"]), ["市志联", "爱心家园", "莞香花"]);
     }
 
     async fn every_town_has_at_least_one_youth_home(app) {
         app.load_demo(0.02).await;
         let data = app
-            .data("{ orgUnits(filter: {kind: TOWN}, first: 100) { totalCount nodes { name youthHomes { town { name } } } } }", json!({}))
+            .data("{ orgUnits(filter: {kind: TOWN}, first: 100) { totalCount nodes { name youthHomes { nodes { town { name } } } } } }", json!({}))
             .await;
         assert_eq!(data["orgUnits"]["totalCount"], 32);
         for town in data["orgUnits"]["nodes"].as_array().unwrap() {
-            let homes = town["youthHomes"].as_array().unwrap();
+            let homes = town["youthHomes"]["nodes"].as_array().unwrap();
             assert!(!homes.is_empty(), "{} has no Youth Home", town["name"]);
             assert!(homes.iter().all(|h| h["town"]["name"] == town["name"]));
         }
@@ -181,9 +181,9 @@ both_databases! {
         app.load_demo(0.02).await;
         let town = app.unit_id("town-shijie").await;
         let homes = app
-            .data("query($id: ID) { orgUnit(id: $id) { youthHomes { id } } }", json!({ "id": town }))
+            .data("query($id: ID) { orgUnit(id: $id) { youthHomes { nodes { id } } } }", json!({ "id": town }))
             .await;
-        let home = homes["orgUnit"]["youthHomes"][0]["id"].clone();
+        let home = homes["orgUnit"]["youthHomes"]["nodes"][0]["id"].clone();
         let (code, message) = app
             .error(
                 "mutation($id: ID!, $p: ID) { updateOrgUnit(id: $id, input: {parentId: $p}) { id } }",

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{qii_v3, shipped_rules, TestApp};
 
-const RANKING: &str = "query($p: Period!) { ranking(period: $p) { version contentHash entries { orgUnit { code } total } } }";
+const RANKING: &str = "query($p: Period!) { ranking(period: $p) { version contentHash entries(first: 100) { nodes { orgUnit { code } total } } } }";
 
 pub(crate) fn copy_rules(to: &Path) {
     for entry in walk(&shipped_rules()) {
@@ -97,13 +97,13 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
 
     let compared = app
         .data(
-            "{ compareRuleVersions(a: \"2.0\", b: \"3.0\", period: \"2017-10\") { orgUnit { code } totalA totalB totalDifference rankA rankB rankChange } }",
+            "{ compareRuleVersions(a: \"2.0\", b: \"3.0\", period: \"2017-10\", first: 100) { nodes { orgUnit { code } totalA totalB totalDifference rankA rankB rankChange } } }",
             json!({}),
         )
         .await;
-    let rows = compared["compareRuleVersions"].as_array().unwrap();
+    let rows = compared["compareRuleVersions"]["nodes"].as_array().unwrap();
     assert_eq!(rows.len(), 32);
-    let v2_totals: std::collections::HashMap<&str, f64> = october["ranking"]["entries"]
+    let v2_totals: std::collections::HashMap<&str, f64> = october["ranking"]["entries"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -162,8 +162,10 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
             .contains("v4.rhai:4:"),
         "the line of the loop: {rejected}"
     );
-    let districts = app.data("{ districts { name } }", json!({})).await;
-    assert_eq!(districts["districts"].as_array().unwrap().len(), 3);
+    let districts = app
+        .data("{ districts { nodes { name } } }", json!({}))
+        .await;
+    assert_eq!(districts["districts"]["nodes"].as_array().unwrap().len(), 3);
     assert_eq!(
         app.data(RANKING, json!({ "p": "2018-01" })).await["ranking"]["version"],
         "3.0"

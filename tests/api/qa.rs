@@ -10,7 +10,7 @@ use setup::{answer, ask, recruit, world, ANSWER, ASK};
 
 const QUESTION: &str = "query($id: ID!) { question(id: $id) {
     title status answerCount asker { nickname } addressedTo { code }
-    answers { body byExpert author { __typename ... on Expert { name field } ... on Member { nickname } ... on OrgUnit { code } } }
+    answers { nodes { body byExpert author { __typename ... on Expert { name field } ... on Member { nickname } ... on OrgUnit { code } } } }
 } }";
 
 const UPDATE_QUESTION: &str = "mutation($id: ID!, $input: UpdateQuestionInput!) {
@@ -41,7 +41,7 @@ both_databases! {
         assert_eq!(q["answerCount"], 1);
         assert_eq!(q["asker"]["nickname"], "青年0");
         assert_eq!(q["addressedTo"]["code"], "town-shijie");
-        let answers = q["answers"].as_array().unwrap();
+        let answers = q["answers"]["nodes"].as_array().unwrap();
         assert_eq!(answers.len(), 1);
         assert_eq!(answers[0]["byExpert"], true);
         assert_eq!(answers[0]["author"]["__typename"], "Expert");
@@ -58,7 +58,7 @@ both_databases! {
         let q = &data["question"];
         assert_eq!(q["answerCount"], 2);
         assert!(q["addressedTo"].is_null());
-        let answers = q["answers"].as_array().unwrap();
+        let answers = q["answers"]["nodes"].as_array().unwrap();
         assert_eq!(answers[0]["author"]["__typename"], "Member");
         assert_eq!(answers[0]["author"]["nickname"], "青年1");
         assert_eq!(answers[1]["author"]["__typename"], "OrgUnit");
@@ -223,7 +223,7 @@ both_databases! {
             answer(&app, &q, json!({ "expertId": expert })).await;
             answer(&app, &q, json!({ "orgUnitId": w.shijie })).await;
         }
-        let query = "{ questions(first: 50) { nodes { asker { nickname } answers { author { __typename } } answerCount } } }";
+        let query = "{ questions(first: 50) { nodes { asker { nickname } answers { nodes { author { __typename } } } answerCount } } }";
         let before = app.statements.get();
         let data = app.data(query, json!({})).await;
         let statements = app.statements.get() - before;

@@ -16,7 +16,7 @@ const PUBLISH: &str = "mutation($path: String!, $source: String!, $tests: String
     } }";
 const VERSIONS: &str = "{ ruleVersions { version effectiveFrom script contentHash } }";
 const RANKING: &str =
-    "query($p: Period!) { ranking(period: $p) { version contentHash entries { orgUnit { code } total } } }";
+    "query($p: Period!) { ranking(period: $p) { version contentHash entries(first: 100) { nodes { orgUnit { code } total } } } }";
 
 fn versions(data: &Value) -> Vec<String> {
     data["ruleVersions"]

@@ -24,7 +24,7 @@ const REPORT: &str = "query($k: ReportKind!, $p: Period!, $t: ID) {
                  risers { town { name } rankChange } fallers { town { name } rankChange } } } }";
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) { storedAt baseline
-  entries { rank baselineRank rankChange total orgUnit { id name } } } }";
+  entries(first: 100) { nodes { rank baselineRank rankChange total orgUnit { id name } } } } }";
 
 async fn report(app: &TestApp, kind: &str, period: &str, town: Option<&str>) -> Value {
     app.data(REPORT, json!({ "k": kind, "p": period, "t": town }))
@@ -104,7 +104,7 @@ both_databases! {
         for month in ["2017-10", "2017-11", "2017-12"] {
             let report = report(&app, "MONTHLY", month, None).await;
             let ranking = app.data(RANKING, json!({ "p": month })).await["ranking"].clone();
-            let entries = ranking["entries"].as_array().unwrap();
+            let entries = ranking["entries"]["nodes"].as_array().unwrap();
             let lines = report["ranking"].as_array().unwrap();
             assert_eq!(lines.len(), 32, "{month}: every town");
             assert_eq!(report["title"], format!("东莞市 · {month} 青年之声影响力指数月报"));

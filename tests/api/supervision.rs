@@ -81,9 +81,9 @@ both_databases! {
             .await;
         assert_eq!(code, "BAD_USER_INPUT");
         let roles = app
-            .data("query($id: ID!) { supervisionMeeting(id: $id) { attendance { role } } }", json!({ "id": id }))
+            .data("query($id: ID!) { supervisionMeeting(id: $id) { attendance { nodes { role } } } }", json!({ "id": id }))
             .await;
-        let roles: Vec<&str> = roles["supervisionMeeting"]["attendance"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
+        let roles: Vec<&str> = roles["supervisionMeeting"]["attendance"]["nodes"].as_array().unwrap().iter().map(|r| r["role"].as_str().unwrap()).collect();
         assert_eq!(roles, ["SECRETARY", "OPERATOR", "OPERATOR", "DEPUTY", "OPERATOR"]);
     }
 
@@ -179,11 +179,11 @@ both_databases! {
         app.data(RECEIPT, receipt(&id, &f.city_unit, "黄老师")).await;
 
         let detail = app
-            .data("query($id: ID!) { supervisionMeeting(id: $id) { attendanceCount attendance { name orgUnit { name } } } }", json!({ "id": id }))
+            .data("query($id: ID!) { supervisionMeeting(id: $id) { attendanceCount attendance { nodes { name orgUnit { name } } } } }", json!({ "id": id }))
             .await;
         let m = &detail["supervisionMeeting"];
         assert_eq!(m["attendanceCount"], 3);
-        assert_eq!(m["attendance"][2], json!({ "name": "黄老师", "orgUnit": { "name": "莞香花" } }));
+        assert_eq!(m["attendance"]["nodes"][2], json!({ "name": "黄老师", "orgUnit": { "name": "莞香花" } }));
 
         let q = "query($filter: AttendanceReceiptFilter) { attendanceReceipts(filter: $filter, orderBy: NAME) { totalCount nodes { name } } }";
         let count = |filter: Value| {

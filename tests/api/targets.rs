@@ -16,9 +16,9 @@ const SET_TARGET: &str = "mutation($input: SetTargetInput!) { setTarget(input: $
 const PUBLISH: &str = "mutation($path: String!, $source: String!) {
     publishRuleSet(path: $path, source: $source) { changed } }";
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) {
-    entries { orgUnit { id } indicators { key raw standardised } } } }";
+    entries(first: 100) { nodes { orgUnit { id } indicators { key raw standardised } } } } }";
 const RECOMPUTE: &str = "mutation($p: Period!) { recomputeRanking(period: $p) {
-    entries { orgUnit { id } indicators { key raw standardised } } } }";
+    entries(first: 100) { nodes { orgUnit { id } indicators { key raw standardised } } } } }";
 
 const SCRIPT: &str = "targets/2017q4.rhai";
 
@@ -47,7 +47,7 @@ fn metrics(targets: &[Value]) -> Vec<&str> {
 
 /// The raw figure and standardised score of the registrations indicator of `unit`.
 fn registrations(ranking: &Value, unit: &str) -> (f64, f64) {
-    let entry = ranking["entries"]
+    let entry = ranking["entries"]["nodes"]
         .as_array()
         .unwrap()
         .iter()

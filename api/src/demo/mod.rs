@@ -32,7 +32,7 @@ use entities::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    PaginatorTrait, QueryFilter,
 };
 
 /// Nickname of the first generated member, the platform's own assistant account. Its
@@ -103,7 +103,9 @@ pub async fn load(db: &DatabaseConnection, options: &DemoOptions) -> anyhow::Res
         options.scale
     );
     let started = std::time::Instant::now();
-    let txn = db.begin().await.context("starting the demo transaction")?;
+    let txn = crate::db::write(db)
+        .await
+        .context("starting the demo transaction")?;
     let structure = ensure::structure(&txn)
         .await
         .context("loading the demo structure")?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entities::{app_user, audit_entry, enums::UserRole, issued_token};
 
 use super::{
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
@@ -38,7 +38,7 @@ impl User {
     }
     /// The town or Youth Home a town or Youth Home administrator runs.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.org_unit_id).await
+        unit_via::<entities::app_user::Entity>(ctx, &self.0, "org_unit_id", |m| m.org_unit_id).await
     }
     /// The member a member account acts as.
     async fn member_id(&self) -> Option<ID> {
@@ -47,6 +47,10 @@ impl User {
     /// A disabled account cannot sign in.
     async fn disabled(&self) -> bool {
         self.0.disabled
+    }
+    /// Until when sign-in is refused after too many failed attempts; null when not locked.
+    async fn locked_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.locked_until.filter(|t| *t > chrono::Utc::now())
     }
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -183,7 +187,7 @@ pub struct AuditFilter {
 }
 
 /// What the audit log can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum AuditOrderField {
     /// When the change was made.
     #[default]
@@ -200,7 +204,7 @@ impl OrderField<audit_entry::Entity> for AuditOrderField {
 }
 
 /// What account lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum UserOrderField {
     /// Username.
     #[default]
@@ -217,7 +221,7 @@ impl OrderField<app_user::Entity> for UserOrderField {
 }
 
 /// What issued-token lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum IssuedTokenOrderField {
     /// When the token was issued.
     #[default]
@@ -264,6 +268,7 @@ impl AccessQuery {
 
     /// Accounts (city administrators).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -277,7 +282,7 @@ impl AccessQuery {
         let app = ctx.app()?;
         let select = service::users(&app.actor)?;
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,
@@ -289,6 +294,7 @@ impl AccessQuery {
 
     /// Tokens issued to partners (city administrators).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn issued_tokens(
         &self,
         ctx: &Context<'_>,
@@ -302,7 +308,7 @@ impl AccessQuery {
         let app = ctx.app()?;
         let select = service::issued_tokens(&app.actor)?;
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,
@@ -314,6 +320,7 @@ impl AccessQuery {
 
     /// The audit log (city administrators), newest last by default.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -337,7 +344,7 @@ impl AccessQuery {
             },
         )?;
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,
@@ -384,7 +391,10 @@ pub struct AccessMutation;
 #[Object]
 impl AccessMutation {
     /// Signs in with a username and password: a short-lived access token and a refresh
-    /// token. A wrong username or password is `UNAUTHENTICATED`.
+    /// token. A wrong username or password is `UNAUTHENTICATED`. Attempts are throttled
+    /// per client address and per account (`RATE_LIMITED`): after too many failures in a
+    /// row the account is locked for a while, or until a city administrator runs
+    /// `unlockUser`.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -392,9 +402,21 @@ impl AccessMutation {
         password: String,
     ) -> Result<Session> {
         let app = ctx.app()?;
-        Ok(service::login(&app.db, &app.auth, &username, &password)
-            .await?
-            .into())
+        let client = app.client.as_deref();
+        Ok(
+            service::login(&app.db, &app.auth, &username, &password, client)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Lifts the sign-in lock of an account locked after too many failed sign-ins (city
+    /// administrators).
+    async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let app = ctx.app()?;
+        Ok(User(
+            service::unlock_user(&app.db, &app.actor, parse_id(&id)?).await?,
+        ))
     }
 
     /// Exchanges a refresh token (once) for a new session.

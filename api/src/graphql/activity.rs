@@ -5,29 +5,41 @@ use chrono::{DateTime, Utc};
 use entities::{
     activity,
     enums::{ActivityCategory, ActivityKind},
+    org_unit,
 };
 
 use super::heavyweight::HeavyweightStatus;
 use super::{
+    activity_records::{
+        ActivityCommentOrderField, ActivityPhotoOrderField, ActivityRecordFilter,
+        ActivityReviewOrderField, ActivitySignupOrderField,
+    },
     activity_rules::{ActivityEligibility, LoopCompleteness},
     activity_types::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
     },
-    children_of, count_of, load_by_id,
-    org::{load_unit, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    count_of, load_by_id,
+    org::{unit_via, OrgUnit},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
-use crate::{foreign_key, service::activity as service};
+use crate::{
+    foreign_key,
+    service::{
+        activity as service, activity_feedback as feedback, activity_loop as participation,
+        activity_photo as photos,
+    },
+};
+use sea_orm::{sea_query::Expr, Iterable, QuerySelect, Select};
 
 foreign_key!(
     /// Activities published by an org unit.
-    ActivitiesOfOrgUnit, activity, OrgUnitId, org_unit_id
+    ActivitiesOfOrgUnit, activity, OrgUnitId, org_unit_id, org_unit
 );
 foreign_key!(
     /// Sign-ups of an activity.
-    SignupsOfActivity, activity_signup, ActivityId, activity_id
+    SignupsOfActivity, activity_signup, ActivityId, activity_id, activity
 );
 
 /// An activity in "Find Activities" (找活动): an offline activity or an online topic.
@@ -98,7 +110,8 @@ impl Activity {
     }
     /// The publishing org unit (for a heavyweight activity, the applicant).
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::activity::Entity>(ctx, &self.0, "org_unit_id", |m| Some(m.org_unit_id))
+            .await
     }
     /// Number of sign-ups (报名).
     async fn signup_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -148,35 +161,115 @@ impl Activity {
     async fn photos_after_end(&self, ctx: &Context<'_>) -> Result<i64> {
         self.photos_after(ctx).await
     }
-    /// Its sign-ups, oldest first: all of them for the administrators of its unit, a
-    /// member's own for a member, none for others. For paging or filters use
-    /// `Query.activitySignups`.
-    async fn signups(&self, ctx: &Context<'_>) -> Result<Vec<ActivitySignup>> {
-        let me = ctx.app()?.actor.member_id();
-        if me.is_none() && !super::org::reaches(ctx, self.0.org_unit_id).await? {
-            return Ok(vec![]);
-        }
-        let rows = children_of::<SignupsOfActivity>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|s| me.is_none_or(|me| s.member_id == me))
-            .map(ActivitySignup)
-            .collect())
+    /// Its sign-ups, oldest first unless sorted otherwise: all of them for the
+    /// administrators of its unit, a member's own for a member.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn signups(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivitySignupOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ActivitySignup>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().participation()?;
+        let select = participation::signups(&app.actor, &filter)?;
+        let key = format!("{filter:?}");
+        nested::<activity::Entity, SignupsOfActivity, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            key,
+            order_by,
+            direction,
+            first,
+            after,
+            ActivitySignup,
+        )
+        .await
     }
-    /// Its comments, oldest first. For paging use `Query.activityComments`.
-    async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<ActivityComment>> {
-        let rows = children_of::<CommentsOfActivity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(ActivityComment).collect())
+    /// Its comments, oldest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivityCommentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ActivityComment>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().feedback()?;
+        let select = feedback::comments(&app.actor, &filter);
+        let key = format!("{filter:?}");
+        nested::<activity::Entity, CommentsOfActivity, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            key,
+            order_by,
+            direction,
+            first,
+            after,
+            ActivityComment,
+        )
+        .await
     }
-    /// Its reviews, oldest first. For paging use `Query.activityReviews`.
-    async fn reviews(&self, ctx: &Context<'_>) -> Result<Vec<ActivityReview>> {
-        let rows = children_of::<ReviewsOfActivity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(ActivityReview).collect())
+    /// Its reviews, oldest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivityReviewOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ActivityReview>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().feedback()?;
+        let select = feedback::reviews(&app.actor, &filter);
+        let key = format!("{filter:?}");
+        nested::<activity::Entity, ReviewsOfActivity, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            key,
+            order_by,
+            direction,
+            first,
+            after,
+            ActivityReview,
+        )
+        .await
     }
-    /// Its photos, oldest first. For paging use `Query.activityPhotos`.
-    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<ActivityPhoto>> {
-        let rows = children_of::<PhotosOfActivity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(ActivityPhoto).collect())
+    /// Its photos, oldest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn photos(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] order_by: ActivityPhotoOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ActivityPhoto>> {
+        let app = ctx.app()?;
+        let select = photos::photos(&app.actor, None);
+        nested::<activity::Entity, PhotosOfActivity, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            String::new(),
+            order_by,
+            direction,
+            first,
+            after,
+            ActivityPhoto,
+        )
+        .await
     }
     /// Whether it counts toward the index and, if not, why — as the activity rules in
     /// force decide.
@@ -200,6 +293,49 @@ impl Activity {
 pub async fn load_activity(ctx: &Context<'_>, id: i64) -> Result<Option<Activity>> {
     let found = load_by_id::<activity::Entity>(ctx, id).await?;
     Ok(found.map(Activity))
+}
+
+/// A page of the activities of org unit `unit`, loaded for every sibling of `unit` at once.
+pub async fn activities_of_unit(
+    ctx: &Context<'_>,
+    unit: i64,
+    filter: Option<ActivityFilter>,
+    (order_by, direction): (ActivityOrderField, SortDirection),
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<Activity>> {
+    let app = ctx.app()?;
+    let filter = filter.unwrap_or_default().into_service()?;
+    let (select, light) = lighten(ctx, service::activities(&app.actor, &filter));
+    let key = format!("{filter:?}|{light}");
+    nested::<org_unit::Entity, ActivitiesOfOrgUnit, _, _>(
+        ctx, unit, select, key, order_by, direction, first, after, Activity,
+    )
+    .await
+}
+
+/// Leaves the description out of a list's rows unless the query asks for it: it is by
+/// far the largest column, and list screens show titles. True when it was left out.
+fn lighten(
+    ctx: &Context<'_>,
+    select: Select<activity::Entity>,
+) -> (Select<activity::Entity>, bool) {
+    let ahead = ctx.look_ahead();
+    let wanted = ahead.field("nodes").field("description").exists()
+        || ahead
+            .field("edges")
+            .field("node")
+            .field("description")
+            .exists();
+    if wanted {
+        return (select, false);
+    }
+    let columns = activity::Column::iter().filter(|c| !matches!(c, activity::Column::Description));
+    let light = select
+        .select_only()
+        .columns(columns)
+        .expr_as(Expr::val(""), "description");
+    (light, true)
 }
 
 /// Which activities to list.
@@ -226,7 +362,7 @@ pub struct ActivityFilter {
 }
 
 impl ActivityFilter {
-    fn into_service(self) -> Result<service::ActivityFilter> {
+    pub(super) fn into_service(self) -> Result<service::ActivityFilter> {
         Ok(service::ActivityFilter {
             org_unit_id: parse_opt_id(&self.org_unit_id)?,
             town_id: parse_opt_id(&self.town_id)?,
@@ -236,13 +372,13 @@ impl ActivityFilter {
             heavyweight: self.heavyweight,
             starts_from: self.starts_from,
             starts_before: self.starts_before,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What activity lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityOrderField {
     /// Start time.
     #[default]
@@ -283,6 +419,7 @@ impl ActivityQuery {
 
     /// Activities, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -296,9 +433,9 @@ impl ActivityQuery {
     ) -> Result<Page<Activity>> {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::activities(&app.actor, &filter);
+        let (select, _) = lighten(ctx, service::activities(&app.actor, &filter));
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,

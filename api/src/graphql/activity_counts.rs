@@ -5,18 +5,17 @@
 use std::collections::HashMap;
 
 use async_graphql::{dataloader::Loader, Context, Result};
-use entities::{activity_like, enums::LikeKind};
+use entities::{activity, activity_like, enums::LikeKind};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::{
     activity::Activity,
     activity_types::ReviewsOfActivity,
-    load_error,
+    batch::batched,
     loaders::{FromDb, LoadError, Tally, TallyOf},
-    ContextExt,
 };
 
 /// Check-ins per activity.
@@ -64,7 +63,11 @@ impl Loader<i64> for LikeTallies {
             .column(L::ActivityId)
             .column(L::Kind)
             .column_as(Expr::col(L::Id).count(), "n")
-            .filter(L::ActivityId.is_in(keys.iter().copied()))
+            .filter(crate::db::any_of(
+                sea_orm::ConnectionTrait::get_database_backend(&self.0),
+                L::ActivityId,
+                keys,
+            ))
             .group_by(L::ActivityId)
             .group_by(L::Kind)
             .into_tuple()
@@ -104,35 +107,19 @@ impl Loader<i64> for PhotosAfterEnd {
 /// The figures above for one activity, batched across the response.
 impl Activity {
     pub(super) async fn checkins(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<CheckinCounts>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
+        let n = batched::<activity::Entity, CheckinCounts>(ctx, self.0.id).await?;
         Ok(n.unwrap_or(0))
     }
     pub(super) async fn likes(&self, ctx: &Context<'_>) -> Result<LikeTally> {
-        let tally = ctx
-            .loader::<LikeTallies>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
+        let tally = batched::<activity::Entity, LikeTallies>(ctx, self.0.id).await?;
         Ok(tally.unwrap_or_default())
     }
     pub(super) async fn ratings(&self, ctx: &Context<'_>) -> Result<Tally> {
-        let tally = ctx
-            .loader::<TallyOf<ReviewsOfActivity>>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
+        let tally = batched::<activity::Entity, TallyOf<ReviewsOfActivity>>(ctx, self.0.id).await?;
         Ok(tally.unwrap_or_default())
     }
     pub(super) async fn photos_after(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = ctx
-            .loader::<PhotosAfterEnd>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
+        let n = batched::<activity::Entity, PhotosAfterEnd>(ctx, self.0.id).await?;
         Ok(n.unwrap_or(0))
     }
 }

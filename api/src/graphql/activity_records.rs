@@ -30,13 +30,13 @@ pub struct ActivityRecordFilter {
 }
 
 impl ActivityRecordFilter {
-    fn participation(self) -> Result<participation::ParticipationFilter> {
+    pub(crate) fn participation(self) -> Result<participation::ParticipationFilter> {
         Ok(participation::ParticipationFilter {
             activity_id: parse_opt_id(&self.activity_id)?,
             member_id: parse_opt_id(&self.member_id)?,
         })
     }
-    fn feedback(self) -> Result<feedback::FeedbackFilter> {
+    pub(crate) fn feedback(self) -> Result<feedback::FeedbackFilter> {
         Ok(feedback::FeedbackFilter {
             activity_id: parse_opt_id(&self.activity_id)?,
             member_id: parse_opt_id(&self.member_id)?,
@@ -64,7 +64,7 @@ pub struct ActivityPhotoFilter {
 }
 
 /// What sign-up lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivitySignupOrderField {
     /// Sign-up time.
     #[default]
@@ -81,7 +81,7 @@ impl OrderField<activity_signup::Entity> for ActivitySignupOrderField {
 }
 
 /// What check-in lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityCheckinOrderField {
     /// Check-in time.
     #[default]
@@ -98,7 +98,7 @@ impl OrderField<activity_checkin::Entity> for ActivityCheckinOrderField {
 }
 
 /// What comment lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityCommentOrderField {
     /// Writing time.
     #[default]
@@ -115,7 +115,7 @@ impl OrderField<activity_comment::Entity> for ActivityCommentOrderField {
 }
 
 /// What review lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityReviewOrderField {
     /// Writing time.
     #[default]
@@ -140,7 +140,7 @@ impl OrderField<activity_review::Entity> for ActivityReviewOrderField {
 }
 
 /// What like lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityLikeOrderField {
     /// When it was given.
     #[default]
@@ -157,7 +157,7 @@ impl OrderField<activity_like::Entity> for ActivityLikeOrderField {
 }
 
 /// What photo lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ActivityPhotoOrderField {
     /// Upload time.
     #[default]
@@ -233,6 +233,7 @@ impl ActivityRecordQuery {
 
     /// Sign-ups, of an activity and/or by a member, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_signups(
         &self,
         ctx: &Context<'_>,
@@ -248,11 +249,12 @@ impl ActivityRecordQuery {
         let filter = filter.unwrap_or_default().participation()?;
         let select = participation::signups(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivitySignup).await
+        paginate(ctx, select, order_by, direction, args, ActivitySignup).await
     }
 
     /// Check-ins, at an activity and/or by a member, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_checkins(
         &self,
         ctx: &Context<'_>,
@@ -268,11 +270,12 @@ impl ActivityRecordQuery {
         let filter = filter.unwrap_or_default().participation()?;
         let select = participation::checkins(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivityCheckin).await
+        paginate(ctx, select, order_by, direction, args, ActivityCheckin).await
     }
 
     /// Comments, on an activity and/or by a member, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_comments(
         &self,
         ctx: &Context<'_>,
@@ -288,11 +291,12 @@ impl ActivityRecordQuery {
         let filter = filter.unwrap_or_default().feedback()?;
         let select = feedback::comments(&app.actor, &filter);
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivityComment).await
+        paginate(ctx, select, order_by, direction, args, ActivityComment).await
     }
 
     /// Reviews, of an activity and/or by a member, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_reviews(
         &self,
         ctx: &Context<'_>,
@@ -308,11 +312,12 @@ impl ActivityRecordQuery {
         let filter = filter.unwrap_or_default().feedback()?;
         let select = feedback::reviews(&app.actor, &filter);
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivityReview).await
+        paginate(ctx, select, order_by, direction, args, ActivityReview).await
     }
 
     /// Likes and votes, on an activity and/or by a member, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_likes(
         &self,
         ctx: &Context<'_>,
@@ -333,11 +338,12 @@ impl ActivityRecordQuery {
         };
         let select = feedback::likes(&app.actor, &filter);
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivityLike).await
+        paginate(ctx, select, order_by, direction, args, ActivityLike).await
     }
 
     /// Photos, of an activity or of all, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn activity_photos(
         &self,
         ctx: &Context<'_>,
@@ -353,6 +359,6 @@ impl ActivityRecordQuery {
         let activity_id = parse_opt_id(&filter.unwrap_or_default().activity_id)?;
         let select = photos::photos(&app.actor, activity_id);
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ActivityPhoto).await
+        paginate(ctx, select, order_by, direction, args, ActivityPhoto).await
     }
 }

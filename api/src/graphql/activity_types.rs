@@ -19,19 +19,19 @@ use crate::foreign_key;
 
 foreign_key!(
     /// The check-in of a sign-up (at most one).
-    CheckinsOfSignup, activity_checkin, SignupId, signup_id
+    CheckinsOfSignup, activity_checkin, SignupId, signup_id, activity_signup
 );
 foreign_key!(
     /// Comments on an activity.
-    CommentsOfActivity, activity_comment, ActivityId, activity_id
+    CommentsOfActivity, activity_comment, ActivityId, activity_id, activity
 );
 foreign_key!(
     /// Reviews of an activity.
-    ReviewsOfActivity, activity_review, ActivityId, activity_id
+    ReviewsOfActivity, activity_review, ActivityId, activity_id, activity
 );
 foreign_key!(
     /// Photos of an activity.
-    PhotosOfActivity, activity_photo, ActivityId, activity_id
+    PhotosOfActivity, activity_photo, ActivityId, activity_id, activity
 );
 
 impl SummedColumn for ReviewsOfActivity {

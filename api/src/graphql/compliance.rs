@@ -106,16 +106,19 @@ impl ComplianceQuery {
     /// The compliance map: every town (of one district, when given), in id order, with its
     /// rows as in `compliance` and the metrics it missed. One query per metric for all
     /// towns.
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, None, child_complexity)")]
     async fn compliance_board(
         &self,
         ctx: &Context<'_>,
         period: Period,
         district_id: Option<ID>,
-    ) -> Result<Vec<TownComplianceRow>> {
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<crate::graphql::pagination::Page<TownComplianceRow>> {
         let app = ctx.app()?;
         let district = parse_opt_id(&district_id)?;
         let towns =
             service::compliance_board(&app.db, &app.actor, &app.rules, &period, district).await?;
-        Ok(towns.into_iter().map(Into::into).collect())
+        crate::graphql::pagination::page_of(towns, first, after, Into::into)
     }
 }

@@ -3,7 +3,10 @@
 use async_graphql::{Context, Object, Result};
 
 use super::{
-    activity::Activity, incentive::IncentiveApplication, incentive_eligibility::PolicyRuleVersion,
+    activity::Activity,
+    incentive::IncentiveApplication,
+    incentive_eligibility::PolicyRuleVersion,
+    pagination::{cost, page_of, Page},
     ContextExt,
 };
 use crate::service::contest::{self as service, Contest, Entry};
@@ -32,9 +35,14 @@ impl DesignContest {
     async fn awarded_size(&self) -> i64 {
         self.0.awarded
     }
-    /// Every entry, best first (ties to the lower activity id).
-    async fn entries(&self) -> Vec<ContestEntry> {
-        self.0.entries.iter().cloned().map(ContestEntry).collect()
+    /// The entries, best first (ties to the lower activity id).
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn entries(
+        &self,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ContestEntry>> {
+        page_of(self.0.entries.clone(), first, after, ContestEntry)
     }
 }
 

@@ -7,7 +7,7 @@ use entities::{enums::ExpertField, expert};
 use super::{
     count_of, load_by_id,
     member::{load_member, Member},
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
@@ -15,7 +15,7 @@ use crate::{foreign_key, service::expert as service};
 
 foreign_key!(
     /// Answers written by an expert.
-    AnswersOfExpert, answer, ExpertId, expert_id
+    AnswersOfExpert, answer, ExpertId, expert_id, expert
 );
 
 /// An expert (专家) of the expert alliance, recruited by an org unit.
@@ -50,7 +50,10 @@ impl Expert {
     }
     /// The org unit that recruited the expert.
     async fn recruited_by(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.recruited_by_id)).await
+        unit_via::<entities::expert::Entity>(ctx, &self.0, "recruited_by_id", |m| {
+            Some(m.recruited_by_id)
+        })
+        .await
     }
     /// Number of answers the expert wrote (专家参与回答).
     async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -84,7 +87,7 @@ pub struct ExpertFilter {
 }
 
 impl ExpertFilter {
-    fn into_service(self) -> Result<service::ExpertFilter> {
+    pub(super) fn into_service(self) -> Result<service::ExpertFilter> {
         Ok(service::ExpertFilter {
             field: self.field,
             recruited_by_id: parse_opt_id(&self.recruited_by_id)?,
@@ -92,13 +95,13 @@ impl ExpertFilter {
             district_id: parse_opt_id(&self.district_id)?,
             joined_from: self.joined_from,
             joined_before: self.joined_before,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What expert lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ExpertOrderField {
     /// When the expert joined.
     #[default]
@@ -136,6 +139,7 @@ impl ExpertQuery {
 
     /// Experts, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn experts(
         &self,
         ctx: &Context<'_>,
@@ -151,7 +155,7 @@ impl ExpertQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::experts(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, page, Expert).await
+        paginate(ctx, select, order_by, direction, page, Expert).await
     }
 }
 

@@ -2,7 +2,12 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 
-use super::{expert::Expert, incentive_eligibility::PolicyRuleVersion, parse_opt_id, ContextExt};
+use super::{
+    expert::Expert,
+    incentive_eligibility::PolicyRuleVersion,
+    pagination::{cost, page_of, Page},
+    parse_opt_id, ContextExt,
+};
 use crate::{
     period::Period,
     service::experts_eval::{self as service, ExpertEntry},
@@ -47,23 +52,33 @@ impl From<ExpertEntry> for ExpertEvaluationEntry {
 }
 
 /// The experts' evaluation for a period.
-#[derive(SimpleObject)]
-pub struct ExpertEvaluation {
+pub struct ExpertEvaluation(service::ExpertEvaluation);
+
+/// The experts' evaluation for a period.
+#[Object]
+impl ExpertEvaluation {
     /// The period evaluated, e.g. `2017-10`.
-    period: Period,
+    async fn period(&self) -> Period {
+        self.0.period
+    }
     /// The version of the `experts` rule set in effect for the period.
-    rule_version: PolicyRuleVersion,
+    async fn rule_version(&self) -> PolicyRuleVersion {
+        self.0.rule.clone().into()
+    }
     /// The experts, best first.
-    entries: Vec<ExpertEvaluationEntry>,
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn entries(
+        &self,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ExpertEvaluationEntry>> {
+        page_of(self.0.entries.clone(), first, after, Into::into)
+    }
 }
 
 impl From<service::ExpertEvaluation> for ExpertEvaluation {
     fn from(e: service::ExpertEvaluation) -> Self {
-        Self {
-            period: e.period,
-            rule_version: e.rule.into(),
-            entries: e.entries.into_iter().map(Into::into).collect(),
-        }
+        Self(e)
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entities::imported_figure;
 
 use super::{
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
@@ -25,7 +25,10 @@ impl ImportedFigure {
     }
     /// The org unit the figure is for.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::imported_figure::Entity>(ctx, &self.0, "org_unit_id", |m| {
+            Some(m.org_unit_id)
+        })
+        .await
     }
     /// The period: `2017-10`, `2017-W43`, `2017-Q4` or `2017-10-01..2017-10-15`.
     async fn period(&self) -> &str {
@@ -67,7 +70,7 @@ pub struct ImportedFigureFilter {
 }
 
 /// What imported-figure lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ImportedFigureOrderField {
     /// Period, as written (months and quarters of a year sort together).
     #[default]
@@ -113,6 +116,7 @@ impl FigureQuery {
 
     /// Imported figures, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn imported_figures(
         &self,
         ctx: &Context<'_>,
@@ -136,7 +140,7 @@ impl FigureQuery {
         };
         let select = service::imported_figures(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ImportedFigure).await
+        paginate(ctx, select, order_by, direction, args, ImportedFigure).await
     }
 }
 

@@ -7,9 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::{
     activity::Activity,
-    load_error,
     loaders::{FromDb, LoadError},
-    ContextExt,
 };
 use crate::service::heavyweight::{self as service, Decision, Standing};
 
@@ -59,9 +57,7 @@ impl Activity {
         if !self.0.heavyweight {
             return Ok(None);
         }
-        ctx.loader::<HeavyweightDecisions>()?
-            .load_one(self.0.id)
+        super::batch::batched::<entities::activity::Entity, HeavyweightDecisions>(ctx, self.0.id)
             .await
-            .map_err(load_error)
     }
 }

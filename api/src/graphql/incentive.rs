@@ -13,7 +13,7 @@ use super::{
     children_of,
     incentive_eligibility::{eligibility_of, IntentEligibility},
     load_by_id,
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
@@ -21,7 +21,7 @@ use crate::{foreign_key, service::incentive as service};
 
 foreign_key!(
     /// Intents of an incentive application.
-    IntentsOfApplication, incentive_intent, ApplicationId, application_id
+    IntentsOfApplication, incentive_intent, ApplicationId, application_id, incentive_application
 );
 
 /// An application to the incentive programme (激励申报, 附件2): an activity or topic and
@@ -38,7 +38,10 @@ impl IncentiveApplication {
     }
     /// The applying unit (usually a town).
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::incentive_application::Entity>(ctx, &self.0, "org_unit_id", |m| {
+            Some(m.org_unit_id)
+        })
+        .await
     }
     /// The published activity applied for, when linked.
     async fn activity(&self, ctx: &Context<'_>) -> Result<Option<Activity>> {
@@ -134,7 +137,7 @@ pub struct IncentiveApplicationFilter {
 }
 
 /// What application lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum IncentiveApplicationOrderField {
     /// Filing time.
     #[default]
@@ -182,6 +185,7 @@ impl IncentiveQuery {
 
     /// Incentive applications, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn incentive_applications(
         &self,
         ctx: &Context<'_>,
@@ -203,19 +207,11 @@ impl IncentiveQuery {
             intent: f.intent,
             submitted_from: f.submitted_from,
             submitted_before: f.submitted_before,
-            search: f.search,
+            search: crate::service::search_text(f.search)?,
         };
         let select = service::applications(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            args,
-            IncentiveApplication,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, args, IncentiveApplication).await
     }
 }
 

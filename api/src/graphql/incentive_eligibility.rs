@@ -83,7 +83,14 @@ pub(super) async fn eligibility_of(
         None => None,
     };
     let registry = app.rules.current().map_err(ServiceError::from)?;
-    let judged = service::eligibility(&registry, application, &intents, linked.as_ref())?;
+    let rules = registry.clone();
+    let application = application.clone();
+    // The script runs on the script pool.
+    let judged = registry
+        .sandbox
+        .run(move || service::eligibility(&rules, &application, &intents, linked.as_ref()))
+        .await
+        .map_err(ServiceError::from)??;
     Ok(judged
         .into_iter()
         .map(|e| IntentEligibility {

@@ -16,8 +16,10 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use entities::HasId;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+
+use crate::db::any_of;
 
 /// Errors are shared between every field waiting on a batch.
 pub type LoadError = Arc<DbErr>;
@@ -65,20 +67,24 @@ impl Loaders {
 /// A relation: rows of `Entity` point to a parent through an integer column.
 pub trait ForeignKey: Send + Sync + 'static {
     type Entity: HasId;
+    /// The table pointed to.
+    type Parent: HasId;
     /// The foreign-key column on the child table.
     fn column() -> <Self::Entity as EntityTrait>::Column;
     /// The foreign-key value of one child row.
     fn parent_of(model: &<Self::Entity as EntityTrait>::Model) -> Option<i64>;
 }
 
-/// Declares a [`ForeignKey`] marker: `foreign_key!(Name, table_module, Column, field)`.
+/// Declares a [`ForeignKey`] marker:
+/// `foreign_key!(Name, table_module, Column, field, parent_table_module)`.
 #[macro_export]
 macro_rules! foreign_key {
-    ($(#[$doc:meta])* $name:ident, $table:ident, $column:ident, $field:ident) => {
+    ($(#[$doc:meta])* $name:ident, $table:ident, $column:ident, $field:ident, $parent:ident) => {
         $(#[$doc])*
         pub struct $name;
         impl $crate::graphql::loaders::ForeignKey for $name {
             type Entity = entities::$table::Entity;
+            type Parent = entities::$parent::Entity;
             fn column() -> entities::$table::Column {
                 entities::$table::Column::$column
             }
@@ -125,7 +131,7 @@ where
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let rows = E::find()
-            .filter(E::id_column().is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), E::id_column(), keys))
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
@@ -151,7 +157,7 @@ where
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
         let rows = F::Entity::find()
-            .filter(F::column().is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), F::column(), keys))
             .order_by_asc(F::Entity::id_column())
             .all(&self.0)
             .await?;
@@ -183,7 +189,7 @@ impl<F: ForeignKey> Loader<i64> for CountOf<F> {
             .select_only()
             .column(F::column())
             .column_as(Expr::col(F::Entity::id_column()).count(), "n")
-            .filter(F::column().is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), F::column(), keys))
             .group_by(F::column())
             .into_tuple()
             .all(&self.0)
@@ -234,7 +240,7 @@ impl<F: SummedColumn> Loader<i64> for TallyOf<F> {
             .column(F::column())
             .column_as(Expr::col(F::Entity::id_column()).count(), "n")
             .column_as(Expr::col(F::value()).sum(), "total")
-            .filter(F::column().is_in(keys.iter().copied()))
+            .filter(any_of(self.0.get_database_backend(), F::column(), keys))
             .group_by(F::column())
             .into_tuple()
             .all(&self.0)

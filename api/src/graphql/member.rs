@@ -8,7 +8,7 @@ use super::{
     children_of,
     expert::Expert,
     load_by_id,
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
@@ -16,7 +16,7 @@ use crate::{foreign_key, service::member as service};
 
 foreign_key!(
     /// The expert profile of a member (at most one).
-    ExpertProfileOfMember, expert, MemberId, member_id
+    ExpertProfileOfMember, expert, MemberId, member_id, member
 );
 
 /// A public user (公众用户) of the platform.
@@ -69,7 +69,7 @@ impl Member {
     }
     /// The town the member registered under.
     async fn home_town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.home_town_id).await
+        unit_via::<entities::member::Entity>(ctx, &self.0, "home_town_id", |m| m.home_town_id).await
     }
 }
 
@@ -108,7 +108,7 @@ pub struct MemberFilter {
 }
 
 /// What member lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum MemberOrderField {
     /// Registration time.
     #[default]
@@ -146,6 +146,7 @@ impl MemberQuery {
 
     /// Members, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -165,11 +166,11 @@ impl MemberQuery {
             mobile_bound: f.mobile_bound,
             registered_from: f.registered_from,
             registered_before: f.registered_before,
-            search: f.search,
+            search: crate::service::search_text(f.search)?,
         };
         let select = service::members(&app.actor, &filter)?;
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,

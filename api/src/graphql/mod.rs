@@ -3,6 +3,8 @@
 //! The schema holds no database: each request carries a [`RequestContext`] (connection,
 //! acting identity, loaders), so the SDL can be printed without one.
 
+pub mod batch;
+pub mod limits;
 pub mod loaders;
 pub mod pagination;
 
@@ -29,6 +31,7 @@ mod report;
 mod rules;
 mod scoring;
 mod service_request;
+mod stats;
 mod supervision;
 mod targets;
 mod topic;
@@ -68,6 +71,7 @@ pub struct Query(
     report::ReportQuery,
     rules::RulesQuery,
     access::AccessQuery,
+    stats::StatsQuery,
 );
 
 /// The root mutation: everything a screen can change.
@@ -103,7 +107,8 @@ pub fn schema() -> QiiSchema {
 pub fn schema_with(limits: &crate::config::Limits) -> QiiSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
+        .limit_complexity(limits.max_complexity)
+        .extension(limits::RequestLimits(limits.clone()));
     if limits.introspection {
         builder.finish()
     } else {
@@ -121,10 +126,14 @@ pub struct RequestContext {
     pub db: DatabaseConnection,
     pub actor: Actor,
     pub loaders: Loaders,
+    /// The rows read so far, in the groups they were read in.
+    pub batches: std::sync::Arc<batch::Batches>,
     /// The rules scoring uses.
     pub rules: std::sync::Arc<crate::rules::RuleStore>,
     /// Issues tokens (sign-in, refresh).
     pub auth: std::sync::Arc<crate::auth::Authenticator>,
+    /// The client's network address, when known (sign-in throttling).
+    pub client: Option<String>,
 }
 
 impl RequestContext {
@@ -141,8 +150,10 @@ impl RequestContext {
             db,
             actor,
             loaders,
+            batches: std::sync::Arc::default(),
             rules,
             auth,
+            client: None,
         }
     }
 
@@ -201,12 +212,16 @@ where
         .map_err(ServiceError::from)?)
 }
 
-/// Loads one row by id through the request's batch loader.
+/// Loads one row by id: from what the request has read already, or through the request's
+/// batch loader.
 pub async fn load_by_id<E>(ctx: &Context<'_>, id: i64) -> Result<Option<E::Model>>
 where
     E: entities::HasId,
-    E::Model: Sync,
+    E::Model: Sync + Clone,
 {
+    if let Some(row) = ctx.app()?.batches.row::<E>(id) {
+        return Ok(Some(row));
+    }
     ctx.loader::<loaders::ById<E>>()?
         .load_one(id)
         .await
@@ -215,27 +230,22 @@ where
 
 type ChildModel<F> = <<F as loaders::ForeignKey>::Entity as sea_orm::EntityTrait>::Model;
 
-/// The number of children of `parent` through relation `F`, batched.
+/// The number of children of `parent` through relation `F`, counted for every sibling of
+/// `parent` in one GROUP BY.
 pub async fn count_of<F: loaders::ForeignKey>(ctx: &Context<'_>, parent: i64) -> Result<i64> {
-    let n = ctx
-        .loader::<loaders::CountOf<F>>()?
-        .load_one(parent)
-        .await
-        .map_err(load_error)?;
+    let n = batch::batched::<F::Parent, loaders::CountOf<F>>(ctx, parent).await?;
     Ok(n.unwrap_or(0))
 }
 
-/// The children of `parent` through relation `F`, in id order, batched.
+/// The children of `parent` through relation `F`, in id order, loaded for every sibling
+/// of `parent` at once. Only for relations bounded by the rules (an application's intents,
+/// a member's expert profile); lists that grow with the data are connections.
 pub async fn children_of<F>(ctx: &Context<'_>, parent: i64) -> Result<Vec<ChildModel<F>>>
 where
     F: loaders::ForeignKey,
-    ChildModel<F>: Sync,
+    ChildModel<F>: Sync + Clone,
 {
-    let rows = ctx
-        .loader::<loaders::ChildrenOf<F>>()?
-        .load_one(parent)
-        .await
-        .map_err(load_error)?;
+    let rows = batch::batched::<F::Parent, loaders::ChildrenOf<F>>(ctx, parent).await?;
     Ok(rows.unwrap_or_default())
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
 use super::{
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
@@ -23,7 +23,10 @@ impl DailyVisit {
     }
     /// The org unit visited.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::daily_visit::Entity>(ctx, &self.0, "org_unit_id", |m| {
+            Some(m.org_unit_id)
+        })
+        .await
     }
     /// The Asia/Shanghai day.
     async fn day(&self) -> NaiveDate {
@@ -51,7 +54,8 @@ impl Target {
     }
     /// The org unit the target is set for.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::target::Entity>(ctx, &self.0, "org_unit_id", |m| Some(m.org_unit_id))
+            .await
     }
     /// The period: `2017-10`, `2017-W43`, `2017-Q4` or `2017-10-01..2017-10-15`.
     async fn period(&self) -> &str {
@@ -98,7 +102,7 @@ pub struct DailyVisitFilter {
 }
 
 /// What daily-visit lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum DailyVisitOrderField {
     /// Day.
     #[default]
@@ -137,8 +141,20 @@ pub struct TargetFilter {
     metric: Option<String>,
 }
 
+impl TargetFilter {
+    pub(crate) fn into_service(self) -> Result<service::TargetFilter> {
+        Ok(service::TargetFilter {
+            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            period: self.period,
+            metric: self.metric,
+        })
+    }
+}
+
 /// What target lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum TargetOrderField {
     /// Period, as written (months and quarters of a year sort together).
     #[default]
@@ -180,6 +196,7 @@ impl OperationsQuery {
 
     /// Daily visit rows, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn daily_visits(
         &self,
         ctx: &Context<'_>,
@@ -202,7 +219,7 @@ impl OperationsQuery {
         };
         let select = service::daily_visits(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, DailyVisit).await
+        paginate(ctx, select, order_by, direction, args, DailyVisit).await
     }
 
     /// One target by id; null when there is none.
@@ -213,6 +230,7 @@ impl OperationsQuery {
 
     /// Targets, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -225,17 +243,10 @@ impl OperationsQuery {
         last: Option<i32>,
     ) -> Result<Page<Target>> {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::TargetFilter {
-            org_unit_id: parse_opt_id(&f.org_unit_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
-            period: f.period,
-            metric: f.metric,
-        };
+        let filter = filter.unwrap_or_default().into_service()?;
         let select = service::targets(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, Target).await
+        paginate(ctx, select, order_by, direction, args, Target).await
     }
 }
 

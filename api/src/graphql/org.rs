@@ -2,22 +2,22 @@
 
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
-use entities::{
-    district,
-    enums::{OrgUnitKind, ServiceRequestStatus},
-    org_unit,
-};
+use entities::{district, enums::OrgUnitKind, org_unit};
 
 use super::{
-    activity::{ActivitiesOfOrgUnit, Activity},
-    children_of, count_of,
-    expert::Expert,
+    activity::{activities_of_unit, Activity, ActivityFilter, ActivityOrderField},
+    batch::related,
+    count_of,
+    expert::{Expert, ExpertFilter, ExpertOrderField},
     load_by_id,
-    operations::Target,
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    loaders::ForeignKey,
+    operations::{Target, TargetFilter, TargetOrderField},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id,
-    service_request::ServiceRequest,
-    supervision::SupervisorAssignment,
+    service_request::{ServiceRequest, ServiceRequestFilter, ServiceRequestOrderField},
+    supervision::{
+        SupervisorAssignment, SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
+    },
     ContextExt,
 };
 use crate::{foreign_key, service::org as service};
@@ -28,31 +28,31 @@ pub use mutation::OrgMutation;
 
 foreign_key!(
     /// Org units hanging directly under an org unit.
-    UnitsUnderParent, org_unit, ParentId, parent_id
+    UnitsUnderParent, org_unit, ParentId, parent_id, org_unit
 );
 foreign_key!(
     /// Org units of a district.
-    UnitsOfDistrict, org_unit, DistrictId, district_id
+    UnitsOfDistrict, org_unit, DistrictId, district_id, district
 );
 foreign_key!(
     /// Experts recruited by an org unit.
-    ExpertsOfOrgUnit, expert, RecruitedById, recruited_by_id
+    ExpertsOfOrgUnit, expert, RecruitedById, recruited_by_id, org_unit
 );
 foreign_key!(
     /// Members registered under a town.
-    MembersOfTown, member, HomeTownId, home_town_id
+    MembersOfTown, member, HomeTownId, home_town_id, org_unit
 );
 foreign_key!(
     /// Service requests made to a Youth Home.
-    RequestsOfYouthHome, service_request, YouthHomeId, youth_home_id
+    RequestsOfYouthHome, service_request, YouthHomeId, youth_home_id, org_unit
 );
 foreign_key!(
     /// Targets set for an org unit.
-    TargetsOfUnit, target, OrgUnitId, org_unit_id
+    TargetsOfUnit, target, OrgUnitId, org_unit_id, org_unit
 );
 foreign_key!(
     /// Supervisors assigned to a town.
-    SupervisorsOfTown, supervisor_assignment, TownId, town_id
+    SupervisorsOfTown, supervisor_assignment, TownId, town_id, org_unit
 );
 
 /// A supervision district (片区): a group of towns sharing a supervision meeting.
@@ -85,30 +85,75 @@ impl From<district::Model> for District {
 
 #[ComplexObject]
 impl District {
-    /// The towns (镇街) of this district, in pinyin order.
-    async fn towns(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        self.units_of_kind(ctx, Some(OrgUnitKind::Town)).await
+    /// The towns (镇街) of this district, by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn towns(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(OrgUnitKind::Town);
+        units_page::<district::Entity, UnitsOfDistrict>(
+            ctx,
+            parse_id(&self.id)?,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
     }
 
-    /// Every org unit of this district, or those of one kind (e.g. `CITY_UNIT`), in pinyin
-    /// order.
-    async fn units(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
-        self.units_of_kind(ctx, kind).await
+    /// Every org unit of this district, or those the filter keeps (e.g. `kind: CITY_UNIT`),
+    /// by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let filter = filter.unwrap_or_default().into_service()?;
+        units_page::<district::Entity, UnitsOfDistrict>(
+            ctx,
+            parse_id(&self.id)?,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
     }
 }
 
-impl District {
-    async fn units_of_kind(
-        &self,
-        ctx: &Context<'_>,
-        kind: Option<OrgUnitKind>,
-    ) -> Result<Vec<OrgUnit>> {
-        let id = parse_id(&self.id)?;
-        let mut units = children_of::<UnitsOfDistrict>(ctx, id).await?;
-        units.retain(|u| kind.is_none_or(|k| u.kind == k));
-        units.sort_by(|a, b| pinyin_order(a).cmp(&pinyin_order(b)));
-        Ok(units.into_iter().map(OrgUnit).collect())
-    }
+/// A page of the org units under `parent` through relation `R`, loaded for every sibling
+/// of `parent` at once.
+async fn units_page<P: 'static, R>(
+    ctx: &Context<'_>,
+    parent: i64,
+    filter: service::OrgUnitFilter,
+    (order_by, direction): (OrgUnitOrderField, SortDirection),
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<OrgUnit>>
+where
+    R: ForeignKey<Entity = org_unit::Entity>,
+{
+    let app = ctx.app()?;
+    let key = format!("{filter:?}");
+    let select = service::org_units(&app.actor, &filter);
+    nested::<P, R, _, _>(
+        ctx, parent, select, key, order_by, direction, first, after, OrgUnit,
+    )
+    .await
 }
 
 /// An organisation unit (组织用户): the city, a town, a Youth Home, a school, an
@@ -157,98 +202,222 @@ impl OrgUnit {
     }
     /// The unit this one hangs under.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.parent_id).await
+        unit_via::<org_unit::Entity>(ctx, &self.0, "parent_id", |m| m.parent_id).await
     }
     /// The town this unit belongs to (itself for a town).
     async fn town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.town_id).await
+        if self.0.town_id == Some(self.0.id) {
+            return Ok(Some(OrgUnit(self.0.clone())));
+        }
+        unit_via::<org_unit::Entity>(ctx, &self.0, "town_id", |m| m.town_id).await
     }
     /// The supervision district.
     async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
-        let Some(id) = self.0.district_id else {
-            return Ok(None);
-        };
-        let found = load_by_id::<district::Entity>(ctx, id).await?;
+        let found = related::<org_unit::Entity, district::Entity>(
+            ctx,
+            self.0.id,
+            "district_id",
+            |m| m.district_id,
+            self.0.district_id,
+        )
+        .await?;
         Ok(found.map(District::from))
     }
-    /// Units directly below this one, optionally of one kind, in pinyin order.
-    async fn children(&self, ctx: &Context<'_>, kind: Option<OrgUnitKind>) -> Result<Vec<OrgUnit>> {
-        let mut units = children_of::<UnitsUnderParent>(ctx, self.0.id).await?;
-        units.retain(|u| kind.is_none_or(|k| u.kind == k));
-        units.sort_by(|a, b| pinyin_order(a).cmp(&pinyin_order(b)));
-        Ok(units.into_iter().map(OrgUnit).collect())
+    /// Units directly below this one, or those the filter keeps (e.g. `kind: SCHOOL`), by
+    /// name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let filter = filter.unwrap_or_default().into_service()?;
+        units_page::<org_unit::Entity, UnitsUnderParent>(
+            ctx,
+            self.0.id,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
     }
-    /// The Youth Homes (青年之家) directly below this unit.
-    async fn youth_homes(&self, ctx: &Context<'_>) -> Result<Vec<OrgUnit>> {
-        self.children(ctx, Some(OrgUnitKind::YouthHome)).await
+    /// The Youth Homes (青年之家) directly below this unit, by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn youth_homes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(OrgUnitKind::YouthHome);
+        units_page::<org_unit::Entity, UnitsUnderParent>(
+            ctx,
+            self.0.id,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
     }
-    /// Experts (专家) this unit recruited, by join date.
-    async fn experts(&self, ctx: &Context<'_>) -> Result<Vec<Expert>> {
-        let mut list = children_of::<ExpertsOfOrgUnit>(ctx, self.0.id).await?;
-        list.sort_by_key(|e| (e.joined_at, e.id));
-        Ok(list.into_iter().map(Expert).collect())
+    /// Experts (专家) this unit recruited, by join date unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn experts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ExpertFilter>,
+        #[graphql(default)] order_by: ExpertOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Expert>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = crate::service::expert::experts(&app.actor, &filter)?;
+        nested::<org_unit::Entity, ExpertsOfOrgUnit, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            format!("{filter:?}"),
+            order_by,
+            direction,
+            first,
+            after,
+            Expert,
+        )
+        .await
     }
     /// Number of members registered under this town (zero for other kinds).
     async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
         count_of::<MembersOfTown>(ctx, self.0.id).await
     }
-    /// Service requests made to this Youth Home, optionally only those in the given
-    /// statuses (e.g. the open ones), oldest first.
+    /// Service requests made to this Youth Home that the caller may see (e.g. the open
+    /// ones with `filter: {statuses: [SUBMITTED, REVIEWED, INTERVENING]}`), oldest first
+    /// unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
     async fn service_requests(
         &self,
         ctx: &Context<'_>,
-        statuses: Option<Vec<ServiceRequestStatus>>,
-    ) -> Result<Vec<ServiceRequest>> {
-        // Private to the units that reach this one; empty for everyone else.
-        if !ctx.app()?.actor.reach().covers(self.0.id, self.0.town_id) {
-            return Ok(vec![]);
-        }
-        let mut list = children_of::<RequestsOfYouthHome>(ctx, self.0.id).await?;
-        if let Some(statuses) = statuses {
-            list.retain(|r| statuses.contains(&r.status));
-        }
-        list.sort_by_key(|r| (r.submitted_at, r.id));
-        Ok(list.into_iter().map(ServiceRequest).collect())
+        filter: Option<ServiceRequestFilter>,
+        #[graphql(default)] order_by: ServiceRequestOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ServiceRequest>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = crate::service::service_request::service_requests(&app.actor, &filter)?;
+        nested::<org_unit::Entity, RequestsOfYouthHome, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            format!("{filter:?}"),
+            order_by,
+            direction,
+            first,
+            after,
+            ServiceRequest,
+        )
+        .await
     }
-    /// Targets administrators set for this unit, optionally for one period (e.g.
-    /// `2017-10`): overrides of the targets scripts' values. `targetsInEffect` gives
-    /// every target the unit has for a period, whichever its source.
-    async fn targets(&self, ctx: &Context<'_>, period: Option<String>) -> Result<Vec<Target>> {
-        if !ctx.app()?.actor.reach().covers(self.0.id, self.0.town_id) {
-            return Ok(vec![]);
-        }
-        let mut list = children_of::<TargetsOfUnit>(ctx, self.0.id).await?;
-        if let Some(period) = period {
-            list.retain(|t| t.period == period.trim());
-        }
-        list.sort_by(|a, b| (&a.period, &a.metric).cmp(&(&b.period, &b.metric)));
-        Ok(list.into_iter().map(Target).collect())
+    /// Targets administrators set for this unit (e.g. `filter: {period: "2017-10"}`):
+    /// overrides of the targets scripts' values. `targetsInEffect` gives every target the
+    /// unit has for a period, whichever its source.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TargetFilter>,
+        #[graphql(default)] order_by: TargetOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Target>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = crate::service::operations::targets(&app.actor, &filter)?;
+        nested::<org_unit::Entity, TargetsOfUnit, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            format!("{filter:?}"),
+            order_by,
+            direction,
+            first,
+            after,
+            Target,
+        )
+        .await
     }
-    /// Supervisors (督导专员) assigned to this town, earliest first.
-    async fn supervisors(&self, ctx: &Context<'_>) -> Result<Vec<SupervisorAssignment>> {
-        if !ctx.app()?.actor.reach().covers_town(self.0.id) {
-            return Ok(vec![]);
-        }
-        let mut list = children_of::<SupervisorsOfTown>(ctx, self.0.id).await?;
-        list.sort_by_key(|a| (a.starts_on, a.id));
-        Ok(list.into_iter().map(SupervisorAssignment).collect())
+    /// Supervisors (督导专员) assigned to this town, earliest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn supervisors(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisorAssignmentFilter>,
+        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<SupervisorAssignment>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = crate::service::supervision::assignments(&app.actor, &filter)?;
+        nested::<org_unit::Entity, SupervisorsOfTown, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            format!("{filter:?}"),
+            order_by,
+            direction,
+            first,
+            after,
+            SupervisorAssignment,
+        )
+        .await
     }
     /// Activities this unit published (heavyweight ones it applied for included), by
-    /// start time. For long lists or filters use `Query.activities(filter: {orgUnitId})`.
-    async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<Activity>> {
-        let mut list = children_of::<ActivitiesOfOrgUnit>(ctx, self.0.id).await?;
-        list.sort_by_key(|a| (a.starts_at, a.id));
-        Ok(list.into_iter().map(Activity).collect())
+    /// start time unless sorted otherwise; the filter narrows them (a month with
+    /// `startsFrom`/`startsBefore`, a category, …).
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+        #[graphql(default)] order_by: ActivityOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Activity>> {
+        activities_of_unit(ctx, self.0.id, filter, (order_by, direction), first, after).await
     }
 }
 
-/// Chinese lists are read in pinyin order: sort by the English (pinyin) name when known.
-fn pinyin_order(unit: &org_unit::Model) -> (String, &str) {
-    let key = unit.name_en.as_deref().unwrap_or(&unit.name).to_lowercase();
-    (key, &unit.name)
+/// The org unit that row `child` of `C` points to through `fk`, loaded for every sibling
+/// of `child` at once.
+pub async fn unit_via<C>(
+    ctx: &Context<'_>,
+    child: &C::Model,
+    label: &'static str,
+    fk: fn(&C::Model) -> Option<i64>,
+) -> Result<Option<OrgUnit>>
+where
+    C: entities::HasId,
+    C::Model: Clone + Send + Sync,
+{
+    let found = related::<C, org_unit::Entity>(ctx, C::id_of(child), label, fk, fk(child)).await?;
+    Ok(found.map(OrgUnit))
 }
 
-/// Loads an optional org unit through the request's batch loader.
 /// Whether the caller reaches the unit `id` (its private data, its people's details).
 pub async fn reaches(ctx: &Context<'_>, id: i64) -> Result<bool> {
     let reach = ctx.app()?.actor.reach();
@@ -261,10 +430,24 @@ pub async fn reaches(ctx: &Context<'_>, id: i64) -> Result<bool> {
     Ok(reach.covers(id, town))
 }
 
+/// Loads an optional org unit: from what the request has read, or through its batch loader.
 pub async fn load_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<OrgUnit>> {
     let Some(id) = id else { return Ok(None) };
     let found = load_by_id::<org_unit::Entity>(ctx, id).await?;
     Ok(found.map(OrgUnit))
+}
+
+/// Districts are listed in their display order.
+#[derive(Clone, Copy)]
+struct DistrictOrder;
+
+impl OrderField<district::Entity> for DistrictOrder {
+    fn column(self) -> district::Column {
+        district::Column::Position
+    }
+    fn key(self, m: &district::Model) -> SortKey {
+        SortKey::Int(i64::from(m.position))
+    }
 }
 
 /// Which org units to list.
@@ -285,20 +468,20 @@ pub struct OrgUnitFilter {
 }
 
 impl OrgUnitFilter {
-    fn into_service(self) -> Result<service::OrgUnitFilter> {
+    pub(super) fn into_service(self) -> Result<service::OrgUnitFilter> {
         Ok(service::OrgUnitFilter {
             kind: self.kind,
             parent_id: parse_opt_id(&self.parent_id)?,
             town_id: parse_opt_id(&self.town_id)?,
             district_id: parse_opt_id(&self.district_id)?,
             registered: self.registered,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What org-unit lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum OrgUnitOrderField {
     /// Chinese name.
     #[default]
@@ -332,11 +515,26 @@ pub struct OrgQuery;
 
 #[Object]
 impl OrgQuery {
-    /// All supervision districts, in display order.
-    async fn districts(&self, ctx: &Context<'_>) -> Result<Vec<District>> {
+    /// The supervision districts, in display order.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn districts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<District>> {
         let app = ctx.app()?;
-        let list = service::districts(&app.db, &app.actor).await?;
-        Ok(list.into_iter().map(District::from).collect())
+        let select = service::districts(&app.actor);
+        let args = PageArgs::new(after, None, first, None);
+        paginate(
+            ctx,
+            select,
+            DistrictOrder,
+            SortDirection::Asc,
+            args,
+            District::from,
+        )
+        .await
     }
 
     /// One district by id; null when there is none.
@@ -368,6 +566,7 @@ impl OrgQuery {
 
     /// Org units, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn org_units(
         &self,
         ctx: &Context<'_>,
@@ -383,7 +582,7 @@ impl OrgQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::org_units(&app.actor, &filter);
         paginate(
-            &app.db,
+            ctx,
             select,
             order_by,
             direction,

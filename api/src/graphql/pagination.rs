@@ -3,29 +3,33 @@
 //! A cursor holds the sort key and id of an edge, so a page costs one indexed range
 //! scan however deep it is; `totalCount` runs its COUNT only when asked for.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{any::TypeId, collections::HashMap, future::Future, pin::Pin, sync::Arc};
 
 use async_graphql::{
     connection::{Connection, CursorType, Edge},
-    Enum, Object, OutputType, Result,
+    Context, Enum, Object, OutputType, Result,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, SimpleExpr},
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Value,
+    sea_query::{Expr, ExprTrait, SimpleExpr, WindowStatement},
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Value,
 };
 use serde::{Deserialize, Serialize};
 
 use entities::HasId;
 
-use crate::error::bad_input;
+use super::{batch::Group, loaders::ForeignKey, ContextExt};
+use crate::{
+    db::any_of,
+    error::{bad_input, ServiceError},
+};
 
 /// Page size when neither `first` nor `last` is given.
-const DEFAULT_PAGE: usize = 20;
+pub const DEFAULT_PAGE: usize = 20;
 /// Largest page a client may ask for.
-const MAX_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 100;
 
 /// Direction of a sort.
 #[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -66,6 +70,13 @@ impl From<SortKey> for Value {
 pub struct Keyset {
     key: SortKey,
     id: i64,
+}
+
+impl Keyset {
+    /// The cursor of an edge.
+    pub fn new(key: SortKey, id: i64) -> Self {
+        Self { key, id }
+    }
 }
 
 impl CursorType for Keyset {
@@ -119,20 +130,39 @@ impl PageArgs {
     }
 }
 
-type CountFuture = Pin<Box<dyn Future<Output = Result<u64, DbErr>> + Send>>;
+type CountFuture = Pin<Box<dyn Future<Output = Result<u64>> + Send>>;
 
 /// Fields every connection carries besides its edges.
 pub struct ConnectionTotals {
     count: Arc<dyn Fn() -> CountFuture + Send + Sync>,
 }
 
+impl ConnectionTotals {
+    /// A total already known (a list computed in full).
+    pub fn known(n: usize) -> Self {
+        let n = n as u64;
+        Self {
+            count: Arc::new(move || Box::pin(async move { Ok(n) })),
+        }
+    }
+
+    /// A total counted by `count` when asked for.
+    pub fn lazy<F, Fut>(count: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64>> + Send + 'static,
+    {
+        Self {
+            count: Arc::new(move || Box::pin(count())),
+        }
+    }
+}
+
 #[Object]
 impl ConnectionTotals {
     /// Number of items matching the filters, regardless of pagination.
     async fn total_count(&self) -> Result<i64> {
-        let n = (self.count)()
-            .await
-            .map_err(crate::error::ServiceError::from)?;
+        let n = (self.count)().await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }
@@ -140,9 +170,21 @@ impl ConnectionTotals {
 /// A page of `N` nodes built from rows of `E`.
 pub type Page<N> = Connection<Keyset, N, ConnectionTotals>;
 
-/// Runs `select` as one page of a Relay connection sorted by `field` then id.
+/// The complexity of a connection field: what one node costs, times the nodes a page of
+/// `first` (or `last`) can hold. Nested connections multiply at every level, so a query
+/// is refused before it runs when its pages could add up to more than the limit.
+pub fn cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let n = match first.or(last) {
+        Some(n) => usize::try_from(n).unwrap_or(0).min(MAX_PAGE),
+        None => DEFAULT_PAGE,
+    };
+    n.max(1).saturating_mul(child.max(1))
+}
+
+/// Runs `select` as one page of a Relay connection sorted by `field` then id. The rows
+/// become a group of siblings: relations asked of them load for the whole page at once.
 pub async fn paginate<E, F, N>(
-    db: &DatabaseConnection,
+    ctx: &Context<'_>,
     select: Select<E>,
     field: F,
     direction: SortDirection,
@@ -151,23 +193,23 @@ pub async fn paginate<E, F, N>(
 ) -> Result<Page<N>>
 where
     E: HasId,
-    E::Model: Sync,
+    E::Model: Sync + Clone,
     F: OrderField<E>,
     N: OutputType,
 {
+    let app = ctx.app()?;
+    let db = &app.db;
     let (size, backward) = page_size(&args)?;
     let after = args.after.as_deref().map(decode).transpose()?;
     let before = args.before.as_deref().map(decode).transpose()?;
 
     let count_query = select.clone();
     let count_db = db.clone();
-    let totals = ConnectionTotals {
-        count: Arc::new(move || {
-            let query = count_query.clone();
-            let db = count_db.clone();
-            Box::pin(async move { query.count(&db).await })
-        }),
-    };
+    let totals = ConnectionTotals::lazy(move || {
+        let query = count_query.clone();
+        let db = count_db.clone();
+        async move { Ok(query.count(&db).await.map_err(ServiceError::from)?) }
+    });
 
     let col = field.column();
     let id = E::id_column();
@@ -191,12 +233,13 @@ where
         .limit(size as u64 + 1)
         .all(db)
         .await
-        .map_err(crate::error::ServiceError::from)?;
+        .map_err(ServiceError::from)?;
     let more = rows.len() > size;
     rows.truncate(size);
     if backward {
         rows.reverse();
     }
+    app.batches.register::<E>(&rows);
     let (has_previous, has_next) = if backward {
         (more, before.is_some())
     } else {
@@ -211,6 +254,220 @@ where
                 id: E::id_of(&row),
             };
             Edge::new(cursor, node(row))
+        })
+        .collect();
+    Ok(connection)
+}
+
+/// The rows of each parent, first to last, and their count per parent.
+type Pages<M> = HashMap<i64, Vec<M>>;
+
+/// One page of the children of `parent` through relation `R`, sorted by `field` then
+/// id. The page is loaded together with the pages of every sibling of `parent` (the rows
+/// it was read with): one windowed statement for all of them, at once. `key` names what
+/// `select` filters on beyond the relation, so that siblings asking the same share it.
+#[allow(clippy::too_many_arguments)]
+pub async fn nested<P, R, F, N>(
+    ctx: &Context<'_>,
+    parent: i64,
+    select: Select<R::Entity>,
+    key: String,
+    field: F,
+    direction: SortDirection,
+    first: Option<i32>,
+    after: Option<String>,
+    node: impl Fn(<R::Entity as EntityTrait>::Model) -> N,
+) -> Result<Page<N>>
+where
+    P: 'static,
+    R: ForeignKey,
+    <R::Entity as EntityTrait>::Model: Sync + Clone,
+    F: OrderField<R::Entity> + std::fmt::Debug,
+    N: OutputType,
+{
+    let app = ctx.app()?;
+    let (size, _) = page_size(&PageArgs::new(after.clone(), None, first, None))?;
+    let cursor = after.as_deref().map(decode).transpose()?;
+    let group = app
+        .batches
+        .group_of::<P>(parent)
+        .unwrap_or_else(|| Arc::new(Group::single(parent)));
+    let db = app.db.clone();
+    let page_key = format!("{key}|{field:?}|{direction:?}|{size}|{after:?}");
+    let base = select.clone();
+    let batches = app.batches.clone();
+    let pages: Arc<Pages<<R::Entity as EntityTrait>::Model>> = group
+        .once(TypeId::of::<(R, F)>(), page_key, |ids| async move {
+            let pages =
+                windowed::<R, F>(&db, base, &ids, field, direction, cursor.as_ref(), size + 1)
+                    .await?;
+            // The children of every sibling are siblings in turn.
+            let all: Vec<_> = pages.values().flatten().cloned().collect();
+            batches.register::<R::Entity>(&all);
+            Ok(pages)
+        })
+        .await?;
+    let mut rows = pages.get(&parent).cloned().unwrap_or_default();
+    let more = rows.len() > size;
+    rows.truncate(size);
+
+    let count_db = app.db.clone();
+    let count_group = group.clone();
+    let count_key = key;
+    let totals = ConnectionTotals::lazy(move || {
+        let (db, group, select, key) = (
+            count_db.clone(),
+            count_group.clone(),
+            select.clone(),
+            count_key.clone(),
+        );
+        async move {
+            let counts = group
+                .once(TypeId::of::<CountsOf<R>>(), key, |ids| async move {
+                    counts_of::<R>(&db, select, &ids).await
+                })
+                .await?;
+            Ok(counts.get(&parent).copied().unwrap_or(0))
+        }
+    });
+    let mut connection = Connection::with_additional_fields(after.is_some(), more, totals);
+    connection.edges = rows
+        .into_iter()
+        .map(|row| {
+            let cursor = Keyset {
+                key: field.key(&row),
+                id: R::Entity::id_of(&row),
+            };
+            Edge::new(cursor, node(row))
+        })
+        .collect();
+    Ok(connection)
+}
+
+/// Marks the per-parent counts of relation `R` in a group.
+struct CountsOf<R>(std::marker::PhantomData<R>);
+
+/// The first `limit` children of each of `parents` in one statement: `ROW_NUMBER()` over
+/// each parent's children in page order, bounded outside.
+async fn windowed<R, F>(
+    db: &DatabaseConnection,
+    select: Select<R::Entity>,
+    parents: &[i64],
+    field: F,
+    direction: SortDirection,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Result<Pages<<R::Entity as EntityTrait>::Model>>
+where
+    R: ForeignKey,
+    F: OrderField<R::Entity>,
+{
+    let backend = db.get_database_backend();
+    let col = field.column();
+    let id = R::Entity::id_column();
+    let desc = direction == SortDirection::Desc;
+    let mut query = select.filter(any_of(backend, R::column(), parents));
+    if let Some(c) = after {
+        query = query.filter(beyond(col, id, c, !desc));
+    }
+    let order = if desc { Order::Desc } else { Order::Asc };
+    let mut inner = query.into_query();
+    inner.expr_window_as(
+        Expr::cust("ROW_NUMBER()"),
+        WindowStatement::partition_by(R::column().as_column_ref())
+            .order_by(col.as_column_ref(), order.clone())
+            .order_by(id.as_column_ref(), order)
+            .to_owned(),
+        "qii_rn",
+    );
+    let outer = sea_orm::sea_query::Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(inner, "qii_page")
+        .and_where(Expr::col("qii_rn").lte(limit as i64))
+        .order_by("qii_rn", Order::Asc)
+        .to_owned();
+    let rows = R::Entity::find()
+        .from_raw_sql(backend.build(&outer))
+        .all(db)
+        .await
+        .map_err(ServiceError::from)?;
+    let mut pages: Pages<_> = HashMap::new();
+    for row in rows {
+        if let Some(parent) = R::parent_of(&row) {
+            pages.entry(parent).or_default().push(row);
+        }
+    }
+    Ok(pages)
+}
+
+/// How many children each of `parents` has through `R` among those `select` keeps: one
+/// GROUP BY.
+async fn counts_of<R: ForeignKey>(
+    db: &DatabaseConnection,
+    select: Select<R::Entity>,
+    parents: &[i64],
+) -> Result<HashMap<i64, u64>> {
+    let backend = db.get_database_backend();
+    let rows: Vec<(i64, i64)> = select
+        .select_only()
+        .column(R::column())
+        .column_as(
+            Expr::col(R::Entity::id_column().as_column_ref()).count(),
+            "n",
+        )
+        .filter(any_of(backend, R::column(), parents))
+        .group_by(R::column())
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(rows
+        .into_iter()
+        .map(|(parent, n)| (parent, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+/// The page size and the position a page of a positional list starts at.
+pub fn decode_position(first: Option<i32>, after: Option<&str>) -> Result<(usize, usize)> {
+    let (size, _) = page_size(&PageArgs::new(after.map(str::to_owned), None, first, None))?;
+    let start = match after.map(decode).transpose()? {
+        Some(Keyset {
+            key: SortKey::Int(position),
+            ..
+        }) => usize::try_from(position).unwrap_or(0) + 1,
+        Some(_) => return Err(bad_input("`after` is not a cursor of this list")),
+        None => 0,
+    };
+    Ok((size, start))
+}
+
+/// A page of a list computed in full (a ranking's entries): `first` items after the
+/// cursor, which holds a position.
+pub fn page_of<T, N>(
+    items: Vec<T>,
+    first: Option<i32>,
+    after: Option<String>,
+    node: impl Fn(T) -> N,
+) -> Result<Page<N>>
+where
+    N: OutputType,
+{
+    let (size, start) = decode_position(first, after.as_deref())?;
+    let total = items.len();
+    let more = total > start.saturating_add(size);
+    let mut connection =
+        Connection::with_additional_fields(start > 0, more, ConnectionTotals::known(total));
+    connection.edges = items
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .take(size)
+        .map(|(i, item)| {
+            let cursor = Keyset {
+                key: SortKey::Int(i as i64),
+                id: i as i64,
+            };
+            Edge::new(cursor, node(item))
         })
         .collect();
     Ok(connection)

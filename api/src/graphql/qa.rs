@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
 use super::{
-    children_of, count_of,
+    count_of,
     expert::{load_expert, Expert},
     load_by_id,
     member::{load_member, Member},
-    org::{load_unit, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    org::{load_unit, unit_via, OrgUnit},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::{foreign_key, service::qa as service};
@@ -21,7 +21,7 @@ pub use mutation::QaMutation;
 
 foreign_key!(
     /// Answers to a question.
-    AnswersOfQuestion, answer, QuestionId, question_id
+    AnswersOfQuestion, answer, QuestionId, question_id, question
 );
 
 /// A question (提问) asked by a member, optionally addressed to an org unit.
@@ -56,17 +56,35 @@ impl Question {
     }
     /// The org unit the question is addressed to, if any.
     async fn addressed_to(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.addressed_to_id).await
+        unit_via::<entities::question::Entity>(ctx, &self.0, "addressed_to_id", |m| {
+            m.addressed_to_id
+        })
+        .await
     }
     /// Number of answers.
     async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
         count_of::<AnswersOfQuestion>(ctx, self.0.id).await
     }
-    /// The answers, oldest first.
-    async fn answers(&self, ctx: &Context<'_>) -> Result<Vec<Answer>> {
-        let mut list = children_of::<AnswersOfQuestion>(ctx, self.0.id).await?;
-        list.sort_by_key(|a| (a.answered_at, a.id));
-        Ok(list.into_iter().map(Answer).collect())
+    /// The answers, oldest first unless sorted otherwise (`filter: {expertId}` for one
+    /// expert's).
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn answers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AnswerFilter>,
+        #[graphql(default)] order_by: AnswerOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Answer>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::answers(&app.actor, &filter)?;
+        let key = format!("{filter:?}");
+        nested::<question::Entity, AnswersOfQuestion, _, _>(
+            ctx, self.0.id, select, key, order_by, direction, first, after, Answer,
+        )
+        .await
     }
 }
 
@@ -147,7 +165,7 @@ pub struct QuestionFilter {
 }
 
 impl QuestionFilter {
-    fn into_service(self) -> Result<service::QuestionFilter> {
+    pub(super) fn into_service(self) -> Result<service::QuestionFilter> {
         Ok(service::QuestionFilter {
             asker_id: parse_opt_id(&self.asker_id)?,
             addressed_to_id: parse_opt_id(&self.addressed_to_id)?,
@@ -156,13 +174,13 @@ impl QuestionFilter {
             status: self.status,
             asked_from: self.asked_from,
             asked_before: self.asked_before,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What question lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum QuestionOrderField {
     /// When it was asked.
     #[default]
@@ -204,7 +222,7 @@ pub struct AnswerFilter {
 }
 
 impl AnswerFilter {
-    fn into_service(self) -> Result<service::AnswerFilter> {
+    pub(super) fn into_service(self) -> Result<service::AnswerFilter> {
         Ok(service::AnswerFilter {
             question_id: parse_opt_id(&self.question_id)?,
             expert_id: parse_opt_id(&self.expert_id)?,
@@ -217,7 +235,7 @@ impl AnswerFilter {
 }
 
 /// What answer lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum AnswerOrderField {
     /// When it was written.
     #[default]
@@ -251,6 +269,7 @@ impl QaQuery {
 
     /// Questions, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn questions(
         &self,
         ctx: &Context<'_>,
@@ -266,7 +285,7 @@ impl QaQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::questions(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, page, Question).await
+        paginate(ctx, select, order_by, direction, page, Question).await
     }
 
     /// One answer by id; null when there is none.
@@ -277,6 +296,7 @@ impl QaQuery {
 
     /// Answers, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn answers(
         &self,
         ctx: &Context<'_>,
@@ -292,6 +312,6 @@ impl QaQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::answers(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, page, Answer).await
+        paginate(ctx, select, order_by, direction, page, Answer).await
     }
 }

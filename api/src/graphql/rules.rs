@@ -111,6 +111,7 @@ pub struct RulesQuery;
 #[Object]
 impl RulesQuery {
     /// Releases of the rules, newest first.
+    #[graphql(complexity = "(first as usize).saturating_mul(child_complexity)")]
     async fn rule_releases(
         &self,
         ctx: &Context<'_>,

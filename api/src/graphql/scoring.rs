@@ -1,13 +1,15 @@
 //! Rankings and their explanation: the ranking board, a town's breakdown, and the what-if
 //! preview of an unsaved script.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entities::enums::OrgUnitKind;
+use entities::{enums::OrgUnitKind, org_unit};
 
 use super::{
+    batch::fetch,
     org::{load_unit, OrgUnit},
-    parse_id, ContextExt,
+    pagination::{cost, page_of, Page},
+    parse_id, parse_opt_id, ContextExt,
 };
 use crate::{
     period::Period,
@@ -17,7 +19,7 @@ use crate::{
 };
 
 /// Which org units a ranking ranks.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum RankingLevel {
     /// The towns (镇街), each with everything below it.
     #[default]
@@ -96,18 +98,107 @@ impl Ranking {
     async fn outdated(&self) -> bool {
         self.0.outdated
     }
-    /// Every unit, best first.
-    async fn entries(&self) -> Vec<RankingEntry> {
-        self.0
+    /// The units ranked, best first, or those the filter keeps (a district's towns, a
+    /// list of units): ranks stay those of the whole ranking.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn entries(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RankingEntryFilter>,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<RankingEntry>> {
+        let keep = match filter {
+            Some(filter) => Some(filter.units(ctx).await?),
+            None => None,
+        };
+        let entries: Vec<RankingEntry> = self
+            .0
             .ranking
             .scores
             .iter()
+            .filter(|score| keep.as_ref().is_none_or(|keep| keep.contains(&score.unit)))
             .map(|score| RankingEntry {
                 baseline_rank: self.0.baseline.get(&score.unit).copied(),
                 score: score.clone(),
             })
-            .collect()
+            .collect();
+        let page = page_of(entries, first, after, |entry| entry)?;
+        // The units of the page in one statement, for `orgUnit`.
+        let units: Vec<i64> = page.edges.iter().map(|e| e.node.score.unit).collect();
+        fetch::<org_unit::Entity>(ctx, &units).await?;
+        Ok(page)
     }
+}
+
+/// Which entries of a ranking to list.
+#[derive(InputObject, Default)]
+pub struct RankingEntryFilter {
+    /// Units of this supervision district.
+    district_id: Option<ID>,
+    /// Units of this town (the town itself included).
+    town_id: Option<ID>,
+    /// Only these units (at most 1,000).
+    org_unit_ids: Option<Vec<ID>>,
+}
+
+/// Most units a ranking filter may list.
+const MAX_FILTER_UNITS: usize = 1_000;
+
+impl RankingEntryFilter {
+    /// The ids of the units kept.
+    async fn units(self, ctx: &Context<'_>) -> Result<std::collections::HashSet<i64>> {
+        let app = ctx.app()?;
+        let mut keep: Option<std::collections::HashSet<i64>> = None;
+        if let Some(ids) = &self.org_unit_ids {
+            if ids.len() > MAX_FILTER_UNITS {
+                return Err(crate::error::bad_input(format!(
+                    "`orgUnitIds` lists {} units; at most {MAX_FILTER_UNITS} are accepted",
+                    ids.len()
+                )));
+            }
+            keep = Some(ids.iter().map(parse_id).collect::<Result<_>>()?);
+        }
+        let filter = crate::service::org::OrgUnitFilter {
+            district_id: parse_opt_id(&self.district_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            ..Default::default()
+        };
+        if filter.district_id.is_some() || filter.town_id.is_some() {
+            let ids = crate::service::org::unit_ids(&app.db, &app.actor, &filter).await?;
+            keep = Some(match keep {
+                Some(listed) => listed.intersection(&ids).copied().collect(),
+                None => ids,
+            });
+        }
+        Ok(keep.unwrap_or_default())
+    }
+}
+
+/// Most periods `scoreHistory` scores in one request.
+const MAX_HISTORY: usize = 24;
+
+/// The steps of a score history.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum HistoryStep {
+    /// Calendar months.
+    #[default]
+    Month,
+    /// ISO weeks.
+    Week,
+}
+
+/// One period of a unit's score history.
+#[derive(SimpleObject)]
+pub struct ScorePoint {
+    /// The period scored.
+    period: Period,
+    /// The rule version that scored it, e.g. `2.0`.
+    version: String,
+    /// SHA-256 of the script that scored it.
+    content_hash: String,
+    /// The unit's rank, total and breakdown in that period.
+    entry: RankingEntry,
 }
 
 /// One unit's place in a ranking, and its breakdown.
@@ -335,8 +426,72 @@ impl ScoringQuery {
             }))
     }
 
+    /// One unit's score, rank and breakdown over a span, period by period (the town
+    /// trend): every month (or ISO week, with `every: WEEK`) starting within `span`,
+    /// each scored by the rule version in effect for it, oldest first. Periods that no
+    /// version scores, or in which the unit is not ranked, are left out.
+    #[graphql(complexity = "24usize.saturating_mul(child_complexity)")]
+    async fn score_history(
+        &self,
+        ctx: &Context<'_>,
+        org_unit_id: ID,
+        span: Period,
+        #[graphql(default)] every: HistoryStep,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Vec<ScorePoint>> {
+        let app = ctx.app()?;
+        let unit = parse_id(&org_unit_id)?;
+        let kind = match every {
+            HistoryStep::Month => crate::period::PeriodKind::Month,
+            HistoryStep::Week => crate::period::PeriodKind::Week,
+        };
+        let periods = span.starting_within(kind);
+        if periods.len() > MAX_HISTORY {
+            return Err(crate::error::bad_input(format!(
+                "`{span}` holds {} periods; ask for at most {MAX_HISTORY} at a time",
+                periods.len()
+            )));
+        }
+        let registry = app
+            .rules
+            .current()
+            .map_err(crate::error::ServiceError::from)?;
+        let mut points = Vec::new();
+        for period in periods {
+            if registry.version_for(&rule_set, &period).is_err() {
+                continue;
+            }
+            let compared = service::ranking(
+                &app.db,
+                &app.actor,
+                &app.rules,
+                &rule_set,
+                &period,
+                level.into(),
+            )
+            .await?;
+            let baseline = compared.baseline.get(&unit).copied();
+            let Some(score) = compared.ranking.scores.iter().find(|s| s.unit == unit) else {
+                continue;
+            };
+            points.push(ScorePoint {
+                period,
+                version: compared.ranking.version.clone(),
+                content_hash: compared.ranking.hash.clone(),
+                entry: RankingEntry {
+                    score: score.clone(),
+                    baseline_rank: baseline,
+                },
+            });
+        }
+        Ok(points)
+    }
+
     /// One period scored by two versions of a rule set (e.g. `2.0` and `3.0`), per unit:
     /// score and rank under each and the difference; in the order of version B.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
     async fn compare_rule_versions(
         &self,
         ctx: &Context<'_>,
@@ -345,7 +500,9 @@ impl ScoringQuery {
         period: Period,
         #[graphql(default = "qii")] rule_set: String,
         #[graphql(default)] level: RankingLevel,
-    ) -> Result<Vec<VersionComparison>> {
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<VersionComparison>> {
         let app = ctx.app()?;
         let versions = (a.as_str(), b.as_str());
         let cmp = service::compare(
@@ -360,7 +517,7 @@ impl ScoringQuery {
         .await?;
         let under_a: std::collections::HashMap<i64, &UnitScore> =
             cmp.a.scores.iter().map(|s| (s.unit, s)).collect();
-        Ok(cmp
+        let rows: Vec<VersionComparison> = cmp
             .b
             .scores
             .iter()
@@ -376,7 +533,11 @@ impl ScoringQuery {
                     rank_change: a.rank as i32 - b.rank as i32,
                 })
             })
-            .collect())
+            .collect();
+        let page = page_of(rows, first, after, |row| row)?;
+        let units: Vec<i64> = page.edges.iter().map(|e| e.node.unit).collect();
+        fetch::<org_unit::Entity>(ctx, &units).await?;
+        Ok(page)
     }
 
     /// What-if: the ranking an unsaved scoring script would produce for a period, compared

@@ -8,7 +8,7 @@ use entities::{enums::ServiceRequestStatus, service_request, service_request_eve
 use super::{
     children_of, load_by_id,
     member::{load_member, Member},
-    org::{load_unit, OrgUnit},
+    org::{unit_via, OrgUnit},
     pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
@@ -16,7 +16,7 @@ use crate::{foreign_key, service::service_request as service};
 
 foreign_key!(
     /// History events of a service request.
-    EventsOfRequest, service_request_event, RequestId, request_id
+    EventsOfRequest, service_request_event, RequestId, request_id, service_request
 );
 
 /// An offline service request (线下服务) a member made to a Youth Home.
@@ -55,7 +55,10 @@ impl ServiceRequest {
     }
     /// The Youth Home (青年之家) the request was made to.
     async fn youth_home(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.youth_home_id)).await
+        unit_via::<entities::service_request::Entity>(ctx, &self.0, "youth_home_id", |m| {
+            Some(m.youth_home_id)
+        })
+        .await
     }
     /// The member who made the request.
     async fn applicant(&self, ctx: &Context<'_>) -> Result<Option<Member>> {
@@ -146,7 +149,7 @@ pub struct ServiceRequestFilter {
 }
 
 impl ServiceRequestFilter {
-    fn into_service(self) -> Result<service::ServiceRequestFilter> {
+    pub(super) fn into_service(self) -> Result<service::ServiceRequestFilter> {
         Ok(service::ServiceRequestFilter {
             youth_home_id: parse_opt_id(&self.youth_home_id)?,
             town_id: parse_opt_id(&self.town_id)?,
@@ -156,13 +159,13 @@ impl ServiceRequestFilter {
             statuses: self.statuses,
             submitted_from: self.submitted_from,
             submitted_before: self.submitted_before,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What service-request lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ServiceRequestOrderField {
     /// Submission time (ascending: oldest, i.e. longest waiting, first).
     #[default]
@@ -198,7 +201,7 @@ pub struct ServiceRequestEventFilter {
 }
 
 /// What history-event lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ServiceRequestEventOrderField {
     /// When the step was taken.
     #[default]
@@ -228,6 +231,7 @@ impl ServiceRequestQuery {
 
     /// Service requests, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn service_requests(
         &self,
         ctx: &Context<'_>,
@@ -243,11 +247,12 @@ impl ServiceRequestQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::service_requests(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, args, ServiceRequest).await
+        paginate(ctx, select, order_by, direction, args, ServiceRequest).await
     }
 
     /// History events of service requests, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn service_request_events(
         &self,
         ctx: &Context<'_>,
@@ -266,15 +271,7 @@ impl ServiceRequestQuery {
         };
         let select = service::service_request_events(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            args,
-            ServiceRequestEvent,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, args, ServiceRequestEvent).await
     }
 }
 

@@ -3,7 +3,10 @@
 mod lists;
 mod types;
 
-pub use lists::SupervisionQuery;
+pub use lists::{
+    AttendanceReceiptFilter, AttendanceReceiptOrderField, SupervisionQuery,
+    SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
+};
 pub use types::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
@@ -138,7 +141,7 @@ impl SupervisionMutation {
             ends_on: input.ends_on,
         };
         Ok(SupervisorAssignment(
-            service::assign_supervisor(&app.db, &app.actor, &*app.registry()?, new).await?,
+            service::assign_supervisor(&app.db, &app.actor, &app.registry()?, new).await?,
         ))
     }
 
@@ -162,7 +165,7 @@ impl SupervisionMutation {
             service::update_assignment(
                 &app.db,
                 &app.actor,
-                &*app.registry()?,
+                &app.registry()?,
                 parse_id(&id)?,
                 changes,
             )
@@ -230,7 +233,7 @@ impl SupervisionMutation {
             role: input.role,
         };
         Ok(AttendanceReceipt(
-            service::submit_receipt(&app.db, &app.actor, &*app.registry()?, new).await?,
+            service::submit_receipt(&app.db, &app.actor, &app.registry()?, new).await?,
         ))
     }
 
@@ -253,7 +256,7 @@ impl SupervisionMutation {
             service::update_receipt(
                 &app.db,
                 &app.actor,
-                &*app.registry()?,
+                &app.registry()?,
                 parse_id(&id)?,
                 changes,
             )

@@ -7,15 +7,16 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, topic, topic_participation};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::{
-    load_by_id, load_error,
+    batch::batched,
+    load_by_id,
     loaders::{FromDb, LoadError},
     member::{load_member, Member},
-    org::{load_unit, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    org::{unit_via, OrgUnit},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::service::topic as service;
@@ -50,7 +51,11 @@ impl Loader<i64> for ParticipationTallies {
             .column(C::TopicId)
             .column(C::Kind)
             .column_as(Expr::col(C::Id).count(), "n")
-            .filter(C::TopicId.is_in(keys.iter().copied()))
+            .filter(crate::db::any_of(
+                sea_orm::ConnectionTrait::get_database_backend(&self.0),
+                C::TopicId,
+                keys,
+            ))
             .group_by(C::TopicId)
             .group_by(C::Kind)
             .into_tuple()
@@ -71,46 +76,17 @@ impl Loader<i64> for ParticipationTallies {
     }
 }
 
-/// Loads the comments (not the votes, which can be many) of many topics, oldest first.
-pub struct CommentsOfTopics(DatabaseConnection);
-
-impl FromDb for CommentsOfTopics {
-    fn from_db(db: DatabaseConnection) -> Self {
-        Self(db)
-    }
-}
-
-impl Loader<i64> for CommentsOfTopics {
-    type Value = Vec<topic_participation::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, LoadError> {
-        use topic_participation::Column as C;
-        let rows = topic_participation::Entity::find()
-            .filter(C::TopicId.is_in(keys.iter().copied()))
-            .filter(C::Kind.eq(ParticipationKind::Comment))
-            .order_by_asc(C::CreatedAt)
-            .order_by_asc(C::Id)
-            .all(&self.0)
-            .await?;
-        let mut out: HashMap<i64, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            out.entry(row.topic_id).or_default().push(row);
-        }
-        Ok(out)
-    }
-}
+crate::foreign_key!(
+    /// Comments and votes on a topic.
+    ParticipationsOfTopic, topic_participation, TopicId, topic_id, topic
+);
 
 /// An online discussion topic (话题) published by an org unit.
 pub struct Topic(pub topic::Model);
 
 impl Topic {
     async fn tally(&self, ctx: &Context<'_>) -> Result<ParticipationTally> {
-        let tally = ctx
-            .loader::<ParticipationTallies>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?;
+        let tally = batched::<topic::Entity, ParticipationTallies>(ctx, self.0.id).await?;
         Ok(tally.unwrap_or_default())
     }
 }
@@ -144,7 +120,8 @@ impl Topic {
     }
     /// The publishing org unit.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::topic::Entity>(ctx, &self.0, "org_unit_id", |m| Some(m.org_unit_id))
+            .await
     }
     /// Number of comments and votes together.
     async fn participation_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -159,16 +136,34 @@ impl Topic {
     async fn vote_count(&self, ctx: &Context<'_>) -> Result<i64> {
         Ok(self.tally(ctx).await?.votes)
     }
-    /// The comments, oldest first. For long discussions use
-    /// `Query.topicParticipations(filter: {topicId, kind: COMMENT})`.
-    async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TopicParticipation>> {
-        let list = ctx
-            .loader::<CommentsOfTopics>()?
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default();
-        Ok(list.into_iter().map(TopicParticipation).collect())
+    /// The comments (not the votes), oldest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TopicParticipationFilter>,
+        #[graphql(default)] order_by: TopicParticipationOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<TopicParticipation>> {
+        let app = ctx.app()?;
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(ParticipationKind::Comment);
+        let select = service::participations(&app.actor, &filter)?;
+        let key = format!("{filter:?}");
+        nested::<topic::Entity, ParticipationsOfTopic, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            key,
+            order_by,
+            direction,
+            first,
+            after,
+            TopicParticipation,
+        )
+        .await
     }
 }
 
@@ -228,20 +223,20 @@ pub struct TopicFilter {
 }
 
 impl TopicFilter {
-    fn into_service(self) -> Result<service::TopicFilter> {
+    pub(super) fn into_service(self) -> Result<service::TopicFilter> {
         Ok(service::TopicFilter {
             org_unit_id: parse_opt_id(&self.org_unit_id)?,
             town_id: parse_opt_id(&self.town_id)?,
             district_id: parse_opt_id(&self.district_id)?,
             published_from: self.published_from,
             published_before: self.published_before,
-            search: self.search,
+            search: crate::service::search_text(self.search)?,
         })
     }
 }
 
 /// What topic lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum TopicOrderField {
     /// Publication time.
     #[default]
@@ -281,7 +276,7 @@ pub struct TopicParticipationFilter {
 }
 
 impl TopicParticipationFilter {
-    fn into_service(self) -> Result<service::ParticipationFilter> {
+    pub(super) fn into_service(self) -> Result<service::ParticipationFilter> {
         Ok(service::ParticipationFilter {
             topic_id: parse_opt_id(&self.topic_id)?,
             member_id: parse_opt_id(&self.member_id)?,
@@ -293,7 +288,7 @@ impl TopicParticipationFilter {
 }
 
 /// What topic-participation lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum TopicParticipationOrderField {
     /// When the member took part.
     #[default]
@@ -327,6 +322,7 @@ impl TopicQuery {
 
     /// Topics, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn topics(
         &self,
         ctx: &Context<'_>,
@@ -342,11 +338,12 @@ impl TopicQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::topics(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
-        paginate(&app.db, select, order_by, direction, page, Topic).await
+        paginate(ctx, select, order_by, direction, page, Topic).await
     }
 
     /// Comments and votes on topics, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn topic_participations(
         &self,
         ctx: &Context<'_>,
@@ -362,14 +359,6 @@ impl TopicQuery {
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::participations(&app.actor, &filter)?;
         let page = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            page,
-            TopicParticipation,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, page, TopicParticipation).await
     }
 }

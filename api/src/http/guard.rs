@@ -56,6 +56,39 @@ impl RateLimit {
         }
     }
 
+    /// Spends `n` more requests of `key`'s budget at once (the rest of a batch); the
+    /// refusal to send when it cannot.
+    pub fn charge(&self, key: &str, n: usize) -> Option<Response> {
+        let n = u32::try_from(n).ok().and_then(NonZeroU32::new)?;
+        let wait = match self.limiter.check_key_n(&key.to_owned(), n) {
+            Ok(Ok(())) => return None,
+            Ok(Err(not_until)) => {
+                not_until.wait_time_from(governor::clock::DefaultClock::default().now())
+            }
+            // More than a whole burst: never at once.
+            Err(_) => Duration::from_secs(60),
+        };
+        Some(self.refuse(key, wait))
+    }
+
+    fn refuse(&self, key: &str, wait: Duration) -> Response {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        tracing::info!(caller = %key, retry_after = seconds, "rate limited");
+        let mut response = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!(
+                "too many requests: at most {} a minute per token (each operation of a batch \
+                 counts); retry in {seconds} s",
+                self.per_minute
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        response
+    }
+
     /// Forgets callers that have been quiet long enough to be back at a full burst.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
@@ -95,27 +128,34 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
         Ok(actor) => actor,
         Err(err) => return unauthorized(&err.0),
     };
+    let caller = Caller {
+        key: caller_key(&actor, &request),
+        address: client_address(&request),
+    };
     if let Some(limit) = &state.rate_limit {
-        let key = caller_key(&actor, &request);
-        if let Some(wait) = limit.check(&key) {
-            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-            tracing::info!(caller = %key, retry_after = seconds, "rate limited");
-            let mut response = refusal(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                &format!(
-                    "too many requests: at most {} a minute per token; retry in {seconds} s",
-                    limit.per_minute
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            return response;
+        if let Some(wait) = limit.check(&caller.key) {
+            return limit.refuse(&caller.key, wait);
         }
     }
     request.extensions_mut().insert(actor);
+    request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// Who is calling, for limits: the key of their rate budget and their network address.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's, the subject's or the address's budget.
+    pub key: String,
+    /// The client's address, when the connection tells it.
+    pub address: Option<String>,
+}
+
+fn client_address(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
 }
 
 /// The `access_token` query parameter of a GET request (RFC 6750 §2.3), for addresses a
@@ -136,11 +176,7 @@ fn caller_key(actor: &Actor, request: &Request) -> String {
     match (&actor.token_id, &actor.role) {
         (Some(jti), _) => format!("token:{jti}"),
         (None, Role::Anonymous) => {
-            let addr = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into());
+            let addr = client_address(request).unwrap_or_else(|| "unknown".into());
             format!("addr:{addr}")
         }
         (None, _) => format!("subject:{}", actor.subject),

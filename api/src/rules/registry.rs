@@ -46,17 +46,20 @@ pub struct Registry {
     pub sandbox: Sandbox,
     versions: Vec<RuleVersion>,
     targets: Vec<TargetsVersion>,
-    eligibility: Option<Script>,
+    eligibility: Option<(Script, ActivityRules)>,
     policies: Vec<PolicyVersion>,
 }
 
 impl Registry {
     /// Reads the rules folder `dir` and builds its rules once every check passes; the first
-    /// error found otherwise.
+    /// error found otherwise. It runs the scripts on the calling thread: for tools and
+    /// tests, not for a server.
     pub fn load(dir: &Path) -> Result<Self, RuleError> {
         let sources = RuleSource::read_dir(dir)
             .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
-        Self::validated(&Sandbox::new(), &sources).map_err(|mut errors| errors.remove(0))
+        // Tools and tests load rules on their own thread.
+        Sandbox::on_this_thread(|| Self::validated(&Sandbox::new(), &sources))
+            .map_err(|mut errors| errors.remove(0))
     }
 
     /// The rules of `sources`, if every script compiles, every declaration is sound and
@@ -106,8 +109,9 @@ impl Registry {
                     script,
                 });
             } else if script.defines("counts_toward_index", 0) {
-                ActivityRules::from_script(sandbox, &script)?;
-                eligibility = Some(script);
+                // Read once: the declarations are the same on every call.
+                let rules = ActivityRules::from_script(sandbox, &script)?;
+                eligibility = Some((script, rules));
             }
         }
         versions.sort_by(|a, b| {
@@ -155,7 +159,7 @@ impl Registry {
     pub fn rules_hash(&self, scoring: &Script, period: &Period) -> String {
         let mut parts = vec![scoring.hash.as_str()];
         if let Some(eligibility) = &self.eligibility {
-            parts.push(&eligibility.hash);
+            parts.push(&eligibility.0.hash);
         }
         parts.extend(self.targets_for(period).iter().map(|t| t.hash.as_str()));
         super::sandbox::content_hash(&parts.join("\n"))
@@ -163,13 +167,13 @@ impl Registry {
 
     /// The conditions under which an activity counts toward the index, and its loop.
     pub fn activity_rules(&self) -> Result<ActivityRules, RuleError> {
-        let script = self.eligibility.as_ref().ok_or_else(|| {
+        let (_, rules) = self.eligibility.as_ref().ok_or_else(|| {
             RuleError::new(
                 "rules/eligibility",
                 "no script defines `counts_toward_index()`",
             )
         })?;
-        ActivityRules::from_script(&self.sandbox, script)
+        Ok(rules.clone())
     }
 
     /// The version of policy rule set `rule_set` that applies on `day`: the latest to

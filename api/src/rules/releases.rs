@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use entities::{rule_release, rule_release_script, rule_script};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::{sandbox::content_hash, source::RuleSource};
@@ -111,7 +111,7 @@ pub async fn insert(
     db: &DatabaseConnection,
     new: NewRelease<'_>,
 ) -> Result<Result<i64, Conflict>, DbErr> {
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let now = chrono::Utc::now();
     let release = rule_release::Entity::insert(rule_release::ActiveModel {
         parent_id: Set(new.parent),

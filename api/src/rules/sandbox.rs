@@ -17,6 +17,9 @@ const MAX_ARRAY_SIZE: usize = 10_000;
 const MAX_MAP_SIZE: usize = 10_000;
 /// Largest script source accepted.
 pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
+/// Longest one script call may run, whatever it does: the operation limit counts steps,
+/// and some steps (string building) are slow.
+const MAX_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A script failure, located in its source.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +131,16 @@ pub struct Sandbox {
     /// Rule files already compiled: each version is compiled once, however often the rules
     /// are reloaded or checked.
     compiled: Arc<std::sync::Mutex<ScriptCache>>,
+    /// Scripts run on blocking threads, so many at once at most: the async workers that
+    /// answer every other request are never held by a script.
+    pool: Arc<tokio::sync::Semaphore>,
+}
+
+thread_local! {
+    /// Set on the threads [`Sandbox::run`] lends to scripts.
+    static IN_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// When the call running on this thread must stop.
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
 }
 
 impl Default for Sandbox {
@@ -139,10 +152,46 @@ impl Default for Sandbox {
 impl Sandbox {
     /// An engine with the standard library (no I/O in it) and every limit set.
     pub fn new() -> Self {
+        let threads = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             engine: Arc::new(limited_engine()),
             compiled: Arc::default(),
+            pool: Arc::new(tokio::sync::Semaphore::new(threads)),
         }
+    }
+
+    /// Runs script work off the async workers: on a blocking thread, with at most as many
+    /// at once as the machine has cores (later ones wait their turn). Every script call
+    /// made from async code goes through here.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, RuleError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let permit = self
+            .pool
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| RuleError::new("rules", "the script pool is closed"))?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            IN_POOL.with(|p| p.set(true));
+            let value = work();
+            IN_POOL.with(|p| p.set(false));
+            value
+        })
+        .await;
+        outcome.map_err(|e| RuleError::new("rules", format!("a script run failed: {e}")))
+    }
+
+    /// Runs script work on the calling thread, for tools and benchmarks whose thread
+    /// answers no requests (a server uses [`Sandbox::run`]).
+    pub fn on_this_thread<T>(work: impl FnOnce() -> T) -> T {
+        let before = IN_POOL.with(|p| p.replace(true));
+        let value = work();
+        IN_POOL.with(|p| p.set(before));
+        value
     }
 
     /// Compiles a rule file once: later calls with the same name and source reuse it.
@@ -195,30 +244,52 @@ impl Sandbox {
         function: &str,
         args: impl FuncArgs + Clone,
     ) -> Result<Dynamic, RuleError> {
+        if !IN_POOL.with(|p| p.get()) && tokio::runtime::Handle::try_current().is_ok() {
+            // An async worker must not be held by a script: a bug, refused loudly.
+            tracing::error!(script = %script.name, function, "script called outside the script pool");
+            return Err(RuleError::new(
+                &script.name,
+                format!("`{function}()` was called outside the script pool"),
+            ));
+        }
         let mut scope = Scope::new();
-        self.engine
-            .call_fn::<Dynamic>(&mut scope, &script.ast, function, args.clone())
-            .map_err(|e| {
-                let too_long = matches!(*e, EvalAltResult::ErrorTooManyOperations(_));
-                let mut err = RuleError::from_eval(&script.name, *e);
-                if err.line.is_none() {
-                    let spun = if too_long {
-                        spinning_at(script, function, args)
-                    } else {
-                        Position::NONE
-                    };
-                    if spun.is_none() {
-                        // Point at the function that was running.
-                        err.line = script.fn_lines.get(function).copied();
-                        err.column = err.line.map(|_| 1);
-                    } else {
-                        err.line = spun.line();
-                        err.column = spun.position();
-                    }
-                    err.message = format!("in `{function}()`: {}", err.message);
+        let deadline = std::time::Instant::now() + MAX_WALL_TIME;
+        let previous = DEADLINE.with(|d| d.replace(Some(deadline)));
+        let result =
+            self.engine
+                .call_fn::<Dynamic>(&mut scope, &script.ast, function, args.clone());
+        DEADLINE.with(|d| d.set(previous));
+        result.map_err(|e| {
+            if matches!(*e, EvalAltResult::ErrorTerminated(..)) {
+                return RuleError::new(
+                    &script.name,
+                    format!(
+                        "in `{function}()`: the script ran longer than {} s (time limit \
+                             reached; is there an endless loop or a very large string?)",
+                        MAX_WALL_TIME.as_secs()
+                    ),
+                );
+            }
+            let too_long = matches!(*e, EvalAltResult::ErrorTooManyOperations(_));
+            let mut err = RuleError::from_eval(&script.name, *e);
+            if err.line.is_none() {
+                let spun = if too_long {
+                    spinning_at(script, function, args)
+                } else {
+                    Position::NONE
+                };
+                if spun.is_none() {
+                    // Point at the function that was running.
+                    err.line = script.fn_lines.get(function).copied();
+                    err.column = err.line.map(|_| 1);
+                } else {
+                    err.line = spun.line();
+                    err.column = spun.position();
                 }
-                err
-            })
+                err.message = format!("in `{function}()`: {}", err.message);
+            }
+            err
+        })
     }
 }
 
@@ -245,6 +316,16 @@ fn limited_engine() -> Engine {
         .disable_symbol("eval");
     // No module resolver: `import` cannot reach the file system.
     engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    // The wall-clock limit, checked every few hundred operations.
+    engine.on_progress(|ops| {
+        if ops % 256 != 0 {
+            return None;
+        }
+        let late = DEADLINE
+            .with(|d| d.get())
+            .is_some_and(|d| std::time::Instant::now() > d);
+        late.then(|| Dynamic::from("time limit"))
+    });
     // `print` and `debug` go to the log, not to the server's standard output.
     engine.on_print(|text| tracing::info!(target: "rules", "{text}"));
     engine.on_debug(|text, source, pos| tracing::debug!(target: "rules", ?source, %pos, "{text}"));

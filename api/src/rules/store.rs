@@ -232,8 +232,10 @@ impl RuleStore {
         };
         let sandbox = self.sandbox.clone();
         let files = release.files;
-        let built =
-            tokio::task::spawn_blocking(move || Registry::validated(&sandbox, &files)).await;
+        let pool = sandbox.clone();
+        let built = pool
+            .run(move || Registry::validated(&sandbox, &files))
+            .await;
         match built {
             Ok(Ok(registry)) => self.install(id, registry),
             Ok(Err(errors)) => {
@@ -292,13 +294,12 @@ impl RuleStore {
             }
             let sandbox = self.sandbox.clone();
             let checked = next.clone();
-            let registry =
-                tokio::task::spawn_blocking(move || Registry::validated(&sandbox, &checked))
-                    .await
-                    .map_err(|e| {
-                        ChangeError::Rejected(vec![RuleError::new("rules", e.to_string())])
-                    })?
-                    .map_err(ChangeError::Rejected)?;
+            let pool = sandbox.clone();
+            let registry = pool
+                .run(move || Registry::validated(&sandbox, &checked))
+                .await
+                .map_err(|e| ChangeError::Rejected(vec![e]))?
+                .map_err(ChangeError::Rejected)?;
             let carried = latest
                 .as_ref()
                 .map(Release::folder_state)

@@ -110,13 +110,14 @@ pub async fn preview(
     let source = source.to_owned();
     // Running the script's declaration may take until a limit stops it: off the request
     // threads.
-    let (script, spec) = tokio::task::spawn_blocking(move || {
-        let script = sandbox.compile("preview.rhai", &source)?;
-        let spec = IndexSpec::from_script(&sandbox, &script)?;
-        Ok::<_, RuleError>((script, spec))
-    })
-    .await
-    .map_err(|e| RuleError::new("preview.rhai", format!("the preview stopped: {e}")))??;
+    let pool = sandbox.clone();
+    let (script, spec) = pool
+        .run(move || {
+            let script = sandbox.compile("preview.rhai", &source)?;
+            let spec = IndexSpec::from_script(&sandbox, &script)?;
+            Ok::<_, RuleError>((script, spec))
+        })
+        .await??;
     rank_with(db, registry, &script, &spec, period, level).await
 }
 
@@ -134,10 +135,10 @@ async fn rank_with(
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.
     let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
-    let scores =
-        tokio::task::spawn_blocking(move || compute::score(&sandbox, &script_, &spec_, &raw))
-            .await
-            .map_err(|e| RuleError::new(&script.name, format!("scoring stopped: {e}")))??;
+    let pool = sandbox.clone();
+    let scores = pool
+        .run(move || compute::score(&sandbox, &script_, &spec_, &raw))
+        .await??;
     Ok(Ranking {
         rule_set: spec.name.clone(),
         version: spec.version.clone(),

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{score_snapshot, unit_score};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, SqlErr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -113,7 +113,12 @@ pub async fn store(
     computed_by: &str,
     replace: bool,
 ) -> Result<Option<Stored>, DbErr> {
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
+    let lock = format!(
+        "ranking|{}|{}|{}",
+        ranking.rule_set, ranking.level, ranking.period
+    );
+    crate::db::serialise(&tx, &lock).await?;
     let key = score_snapshot::Entity::find()
         .filter(score_snapshot::Column::RuleSet.eq(&ranking.rule_set))
         .filter(score_snapshot::Column::Level.eq(ranking.level.to_string()))

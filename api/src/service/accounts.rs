@@ -15,13 +15,14 @@ use entities::{
     issued_token, member, refresh_token, token_revocation,
 };
 use sea_orm::{
+    sea_query::{Expr, ExprTrait},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Select, Set, TransactionTrait,
+    Select, Set,
 };
 use serde_json::json;
 use sha2::Digest;
 
-use super::{audit, ensure_unique, org::unit_of_kind, referenced, text};
+use super::{audit, ensure_unique, find, org::unit_of_kind, referenced, text};
 use crate::{
     auth::{Authenticator, IssuedToken},
     authz::Need,
@@ -81,7 +82,7 @@ pub async fn create_user(
         .await?;
     let hash = hash_password(input.password).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let user = app_user::ActiveModel {
         username: Set(username.clone()),
         display_name: Set(display_name),
@@ -142,7 +143,7 @@ pub async fn update_user(
         || disabled != user.disabled;
     let before = json!({ "role": user.role, "orgUnitId": user.org_unit_id, "memberId": user.member_id, "disabled": user.disabled });
     let after = json!({ "role": role, "orgUnitId": org, "memberId": member, "disabled": disabled, "passwordChanged": hash.is_some() });
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let mut row: app_user::ActiveModel = user.clone().into();
     if let Some(name) = display_name {
         row.display_name = Set(name);
@@ -194,11 +195,30 @@ pub async fn login(
     auth: &Authenticator,
     username: &str,
     password: &str,
+    client: Option<&str>,
 ) -> ServiceResult<Session> {
+    let throttle = &auth.logins;
+    if let Err(seconds) = throttle.admit(client) {
+        return Err(ServiceError::Throttled(format!(
+            "too many sign-in attempts from this address; retry in {seconds} s"
+        )));
+    }
     let user = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username.trim()))
         .one(db)
         .await?;
+    let now = Utc::now();
+    if let Some(until) = user
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|t| *t > now)
+    {
+        return Err(ServiceError::Throttled(format!(
+            "the account is locked after too many failed sign-ins until {}; a city \
+             administrator can lift the lock",
+            until.format("%Y-%m-%d %H:%M UTC")
+        )));
+    }
     let hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
@@ -212,17 +232,88 @@ pub async fn login(
                 user.username
             )))
         }
-        _ => {
+        Some(user) => {
+            record_failure(db, throttle, &user).await?;
+            return Err(ServiceError::BadCredentials(
+                "wrong username or password".into(),
+            ));
+        }
+        None => {
             return Err(ServiceError::BadCredentials(
                 "wrong username or password".into(),
             ))
         }
     };
+    if user.failed_logins > 0 || user.locked_until.is_some() {
+        app_user::Entity::update_many()
+            .col_expr(app_user::Column::FailedLogins, Expr::value(0))
+            .col_expr(
+                app_user::Column::LockedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(app_user::Column::Id.eq(user.id))
+            .exec(db)
+            .await?;
+    }
     let family = uuid::Uuid::new_v4().simple().to_string();
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let session = open_session(&txn, auth, user, family).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// Counts a failed sign-in of `user` (in one statement, so that concurrent failures all
+/// count) and locks the account when they reach the limit.
+async fn record_failure(
+    db: &DatabaseConnection,
+    throttle: &crate::auth::LoginThrottle,
+    user: &app_user::Model,
+) -> ServiceResult<()> {
+    use app_user::Column as C;
+    app_user::Entity::update_many()
+        .col_expr(C::FailedLogins, Expr::col(C::FailedLogins).add(1))
+        .filter(C::Id.eq(user.id))
+        .exec(db)
+        .await?;
+    let lock_until = Utc::now()
+        + chrono::Duration::from_std(throttle.lockout).unwrap_or(chrono::Duration::minutes(15));
+    let locked = app_user::Entity::update_many()
+        .col_expr(C::LockedUntil, Expr::value(Some(lock_until)))
+        .col_expr(C::FailedLogins, Expr::value(0))
+        .filter(C::Id.eq(user.id))
+        .filter(C::FailedLogins.gte(throttle.max_failures as i32))
+        .exec(db)
+        .await?;
+    if locked.rows_affected > 0 {
+        tracing::warn!(user = %user.username, "account locked after too many failed sign-ins");
+    }
+    Ok(())
+}
+
+/// Lifts the sign-in lock of an account (city administrators).
+pub async fn unlock_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<app_user::Model> {
+    actor.require(Need::CityAdmin, "lift a sign-in lock")?;
+    let txn = crate::db::write(db).await?;
+    let user = find::<app_user::Entity>(&txn, "user", id).await?;
+    let mut active: app_user::ActiveModel = user.clone().into();
+    active.failed_logins = Set(0);
+    active.locked_until = Set(None);
+    active.updated_at = Set(Utc::now());
+    let user = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.unlock",
+        format!("user:{}", user.username),
+        json!({ "failedLoginsCleared": true }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Exchanges a refresh token for a new session. Each refresh token works once: using
@@ -232,7 +323,7 @@ pub async fn refresh(
     auth: &Authenticator,
     token: &str,
 ) -> ServiceResult<Session> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(digest(token)))
         .one(&txn)
@@ -273,7 +364,7 @@ pub async fn refresh(
 /// Signs out: the refresh token's sign-in ends and the caller's access token is revoked.
 pub async fn logout(db: &DatabaseConnection, actor: &Actor, token: &str) -> ServiceResult<bool> {
     actor.require(Need::SignedIn, "sign out")?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let row = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(digest(token)))
         .one(&txn)
@@ -311,7 +402,7 @@ pub async fn issue_token(
         Role::Partner(scopes) => scope_claim(scopes),
         _ => String::new(),
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     issued_token::ActiveModel {
         jti: Set(issued.jti.clone()),
         subject: Set(subject.clone()),
@@ -351,7 +442,7 @@ pub async fn revoke_token(
 ) -> ServiceResult<()> {
     actor.require(Need::CityAdmin, "revoke tokens")?;
     let jti = text("id", jti, 64)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     revoke(&txn, actor, Some(&jti), None, reason).await?;
     txn.commit().await?;
     Ok(())
@@ -367,7 +458,7 @@ pub async fn revoke_subject(
 ) -> ServiceResult<()> {
     actor.require(Need::CityAdmin, "revoke tokens")?;
     let subject = text("subject", subject, 200)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     revoke(&txn, actor, None, Some(&subject), reason).await?;
     if let Some(user) = app_user::Entity::find()
         .filter(app_user::Column::Username.eq(subject.as_str()))

@@ -13,7 +13,6 @@ use entities::{
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use super::{find, opt_text, text};
@@ -221,11 +220,7 @@ pub async fn lock_activity(
     db: &DatabaseConnection,
     id: i64,
 ) -> ServiceResult<(DatabaseTransaction, Option<activity::Model>)> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    let txn = db.begin_with_options(options).await?;
+    let txn = crate::db::write(db).await?;
     let found = activity::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)

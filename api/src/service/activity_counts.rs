@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use entities::{activity, activity_checkin, activity_photo, activity_signup};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    RelationDef,
+    ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef,
 };
 
 /// Check-ins per activity of `ids`; every id is present, 0 when none.
@@ -24,7 +23,11 @@ pub async fn checkins(db: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<
         .select_only()
         .column(S::ActivityId)
         .column_as(Expr::col(S::Id).count(), "n")
-        .filter(S::ActivityId.is_in(ids.iter().copied()))
+        .filter(crate::db::any_of(
+            db.get_database_backend(),
+            S::ActivityId,
+            ids,
+        ))
         .filter(Expr::col((activity_signup::Entity, S::Id)).in_subquery(checked_in))
         .group_by(S::ActivityId)
         .into_tuple()
@@ -49,7 +52,11 @@ pub async fn photos_after_end(
         .column(P::ActivityId)
         .column_as(Expr::col((activity_photo::Entity, P::Id)).count(), "n")
         .join(JoinType::InnerJoin, photo_of_activity)
-        .filter(P::ActivityId.is_in(ids.iter().copied()))
+        .filter(crate::db::any_of(
+            db.get_database_backend(),
+            P::ActivityId,
+            ids,
+        ))
         .filter(
             Expr::col((activity_photo::Entity, P::UploadedAt))
                 .gt(Expr::col((activity::Entity, activity::Column::EndsAt))),

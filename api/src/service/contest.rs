@@ -100,18 +100,17 @@ pub async fn design_contest(
         ));
     }
     let registry = rules.current()?;
-    let policy = registry.policy_for(RULE_SET, &month)?;
     let activity_rules = registry.activity_rules()?;
-    let sizes: Sizes = policy.call(&registry.sandbox, "design_contest", &[])?;
 
     let candidates = candidates(db, &month).await?;
     let ids: Vec<i64> = candidates.iter().map(|(a, _)| a.id).collect();
     let figures = figures(db, &ids).await?;
     let mut entries = Vec::with_capacity(candidates.len());
+    let mut inputs = Vec::with_capacity(candidates.len());
     for (activity, application) in candidates {
         let raw = figures.get(&activity.id).copied().unwrap_or_default();
         let figures = contest_figures(&activity_rules, &raw.0, raw.1);
-        let entry = json!({
+        inputs.push(json!({
             "likes": figures.likes,
             "signups": figures.signups,
             "checkins": figures.checkins,
@@ -122,17 +121,29 @@ pub async fn design_contest(
             "loop_steps_done": figures.loop_steps_done,
             "loop_steps": figures.loop_steps,
             "loop_complete": figures.loop_complete,
-        });
-        let score: f64 = policy.call(&registry.sandbox, "contest_score", &[entry])?;
+        }));
         entries.push(Entry {
             rank: 0,
             activity,
             application,
             figures,
-            score,
+            score: 0.0,
             showcased: false,
             awarded: false,
         });
+    }
+    let (reference, sizes, scores) =
+        super::with_policy(&registry, RULE_SET, month, move |policy, sandbox| {
+            let sizes: Sizes = policy.call(sandbox, "design_contest", &[])?;
+            let scores = inputs
+                .into_iter()
+                .map(|entry| policy.call::<f64>(sandbox, "contest_score", &[entry]))
+                .collect::<Result<Vec<f64>, _>>()?;
+            Ok((PolicyRef::of(policy), sizes, scores))
+        })
+        .await?;
+    for (entry, score) in entries.iter_mut().zip(scores) {
+        entry.score = score;
     }
     entries.sort_by(|a, b| {
         b.score
@@ -147,7 +158,7 @@ pub async fn design_contest(
     }
     Ok(Contest {
         month,
-        rule_version: PolicyRef::of(policy),
+        rule_version: reference,
         showcase: sizes.showcase,
         awarded: sizes.awarded,
         entries,

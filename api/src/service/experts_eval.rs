@@ -15,7 +15,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
     period::{Period, PeriodKind},
-    rules::{policy::PolicyRef, PolicyVersion, RuleStore},
+    rules::{policy::PolicyRef, RuleStore},
     scoring::experts::{expert_figures, ExpertFigures},
     service::find,
 };
@@ -79,9 +79,8 @@ pub async fn expert_evaluation(
         }
     };
     let registry = rules.current()?;
-    let policy = registry.policy_for(RULE_SET, period)?;
     let (start, end) = (period.start_utc(), period.end_utc());
-    let mut entries = score_all(db, &registry.sandbox, policy, start, end).await?;
+    let (rule, mut entries) = score_all(db, &registry, *period, start, end).await?;
     rank(&mut entries);
     if let Some(unit) = recruiters {
         // A town's units all carry its id as their town (the town itself included).
@@ -100,7 +99,7 @@ pub async fn expert_evaluation(
     }
     Ok(ExpertEvaluation {
         period: *period,
-        rule: PolicyRef::of(policy),
+        rule,
         entries,
     })
 }
@@ -123,52 +122,59 @@ pub async fn expert_honours(
         ));
     }
     let registry = rules.current()?;
-    let policy = registry.policy_for(RULE_SET, quarter)?;
-    let honoured: EvaluationPolicy = policy.call(&registry.sandbox, "evaluation", &[])?;
+    let honoured: EvaluationPolicy =
+        super::with_policy(&registry, RULE_SET, *quarter, |policy, sandbox| {
+            policy.call(sandbox, "evaluation", &[])
+        })
+        .await?;
     let mut evaluation = expert_evaluation(db, actor, rules, quarter, None).await?;
     evaluation.entries.truncate(honoured.honoured_per_quarter);
     Ok(evaluation)
 }
 
 /// Scores every expert who had joined by `end`: figures from three grouped queries, the
-/// script called once per expert.
+/// script called once per expert on the script pool.
 async fn score_all(
     db: &DatabaseConnection,
-    sandbox: &crate::rules::Sandbox,
-    policy: &PolicyVersion,
+    registry: &std::sync::Arc<crate::rules::Registry>,
+    period: Period,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> ServiceResult<Vec<ExpertEntry>> {
+) -> ServiceResult<(PolicyRef, Vec<ExpertEntry>)> {
     let experts = expert::Entity::find()
         .filter(expert::Column::JoinedAt.lt(end))
         .order_by_asc(expert::Column::Id)
         .all(db)
         .await?;
     let (figures, topics_open) = expert_figures(db, start, end).await?;
-    experts
-        .into_iter()
-        .map(|expert| {
-            let f = figures.get(&expert.id).copied().unwrap_or_default();
-            let scored: Scored = policy.call(
-                sandbox,
-                "expert_score",
-                &[json!({
-                    "answers": f.answers,
-                    "topic_participations": f.topic_participations,
-                    "topics_joined": f.topics_joined,
-                    "topics_open": topics_open,
-                })],
-            )?;
-            Ok(ExpertEntry {
-                expert,
-                figures: f,
-                topics_open,
-                score: scored.score,
-                interaction_rate: scored.interaction_rate,
-                rank: 0,
+    super::with_policy(registry, RULE_SET, period, move |policy, sandbox| {
+        let entries = experts
+            .into_iter()
+            .map(|expert| {
+                let f = figures.get(&expert.id).copied().unwrap_or_default();
+                let scored: Scored = policy.call(
+                    sandbox,
+                    "expert_score",
+                    &[json!({
+                        "answers": f.answers,
+                        "topic_participations": f.topic_participations,
+                        "topics_joined": f.topics_joined,
+                        "topics_open": topics_open,
+                    })],
+                )?;
+                Ok(ExpertEntry {
+                    expert,
+                    figures: f,
+                    topics_open,
+                    score: scored.score,
+                    interaction_rate: scored.interaction_rate,
+                    rank: 0,
+                })
             })
-        })
-        .collect()
+            .collect::<Result<Vec<_>, crate::rules::RuleError>>()?;
+        Ok((PolicyRef::of(policy), entries))
+    })
+    .await
 }
 
 /// Orders best first (ties: more answers, then the earlier expert) and ranks; equal scores

@@ -16,7 +16,7 @@ use sea_orm::{
     sea_query::{ExprTrait, OnConflict},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-    Select, TransactionTrait,
+    Select,
 };
 
 use crate::{
@@ -121,7 +121,7 @@ pub async fn import_figures(
     let keys = keys.into_iter().map(str::to_owned).collect();
 
     let now = Utc::now();
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let mut replaced = 0;
     for chunk in checked.chunks(CHUNK) {
         let before = stored(&tx, chunk).await?;

@@ -44,7 +44,11 @@ pub async fn decisions(
         .and_where(incentive_intent::Column::Intent.eq(IncentiveIntent::Heavyweight))
         .to_owned();
     let applications = incentive_application::Entity::find()
-        .filter(A::ActivityId.is_in(activities.iter().copied()))
+        .filter(crate::db::any_of(
+            db.get_database_backend(),
+            A::ActivityId,
+            activities,
+        ))
         .filter(A::Status.ne(ApplicationStatus::Submitted))
         .filter(A::Id.in_subquery(heavyweight))
         .order_by_asc(A::DecidedAt)

@@ -21,7 +21,6 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
-    TransactionTrait,
 };
 
 use super::{find, opt_text, referenced, text};
@@ -126,7 +125,7 @@ pub async fn apply(
     check_scale(input.scale)?;
     check_schedule(input.starts_at, input.ends_at)?;
     let intents = check_intents(&input.intents)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     ensure_applicant(&tx, input.org_unit_id).await?;
     authz::require_unit(&tx, actor, input.org_unit_id, "apply for incentives").await?;
     if let Some(activity) = input.activity_id {
@@ -179,7 +178,7 @@ pub async fn update_application(
     id: i64,
     changes: ApplicationChanges,
 ) -> ServiceResult<incentive_application::Model> {
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<incentive_application::Entity>(&tx, "incentive application", id).await?;
     authz::require_unit(&tx, actor, current.org_unit_id, "amend its applications").await?;
     ensure_undecided(&current)?;
@@ -262,7 +261,7 @@ pub async fn decide(
         ApplicationStatus::Rejected
     };
     // Conditional on the status, so that two concurrent decisions cannot both apply.
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let decided = incentive_application::Entity::update_many()
         .col_expr(incentive_application::Column::Status, Expr::value(status))
         .col_expr(

@@ -26,6 +26,7 @@ pub mod qa;
 pub mod rules;
 pub mod scoring;
 pub mod service_request;
+pub mod stats;
 pub mod supervision;
 pub mod topic;
 
@@ -161,6 +162,20 @@ pub fn snake_name(what: &str, example: &str, value: &str) -> Result<String, Stri
     }
 }
 
+/// Longest search text accepted.
+pub const SEARCH_MAX: usize = 200;
+
+/// A list's search text, refused when longer than [`SEARCH_MAX`] characters.
+pub fn search_text(text: Option<String>) -> ServiceResult<Option<String>> {
+    match text {
+        Some(t) if t.trim().chars().count() > SEARCH_MAX => Err(ServiceError::invalid(
+            "search",
+            format!("search for at most {SEARCH_MAX} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// A LIKE pattern matching `needle` anywhere, with wildcards in the needle escaped.
 pub fn contains_pattern(needle: &str) -> sea_orm::sea_query::LikeExpr {
     let escaped: String = needle
@@ -172,6 +187,33 @@ pub fn contains_pattern(needle: &str) -> sea_orm::sea_query::LikeExpr {
         })
         .collect();
     sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// Runs `work` with the version of policy rule set `set` in effect for `period` — on the
+/// script pool, never on an async worker.
+pub async fn with_policy<T, F>(
+    registry: &std::sync::Arc<crate::rules::Registry>,
+    set: &'static str,
+    period: crate::period::Period,
+    work: F,
+) -> ServiceResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(
+            &crate::rules::policy::PolicyVersion,
+            &crate::rules::Sandbox,
+        ) -> Result<T, crate::rules::RuleError>
+        + Send
+        + 'static,
+{
+    let rules = registry.clone();
+    Ok(registry
+        .sandbox
+        .run(move || {
+            let policy = rules.policy_for(set, &period)?;
+            work(policy, &rules.sandbox)
+        })
+        .await??)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use chrono::{NaiveDate, Utc};
 use entities::{daily_visit, org_unit};
 use sea_orm::{
     sea_query::OnConflict, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, Select, TransactionTrait,
+    QueryFilter, Select,
 };
 
 use crate::{
@@ -125,7 +125,7 @@ pub async fn record_daily_visits(
         .filter_map(|r| r.org_unit_id.map(|u| (u, r.day)))
         .collect();
     let now = Utc::now();
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let before = stored(&tx, &keys).await?;
     let updated = keys.iter().filter(|k| before.contains_key(k)).count();
     for chunk in rows.chunks(INSERT_CHUNK) {

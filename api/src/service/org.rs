@@ -12,7 +12,7 @@ use chrono::{NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
 };
 
 use super::{ensure_unique, find, opt_text, referenced, text};
@@ -37,16 +37,9 @@ pub struct OrgUnitFilter {
     pub search: Option<String>,
 }
 
-/// Districts in their display order.
-pub async fn districts(
-    db: &DatabaseConnection,
-    _actor: &Actor,
-) -> ServiceResult<Vec<district::Model>> {
-    Ok(district::Entity::find()
-        .order_by_asc(district::Column::Position)
-        .order_by_asc(district::Column::Id)
-        .all(db)
-        .await?)
+/// The districts a caller may list (all of them: they are public).
+pub fn districts(_actor: &Actor) -> Select<district::Entity> {
+    district::Entity::find()
 }
 
 /// The org units a caller may list, filtered.
@@ -60,6 +53,21 @@ pub fn org_units(_actor: &Actor, filter: &OrgUnitFilter) -> Select<org_unit::Ent
         .eq(C::Registered, filter.registered)
         .search(&[C::Name, C::NameEn, C::Code], filter.search.as_deref());
     org_unit::Entity::find().filter(cond.build())
+}
+
+/// The ids of the org units a filter keeps, in one statement.
+pub async fn unit_ids(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &OrgUnitFilter,
+) -> ServiceResult<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = org_units(actor, filter)
+        .select_only()
+        .column(org_unit::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
 }
 
 /// Looks an org unit up by its stable code.
@@ -171,7 +179,7 @@ pub async fn create_org_unit(
     let name = text("name", &input.name, NAME_MAX)?;
     let name_en = opt_text("nameEn", input.name_en.as_deref(), NAME_MAX)?;
     check_coefficient(input.kind, input.population_coefficient)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     ensure_unique::<org_unit::Entity>(&tx, org_unit::Column::Code, &code, None, "code").await?;
     let place = place(&tx, input.kind, input.parent_id, input.district_id).await?;
     let model = org_unit::ActiveModel {
@@ -231,7 +239,7 @@ pub async fn update_org_unit(
             "move units, recode them or set population coefficients",
         )?;
     }
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<org_unit::Entity>(&tx, "org unit", id).await?;
     authz::require_unit(&tx, actor, id, "change the unit").await?;
     let kind = current.kind;

@@ -9,7 +9,8 @@ use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, expert, member, org_unit, question};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Select,
 };
 
 use super::{find, referenced, text};
@@ -46,8 +47,10 @@ pub fn questions(
     actor: &Actor,
     filter: &QuestionFilter,
 ) -> ServiceResult<Select<question::Entity>> {
-    actor.require(Need::People, "read questions")?;
     use question::Column as C;
+    // The public (and partners) read what is published; people of the platform, what
+    // moderation keeps visible to them as well.
+    let public = actor.require(Need::People, "read questions").is_err();
     let cond = Filters::new()
         .eq(C::AskerId, filter.asker_id)
         .eq(C::AddressedToId, filter.addressed_to_id)
@@ -55,7 +58,8 @@ pub fn questions(
         .district(C::AddressedToId, filter.district_id)
         .eq(C::Status, filter.status)
         .range(C::AskedAt, filter.asked_from, filter.asked_before)
-        .search(&[C::Title, C::Body], filter.search.as_deref());
+        .search(&[C::Title, C::Body], filter.search.as_deref())
+        .when(public.then(|| C::Status.eq(ModerationStatus::Visible)));
     Ok(question::Entity::find().filter(cond.build()))
 }
 
@@ -77,14 +81,25 @@ pub struct AnswerFilter {
 
 /// The answers a caller may list, filtered.
 pub fn answers(actor: &Actor, filter: &AnswerFilter) -> ServiceResult<Select<answer::Entity>> {
-    actor.require(Need::People, "read answers")?;
     use answer::Column as C;
+    // The public reads the answers to published questions.
+    let public = actor.require(Need::People, "read answers").is_err();
+    let published = public.then(|| {
+        C::QuestionId.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(question::Column::Id)
+                .from(question::Entity)
+                .and_where(question::Column::Status.eq(ModerationStatus::Visible))
+                .to_owned(),
+        )
+    });
     let cond = Filters::new()
         .eq(C::QuestionId, filter.question_id)
         .eq(C::ExpertId, filter.expert_id)
         .eq(C::MemberId, filter.member_id)
         .eq(C::OrgUnitId, filter.org_unit_id)
-        .range(C::AnsweredAt, filter.answered_from, filter.answered_before);
+        .range(C::AnsweredAt, filter.answered_from, filter.answered_before)
+        .when(published);
     Ok(answer::Entity::find().filter(cond.build()))
 }
 

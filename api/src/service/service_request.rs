@@ -15,7 +15,7 @@ use entities::{
 };
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
 use super::{find, opt_text, text};
@@ -191,7 +191,7 @@ pub async fn submit_service_request(
             )
         })?;
     let now = Utc::now();
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let request = service_request::ActiveModel {
         youth_home_id: Set(home.id),
         applicant_id: Set(input.applicant_id),
@@ -224,7 +224,7 @@ pub async fn advance_service_request(
     input: Advance,
 ) -> ServiceResult<service_request::Model> {
     let note = opt_text("note", input.note.as_deref(), TEXT_MAX)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<service_request::Entity>(&tx, "service request", id).await?;
     authz::require_unit(
         &tx,

@@ -5,11 +5,13 @@ use crate::authz;
 use crate::authz::Need;
 
 use crate::service::filter::Filters;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use entities::{enums::OrgUnitKind, supervisor_assignment};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
 use super::{find, opt_text, org::unit_of_kind, parse_mobile, text};
@@ -93,7 +95,7 @@ pub struct NewAssignment {
 pub async fn assign_supervisor(
     db: &DatabaseConnection,
     actor: &Actor,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     input: NewAssignment,
 ) -> ServiceResult<supervisor_assignment::Model> {
     actor.require(Need::CityAdmin, "assign supervisors")?;
@@ -106,8 +108,8 @@ pub async fn assign_supervisor(
         .transpose()?
         .flatten();
     check_period(input.starts_on, input.ends_on)?;
-    let allowed = allowed_supervisors(registry, input.starts_on)?;
-    let tx = db.begin().await?;
+    let allowed = allowed_supervisors(registry, input.starts_on).await?;
+    let tx = crate::db::write(db).await?;
     ensure_supervised_town(&tx, input.town_id).await?;
     ensure_no_overlap(
         &tx,
@@ -148,12 +150,12 @@ pub struct AssignmentChanges {
 pub async fn update_assignment(
     db: &DatabaseConnection,
     actor: &Actor,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     id: i64,
     changes: AssignmentChanges,
 ) -> ServiceResult<supervisor_assignment::Model> {
     actor.require(Need::CityAdmin, "change supervisor assignments")?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<supervisor_assignment::Entity>(&tx, "supervisor assignment", id).await?;
     let town_id = changes.town_id.unwrap_or(current.town_id);
     let starts_on = changes.starts_on.unwrap_or(current.starts_on);
@@ -173,7 +175,7 @@ pub async fn update_assignment(
             .flatten());
     }
     check_period(starts_on, ends_on)?;
-    let allowed = allowed_supervisors(registry, starts_on)?;
+    let allowed = allowed_supervisors(registry, starts_on).await?;
     if changes.town_id.is_some() {
         ensure_supervised_town(&tx, town_id).await?;
     }
@@ -212,8 +214,8 @@ async fn ensure_supervised_town(db: &impl ConnectionTrait, id: i64) -> ServiceRe
 /// How many supervisors a town may have at a time from `starts_on`, by the supervision
 /// rules in force; refuses a start before the month they begin, or on a day no version of
 /// the rules covers.
-fn allowed_supervisors(registry: &Registry, starts_on: NaiveDate) -> ServiceResult<u64> {
-    match rules::supervisors_on(registry, starts_on)? {
+async fn allowed_supervisors(registry: &Arc<Registry>, starts_on: NaiveDate) -> ServiceResult<u64> {
+    match rules::supervisors_on(registry, starts_on).await? {
         Some(rules) if starts_on < rules.from.first_day() => Err(ServiceError::invalid(
             "startsOn",
             format!(

@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 
 const TOPIC: &str = "query($id: ID!) { topic(id: $id) {
     title closed participationCount commentCount voteCount orgUnit { code }
-    comments { kind body member { nickname } topic { title } }
+    comments { nodes { kind body member { nickname } topic { title } } }
 } }";
 
 const UPDATE_TOPIC: &str = "mutation($id: ID!, $input: UpdateTopicInput!) {
@@ -64,7 +64,7 @@ both_databases! {
         assert_eq!(t["orgUnit"]["code"], "town-shijie");
         assert_eq!(t["closed"], false);
         assert_eq!((t["participationCount"].clone(), t["commentCount"].clone(), t["voteCount"].clone()), (json!(3), json!(1), json!(2)));
-        let comments = t["comments"].as_array().unwrap();
+        let comments = t["comments"]["nodes"].as_array().unwrap();
         assert_eq!(comments.len(), 1);
         assert_eq!(comments[0]["kind"], "COMMENT");
         assert_eq!(comments[0]["body"], "希望多办招聘会");

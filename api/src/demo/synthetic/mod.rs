@@ -29,7 +29,7 @@ use entities::{
     topic, topic_participation,
 };
 use rand::SeedableRng;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 pub use events::EventCounts;
 
@@ -94,7 +94,9 @@ pub async fn load(
         options.towns > 0,
         "a synthetic data set needs at least one town"
     );
-    let txn = db.begin().await.context("starting the synthetic load")?;
+    let txn = crate::db::write(db)
+        .await
+        .context("starting the synthetic load")?;
     let existing = org_unit::Entity::find()
         .count(&txn)
         .await

@@ -26,8 +26,20 @@ pub struct SupervisorAssignmentFilter {
     starts_to: Option<NaiveDate>,
 }
 
+impl SupervisorAssignmentFilter {
+    pub(crate) fn into_service(self) -> Result<service::AssignmentFilter> {
+        Ok(service::AssignmentFilter {
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            active_on: self.active_on,
+            starts_from: self.starts_from,
+            starts_to: self.starts_to,
+        })
+    }
+}
+
 /// What supervisor-assignment lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum SupervisorAssignmentOrderField {
     /// First day.
     #[default]
@@ -67,7 +79,7 @@ pub struct SupervisionMeetingFilter {
 }
 
 /// What supervision-meeting lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum SupervisionMeetingOrderField {
     /// Day of the meeting.
     #[default]
@@ -108,8 +120,21 @@ pub struct AttendanceReceiptFilter {
     held_to: Option<NaiveDate>,
 }
 
+impl AttendanceReceiptFilter {
+    pub(crate) fn into_service(self) -> Result<service::ReceiptFilter> {
+        Ok(service::ReceiptFilter {
+            meeting_id: parse_opt_id(&self.meeting_id)?,
+            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            held_from: self.held_from,
+            held_to: self.held_to,
+        })
+    }
+}
+
 /// What attendance-receipt lists can be sorted by.
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum AttendanceReceiptOrderField {
     /// The order receipts came in.
     #[default]
@@ -153,6 +178,7 @@ impl SupervisionQuery {
 
     /// Supervisor assignments, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn supervisor_assignments(
         &self,
         ctx: &Context<'_>,
@@ -165,25 +191,10 @@ impl SupervisionQuery {
         last: Option<i32>,
     ) -> Result<Page<SupervisorAssignment>> {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::AssignmentFilter {
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
-            active_on: f.active_on,
-            starts_from: f.starts_from,
-            starts_to: f.starts_to,
-        };
+        let filter = filter.unwrap_or_default().into_service()?;
         let select = service::assignments(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            args,
-            SupervisorAssignment,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, args, SupervisorAssignment).await
     }
 
     /// One supervision meeting by id; null when there is none.
@@ -200,6 +211,7 @@ impl SupervisionQuery {
 
     /// Supervision meetings, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn supervision_meetings(
         &self,
         ctx: &Context<'_>,
@@ -222,15 +234,7 @@ impl SupervisionQuery {
         };
         let select = service::meetings(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            args,
-            SupervisionMeeting,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, args, SupervisionMeeting).await
     }
 
     /// One attendance receipt by id; null when there is none.
@@ -247,6 +251,7 @@ impl SupervisionQuery {
 
     /// Attendance receipts, filtered and sorted, as a cursor connection.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::pagination::cost(first, last, child_complexity)")]
     async fn attendance_receipts(
         &self,
         ctx: &Context<'_>,
@@ -259,25 +264,9 @@ impl SupervisionQuery {
         last: Option<i32>,
     ) -> Result<Page<AttendanceReceipt>> {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::ReceiptFilter {
-            meeting_id: parse_opt_id(&f.meeting_id)?,
-            org_unit_id: parse_opt_id(&f.org_unit_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
-            held_from: f.held_from,
-            held_to: f.held_to,
-        };
+        let filter = filter.unwrap_or_default().into_service()?;
         let select = service::receipts(&app.actor, &filter)?;
         let args = PageArgs::new(after, before, first, last);
-        paginate(
-            &app.db,
-            select,
-            order_by,
-            direction,
-            args,
-            AttendanceReceipt,
-        )
-        .await
+        paginate(ctx, select, order_by, direction, args, AttendanceReceipt).await
     }
 }

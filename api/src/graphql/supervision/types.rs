@@ -5,15 +5,19 @@ use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
 
-use crate::graphql::org::{load_unit, District, OrgUnit};
+use crate::graphql::org::{unit_via, District, OrgUnit};
 use crate::{
     foreign_key,
-    graphql::{children_of, count_of, load_by_id},
+    graphql::{
+        count_of, load_by_id,
+        pagination::{cost, nested, Page, SortDirection},
+        ContextExt,
+    },
 };
 
 foreign_key!(
     /// Attendance receipts of a supervision meeting.
-    ReceiptsOfMeeting, meeting_attendance, MeetingId, meeting_id
+    ReceiptsOfMeeting, meeting_attendance, MeetingId, meeting_id, supervision_meeting
 );
 
 /// A supervisor (督导专员) assigned to a town: a trained university student helping
@@ -30,7 +34,10 @@ impl SupervisorAssignment {
     }
     /// The town supervised.
     async fn town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.town_id)).await
+        unit_via::<entities::supervisor_assignment::Entity>(ctx, &self.0, "town_id", |m| {
+            Some(m.town_id)
+        })
+        .await
     }
     /// The supervisor's name.
     async fn supervisor_name(&self) -> &str {
@@ -79,7 +86,10 @@ impl SupervisionMeeting {
     }
     /// The unit visited during the meeting (usually a Youth Home).
     async fn visit_org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, self.0.visit_org_unit_id).await
+        unit_via::<entities::supervision_meeting::Entity>(ctx, &self.0, "visit_org_unit_id", |m| {
+            m.visit_org_unit_id
+        })
+        .await
     }
     /// The agenda (plain text).
     async fn agenda(&self) -> Option<&str> {
@@ -89,10 +99,34 @@ impl SupervisionMeeting {
     async fn receipts_due_on(&self) -> Option<NaiveDate> {
         self.0.receipts_due_on
     }
-    /// The attendance receipts sent so far, in the order they came in.
-    async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceReceipt>> {
-        let list = children_of::<ReceiptsOfMeeting>(ctx, self.0.id).await?;
-        Ok(list.into_iter().map(AttendanceReceipt).collect())
+    /// The attendance receipts the caller may see, in the order they came in unless
+    /// sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn attendance(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::AttendanceReceiptFilter>,
+        #[graphql(default)] order_by: super::AttendanceReceiptOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<AttendanceReceipt>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = crate::service::supervision::receipts(&app.actor, &filter)?;
+        let key = format!("{filter:?}");
+        nested::<supervision_meeting::Entity, ReceiptsOfMeeting, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            key,
+            order_by,
+            direction,
+            first,
+            after,
+            AttendanceReceipt,
+        )
+        .await
     }
     /// Number of people announced by attendance receipts.
     async fn attendance_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -117,7 +151,10 @@ impl AttendanceReceipt {
     }
     /// The sending unit: a town or city-level unit of the meeting's district.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
-        load_unit(ctx, Some(self.0.org_unit_id)).await
+        unit_via::<entities::meeting_attendance::Entity>(ctx, &self.0, "org_unit_id", |m| {
+            Some(m.org_unit_id)
+        })
+        .await
     }
     /// The attendee's name.
     /// Masked (`张**`) for callers outside the attendee's unit.

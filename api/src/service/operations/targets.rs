@@ -8,7 +8,7 @@ use crate::authz::Need;
 use entities::{org_unit, target};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Select, TransactionTrait,
+    Select,
 };
 
 use crate::{
@@ -80,7 +80,7 @@ pub async fn set_target(
     let period = parse_period(&input.period)?.to_string();
     let metric = parse_metric(&input.metric)?;
     check_value(input.value)?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     find::<org_unit::Entity>(&tx, "org unit", input.org_unit_id)
         .await
         .map_err(|_| {

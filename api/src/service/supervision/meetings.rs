@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use entities::{district, meeting_attendance, org_unit, supervision_meeting};
 use sea_orm::{
     sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
 use super::{AGENDA_MAX, NAME_MAX};
@@ -113,7 +113,7 @@ pub async fn update_meeting(
     changes: MeetingChanges,
 ) -> ServiceResult<supervision_meeting::Model> {
     actor.require(Need::CityAdmin, "change supervision meetings")?;
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<supervision_meeting::Entity>(&tx, "supervision meeting", id).await?;
     let district_id = changes.district_id.unwrap_or(current.district_id);
     let held_on = changes.held_on.unwrap_or(current.held_on);

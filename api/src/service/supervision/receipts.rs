@@ -3,6 +3,8 @@
 use crate::authz;
 
 use crate::service::filter::Filters;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use entities::{
     enums::{AttendeeRole, OrgUnitKind},
@@ -10,7 +12,7 @@ use entities::{
 };
 use sea_orm::{
     sea_query::Query, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Select, TransactionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Select,
 };
 
 use super::{
@@ -96,7 +98,7 @@ pub struct NewReceipt {
 pub async fn submit_receipt(
     db: &DatabaseConnection,
     actor: &Actor,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     input: NewReceipt,
 ) -> ServiceResult<meeting_attendance::Model> {
     authz::require_unit(db, actor, input.org_unit_id, "send its attendance receipts").await?;
@@ -118,10 +120,10 @@ pub async fn submit_receipt(
             )
         })?;
     ensure_invited(db, &meeting, input.org_unit_id).await?;
-    let limits = rules::attendance_on(registry, meeting.held_on)?;
+    let limits = rules::attendance_on(registry, meeting.held_on).await?;
     // The checks and the insert in one transaction: two receipts sent at once cannot
     // both take the last place of a role.
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     ensure_new_attendee(&tx, meeting.id, input.org_unit_id, &name, None).await?;
     ensure_room_for(
         &tx,
@@ -162,11 +164,11 @@ pub struct ReceiptChanges {
 pub async fn update_receipt(
     db: &DatabaseConnection,
     actor: &Actor,
-    registry: &Registry,
+    registry: &Arc<Registry>,
     id: i64,
     changes: ReceiptChanges,
 ) -> ServiceResult<meeting_attendance::Model> {
-    let tx = db.begin().await?;
+    let tx = crate::db::write(db).await?;
     let current = find::<meeting_attendance::Entity>(&tx, "attendance receipt", id).await?;
     authz::require_unit(
         &tx,
@@ -179,7 +181,7 @@ pub async fn update_receipt(
     if let Some(role) = changes.role.filter(|r| *r != current.role) {
         let meeting =
             find::<supervision_meeting::Entity>(&tx, "supervision meeting", meeting_id).await?;
-        let limits = rules::attendance_on(registry, meeting.held_on)?;
+        let limits = rules::attendance_on(registry, meeting.held_on).await?;
         ensure_room_for(&tx, &limits, meeting_id, org_unit_id, role, Some(id)).await?;
     }
     let db = &tx;

@@ -2,6 +2,8 @@
 //! each role a unit may send to a meeting, and from when and how many supervisors a town
 //! has. A day no version of the rules covers has no such limits.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 use serde::Deserialize;
@@ -32,23 +34,40 @@ pub struct Supervisors {
     pub per_town: u32,
 }
 
-/// The attendance limits in force on `day`; none when no version covers it.
-pub fn attendance_on(registry: &Registry, day: NaiveDate) -> ServiceResult<Vec<AttendanceLimit>> {
-    Ok(match registry.policy_on("supervision", day) {
-        Some(version) => {
-            version
-                .call::<Attendance>(&registry.sandbox, "attendance", &[])?
-                .limits
-        }
-        None => Vec::new(),
-    })
+/// The attendance limits in force on `day`; none when no version covers it. The script
+/// runs on the script pool.
+pub async fn attendance_on(
+    registry: &Arc<Registry>,
+    day: NaiveDate,
+) -> ServiceResult<Vec<AttendanceLimit>> {
+    let rules = registry.clone();
+    let limits = registry
+        .sandbox
+        .run(move || match rules.policy_on("supervision", day) {
+            Some(version) => version
+                .call::<Attendance>(&rules.sandbox, "attendance", &[])
+                .map(|a| a.limits),
+            None => Ok(Vec::new()),
+        })
+        .await??;
+    Ok(limits)
 }
 
-/// The supervisor rules in force on `day`; none when no version covers it.
-pub fn supervisors_on(registry: &Registry, day: NaiveDate) -> ServiceResult<Option<Supervisors>> {
-    registry
-        .policy_on("supervision", day)
-        .map(|version| version.call::<Supervisors>(&registry.sandbox, "supervisors", &[]))
-        .transpose()
-        .map_err(Into::into)
+/// The supervisor rules in force on `day`; none when no version covers it. The script
+/// runs on the script pool.
+pub async fn supervisors_on(
+    registry: &Arc<Registry>,
+    day: NaiveDate,
+) -> ServiceResult<Option<Supervisors>> {
+    let rules = registry.clone();
+    let supervisors = registry
+        .sandbox
+        .run(move || {
+            rules
+                .policy_on("supervision", day)
+                .map(|version| version.call::<Supervisors>(&rules.sandbox, "supervisors", &[]))
+                .transpose()
+        })
+        .await??;
+    Ok(supervisors)
 }
