@@ -249,7 +249,11 @@ async fn main() -> anyhow::Result<()> {
     let table = raw_table(&db, &period, level, &rules, &targets).await;
     let raw = sql.counted(table)?;
 
-    let evaluate = || compute::score(&registry.sandbox, &version.script, &version.spec, &raw);
+    let evaluate = || {
+        api::rules::Sandbox::on_this_thread(|| {
+            compute::score(&registry.sandbox, &version.script, &version.spec, &raw)
+        })
+    };
     let mut script = Step::new();
     for round in 0..=rounds * 5 {
         let started = Instant::now();

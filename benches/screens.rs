@@ -16,10 +16,10 @@ use support::{print_row, remove_sqlite, setting};
 
 /// The requests timed: (name, query).
 const SCREENS: &[(&str, &str)] = &[
-    ("districts with towns", "{ districts { name towns { name } } }"),
+    ("districts with towns", "{ districts { nodes { name towns(first: 100) { nodes { name } } } } }"),
     (
         "towns → activities → sign-up counts",
-        "{ orgUnits(filter: {kind: TOWN}, first: 100) { nodes { name activities { title signupCount } } } }",
+        "{ orgUnits(filter: {kind: TOWN}, first: 40) { nodes { name activities(first: 100) { nodes { title signupCount } } } } }",
     ),
     (
         "activity list page (town, month)",
