@@ -127,7 +127,7 @@ def ranking_board_qii(data):
     ranking = data["ranking"]
     entries = [
         [e["rank"], e["rankChange"], num(e["total"]), name_of(e["orgUnit"]), dimensions(e["dimensions"])]
-        for e in ranking["entries"]
+        for e in items(ranking["entries"])
     ]
     return {
         "period": ranking["period"],
