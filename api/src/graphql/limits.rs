@@ -65,15 +65,7 @@ pub fn refusal(code: &str, message: impl Into<String>) -> ServerError {
 fn with_code(mut err: ServerError, fallback: &str) -> ServerError {
     let extensions = err.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
-        // async-graphql's own refusals: name them.
-        let code = if err.message.contains("too complex") {
-            code::QUERY_TOO_COMPLEX
-        } else if err.message.contains("nested too deep") {
-            code::QUERY_TOO_DEEP
-        } else {
-            fallback
-        };
-        extensions.set("code", code);
+        extensions.set("code", fallback);
     }
     err
 }
@@ -128,15 +120,42 @@ impl Extension for Checks {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
+        let refuse = |errors: Vec<ServerError>| {
             if let Some(outcome) = ctx.data_opt::<Arc<Outcome>>() {
                 outcome.refuse();
             }
             errors
-                .into_iter()
-                .map(|e| with_code(e, code::GRAPHQL_VALIDATION_FAILED))
-                .collect()
-        })
+        };
+        let result = next.run(ctx).await.map_err(|errors| {
+            refuse(
+                errors
+                    .into_iter()
+                    .map(|e| with_code(e, code::GRAPHQL_VALIDATION_FAILED))
+                    .collect(),
+            )
+        })?;
+        if result.depth > self.limits.max_depth {
+            return Err(refuse(vec![refusal(
+                code::QUERY_TOO_DEEP,
+                format!(
+                    "the query nests fields {} levels deep; at most {} are accepted: ask for \
+                     fewer nested levels",
+                    result.depth, self.limits.max_depth
+                ),
+            )]));
+        }
+        if result.complexity > self.limits.max_complexity {
+            return Err(refuse(vec![refusal(
+                code::QUERY_TOO_COMPLEX,
+                format!(
+                    "the query costs {} and at most {} is accepted: every field costs 1 and a \
+                     page what one of its nodes costs times its size (`first`, 20 by default), \
+                     so nested pages multiply; ask for smaller pages or fewer nested levels",
+                    result.complexity, self.limits.max_complexity
+                ),
+            )]));
+        }
+        Ok(result)
     }
 
     async fn execute(

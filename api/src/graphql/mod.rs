@@ -105,9 +105,8 @@ pub fn schema() -> QiiSchema {
 /// Builds the schema with the configured depth and complexity limits and introspection
 /// switch: generous for screens, fatal for abusive queries.
 pub fn schema_with(limits: &crate::config::Limits) -> QiiSchema {
+    // Depth and complexity are checked by the extension, which names the figures.
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .extension(limits::RequestLimits(limits.clone()));
     if limits.introspection {
         builder.finish()
