@@ -176,16 +176,13 @@ impl Activity {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().participation()?;
         let select = participation::signups(&app.actor, &filter)?;
-        let key = format!("{filter:?}");
         nested::<activity::Entity, SignupsOfActivity, _, _>(
             ctx,
             self.0.id,
             select,
-            key,
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             ActivitySignup,
         )
         .await
@@ -204,16 +201,13 @@ impl Activity {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().feedback()?;
         let select = feedback::comments(&app.actor, &filter);
-        let key = format!("{filter:?}");
         nested::<activity::Entity, CommentsOfActivity, _, _>(
             ctx,
             self.0.id,
             select,
-            key,
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             ActivityComment,
         )
         .await
@@ -232,16 +226,13 @@ impl Activity {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().feedback()?;
         let select = feedback::reviews(&app.actor, &filter);
-        let key = format!("{filter:?}");
         nested::<activity::Entity, ReviewsOfActivity, _, _>(
             ctx,
             self.0.id,
             select,
-            key,
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             ActivityReview,
         )
         .await
@@ -262,11 +253,9 @@ impl Activity {
             ctx,
             self.0.id,
             select,
-            String::new(),
-            order_by,
-            direction,
-            first,
-            after,
+            &(),
+            (order_by, direction),
+            (first, after),
             ActivityPhoto,
         )
         .await
@@ -307,9 +296,14 @@ pub async fn activities_of_unit(
     let app = ctx.app()?;
     let filter = filter.unwrap_or_default().into_service()?;
     let (select, light) = lighten(ctx, service::activities(&app.actor, &filter));
-    let key = format!("{filter:?}|{light}");
     nested::<org_unit::Entity, ActivitiesOfOrgUnit, _, _>(
-        ctx, unit, select, key, order_by, direction, first, after, Activity,
+        ctx,
+        unit,
+        select,
+        &(&filter, light),
+        (order_by, direction),
+        (first, after),
+        Activity,
     )
     .await
 }

@@ -148,10 +148,15 @@ where
     R: ForeignKey<Entity = org_unit::Entity>,
 {
     let app = ctx.app()?;
-    let key = format!("{filter:?}");
     let select = service::org_units(&app.actor, &filter);
     nested::<P, R, _, _>(
-        ctx, parent, select, key, order_by, direction, first, after, OrgUnit,
+        ctx,
+        parent,
+        select,
+        &filter,
+        (order_by, direction),
+        (first, after),
+        OrgUnit,
     )
     .await
 }
@@ -287,11 +292,9 @@ impl OrgUnit {
             ctx,
             self.0.id,
             select,
-            format!("{filter:?}"),
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             Expert,
         )
         .await
@@ -320,11 +323,9 @@ impl OrgUnit {
             ctx,
             self.0.id,
             select,
-            format!("{filter:?}"),
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             ServiceRequest,
         )
         .await
@@ -349,11 +350,9 @@ impl OrgUnit {
             ctx,
             self.0.id,
             select,
-            format!("{filter:?}"),
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             Target,
         )
         .await
@@ -376,11 +375,9 @@ impl OrgUnit {
             ctx,
             self.0.id,
             select,
-            format!("{filter:?}"),
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             SupervisorAssignment,
         )
         .await

@@ -266,16 +266,13 @@ type Pages<M> = HashMap<i64, Vec<M>>;
 /// id. The page is loaded together with the pages of every sibling of `parent` (the rows
 /// it was read with): one windowed statement for all of them, at once. `key` names what
 /// `select` filters on beyond the relation, so that siblings asking the same share it.
-#[allow(clippy::too_many_arguments)]
 pub async fn nested<P, R, F, N>(
     ctx: &Context<'_>,
     parent: i64,
     select: Select<R::Entity>,
-    key: String,
-    field: F,
-    direction: SortDirection,
-    first: Option<i32>,
-    after: Option<String>,
+    key: &(dyn std::fmt::Debug + Sync),
+    (field, direction): (F, SortDirection),
+    (first, after): (Option<i32>, Option<String>),
     node: impl Fn(<R::Entity as EntityTrait>::Model) -> N,
 ) -> Result<Page<N>>
 where
@@ -285,6 +282,7 @@ where
     F: OrderField<R::Entity> + std::fmt::Debug,
     N: OutputType,
 {
+    let key = format!("{key:?}");
     let app = ctx.app()?;
     let (size, _) = page_size(&PageArgs::new(after.clone(), None, first, None))?;
     let cursor = after.as_deref().map(decode).transpose()?;

@@ -80,9 +80,14 @@ impl Question {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
         let select = service::answers(&app.actor, &filter)?;
-        let key = format!("{filter:?}");
         nested::<question::Entity, AnswersOfQuestion, _, _>(
-            ctx, self.0.id, select, key, order_by, direction, first, after, Answer,
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            Answer,
         )
         .await
     }

@@ -151,16 +151,13 @@ impl Topic {
         let mut filter = filter.unwrap_or_default().into_service()?;
         filter.kind = Some(ParticipationKind::Comment);
         let select = service::participations(&app.actor, &filter)?;
-        let key = format!("{filter:?}");
         nested::<topic::Entity, ParticipationsOfTopic, _, _>(
             ctx,
             self.0.id,
             select,
-            key,
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             TopicParticipation,
         )
         .await

@@ -114,16 +114,13 @@ impl SupervisionMeeting {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
         let select = crate::service::supervision::receipts(&app.actor, &filter)?;
-        let key = format!("{filter:?}");
         nested::<supervision_meeting::Entity, ReceiptsOfMeeting, _, _>(
             ctx,
             self.0.id,
             select,
-            key,
-            order_by,
-            direction,
-            first,
-            after,
+            &filter,
+            (order_by, direction),
+            (first, after),
             AttendanceReceipt,
         )
         .await
