@@ -143,6 +143,29 @@ pub async fn write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransacti
     .await
 }
 
+/// Serialises the writers of one thing (a key such as `ranking|qii|town|2017-10`) inside
+/// a write transaction: on PostgreSQL a transaction-scoped advisory lock, so that a second
+/// writer waits for the first to commit and then sees its rows instead of colliding on a
+/// unique key; on SQLite the `IMMEDIATE` transaction of [`write`] already holds the
+/// database's single write lock.
+pub async fn serialise(tx: &sea_orm::DatabaseTransaction, key: &str) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    if tx.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // FNV-1a: stable across processes and releases, as every replica must agree.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [i64::from_ne_bytes(hash.to_ne_bytes()).into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};
@@ -193,27 +216,4 @@ mod tests {
             sqlite.sql
         );
     }
-}
-
-/// Serialises the writers of one thing (a key such as `ranking|qii|town|2017-10`) inside
-/// a write transaction: on PostgreSQL a transaction-scoped advisory lock, so that a second
-/// writer waits for the first to commit and then sees its rows instead of colliding on a
-/// unique key; on SQLite the `IMMEDIATE` transaction of [`write`] already holds the
-/// database's single write lock.
-pub async fn serialise(tx: &sea_orm::DatabaseTransaction, key: &str) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
-    if tx.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return Ok(());
-    }
-    // FNV-1a: stable across processes and releases, as every replica must agree.
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    tx.execute_raw(sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [i64::from_ne_bytes(hash.to_ne_bytes()).into()],
-    ))
-    .await?;
-    Ok(())
 }
