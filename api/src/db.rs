@@ -103,30 +103,34 @@ fn ensure_parent_dir(url: &str) {
     }
 }
 
-/// `column IN (keys)` with every key in one bound parameter — an array on PostgreSQL, a
-/// JSON array on SQLite — so that the statement reads the same for any number of keys:
-/// its prepared form is reused and no limit on parameters applies.
+/// `column IN (keys)` with every key in one bound parameter — a `bigint[]` on PostgreSQL,
+/// a JSON array on SQLite — so that the statement reads the same for any number of keys:
+/// its prepared form is reused and no limit on parameters applies. On PostgreSQL the
+/// parameter is bound as an array, not as text to cast: a cast from text is not folded
+/// into the plan, and a sequential scan would parse the list again for every row.
 pub fn any_of<C: sea_orm::ColumnTrait>(
     backend: sea_orm::DbBackend,
     column: C,
     keys: &[i64],
 ) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::Expr;
-    let list = keys
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
     let target = Expr::col(column.as_column_ref());
     match backend {
         sea_orm::DbBackend::Postgres => Expr::cust_with_exprs(
             "$1 = ANY(CAST($2 AS bigint[]))",
-            [target, Expr::val(format!("{{{list}}}"))],
+            [target, Expr::val(keys.to_vec())],
         ),
-        _ => Expr::cust_with_exprs(
-            "? IN (SELECT value FROM json_each(?))",
-            [target, Expr::val(format!("[{list}]"))],
-        ),
+        _ => {
+            let list = keys
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            Expr::cust_with_exprs(
+                "? IN (SELECT value FROM json_each(?))",
+                [target, Expr::val(format!("[{list}]"))],
+            )
+        }
     }
 }
 

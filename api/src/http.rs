@@ -222,7 +222,8 @@ fn wants_graphql_response(headers: &HeaderMap) -> bool {
 
 /// One operation's answer, and whether it got to execution at all.
 struct Answer {
-    body: serde_json::Value,
+    /// The answer's JSON, written straight from the response (no intermediate tree).
+    body: Vec<u8>,
     executed: bool,
     timed_out: bool,
     /// Not a GraphQL request at all (no query): a 400 whatever the media type.
@@ -240,7 +241,7 @@ async fn run(
 ) -> Answer {
     if request.query.trim().is_empty() {
         return Answer {
-            body: error_body(code::BAD_REQUEST, "the request has no `query`"),
+            body: error_bytes(code::BAD_REQUEST, "the request has no `query`"),
             executed: false,
             timed_out: false,
             malformed: true,
@@ -263,7 +264,7 @@ async fn run(
         // the same deadline.
         tracing::warn!(caller = %caller.key, ?deadline, "request stopped at its deadline");
         return Answer {
-            body: error_body(
+            body: error_bytes(
                 code::TIMEOUT,
                 &format!(
                     "the request ran longer than {} and was stopped: ask for smaller pages or \
@@ -288,17 +289,24 @@ async fn run(
     let executed = !outcome
         .not_executed
         .load(std::sync::atomic::Ordering::Relaxed);
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
-        error_body(
+    let written = if executed {
+        serde_json::to_vec(&response)
+    } else {
+        // Not executed: the answer has no `data` at all, as the GraphQL-over-HTTP
+        // specification has it.
+        serde_json::to_value(&response).and_then(|mut body| {
+            if let Some(map) = body.as_object_mut() {
+                map.remove("data");
+            }
+            serde_json::to_vec(&body)
+        })
+    };
+    let body = written.unwrap_or_else(|_| {
+        error_bytes(
             code::INTERNAL,
             "internal error: the response could not be written",
         )
     });
-    if !executed {
-        if let Some(map) = body.as_object_mut() {
-            map.remove("data");
-        }
-    }
     Answer {
         body,
         executed,
@@ -309,6 +317,10 @@ async fn run(
 
 fn error_body(code: &str, message: &str) -> serde_json::Value {
     json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+fn error_bytes(code: &str, message: &str) -> Vec<u8> {
+    error_body(code, message).to_string().into_bytes()
 }
 
 /// Answers one operation in the media type the client accepts: with
@@ -334,7 +346,7 @@ async fn execute(
     } else {
         "application/json"
     };
-    (status, [(header::CONTENT_TYPE, media)], Json(answer.body)).into_response()
+    (status, [(header::CONTENT_TYPE, media)], answer.body).into_response()
 }
 
 /// Runs a batch one operation after another: each counts against the caller's rate
@@ -387,9 +399,23 @@ async fn execute_batch(
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, media)],
-        Json(serde_json::Value::Array(answers)),
+        batch_body(answers),
     )
         .into_response()
+}
+
+/// The answers of a batch as one JSON array.
+fn batch_body(answers: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut body = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 2);
+    body.push(b'[');
+    for (i, answer) in answers.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&answer);
+    }
+    body.push(b']');
+    body
 }
 
 /// Root fields of the largest operation of a query (0 when it does not parse: the
