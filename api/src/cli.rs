@@ -276,8 +276,9 @@ pub async fn run() -> anyhow::Result<()> {
                     .await
                     .map_err(failure)?;
             }
+            let cache = crate::scoring::snapshot::Cache::default();
             let compared =
-                service::scoring::ranking(&db, &actor, &store, &rule_set, &period, level)
+                service::scoring::ranking(&db, &actor, (&store, &cache), &rule_set, &period, level)
                     .await
                     .map_err(failure)?;
             if json {

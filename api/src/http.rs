@@ -46,6 +46,8 @@ pub struct AppState {
     pub batch_window: Duration,
     /// The rules scoring uses.
     pub rules: std::sync::Arc<crate::rules::RuleStore>,
+    /// Stored rankings read so far, shared by every request.
+    pub rankings: std::sync::Arc<crate::scoring::snapshot::Cache>,
     /// Verifies and issues tokens.
     pub auth: std::sync::Arc<crate::auth::Authenticator>,
     /// Requests per minute per caller, when limited.
@@ -256,6 +258,7 @@ async fn run(
         state.auth.clone(),
     );
     context.client = caller.address.clone();
+    context.rankings = state.rankings.clone();
     let request = request.data(context).data(outcome.clone());
     let deadline = state.limits.request_timeout;
     let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await
@@ -462,6 +465,7 @@ impl Server {
                 db,
                 batch_window: Duration::from_millis(config.batch_window_ms),
                 rules: std::sync::Arc::new(rules),
+                rankings: std::sync::Arc::default(),
                 auth: std::sync::Arc::new(auth),
                 rate_limit: guard::RateLimit::new(&config.limits),
                 limits: config.limits.clone(),

@@ -25,6 +25,8 @@ pub struct Model {
     /// Heavyweight activity (重磅活动) published through the city platform.
     pub heavyweight: bool,
     pub published_at: DateTimeUtc,
+    /// Sign-ups it has, kept by the database with every sign-up written or removed.
+    pub signup_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

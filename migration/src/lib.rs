@@ -24,6 +24,7 @@ mod m20261121_000013_incentive_special_resources;
 mod m20261121_000015_attendee_roles;
 mod m20261121_000016_access;
 mod m20261202_000017_login_lockout;
+mod m20261203_000018_kept_signup_counts;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000015_attendee_roles::Migration),
             Box::new(m20261121_000016_access::Migration),
             Box::new(m20261202_000017_login_lockout::Migration),
+            Box::new(m20261203_000018_kept_signup_counts::Migration),
         ]
     }
 }

@@ -114,16 +114,13 @@ impl Activity {
             .await
     }
     /// Number of sign-ups (报名).
-    async fn signup_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        count_of::<SignupsOfActivity>(ctx, self.0.id).await
+    async fn signup_count(&self) -> i64 {
+        self.0.signup_count
     }
     /// Places still free; null for unlimited.
-    async fn spots_left(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        let Some(capacity) = self.0.capacity else {
-            return Ok(None);
-        };
-        let taken = count_of::<SignupsOfActivity>(ctx, self.0.id).await?;
-        Ok(Some((i64::from(capacity) - taken).max(0)))
+    async fn spots_left(&self) -> Option<i64> {
+        let capacity = self.0.capacity?;
+        Some((i64::from(capacity) - self.0.signup_count).max(0))
     }
     /// Number of check-ins (签到).
     async fn checkin_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -263,12 +260,12 @@ impl Activity {
     /// Whether it counts toward the index and, if not, why — as the activity rules in
     /// force decide.
     async fn eligibility(&self, ctx: &Context<'_>) -> Result<ActivityEligibility> {
-        self.eligibility_by_rules(ctx).await
+        Box::pin(self.eligibility_by_rules(ctx)).await
     }
     /// Which steps of its loop are done and whether the loop is whole — as the activity
     /// rules in force decide.
     async fn loop_completeness(&self, ctx: &Context<'_>) -> Result<LoopCompleteness> {
-        self.loop_by_rules(ctx).await
+        Box::pin(self.loop_by_rules(ctx)).await
     }
     /// Which steps of the activity loop (活动闭环) have happened, as plain facts.
     /// Whether the loop is complete, or the activity counts toward the index, is for

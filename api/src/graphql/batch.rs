@@ -154,6 +154,16 @@ where
     L: FromDb + Loader<i64, Error = LoadError>,
     L::Value: Clone,
 {
+    // Boxed, as pages are ([`super::pagination::nested`]): the awaiting field stays small.
+    Box::pin(batched_in_group::<P, L>(ctx, id)).await
+}
+
+async fn batched_in_group<P, L>(ctx: &Context<'_>, id: i64) -> Result<Option<L::Value>>
+where
+    P: 'static,
+    L: FromDb + Loader<i64, Error = LoadError>,
+    L::Value: Clone,
+{
     let app = ctx.app()?;
     let Some(group) = app.batches.group_of::<P>(id) else {
         return ctx.loader::<L>()?.load_one(id).await.map_err(load_error);
@@ -207,6 +217,59 @@ where
     T: HasId,
     T::Model: Clone + Send + Sync,
 {
+    related_with::<C, T, ByIds>(ctx, child, (label, fk, target)).await
+}
+
+/// How [`related_with`] reads the rows pointed to: by their ids, and possibly more rows
+/// that the request is about to ask for (they are registered with the others).
+pub trait LoadRows<T: EntityTrait>: 'static {
+    fn load(
+        db: DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> impl Future<Output = Result<HashMap<i64, T::Model>>> + Send;
+}
+
+/// The rows with the ids asked for, nothing more.
+pub struct ByIds;
+
+impl<T: HasId> LoadRows<T> for ByIds
+where
+    T::Model: Send + Sync,
+{
+    async fn load(db: DatabaseConnection, keys: Vec<i64>) -> Result<HashMap<i64, T::Model>> {
+        load_rows::<T>(&db, &keys).await
+    }
+}
+
+/// [`related`], with the rows read by `L`.
+pub async fn related_with<C, T, L>(
+    ctx: &Context<'_>,
+    child: i64,
+    (label, fk, target): (&'static str, fn(&C::Model) -> Option<i64>, Option<i64>),
+) -> Result<Option<T::Model>>
+where
+    C: HasId,
+    C::Model: Clone + Send + Sync,
+    T: HasId,
+    T::Model: Clone + Send + Sync,
+    L: LoadRows<T>,
+{
+    // Boxed, as pages are ([`super::pagination::nested`]): the awaiting field stays small.
+    Box::pin(related_in_group::<C, T, L>(ctx, child, (label, fk, target))).await
+}
+
+async fn related_in_group<C, T, L>(
+    ctx: &Context<'_>,
+    child: i64,
+    (label, fk, target): (&'static str, fn(&C::Model) -> Option<i64>, Option<i64>),
+) -> Result<Option<T::Model>>
+where
+    C: HasId,
+    C::Model: Clone + Send + Sync,
+    T: HasId,
+    T::Model: Clone + Send + Sync,
+    L: LoadRows<T>,
+{
     let Some(target) = target else {
         return Ok(None);
     };
@@ -226,13 +289,17 @@ where
     let db = app.db.clone();
     let batches = app.batches.clone();
     let rows = group
-        .once(TypeId::of::<ById<T>>(), label.to_owned(), |_| async move {
-            let rows = load_rows::<T>(&db, &keys).await?;
-            // The rows pointed to are siblings in turn.
-            let list: Vec<T::Model> = rows.values().cloned().collect();
-            batches.register::<T>(&list);
-            Ok(rows)
-        })
+        .once(
+            TypeId::of::<(ById<T>, L)>(),
+            label.to_owned(),
+            |_| async move {
+                let rows = L::load(db, keys).await?;
+                // The rows pointed to are siblings in turn.
+                let list: Vec<T::Model> = rows.values().cloned().collect();
+                batches.register::<T>(&list);
+                Ok(rows)
+            },
+        )
         .await?;
     Ok(rows.get(&target).cloned())
 }

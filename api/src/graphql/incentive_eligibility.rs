@@ -6,10 +6,7 @@ use async_graphql::{Context, Result, SimpleObject};
 use entities::{activity, enums::IncentiveIntent, incentive_application};
 
 use super::{
-    activity::{Activity, SignupsOfActivity},
-    children_of, count_of,
-    incentive::IntentsOfApplication,
-    load_by_id, ContextExt,
+    activity::Activity, children_of, incentive::IntentsOfApplication, load_by_id, ContextExt,
 };
 use crate::{
     error::ServiceError,
@@ -75,7 +72,7 @@ pub(super) async fn eligibility_of(
             Some(found) => Some(LinkedActivity {
                 category: found.category,
                 starts_at: found.starts_at,
-                signups: count_of::<SignupsOfActivity>(ctx, id).await?,
+                signups: found.signup_count,
                 checkins: Activity(found).checkins(ctx).await?,
             }),
             None => None,

@@ -129,6 +129,8 @@ pub struct RequestContext {
     pub batches: std::sync::Arc<batch::Batches>,
     /// The rules scoring uses.
     pub rules: std::sync::Arc<crate::rules::RuleStore>,
+    /// Stored rankings the server has read (shared by its requests).
+    pub rankings: std::sync::Arc<crate::scoring::snapshot::Cache>,
     /// Issues tokens (sign-in, refresh).
     pub auth: std::sync::Arc<crate::auth::Authenticator>,
     /// The client's network address, when known (sign-in throttling).
@@ -151,6 +153,7 @@ impl RequestContext {
             loaders,
             batches: std::sync::Arc::default(),
             rules,
+            rankings: std::sync::Arc::default(),
             auth,
             client: None,
         }

@@ -282,6 +282,38 @@ where
     F: OrderField<R::Entity> + std::fmt::Debug,
     N: OutputType,
 {
+    // Boxed: the page's state (statements, rows, keys) lives on the heap, so that the
+    // resolvers awaiting it stay small; async-graphql moves each field's future, and an
+    // object's fields share the size of its largest.
+    Box::pin(nested_page::<P, R, F, N>(
+        ctx,
+        parent,
+        select,
+        key,
+        (field, direction),
+        (first, after),
+        node,
+    ))
+    .await
+}
+
+/// [`nested`], unboxed.
+async fn nested_page<P, R, F, N>(
+    ctx: &Context<'_>,
+    parent: i64,
+    select: Select<R::Entity>,
+    key: &(dyn std::fmt::Debug + Sync),
+    (field, direction): (F, SortDirection),
+    (first, after): (Option<i32>, Option<String>),
+    node: impl Fn(<R::Entity as EntityTrait>::Model) -> N,
+) -> Result<Page<N>>
+where
+    P: 'static,
+    R: ForeignKey,
+    <R::Entity as EntityTrait>::Model: Sync + Clone,
+    F: OrderField<R::Entity> + std::fmt::Debug,
+    N: OutputType,
+{
     let key = format!("{key:?}");
     let app = ctx.app()?;
     let (size, _) = page_size(&PageArgs::new(after.clone(), None, first, None))?;

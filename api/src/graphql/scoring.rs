@@ -393,7 +393,7 @@ impl ScoringQuery {
         let compared = service::ranking(
             &app.db,
             &app.actor,
-            &app.rules,
+            (&*app.rules, &*app.rankings),
             &rule_set,
             &period,
             level.into(),
@@ -465,7 +465,7 @@ impl ScoringQuery {
             let compared = service::ranking(
                 &app.db,
                 &app.actor,
-                &app.rules,
+                (&*app.rules, &*app.rankings),
                 &rule_set,
                 &period,
                 level.into(),
@@ -584,8 +584,9 @@ impl ScoringMutation {
         let app = ctx.app()?;
         let level = level.into();
         service::recompute(&app.db, &app.actor, &app.rules, &rule_set, &period, level).await?;
+        let scoring = (&*app.rules, &*app.rankings);
         let compared =
-            service::ranking(&app.db, &app.actor, &app.rules, &rule_set, &period, level).await?;
+            service::ranking(&app.db, &app.actor, scoring, &rule_set, &period, level).await?;
         Ok(Ranking(compared))
     }
 }

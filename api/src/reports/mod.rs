@@ -28,7 +28,7 @@ use crate::{
     identity::{Actor, Role},
     period::{Period, PeriodKind},
     rules::{compute::UnitScore, RuleStore},
-    scoring::{Level, Ranking},
+    scoring::{snapshot, Level, Ranking},
     service::{
         compliance, contest, experts_eval,
         incentive_eligibility::RULE_SET as INCENTIVES,
@@ -156,7 +156,10 @@ pub async fn build(
             ));
         }
     }
-    let compared = scoring_service::ranking(db, actor, rules, INDEX, period, Level::Town).await?;
+    // A report reads each ranking once: a cache of its own, for this report.
+    let cache = snapshot::Cache::default();
+    let compared =
+        scoring_service::ranking(db, actor, (rules, &cache), INDEX, period, Level::Town).await?;
     let reference = |id: i64| town_ref(&towns, &compared.ranking, id);
     let ranking: Vec<TownLine> = compared
         .ranking
@@ -191,7 +194,7 @@ pub async fn build(
         .collect();
 
     let targets = targets(db, actor, rules, period, town).await?;
-    let trend = trend(db, actor, rules, &compared.ranking).await?;
+    let trend = trend(db, actor, (rules, &cache), &compared.ranking).await?;
     let details = compared
         .ranking
         .scores
@@ -345,7 +348,7 @@ async fn targets(
 async fn trend(
     db: &DatabaseConnection,
     actor: &Actor,
-    rules: &RuleStore,
+    (rules, cache): (&RuleStore, &snapshot::Cache),
     current: &Ranking,
 ) -> ServiceResult<Vec<(Period, HashMap<i64, (f64, u32)>)>> {
     let registry = rules.current()?;
@@ -362,7 +365,8 @@ async fn trend(
         if registry.version_for(INDEX, &before).is_err() {
             break;
         }
-        let (ranking, _) = stored_or_scored(db, actor, rules, INDEX, &before, Level::Town).await?;
+        let key = (INDEX, &before, Level::Town);
+        let (ranking, _) = stored_or_scored(db, actor, (rules, cache), key, false).await?;
         trend.push((before, points(&ranking)));
     }
     trend.reverse();

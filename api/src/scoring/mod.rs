@@ -15,7 +15,7 @@ mod update_days;
 use std::{collections::HashMap, fmt};
 
 use entities::{enums::OrgUnitKind, org_unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use raw::{raw_table, Level, COMPUTED_FIGURES};
 
@@ -158,19 +158,20 @@ async fn unit_names(
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<HashMap<i64, String>, DbErr> {
     let ids: Vec<i64> = ids.into_iter().collect();
-    let mut names = HashMap::with_capacity(ids.len());
-    // Bounded lists of bound parameters, whatever the number of units.
-    for chunk in ids.chunks(10_000) {
-        let units = org_unit::Entity::find()
-            .select_only()
-            .column(org_unit::Column::Id)
-            .column(org_unit::Column::Name)
-            .filter(org_unit::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple::<(i64, String)>()
-            .all(db)
-            .await?;
-        names.extend(units);
-    }
+    let names = org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Id)
+        .column(org_unit::Column::Name)
+        .filter(crate::db::any_of(
+            db.get_database_backend(),
+            org_unit::Column::Id,
+            &ids,
+        ))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     Ok(names)
 }
 

@@ -4,7 +4,10 @@
 //! until someone recomputes it explicitly. Rankings of custom ranges, and of periods still
 //! running, are computed each time and never stored.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{score_snapshot, unit_score};
@@ -44,12 +47,67 @@ struct Explanation {
     indicators: Vec<IndicatorScore>,
 }
 
-/// The stored ranking of a period, level and rule set, if there is one.
+/// Unit scores of stored rankings this server has read, so that reading one again costs
+/// one small statement (its snapshot row) instead of reading and decoding every unit's
+/// explanation. A stored ranking never changes under its snapshot id and computation time
+/// (a recompute replaces the row and writes a new time), so the row read is the check:
+/// every replica sees a recompute made by another at its next read. At most
+/// [`Cache::RANKINGS`] rankings are kept, the least recently read dropped first.
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<Vec<Cached>>,
+}
+
+struct Cached {
+    /// Snapshot id, computation time and the hashes of what scored it.
+    stamp: Stamp,
+    scores: Arc<Vec<UnitScore>>,
+}
+
+type Stamp = (i64, DateTime<Utc>, String, Option<String>);
+
+fn stamp(snapshot: &score_snapshot::Model) -> Stamp {
+    (
+        snapshot.id,
+        snapshot.computed_at,
+        snapshot.content_hash.clone(),
+        snapshot.rules_hash.clone(),
+    )
+}
+
+impl Cache {
+    /// Rankings kept; a month, its predecessor and the weeks and quarters around them at
+    /// every level fit.
+    pub const RANKINGS: usize = 64;
+
+    fn get(&self, stamp: &Stamp) -> Option<Arc<Vec<UnitScore>>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let at = entries.iter().position(|c| &c.stamp == stamp)?;
+        // Most recently read last.
+        let entry = entries.remove(at);
+        let scores = entry.scores.clone();
+        entries.push(entry);
+        Some(scores)
+    }
+
+    fn put(&self, stamp: Stamp, scores: Arc<Vec<UnitScore>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // A recompute replaces its period's entry.
+        entries.retain(|c| c.stamp.0 != stamp.0);
+        if entries.len() >= Self::RANKINGS {
+            entries.remove(0);
+        }
+        entries.push(Cached { stamp, scores });
+    }
+}
+
+/// The stored ranking of a period, level and rule set, if there is one. With `names`,
+/// the units' names (as they are now) come with it.
 pub async fn find(
     db: &impl ConnectionTrait,
-    rule_set: &str,
-    period: &Period,
-    level: Level,
+    cache: &Cache,
+    (rule_set, period, level): (&str, &Period, Level),
+    names: bool,
 ) -> Result<Option<(Ranking, Stored)>, DbErr> {
     let Some(snapshot) = score_snapshot::Entity::find()
         .filter(score_snapshot::Column::RuleSet.eq(rule_set))
@@ -60,8 +118,42 @@ pub async fn find(
     else {
         return Ok(None);
     };
+    let stamp = stamp(&snapshot);
+    let scores = match cache.get(&stamp) {
+        Some(scores) => scores,
+        None => {
+            let scores = Arc::new(unit_scores(db, snapshot.id).await?);
+            cache.put(stamp, scores.clone());
+            scores
+        }
+    };
+    let names = if names {
+        unit_names(db, scores.iter().map(|s| s.unit)).await?
+    } else {
+        HashMap::new()
+    };
+    let ranking = Ranking {
+        rule_set: snapshot.rule_set,
+        version: snapshot.version,
+        hash: snapshot.content_hash,
+        rules_hash: snapshot.rules_hash.unwrap_or_default(),
+        effective_from: snapshot.effective_from,
+        period: *period,
+        level,
+        scores: Arc::unwrap_or_clone(scores),
+        names,
+    };
+    let stored = Stored {
+        computed_at: snapshot.computed_at,
+        computed_by: snapshot.computed_by,
+    };
+    Ok(Some((ranking, stored)))
+}
+
+/// The unit scores of one stored ranking, best first, decoded from their explanations.
+async fn unit_scores(db: &impl ConnectionTrait, snapshot: i64) -> Result<Vec<UnitScore>, DbErr> {
     let rows = unit_score::Entity::find()
-        .filter(unit_score::Column::SnapshotId.eq(snapshot.id))
+        .filter(unit_score::Column::SnapshotId.eq(snapshot))
         .order_by_asc(unit_score::Column::Rank)
         .order_by_asc(unit_score::Column::OrgUnitId)
         .all(db)
@@ -85,23 +177,7 @@ pub async fn find(
             labels,
         });
     }
-    let names = unit_names(db, scores.iter().map(|s| s.unit)).await?;
-    let ranking = Ranking {
-        rule_set: snapshot.rule_set,
-        version: snapshot.version,
-        hash: snapshot.content_hash,
-        rules_hash: snapshot.rules_hash.unwrap_or_default(),
-        effective_from: snapshot.effective_from,
-        period: *period,
-        level,
-        scores,
-        names,
-    };
-    let stored = Stored {
-        computed_at: snapshot.computed_at,
-        computed_by: snapshot.computed_by,
-    };
-    Ok(Some((ranking, stored)))
+    Ok(scores)
 }
 
 /// Stores a ranking in one transaction. With `replace`, a ranking stored before for the

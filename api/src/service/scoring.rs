@@ -43,13 +43,14 @@ pub struct Compared {
 pub async fn ranking(
     db: &DatabaseConnection,
     actor: &Actor,
-    rules: &RuleStore,
+    (rules, cache): (&RuleStore, &snapshot::Cache),
     rule_set: &str,
     period: &Period,
     level: Level,
 ) -> ServiceResult<Compared> {
     actor.require(Need::Scores, "read rankings")?;
-    let (ranking, stored) = stored_or_scored(db, actor, rules, rule_set, period, level).await?;
+    let (ranking, stored) =
+        stored_or_scored(db, actor, (rules, cache), (rule_set, period, level), true).await?;
     let previous = period.previous();
     let registry = rules.current().ok();
     // What the rules in effect would feed a ranking of a period: (scoring hash, hash of
@@ -67,7 +68,15 @@ pub async fn ranking(
             hash != ranking.hash || rules_hash != ranking.rules_hash
         });
     let (baseline, baseline_totals, baseline_label) = if in_effect(&previous).is_some() {
-        let (before, _) = stored_or_scored(db, actor, rules, rule_set, &previous, level).await?;
+        // Only its ranks and totals are compared: the names are not read.
+        let (before, _) = stored_or_scored(
+            db,
+            actor,
+            (rules, cache),
+            (rule_set, &previous, level),
+            false,
+        )
+        .await?;
         (ranks(&before), totals(&before), Some(previous.to_string()))
     } else {
         (HashMap::new(), HashMap::new(), None)
@@ -83,16 +92,17 @@ pub async fn ranking(
 }
 
 /// The stored ranking of a period, or a fresh one, stored when the period has ended.
-/// Callers check the caller's access first.
+/// Without `names`, a stored ranking comes without its units' names. Callers check the
+/// caller's access first.
 pub async fn stored_or_scored(
     db: &DatabaseConnection,
     actor: &Actor,
-    rules: &RuleStore,
-    rule_set: &str,
-    period: &Period,
-    level: Level,
+    (rules, cache): (&RuleStore, &snapshot::Cache),
+    (rule_set, period, level): (&str, &Period, Level),
+    names: bool,
 ) -> ServiceResult<(Ranking, Option<Stored>)> {
-    if let Some((ranking, stored)) = snapshot::find(db, rule_set, period, level).await? {
+    let key = (rule_set, period, level);
+    if let Some((ranking, stored)) = snapshot::find(db, cache, key, names).await? {
         return Ok((ranking, Some(stored)));
     }
     let registry = rules.current()?;
@@ -103,7 +113,7 @@ pub async fn stored_or_scored(
     match snapshot::store(db, &ranking, &actor.label(), false).await? {
         Some(stored) => Ok((ranking, Some(stored))),
         // Stored by another request meanwhile: read that one, so that all agree.
-        None => Ok(snapshot::find(db, rule_set, period, level)
+        None => Ok(snapshot::find(db, cache, key, names)
             .await?
             .map(|(r, s)| (r, Some(s)))
             .unwrap_or((ranking, None))),

@@ -301,6 +301,7 @@ impl Builder<'_, '_> {
             capacity,
             heavyweight,
             published_at,
+            signup_count: 0,
         });
         let signups_close = deadline.unwrap_or(starts_at);
         self.held.push(Held {

@@ -220,6 +220,7 @@ impl Events {
             capacity: Some(capacity),
             heavyweight: false,
             published_at,
+            signup_count: 0,
         });
 
         let quality = town.engagement * between(rng, 0.6, 1.4);
