@@ -283,6 +283,13 @@ async fn run(
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
+            if is_input_coercion(&error.message) {
+                // A value the schema could not read as its type (a date that is not a
+                // date, a number out of its range), found as the arguments are read: the
+                // caller's input, and the message names the type and the input object.
+                extensions.set("code", code::BAD_USER_INPUT);
+                continue;
+            }
             // Every error the services raise carries its code; one without is a fault.
             tracing::error!(message = %error.message, "error without a code");
             error.message = "internal error".into();
@@ -316,6 +323,13 @@ async fn run(
         timed_out: false,
         malformed: false,
     }
+}
+
+/// Whether an error without a code is async-graphql's refusal of an argument it could not
+/// read as its type (`Failed to parse "NaiveDate": …`). The prefix is how the library words
+/// every such refusal; no error of qii's own starts with it.
+fn is_input_coercion(message: &str) -> bool {
+    message.starts_with("Failed to parse \"")
 }
 
 fn error_body(code: &str, message: &str) -> serde_json::Value {

@@ -39,7 +39,9 @@ PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB_NAME=qii_peer
 DB_USER=qii_peer
 DB_PASSWORD=qii_peer
-DB_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/$DB_NAME"
+# Plain TCP for both servers on loopback: node-postgres (the peer) does not use TLS unless
+# told to, while sqlx would negotiate it with a server that offers it.
+DB_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:5432/$DB_NAME?sslmode=disable"
 DURATION="${DURATION:-15}"
 WARMUP="${WARMUP:-5}"
 WARMUP_CLIENTS="${WARMUP_CLIENTS:-4}"

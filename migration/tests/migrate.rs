@@ -853,6 +853,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             capacity: (i % 2 == 0).then_some(30),
             heavyweight: i == 0,
             published_at: t0,
+            signup_count: 0,
         };
         activities.push(insert::<activity::Entity>(db, activity).await);
     }
@@ -868,6 +869,8 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
         };
         signups.push(insert::<activity_signup::Entity>(db, signup).await);
     }
+    // The database keeps each activity's count of sign-ups.
+    activities[0].signup_count = signups.len() as i64;
     let checkins = vec![
         insert::<activity_checkin::Entity>(
             db,

@@ -233,6 +233,25 @@ both_databases! {
             }
         }
 
+        // A value written in the query that its type cannot read (a date that is no date,
+        // inside an input object): the caller's mistake, named, and nothing written.
+        let activities = app.count("activity").await;
+        let unreadable = [
+            format!("mutation {{ createActivity(input: {{orgUnitId: \"{town}\", title: \"t\", kind: OFFLINE, category: SOCIAL, startsAt: \"A\", endsAt: \"2017-11-18T06:00:00Z\", place: \"p\"}}) {{ id }} }}"),
+            format!("mutation {{ createOrgUnit(input: {{code: \"x\", name: \"x\", kind: YOUTH_HOME, parentId: \"{town}\", foundedOn: \"2017-13-45\"}}) {{ id }} }}"),
+            "{ supervisionMeetings(filter: {heldFrom: \"not a day\"}) { totalCount } }".to_owned(),
+        ];
+        for query in &unreadable {
+            let response = app.graphql(query, json!({})).await;
+            let code = code_of(&response);
+            assert!(code == "BAD_USER_INPUT" || code == "GRAPHQL_VALIDATION_FAILED", "{query}: {response}");
+            if code == "BAD_USER_INPUT" {
+                let message = response["errors"][0]["message"].as_str().unwrap();
+                assert!(message.contains("Failed to parse"), "{message}");
+            }
+        }
+        assert_eq!(app.count("activity").await, activities);
+
         // A body nested past what the parser takes is a bad request, not a crash.
         let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
         let body = format!("{{\"query\": \"{{ viewer {{ role }} }}\", \"variables\": {{\"x\": {deep}}}}}");

@@ -272,4 +272,49 @@ both_databases! {
         assert!(!expected.is_empty());
         assert_eq!(got, expected);
     }
+
+    async fn kept_sign_up_counts_equal_the_rows_through_bulk_writes_and_deletes(app) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use entities::{activity, activity_signup, member};
+        app.load_demo(0.05).await;
+        let check = || async {
+            let mut counted: std::collections::HashMap<i64, i64> = Default::default();
+            for s in activity_signup::Entity::find().all(&app.db).await.unwrap() {
+                *counted.entry(s.activity_id).or_default() += 1;
+            }
+            let activities = activity::Entity::find().all(&app.db).await.unwrap();
+            assert!(!activities.is_empty());
+            for a in &activities {
+                assert_eq!(a.signup_count, counted.get(&a.id).copied().unwrap_or(0), "activity {}", a.id);
+            }
+            activities
+        };
+        // As loaded by the demo (bulk inserts).
+        let activities = check().await;
+        // A multi-row insert into two activities, then a multi-row delete.
+        let members: Vec<i64> = member::Entity::find().all(&app.db).await.unwrap().into_iter().map(|m| m.id).collect();
+        let taken: std::collections::HashSet<(i64, i64)> = activity_signup::Entity::find().all(&app.db).await.unwrap()
+            .into_iter().map(|s| (s.activity_id, s.member_id)).collect();
+        let (a, b) = (activities[0].id, activities[1].id);
+        let fresh: Vec<(i64, i64)> = members.iter().flat_map(|m| [(a, *m), (b, *m)]).filter(|k| !taken.contains(k)).take(6).collect();
+        assert_eq!(fresh.len(), 6);
+        let rows = fresh.iter().map(|(activity_id, member_id)| activity_signup::ActiveModel {
+            activity_id: sea_orm::Set(*activity_id),
+            member_id: sea_orm::Set(*member_id),
+            signed_up_at: sea_orm::Set(chrono::Utc::now()),
+            ..Default::default()
+        });
+        activity_signup::Entity::insert_many(rows).exec_without_returning(&app.db).await.unwrap();
+        check().await;
+        let fresh_members: Vec<i64> = fresh.iter().filter(|(act, _)| *act == a).map(|(_, m)| *m).collect();
+        activity_signup::Entity::delete_many()
+            .filter(activity_signup::Column::ActivityId.eq(a))
+            .filter(activity_signup::Column::MemberId.is_in(fresh_members))
+            .exec(&app.db).await.unwrap();
+        check().await;
+        // Through the API as well: the list shows the kept count.
+        let listed = app.data("query($id: ID!) { activity(id: $id) { signupCount } }", json!({ "id": b.to_string() })).await;
+        let counted = activity_signup::Entity::find().filter(activity_signup::Column::ActivityId.eq(b)).all(&app.db).await.unwrap().len();
+        assert_eq!(listed["activity"]["signupCount"].as_u64().unwrap() as usize, counted);
+    }
 }

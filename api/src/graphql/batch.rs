@@ -241,11 +241,18 @@ where
     }
 }
 
+/// A relation from a row of `C` to the row it points to: a label for the batch, the
+/// foreign key, and its value on the row asked about.
+pub type Link<C> = (&'static str, ForeignKeyOf<C>, Option<i64>);
+
+/// How a row of `C` names the row it points to.
+pub type ForeignKeyOf<C> = fn(&<C as EntityTrait>::Model) -> Option<i64>;
+
 /// [`related`], with the rows read by `L`.
 pub async fn related_with<C, T, L>(
     ctx: &Context<'_>,
     child: i64,
-    (label, fk, target): (&'static str, fn(&C::Model) -> Option<i64>, Option<i64>),
+    (label, fk, target): Link<C>,
 ) -> Result<Option<T::Model>>
 where
     C: HasId,
@@ -261,7 +268,7 @@ where
 async fn related_in_group<C, T, L>(
     ctx: &Context<'_>,
     child: i64,
-    (label, fk, target): (&'static str, fn(&C::Model) -> Option<i64>, Option<i64>),
+    (label, fk, target): Link<C>,
 ) -> Result<Option<T::Model>>
 where
     C: HasId,

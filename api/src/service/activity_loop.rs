@@ -199,7 +199,8 @@ pub async fn cancel_sign_up(
         )));
     }
     signup.delete(db).await?;
-    Ok(activity)
+    // Read again: the database has counted the sign-up off.
+    find::<activity::Entity>(db, "activity", activity.id).await
 }
 
 /// Checks a signed-up member in.
