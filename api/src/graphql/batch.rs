@@ -154,27 +154,22 @@ where
     L: FromDb + Loader<i64, Error = LoadError>,
     L::Value: Clone,
 {
-    // Boxed, as pages are ([`super::pagination::nested`]): the awaiting field stays small.
-    Box::pin(batched_in_group::<P, L>(ctx, id)).await
-}
-
-async fn batched_in_group<P, L>(ctx: &Context<'_>, id: i64) -> Result<Option<L::Value>>
-where
-    P: 'static,
-    L: FromDb + Loader<i64, Error = LoadError>,
-    L::Value: Clone,
-{
-    let app = ctx.app()?;
-    let Some(group) = app.batches.group_of::<P>(id) else {
-        return ctx.loader::<L>()?.load_one(id).await.map_err(load_error);
-    };
-    let db = app.db.clone();
-    let values = group
-        .once(TypeId::of::<L>(), String::new(), |ids| async move {
-            L::from_db(db).load(&ids).await.map_err(load_error)
-        })
-        .await?;
-    Ok(values.get(&id).cloned())
+    // Boxed: the awaiting field's future stays small (async-graphql moves each field's
+    // future, and an object's fields share the size of the largest).
+    Box::pin(async move {
+        let app = ctx.app()?;
+        let Some(group) = app.batches.group_of::<P>(id) else {
+            return ctx.loader::<L>()?.load_one(id).await.map_err(load_error);
+        };
+        let db = app.db.clone();
+        let values = group
+            .once(TypeId::of::<L>(), String::new(), |ids| async move {
+                L::from_db(db).load(&ids).await.map_err(load_error)
+            })
+            .await?;
+        Ok(values.get(&id).cloned())
+    })
+    .await
 }
 
 /// Rows of `E` by id in one statement, registered as a group.
@@ -261,52 +256,41 @@ where
     T::Model: Clone + Send + Sync,
     L: LoadRows<T>,
 {
-    // Boxed, as pages are ([`super::pagination::nested`]): the awaiting field stays small.
-    Box::pin(related_in_group::<C, T, L>(ctx, child, (label, fk, target))).await
-}
-
-async fn related_in_group<C, T, L>(
-    ctx: &Context<'_>,
-    child: i64,
-    (label, fk, target): Link<C>,
-) -> Result<Option<T::Model>>
-where
-    C: HasId,
-    C::Model: Clone + Send + Sync,
-    T: HasId,
-    T::Model: Clone + Send + Sync,
-    L: LoadRows<T>,
-{
-    let Some(target) = target else {
-        return Ok(None);
-    };
-    let app = ctx.app()?;
-    if let Some(row) = app.batches.row::<T>(target) {
-        return Ok(Some(row));
-    }
-    let Some(group) = app.batches.group_of::<C>(child) else {
-        return super::load_by_id::<T>(ctx, target).await;
-    };
-    let mut keys: Vec<i64> = group
-        .models::<C>()
-        .map(|rows| rows.iter().filter_map(fk).collect())
-        .unwrap_or_default();
-    keys.sort_unstable();
-    keys.dedup();
-    let db = app.db.clone();
-    let batches = app.batches.clone();
-    let rows = group
-        .once(
-            TypeId::of::<(ById<T>, L)>(),
-            label.to_owned(),
-            |_| async move {
-                let rows = L::load(db, keys).await?;
-                // The rows pointed to are siblings in turn.
-                let list: Vec<T::Model> = rows.values().cloned().collect();
-                batches.register::<T>(&list);
-                Ok(rows)
-            },
-        )
-        .await?;
-    Ok(rows.get(&target).cloned())
+    // Boxed: the awaiting field's future stays small (async-graphql moves each field's
+    // future, and an object's fields share the size of the largest).
+    Box::pin(async move {
+        let Some(target) = target else {
+            return Ok(None);
+        };
+        let app = ctx.app()?;
+        if let Some(row) = app.batches.row::<T>(target) {
+            return Ok(Some(row));
+        }
+        let Some(group) = app.batches.group_of::<C>(child) else {
+            return super::load_by_id::<T>(ctx, target).await;
+        };
+        let mut keys: Vec<i64> = group
+            .models::<C>()
+            .map(|rows| rows.iter().filter_map(fk).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys.dedup();
+        let db = app.db.clone();
+        let batches = app.batches.clone();
+        let rows = group
+            .once(
+                TypeId::of::<(ById<T>, L)>(),
+                label.to_owned(),
+                |_| async move {
+                    let rows = L::load(db, keys).await?;
+                    // The rows pointed to are siblings in turn.
+                    let list: Vec<T::Model> = rows.values().cloned().collect();
+                    batches.register::<T>(&list);
+                    Ok(rows)
+                },
+            )
+            .await?;
+        Ok(rows.get(&target).cloned())
+    })
+    .await
 }

@@ -285,93 +285,67 @@ where
     // Boxed: the page's state (statements, rows, keys) lives on the heap, so that the
     // resolvers awaiting it stay small; async-graphql moves each field's future, and an
     // object's fields share the size of its largest.
-    Box::pin(nested_page::<P, R, F, N>(
-        ctx,
-        parent,
-        select,
-        key,
-        (field, direction),
-        (first, after),
-        node,
-    ))
-    .await
-}
+    Box::pin(async move {
+        let key = format!("{key:?}");
+        let app = ctx.app()?;
+        let (size, _) = page_size(&PageArgs::new(after.clone(), None, first, None))?;
+        let cursor = after.as_deref().map(decode).transpose()?;
+        let group = app
+            .batches
+            .group_of::<P>(parent)
+            .unwrap_or_else(|| Arc::new(Group::single(parent)));
+        let db = app.db.clone();
+        let page_key = format!("{key}|{field:?}|{direction:?}|{size}|{after:?}");
+        let base = select.clone();
+        let batches = app.batches.clone();
+        let pages: Arc<Pages<<R::Entity as EntityTrait>::Model>> = group
+            .once(TypeId::of::<(R, F)>(), page_key, |ids| async move {
+                let pages =
+                    windowed::<R, F>(&db, base, &ids, field, direction, cursor.as_ref(), size + 1)
+                        .await?;
+                // The children of every sibling are siblings in turn.
+                let all: Vec<_> = pages.values().flatten().cloned().collect();
+                batches.register::<R::Entity>(&all);
+                Ok(pages)
+            })
+            .await?;
+        let mut rows = pages.get(&parent).cloned().unwrap_or_default();
+        let more = rows.len() > size;
+        rows.truncate(size);
 
-/// [`nested`], unboxed.
-async fn nested_page<P, R, F, N>(
-    ctx: &Context<'_>,
-    parent: i64,
-    select: Select<R::Entity>,
-    key: &(dyn std::fmt::Debug + Sync),
-    (field, direction): (F, SortDirection),
-    (first, after): (Option<i32>, Option<String>),
-    node: impl Fn(<R::Entity as EntityTrait>::Model) -> N,
-) -> Result<Page<N>>
-where
-    P: 'static,
-    R: ForeignKey,
-    <R::Entity as EntityTrait>::Model: Sync + Clone,
-    F: OrderField<R::Entity> + std::fmt::Debug,
-    N: OutputType,
-{
-    let key = format!("{key:?}");
-    let app = ctx.app()?;
-    let (size, _) = page_size(&PageArgs::new(after.clone(), None, first, None))?;
-    let cursor = after.as_deref().map(decode).transpose()?;
-    let group = app
-        .batches
-        .group_of::<P>(parent)
-        .unwrap_or_else(|| Arc::new(Group::single(parent)));
-    let db = app.db.clone();
-    let page_key = format!("{key}|{field:?}|{direction:?}|{size}|{after:?}");
-    let base = select.clone();
-    let batches = app.batches.clone();
-    let pages: Arc<Pages<<R::Entity as EntityTrait>::Model>> = group
-        .once(TypeId::of::<(R, F)>(), page_key, |ids| async move {
-            let pages =
-                windowed::<R, F>(&db, base, &ids, field, direction, cursor.as_ref(), size + 1)
+        let count_db = app.db.clone();
+        let count_group = group.clone();
+        let count_key = key;
+        let totals = ConnectionTotals::lazy(move || {
+            let (db, group, select, key) = (
+                count_db.clone(),
+                count_group.clone(),
+                select.clone(),
+                count_key.clone(),
+            );
+            async move {
+                let counts = group
+                    .once(TypeId::of::<CountsOf<R>>(), key, |ids| async move {
+                        counts_of::<R>(&db, select, &ids).await
+                    })
                     .await?;
-            // The children of every sibling are siblings in turn.
-            let all: Vec<_> = pages.values().flatten().cloned().collect();
-            batches.register::<R::Entity>(&all);
-            Ok(pages)
-        })
-        .await?;
-    let mut rows = pages.get(&parent).cloned().unwrap_or_default();
-    let more = rows.len() > size;
-    rows.truncate(size);
-
-    let count_db = app.db.clone();
-    let count_group = group.clone();
-    let count_key = key;
-    let totals = ConnectionTotals::lazy(move || {
-        let (db, group, select, key) = (
-            count_db.clone(),
-            count_group.clone(),
-            select.clone(),
-            count_key.clone(),
-        );
-        async move {
-            let counts = group
-                .once(TypeId::of::<CountsOf<R>>(), key, |ids| async move {
-                    counts_of::<R>(&db, select, &ids).await
-                })
-                .await?;
-            Ok(counts.get(&parent).copied().unwrap_or(0))
-        }
-    });
-    let mut connection = Connection::with_additional_fields(after.is_some(), more, totals);
-    connection.edges = rows
-        .into_iter()
-        .map(|row| {
-            let cursor = Keyset {
-                key: field.key(&row),
-                id: R::Entity::id_of(&row),
-            };
-            Edge::new(cursor, node(row))
-        })
-        .collect();
-    Ok(connection)
+                Ok(counts.get(&parent).copied().unwrap_or(0))
+            }
+        });
+        let mut connection = Connection::with_additional_fields(after.is_some(), more, totals);
+        connection.edges = rows
+            .into_iter()
+            .map(|row| {
+                let cursor = Keyset {
+                    key: field.key(&row),
+                    id: R::Entity::id_of(&row),
+                };
+                Edge::new(cursor, node(row))
+            })
+            .collect();
+        Ok(connection)
+    })
+    .await
 }
 
 /// Marks the per-parent counts of relation `R` in a group.
