@@ -52,6 +52,10 @@ async fn open(
     options
         .max_connections(config.db_max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection in steady use is not pinged before each statement (a round trip
+        // to the database per statement, the largest part of a small screen's latency);
+        // one that sat idle is, so a restarted database does not fail the next request.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
