@@ -136,8 +136,8 @@ impl Authenticator {
     /// From the configuration; without a configured secret, the one kept in the database
     /// (made by the first server to start).
     pub async fn open(db: &impl ConnectionTrait, config: &AuthConfig) -> anyhow::Result<Self> {
-        let secret = match &config.jwt_secret {
-            Some(secret) if secret.len() >= 32 => secret.clone(),
+        let secret = match config.jwt_secret.as_ref().map(|s| s.expose()) {
+            Some(secret) if secret.len() >= 32 => secret.to_owned(),
             Some(_) => anyhow::bail!("QII_JWT_SECRET must be at least 32 characters long"),
             None => stored_secret(db).await?,
         };

@@ -53,6 +53,38 @@ pub struct Config {
     pub limits: Limits,
 }
 
+/// A secret value: it never prints (`Debug` shows `Secret(***)`, and there is no
+/// `Display`); [`Secret::expose`] is the one way to read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
 /// How callers prove who they are.
 #[derive(Debug, Clone, Args)]
 pub struct AuthConfig {
@@ -60,7 +92,7 @@ pub struct AuthConfig {
     /// and the `qii token` command must share it. When absent, a secret kept in the
     /// database is used (created on first start), which every replica on that database shares.
     #[arg(long = "jwt-secret", env = "QII_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
 
     /// The `iss` claim of this server's tokens.
     #[arg(long = "jwt-issuer", env = "QII_JWT_ISSUER", default_value = "qii")]
@@ -267,5 +299,16 @@ mod tests {
             config.effective_database_url(),
             "sqlite:///var/lib/qii/qii.db?mode=rwc"
         );
+    }
+
+    #[test]
+    fn the_jwt_secret_never_prints() {
+        let mut config = Config::for_database("x");
+        config.auth.jwt_secret = Some("a-secret-of-at-least-32-characters!".into());
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("a-secret-of"), "{printed}");
+        assert!(printed.contains("Secret(***)"), "{printed}");
+        let parsed: Secret = "from-the-command-line".parse().unwrap();
+        assert_eq!(parsed.expose(), "from-the-command-line");
     }
 }
