@@ -55,7 +55,7 @@ pub struct Config {
 
 /// A secret value: it never prints (`Debug` shows `Secret(***)`, and there is no
 /// `Display`); [`Secret::expose`] is the one way to read it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
@@ -75,7 +75,7 @@ impl std::str::FromStr for Secret {
     type Err = std::convert::Infallible;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self(s.to_owned()))
+        Ok(s.into())
     }
 }
 
