@@ -15,10 +15,8 @@ mod support;
 
 use std::time::Instant;
 
-use api::{
-    identity::Actor,
-    reports::{self, ReportKind},
-};
+use qii_domain::identity::Actor;
+use qii_reports::{self as reports, ReportKind};
 use serde_json::json;
 use support::{print_row, remove_sqlite, setting};
 

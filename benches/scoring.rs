@@ -27,14 +27,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use api::{
+use migration::{Migrator, MigratorTrait};
+use qii_demo::synthetic::{self, SyntheticOptions};
+use qii_domain::{
     config::Config,
-    demo::synthetic::{self, SyntheticOptions},
-    period::Period,
     rules::{compute, spec::IndexSpec, Registry},
     scoring::{rank, raw_table, Level},
 };
-use migration::{Migrator, MigratorTrait};
+use qii_engine::period::Period;
 use sea_orm::{ConnectionTrait, DbBackend};
 
 /// Counts the bytes allocated and their high-water mark while [`COUNTING`] is on: timed
@@ -192,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", sqlite_file.display()));
 
     let config = Config::for_database(url);
-    let (db, _) = api::db::connect(&config).await?;
+    let (db, _) = qii_domain::db::connect(&config).await?;
     let backend = db.get_database_backend();
     Migrator::fresh(&db).await?;
     let started = Instant::now();
@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
     // Fresh connections, which plan with those statistics (SQLite connections opened before
     // ANALYZE keep planning without them).
     db.close().await?;
-    let (db, _) = api::db::connect(&config).await?;
+    let (db, _) = qii_domain::db::connect(&config).await?;
 
     let registry = Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))?;
     let version = registry.version_for("qii", &period)?;
@@ -250,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
     let raw = sql.counted(table)?;
 
     let evaluate = || {
-        api::rules::Sandbox::on_this_thread(|| {
+        qii_domain::rules::Sandbox::on_this_thread(|| {
             compute::score(&registry.sandbox, &version.script, &version.spec, &raw)
         })
     };

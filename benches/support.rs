@@ -52,7 +52,7 @@ pub fn remove_sqlite(url: &str) {
 /// A server on the bench's database with the demo data set loaded at `scale`, and a city
 /// administrator's token for it.
 pub struct Bench {
-    pub server: api::http::Server,
+    pub server: qii_server::http::Server,
     pub url: String,
     pub label: &'static str,
     pub load_time: Duration,
@@ -60,19 +60,19 @@ pub struct Bench {
 }
 
 /// Builds the server for the bench `name` and loads the demo data.
-pub async fn start(name: &str, scale: f64) -> anyhow::Result<(Bench, api::demo::DemoSummary)> {
+pub async fn start(name: &str, scale: f64) -> anyhow::Result<(Bench, qii_demo::DemoSummary)> {
     let (url, label) = database(name);
-    let mut config = api::config::Config::for_database(url.clone());
+    let mut config = qii_domain::config::Config::for_database(url.clone());
     // The bench measures requests, not the per-caller rate limit it would run into.
     config.limits.rate_per_minute = 0;
-    let server = api::http::Server::build(&config).await?;
+    let server = qii_server::http::Server::build(&config).await?;
     let started = std::time::Instant::now();
-    let options = api::demo::DemoOptions {
+    let options = qii_demo::DemoOptions {
         scale,
         progress: false,
         ..Default::default()
     };
-    let summary = api::demo::load(&server.state.db, &options).await?;
+    let summary = qii_demo::load(&server.state.db, &options).await?;
     let load_time = started.elapsed();
     // Read as a city administrator would.
     let token = server
@@ -80,7 +80,7 @@ pub async fn start(name: &str, scale: f64) -> anyhow::Result<(Bench, api::demo::
         .auth
         .issue(
             "bench",
-            &api::identity::Role::CityAdmin,
+            &qii_domain::identity::Role::CityAdmin,
             Duration::from_secs(3600),
         )
         .token;

@@ -2,9 +2,9 @@
 //! revocation, the role × operation matrix with cross-town attempts, masking of personal
 //! data, request limits and the audit log.
 
-use api::identity::{Role, Scope};
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use qii_domain::identity::{Role, Scope};
 use serde_json::{json, Value};
 
 use crate::both_databases;
@@ -437,7 +437,7 @@ async fn provider_tokens(app: TestApp) {
     );
 }
 
-fn trust_providers(config: &mut api::config::Config) {
+fn trust_providers(config: &mut qii_domain::config::Config) {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     config.auth.trusted_issuers = vec![
         format!(
@@ -539,7 +539,7 @@ async fn limits(app: TestApp) {
     );
 }
 
-fn tight_limits(config: &mut api::config::Config) {
+fn tight_limits(config: &mut qii_domain::config::Config) {
     config.limits.max_depth = 5;
     config.limits.max_complexity = 50;
     config.limits.max_body_bytes = 10_000;

@@ -3,10 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use api::{
-    period::Period,
-    scoring::{raw_table, Level, COMPUTED_FIGURES},
-};
+use qii_domain::scoring::{raw_table, Level, COMPUTED_FIGURES};
+use qii_engine::period::Period;
 use serde_json::{json, Value};
 
 use crate::{both_databases, service_requests::fixture};

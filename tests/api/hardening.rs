@@ -312,13 +312,13 @@ both_databases! {
 }
 
 /// A server with limits set low enough to reach with small requests.
-fn short_deadline(config: &mut api::config::Config) {
+fn short_deadline(config: &mut qii_domain::config::Config) {
     config.limits.request_timeout = std::time::Duration::from_millis(300);
 }
 
 /// Three sign-ins a minute per address: the quota refills one every 20 s, far longer than
 /// four password checks take even on a loaded machine.
-fn few_sign_ins(config: &mut api::config::Config) {
+fn few_sign_ins(config: &mut qii_domain::config::Config) {
     config.auth.login_per_minute = 3;
 }
 
@@ -342,7 +342,7 @@ async fn address_throttle(app: TestApp) {
     assert_eq!(codes[3], "RATE_LIMITED");
 }
 
-fn small_limits(config: &mut api::config::Config) {
+fn small_limits(config: &mut qii_domain::config::Config) {
     config.limits.max_response_bytes = 4096;
     config.auth.login_per_minute = 1000;
 }

@@ -3,13 +3,13 @@
 //! SQLite always; PostgreSQL when `QII_TEST_DATABASE_URL` points at a server, in a
 //! database created for the test and dropped after it.
 
-use api::{
+use qii_domain::{
     auth::Authenticator,
     config::Config,
     db::StatementCounter,
-    http::Server,
     identity::{Role, Scope},
 };
+use qii_server::http::Server;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{json, Value};
 
@@ -275,12 +275,12 @@ impl TestApp {
 
     /// Loads the Dongguan demo data set at a small scale.
     pub async fn load_demo(&self, scale: f64) {
-        let options = api::demo::DemoOptions {
+        let options = qii_demo::DemoOptions {
             scale,
             progress: false,
             ..Default::default()
         };
-        api::demo::load(&self.db, &options)
+        qii_demo::load(&self.db, &options)
             .await
             .expect("demo loads");
     }
@@ -403,14 +403,14 @@ macro_rules! both_databases {
 
 /// The activity rules shipped in `rules/eligibility/activity.rhai`, with the sign-ups an
 /// activity needs set to `min_signups`.
-pub fn shipped_activity_rules(min_signups: i64) -> api::rules::activity::ActivityRules {
+pub fn shipped_activity_rules(min_signups: i64) -> qii_domain::rules::activity::ActivityRules {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let mut rules = api::rules::Registry::load(&dir)
+    let mut rules = qii_domain::rules::Registry::load(&dir)
         .unwrap()
         .activity_rules()
         .unwrap();
     for c in &mut rules.conditions {
-        if c.figure == api::rules::activity::ActivityFigure::Signups {
+        if c.figure == qii_domain::rules::activity::ActivityFigure::Signups {
             c.at_least = min_signups;
         }
     }

@@ -5,8 +5,8 @@
 
 use std::io::{Cursor, Read};
 
-use api::identity::{Role, Scope};
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use qii_domain::identity::{Role, Scope};
 use serde_json::{json, Value};
 
 use crate::{both_databases, helpers::TestApp};

@@ -11,7 +11,7 @@ use std::{
     process::Command,
 };
 
-use api::identity::Role;
+use qii_domain::identity::Role;
 
 use crate::both_databases;
 

@@ -1,7 +1,7 @@
 //! Each screen the front-ends build (`SCREENS.md`) is one request: it answers with what the
 //! screen shows, every list in it a page.
 
-use api::identity::Role;
+use qii_domain::identity::Role;
 use serde_json::{json, Value};
 
 use crate::{both_databases, helpers::TestApp};

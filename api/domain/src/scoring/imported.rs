@@ -1,0 +1,66 @@
+//! Figures imported from other systems for the scored period: the value imported for
+//! exactly that period (by its canonical text), added up per unit of the level like every
+//! other figure, in one grouped query.
+
+use std::collections::HashMap;
+
+use entities::imported_figure::{self, Column};
+use sea_orm::{
+    sea_query::{Alias, Expr, ExprTrait, Func},
+    ConnectionTrait, DbErr, EntityTrait, QuerySelect,
+};
+
+use super::{families::Families, raw::Level};
+use qii_engine::period::Period;
+
+/// Every key ever imported, with the level's units' values for `period` in the order of
+/// `units`; a unit without a value has none, and the rule's missing-value policy decides.
+///
+/// Keys without a value in this period are still listed, so that a rule naming an
+/// imported figure scores every period instead of failing where nothing was imported.
+pub(super) async fn imported_figures(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+    units: &[i64],
+) -> Result<HashMap<String, Vec<Option<f64>>>, DbErr> {
+    let keys: Vec<String> = imported_figure::Entity::find()
+        .select_only()
+        .column(Column::Key)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut figures: HashMap<String, Vec<Option<f64>>> = keys
+        .into_iter()
+        .map(|key| (key, vec![None; units.len()]))
+        .collect();
+
+    let table = imported_figure::Entity;
+    let key = Expr::col((table, Column::Key));
+    let unit = level.unit();
+    let mut query = Families::from_unit(table, Column::OrgUnitId);
+    level.restrict(&mut query);
+    query
+        .expr_as(key.clone(), Alias::new("figure"))
+        .expr_as(unit.clone(), Alias::new("unit"))
+        .expr_as(
+            Func::sum(Expr::col((table, Column::Value))),
+            Alias::new("total"),
+        )
+        .and_where(Expr::col((table, Column::Period)).eq(period.to_string()))
+        .and_where(unit.clone().is_not_null())
+        .add_group_by([key, unit]);
+
+    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    for row in db.query_all(&query).await? {
+        let key: String = row.try_get("", "figure")?;
+        let unit: i64 = row.try_get("", "unit")?;
+        let total: Option<f64> = row.try_get("", "total")?;
+        // A key first imported after the key list was read waits for the next run.
+        if let (Some(column), Some(&i)) = (figures.get_mut(&key), position.get(&unit)) {
+            column[i] = total;
+        }
+    }
+    Ok(figures)
+}

@@ -1,0 +1,189 @@
+//! Scoring: raw indicator figures from the database for a period and a level of org units,
+//! scored with the rule version in effect for the period. The arithmetic of the index is
+//! in [`crate::rules::compute`].
+
+pub mod activity_sql;
+pub mod compliance;
+pub mod experts;
+mod families;
+mod imported;
+pub mod raw;
+pub mod snapshot;
+pub mod targets;
+mod update_days;
+
+use std::{collections::HashMap, fmt};
+
+use entities::{enums::OrgUnitKind, org_unit};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+
+pub use raw::{raw_table, Level, COMPUTED_FIGURES};
+
+use crate::rules::{compute, compute::UnitScore, spec::IndexSpec, Registry, RuleError, Script};
+use qii_engine::period::Period;
+
+/// Why a ranking could not be computed.
+#[derive(Debug)]
+pub enum ScoringError {
+    Rule(RuleError),
+    Database(DbErr),
+}
+
+impl fmt::Display for ScoringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rule(e) => write!(f, "{e}"),
+            Self::Database(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ScoringError {}
+
+impl From<RuleError> for ScoringError {
+    fn from(e: RuleError) -> Self {
+        Self::Rule(e)
+    }
+}
+
+impl From<DbErr> for ScoringError {
+    fn from(e: DbErr) -> Self {
+        Self::Database(e)
+    }
+}
+
+/// A ranking of one period and level, with the rule version that produced it.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub rule_set: String,
+    pub version: String,
+    /// SHA-256 of the script that scored it.
+    pub hash: String,
+    /// SHA-256 over every script that fed it: scoring, eligibility and targets (empty for
+    /// rankings stored before it was kept).
+    pub rules_hash: String,
+    pub effective_from: String,
+    pub period: Period,
+    pub level: Level,
+    /// Best first.
+    pub scores: Vec<UnitScore>,
+    /// Names of the units ranked.
+    pub names: HashMap<i64, String>,
+}
+
+/// Scores every unit of `level` for `period` under the version of `rule_set` in effect.
+pub async fn rank(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let version = registry.version_for(rule_set, period)?;
+    rank_with(db, registry, &version.script, &version.spec, period, level).await
+}
+
+/// Scores a period with a given version of a rule set, whatever period it is effective from.
+pub async fn rank_version(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    rule_set: &str,
+    version: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let version = registry.version(rule_set, version)?;
+    rank_with(db, registry, &version.script, &version.spec, period, level).await
+}
+
+/// Scores an unsaved script (what-if), storing nothing.
+pub async fn preview(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    source: &str,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let sandbox = registry.sandbox.clone();
+    let source = source.to_owned();
+    // Running the script's declaration may take until a limit stops it: off the request
+    // threads.
+    let pool = sandbox.clone();
+    let (script, spec) = pool
+        .run(move || {
+            let script = sandbox.compile("preview.rhai", &source)?;
+            let spec = IndexSpec::from_script(&sandbox, &script)?;
+            Ok::<_, RuleError>((script, spec))
+        })
+        .await??;
+    rank_with(db, registry, &script, &spec, period, level).await
+}
+
+async fn rank_with(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    script: &Script,
+    spec: &IndexSpec,
+    period: &Period,
+    level: Level,
+) -> Result<Ranking, ScoringError> {
+    let rules = registry.activity_rules()?;
+    let raw = raw_table(db, period, level, &rules, &registry.targets_for(period)).await?;
+    let names = unit_names(db, raw.units.iter().copied()).await?;
+    // Script calls are CPU work that a limit may stop only after a while: keep them off
+    // the threads that answer requests.
+    let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
+    let pool = sandbox.clone();
+    let scores = pool
+        .run(move || compute::score(&sandbox, &script_, &spec_, &raw))
+        .await??;
+    Ok(Ranking {
+        rule_set: spec.name.clone(),
+        version: spec.version.clone(),
+        hash: script.hash.clone(),
+        rules_hash: registry.rules_hash(script, period),
+        effective_from: spec.effective_from.clone(),
+        period: *period,
+        level,
+        scores,
+        names,
+    })
+}
+
+/// The names of org units, by id.
+async fn unit_names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let names = org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Id)
+        .column(org_unit::Column::Name)
+        .filter(crate::db::any_of(
+            db.get_database_backend(),
+            org_unit::Column::Id,
+            &ids,
+        ))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(names)
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    /// `town` (the default level), or an org-unit kind: `youth_home`, `school`, …
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use sea_orm::ActiveEnum;
+        match s.trim() {
+            "town" => Ok(Level::Town),
+            other => OrgUnitKind::try_from_value(&other.to_owned())
+                .map(Level::Kind)
+                .map_err(|_| format!("`{other}` is not a level: use town, youth_home, school, enterprise or city_unit")),
+        }
+    }
+}

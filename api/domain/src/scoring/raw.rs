@@ -1,0 +1,230 @@
+//! Raw figures per org unit for a period, each family one grouped SQL query.
+//!
+//! Every figure is counted for the unit of the level the row belongs to: at the town
+//! level, an activity of a Youth Home counts for its town (`org_unit.town_id`); at another
+//! level (e.g. Youth Homes) for the unit itself. Heavyweight activities are stored under the
+//! applicant, so they count for it. Instants are compared with the period's Asia/Shanghai
+//! bounds in UTC; cumulative figures (registrations, mobile binding) run to the period's end.
+//! Beside the figures computed here ([`COMPUTED_FIGURES`]), every key imported from other
+//! systems is a figure too (see `imported.rs`). The units' targets come from the targets
+//! scripts in effect and the administrators' overrides (see `targets.rs`).
+
+use std::collections::HashMap;
+
+use entities::{
+    activity_comment, activity_review, activity_signup, daily_visit, enums::OrgUnitKind, org_unit,
+};
+use sea_orm::{
+    sea_query::{Alias, Expr, ExprTrait, SelectStatement, SimpleExpr},
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::families::Families;
+use crate::rules::{activity::ActivityRules, compute::RawTable, TargetsVersion};
+use qii_engine::period::Period;
+
+/// The figures [`raw_table`] computes from the platform's own data. No import may use
+/// these keys, so a rule naming one always means the platform's figure.
+pub const COMPUTED_FIGURES: &[&str] = &[
+    "valid_questions",
+    "answers",
+    "expert_answers",
+    "topic_participations",
+    "eligible_activities",
+    "youth_homes",
+    "youth_home_activities",
+    "youth_home_signups",
+    "youth_home_comments",
+    "youth_home_rating_total",
+    "experts_recruited",
+    "update_days",
+    "registrations",
+    "mobile_binding_rate",
+    "valid_visits",
+];
+
+/// Which org units are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The towns, each with everything below it.
+    Town,
+    /// Every unit of one kind, on its own (e.g. Youth Homes).
+    Kind(OrgUnitKind),
+}
+
+/// The org unit a row belongs to, joined as `ou`.
+pub(super) fn ou() -> Alias {
+    Alias::new("ou")
+}
+
+impl Level {
+    /// The grouping column: the unit a row counts for.
+    pub(super) fn unit(&self) -> SimpleExpr {
+        match self {
+            Level::Town => Expr::col((ou(), org_unit::Column::TownId)),
+            Level::Kind(_) => Expr::col((ou(), org_unit::Column::Id)),
+        }
+    }
+
+    pub(super) fn restrict(&self, query: &mut SelectStatement) {
+        if let Level::Kind(kind) = self {
+            query.and_where(Expr::col((ou(), org_unit::Column::Kind)).eq(kind.to_value()));
+        }
+    }
+
+    /// The kind of the org units ranked.
+    pub fn kind(&self) -> OrgUnitKind {
+        match self {
+            Level::Town => OrgUnitKind::Town,
+            Level::Kind(kind) => *kind,
+        }
+    }
+}
+
+/// Every raw figure of every unit of `level` for `period` (computed and imported), and the
+/// units' targets for it: those of `targets` (the versions in effect for the period) unless
+/// an administrator set one for the unit, period and metric.
+pub async fn raw_table(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+    rules: &ActivityRules,
+    targets: &[&TargetsVersion],
+) -> Result<RawTable, DbErr> {
+    let unit_rows = org_unit::Entity::find()
+        .filter(org_unit::Column::Kind.eq(level.kind()))
+        .order_by_asc(org_unit::Column::Id)
+        .all(db)
+        .await?;
+    let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
+    let (start, end) = (period.start_utc(), period.end_utc());
+    let f = Families { level, start, end };
+
+    // The families are independent: run together, a pool (or PostgreSQL's parallel
+    // workers) serves them side by side.
+    let mut rating = f.home_rows::<activity_review::Entity>(
+        activity_review::Column::ActivityId,
+        activity_review::Column::CreatedAt,
+    );
+    let mut visits_query = f.visits(period);
+    let (
+        valid_questions,
+        answers,
+        expert_answers,
+        participations,
+        eligible,
+        youth_homes,
+        home_activities,
+        home_signups,
+        home_comments,
+        home_rating,
+        experts,
+        [registrations, bound],
+        update_days,
+        visits,
+    ) = tokio::try_join!(
+        f.count(db, f.questions()),
+        f.count(db, f.answers()),
+        f.count(db, f.expert_answers()),
+        f.count(db, f.participations()),
+        f.count(db, f.eligible_activities(rules)),
+        f.count(db, f.youth_homes(period)),
+        f.count(db, f.home_activities()),
+        f.count(
+            db,
+            f.home_rows::<activity_signup::Entity>(
+                activity_signup::Column::ActivityId,
+                activity_signup::Column::SignedUpAt,
+            ),
+        ),
+        f.count(
+            db,
+            f.home_rows::<activity_comment::Entity>(
+                activity_comment::Column::ActivityId,
+                activity_comment::Column::CreatedAt,
+            ),
+        ),
+        f.sum(
+            db,
+            &mut rating,
+            (activity_review::Entity, activity_review::Column::Rating),
+        ),
+        f.count(db, f.experts()),
+        f.registrations(db),
+        super::update_days::update_days(db, level, start, end),
+        f.sum(
+            db,
+            &mut visits_query,
+            (daily_visit::Entity, daily_visit::Column::Visits),
+        ),
+    )?;
+    let figures: HashMap<String, HashMap<i64, i64>> = [
+        ("valid_questions", valid_questions),
+        ("answers", answers),
+        ("expert_answers", expert_answers),
+        ("topic_participations", participations),
+        ("eligible_activities", eligible),
+        ("youth_homes", youth_homes),
+        ("youth_home_activities", home_activities),
+        ("youth_home_signups", home_signups),
+        ("youth_home_comments", home_comments),
+        ("youth_home_rating_total", home_rating),
+        ("experts_recruited", experts),
+        ("update_days", update_days),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+
+    let column = |values: &HashMap<i64, i64>| -> Vec<Option<f64>> {
+        units
+            .iter()
+            .map(|u| Some(values.get(u).copied().unwrap_or(0) as f64))
+            .collect()
+    };
+    let mut table = RawTable {
+        units: units.clone(),
+        figures: figures
+            .iter()
+            .map(|(k, v)| (k.clone(), column(v)))
+            .collect(),
+        targets: HashMap::new(),
+    };
+    table
+        .figures
+        .insert("registrations".into(), column(&registrations));
+    // Rates and imported figures are missing (not zero) where there is nothing to count.
+    table.figures.insert(
+        "mobile_binding_rate".into(),
+        units
+            .iter()
+            .map(|u| match registrations.get(u) {
+                Some(&n) if n > 0 => Some(bound.get(u).copied().unwrap_or(0) as f64 / n as f64),
+                _ => None,
+            })
+            .collect(),
+    );
+    table.figures.insert(
+        "valid_visits".into(),
+        units
+            .iter()
+            .map(|u| visits.get(u).map(|v| *v as f64))
+            .collect(),
+    );
+    let imported = super::imported::imported_figures(db, period, level, &units).await?;
+    for (key, column) in imported {
+        // Imports refuse computed keys; should one be stored anyway, the platform's
+        // figure stands.
+        table.figures.entry(key).or_insert(column);
+    }
+    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    for target in super::targets::unit_targets(db, targets, period, &unit_rows).await? {
+        if let Some(&i) = position.get(&target.org_unit_id) {
+            table
+                .targets
+                .entry(target.metric)
+                .or_insert_with(|| vec![None; units.len()])[i] = Some(target.value);
+        }
+    }
+    Ok(table)
+}

@@ -1,0 +1,227 @@
+//! Rankings for the screens: a period's ranking with the rank each unit had in a baseline
+//! (the previous period, or for a what-if script the rules in force), and one unit's
+//! explanation. Rankings of ended months, weeks and quarters are stored the first time
+//! they are read and read back from then on, until recomputed
+//! ([`crate::scoring::snapshot`]).
+
+use crate::authz::Need;
+
+use std::collections::HashMap;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    error::{ServiceError, ServiceResult},
+    identity::Actor,
+    rules::RuleStore,
+    scoring::{
+        self,
+        snapshot::{self, Stored},
+        Level, Ranking,
+    },
+};
+use qii_engine::period::{Period, PeriodKind};
+
+/// A ranking and the ranks of a baseline to compare with.
+pub struct Compared {
+    pub ranking: Ranking,
+    /// Rank per unit in the baseline; empty when there is none.
+    pub baseline: HashMap<i64, u32>,
+    /// Total per unit in the baseline; empty when there is none.
+    pub baseline_totals: HashMap<i64, f64>,
+    /// What the baseline is, e.g. "2017-09" or "the rules in force".
+    pub baseline_label: Option<String>,
+    /// When the ranking was stored; none when computed for this read.
+    pub stored: Option<Stored>,
+    /// Whether the rule version in effect for the period now is not the one that scored
+    /// the stored ranking (it stays as stored until recomputed).
+    pub outdated: bool,
+}
+
+/// The ranking of `period` under the version in effect (as stored, once stored), compared
+/// with the previous period when a version is in effect for that one too.
+pub async fn ranking(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    (rules, cache): (&RuleStore, &snapshot::Cache),
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> ServiceResult<Compared> {
+    actor.require(Need::Scores, "read rankings")?;
+    let (ranking, stored) =
+        stored_or_scored(db, actor, (rules, cache), (rule_set, period, level), true).await?;
+    let previous = period.previous();
+    let registry = rules.current().ok();
+    // What the rules in effect would feed a ranking of a period: (scoring hash, hash of
+    // every script).
+    let in_effect = |p: &Period| {
+        let registry = registry.as_ref()?;
+        let version = registry.version_for(rule_set, p).ok()?;
+        Some((
+            version.script.hash.clone(),
+            registry.rules_hash(&version.script, p),
+        ))
+    };
+    let outdated = stored.is_some()
+        && in_effect(period).is_some_and(|(hash, rules_hash)| {
+            hash != ranking.hash || rules_hash != ranking.rules_hash
+        });
+    let (baseline, baseline_totals, baseline_label) = if in_effect(&previous).is_some() {
+        // Only its ranks and totals are compared: the names are not read.
+        let (before, _) = stored_or_scored(
+            db,
+            actor,
+            (rules, cache),
+            (rule_set, &previous, level),
+            false,
+        )
+        .await?;
+        (ranks(&before), totals(&before), Some(previous.to_string()))
+    } else {
+        (HashMap::new(), HashMap::new(), None)
+    };
+    Ok(Compared {
+        ranking,
+        baseline,
+        baseline_totals,
+        baseline_label,
+        stored,
+        outdated,
+    })
+}
+
+/// The stored ranking of a period, or a fresh one, stored when the period has ended.
+/// Without `names`, a stored ranking comes without its units' names. Callers check the
+/// caller's access first.
+pub async fn stored_or_scored(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    (rules, cache): (&RuleStore, &snapshot::Cache),
+    (rule_set, period, level): (&str, &Period, Level),
+    names: bool,
+) -> ServiceResult<(Ranking, Option<Stored>)> {
+    let key = (rule_set, period, level);
+    if let Some((ranking, stored)) = snapshot::find(db, cache, key, names).await? {
+        return Ok((ranking, Some(stored)));
+    }
+    let registry = rules.current()?;
+    let ranking = scoring::rank(db, &registry, rule_set, period, level).await?;
+    if !snapshot::storable(period, today()) {
+        return Ok((ranking, None));
+    }
+    match snapshot::store(db, &ranking, &actor.label(), false).await? {
+        Some(stored) => Ok((ranking, Some(stored))),
+        // Stored by another request meanwhile: read that one, so that all agree.
+        None => Ok(snapshot::find(db, cache, key, names)
+            .await?
+            .map(|(r, s)| (r, Some(s)))
+            .unwrap_or((ranking, None))),
+    }
+}
+
+/// Computes a period's ranking afresh with the rules and data of now and stores it in
+/// place of the stored one.
+pub async fn recompute(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+) -> ServiceResult<(Ranking, Stored)> {
+    actor.require(Need::Rules, "recompute rankings")?;
+    if period.kind() == PeriodKind::Range {
+        return Err(ServiceError::invalid(
+            "period",
+            format!("{period} is a custom range: its ranking is computed each time it is read and never stored; recompute a month, ISO week or quarter"),
+        ));
+    }
+    if !snapshot::storable(period, today()) {
+        return Err(ServiceError::invalid(
+            "period",
+            format!("{period} has not ended yet: its ranking is computed each time it is read until it ends"),
+        ));
+    }
+    let registry = rules.current()?;
+    let ranking = scoring::rank(db, &registry, rule_set, period, level).await?;
+    let stored = snapshot::store(db, &ranking, &actor.label(), true)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::conflict(format!(
+                "the ranking of {period} was being stored by another request at the same moment; try again"
+            ))
+        })?;
+    Ok((ranking, stored))
+}
+
+/// Today in Asia/Shanghai.
+fn today() -> chrono::NaiveDate {
+    qii_engine::time::local_day(chrono::Utc::now())
+}
+
+/// The ranking an unsaved script would give, compared with the rules in force; nothing is
+/// stored.
+pub async fn preview(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    source: &str,
+    period: &Period,
+    level: Level,
+) -> ServiceResult<Compared> {
+    actor.require(Need::Rules, "preview rule scripts")?;
+    if source.trim().is_empty() {
+        return Err(ServiceError::invalid("source", "the script is empty"));
+    }
+    let registry = rules.current()?;
+    let ranking = scoring::preview(db, &registry, source, period, level).await?;
+    let (baseline, baseline_totals, baseline_label) =
+        match scoring::rank(db, &registry, &ranking.rule_set, period, level).await {
+            Ok(current) => (
+                ranks(&current),
+                totals(&current),
+                Some(format!("{} {} in force", current.rule_set, current.version)),
+            ),
+            Err(_) => (HashMap::new(), HashMap::new(), None),
+        };
+    Ok(Compared {
+        ranking,
+        baseline,
+        baseline_totals,
+        baseline_label,
+        stored: None,
+        outdated: false,
+    })
+}
+
+/// One period scored by two versions of a rule set.
+pub struct Comparison {
+    pub a: Ranking,
+    pub b: Ranking,
+}
+
+/// Scores `period` with versions `a` and `b` of `rule_set`.
+pub async fn compare(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    rule_set: &str,
+    (a, b): (&str, &str),
+    period: &Period,
+    level: Level,
+) -> ServiceResult<Comparison> {
+    actor.require(Need::Rules, "compare rule versions")?;
+    let registry = rules.current()?;
+    let a = scoring::rank_version(db, &registry, rule_set, a, period, level).await?;
+    let b = scoring::rank_version(db, &registry, rule_set, b, period, level).await?;
+    Ok(Comparison { a, b })
+}
+
+fn ranks(ranking: &Ranking) -> HashMap<i64, u32> {
+    ranking.scores.iter().map(|s| (s.unit, s.rank)).collect()
+}
+
+fn totals(ranking: &Ranking) -> HashMap<i64, f64> {
+    ranking.scores.iter().map(|s| (s.unit, s.total)).collect()
+}

@@ -1,0 +1,501 @@
+//! Signing in and out, accounts and their roles, issued tokens and the audit log.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entities::{app_user, audit_entry, enums::UserRole, issued_token};
+
+use super::{
+    org::{unit_via, OrgUnit},
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+};
+use qii_domain::{
+    identity::{role_name, Role},
+    service::{accounts as service, audit},
+};
+
+/// An account that signs in with a password.
+pub struct User(pub app_user::Model);
+
+/// An account that signs in with a password.
+#[Object]
+impl User {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// The name to sign in with; also the subject of the account's tokens.
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    /// The name shown to people.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    /// What the account may do.
+    async fn role(&self) -> UserRole {
+        self.0.role
+    }
+    /// The town or Youth Home a town or Youth Home administrator runs.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<entities::app_user::Entity>(ctx, &self.0, "org_unit_id", |m| m.org_unit_id).await
+    }
+    /// The member a member account acts as.
+    async fn member_id(&self) -> Option<ID> {
+        self.0.member_id.map(ID::from)
+    }
+    /// A disabled account cannot sign in.
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    /// Until when sign-in is refused after too many failed attempts; null when not locked.
+    async fn locked_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.locked_until.filter(|t| *t > chrono::Utc::now())
+    }
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A signed-in session.
+#[derive(SimpleObject)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    access_token: String,
+    /// When the access token stops working; refresh before then.
+    access_token_expires_at: DateTime<Utc>,
+    /// Exchange it once, with `refreshToken`, for a new session.
+    refresh_token: String,
+    /// When the refresh token stops working; then sign in again.
+    refresh_token_expires_at: DateTime<Utc>,
+    /// The signed-in account.
+    user: User,
+}
+
+impl From<service::Session> for Session {
+    fn from(s: service::Session) -> Self {
+        Self {
+            access_token: s.access.token,
+            access_token_expires_at: s.access.expires_at,
+            refresh_token: s.refresh_token,
+            refresh_token_expires_at: s.refresh_expires_at,
+            user: User(s.user),
+        }
+    }
+}
+
+/// Who is calling, as the server sees it.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// `anonymous`, `member`, `town_admin`, `youth_home_admin`, `rule_admin`,
+    /// `city_admin` or `partner`.
+    role: String,
+    /// The token's subject: a username or a partner's name.
+    subject: String,
+    /// The org unit a town or Youth Home administrator runs.
+    org_unit_id: Option<ID>,
+    /// The member a member acts as.
+    member_id: Option<ID>,
+    /// A partner's scopes.
+    scopes: Vec<String>,
+    /// The token's id (`jti`).
+    token_id: Option<String>,
+}
+
+/// A token issued to a partner, as recorded (the token itself is never stored).
+pub struct IssuedToken(issued_token::Model);
+
+/// A token issued to a partner, as recorded (the token itself is never stored).
+#[Object]
+impl IssuedToken {
+    /// The token's id (`jti`); revoke it with `revokeToken`.
+    async fn id(&self) -> &str {
+        &self.0.jti
+    }
+    /// Whom it was issued to.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    /// The role it grants.
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    /// The scopes it grants.
+    async fn scopes(&self) -> Vec<&str> {
+        self.0.scopes.split_whitespace().collect()
+    }
+    /// When it was issued.
+    async fn issued_at(&self) -> DateTime<Utc> {
+        self.0.issued_at
+    }
+    /// When it stops working.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// Who issued it.
+    async fn issued_by(&self) -> &str {
+        &self.0.issued_by
+    }
+}
+
+/// One recorded change.
+pub struct AuditEntry(audit_entry::Model);
+
+/// One recorded change: who, when, what. Entries cannot be changed.
+#[Object]
+impl AuditEntry {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// Who, as `role:subject` (`system` for the command line).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// What kind of change: `rules.publish`, `rules.rollback`, `incentive.decide`,
+    /// `user.create`, `user.update`, `token.issue`, `token.revoke`, `token.revoke_subject`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// What it changed, e.g. `incentive_application:12`, `user:alice`, `qii`.
+    async fn target(&self) -> &str {
+        &self.0.target
+    }
+    /// The change itself, as JSON: for a rule publish or rollback, each file's unified
+    /// diff; for a decision, the outcome and note; for an account, before and after.
+    async fn detail(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(serde_json::from_str(&self.0.detail).unwrap_or_default())
+    }
+}
+
+/// Which audit entries to list.
+#[derive(InputObject, Default)]
+pub struct AuditFilter {
+    /// One action (`rules.publish`) or a family ending in a dot (`rules.`).
+    action: Option<String>,
+    /// Who acted, as recorded (`city_admin:alice`).
+    actor: Option<String>,
+    /// At or after this instant.
+    from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    before: Option<DateTime<Utc>>,
+}
+
+/// What the audit log can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum AuditOrderField {
+    /// When the change was made.
+    #[default]
+    At,
+}
+
+impl OrderField<audit_entry::Entity> for AuditOrderField {
+    fn column(self) -> audit_entry::Column {
+        audit_entry::Column::At
+    }
+    fn key(self, m: &audit_entry::Model) -> SortKey {
+        SortKey::Time(m.at)
+    }
+}
+
+/// What account lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum UserOrderField {
+    /// Username.
+    #[default]
+    Username,
+}
+
+impl OrderField<app_user::Entity> for UserOrderField {
+    fn column(self) -> app_user::Column {
+        app_user::Column::Username
+    }
+    fn key(self, m: &app_user::Model) -> SortKey {
+        SortKey::Text(m.username.clone())
+    }
+}
+
+/// What issued-token lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum IssuedTokenOrderField {
+    /// When the token was issued.
+    #[default]
+    IssuedAt,
+}
+
+impl OrderField<issued_token::Entity> for IssuedTokenOrderField {
+    fn column(self) -> issued_token::Column {
+        issued_token::Column::IssuedAt
+    }
+    fn key(self, m: &issued_token::Model) -> SortKey {
+        SortKey::Time(m.issued_at)
+    }
+}
+
+/// Reading accounts, tokens and the audit log.
+#[derive(Default)]
+pub struct AccessQuery;
+
+#[Object]
+impl AccessQuery {
+    /// Who is calling: the role and subject of the bearer token, or `anonymous`.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let actor = &ctx.app()?.actor;
+        let (org, member, scopes) = match &actor.role {
+            Role::TownAdmin(id) | Role::YouthHomeAdmin(id) => (Some(*id), None, vec![]),
+            Role::Member(id) => (None, Some(*id), vec![]),
+            Role::Partner(scopes) => (
+                None,
+                None,
+                scopes.iter().map(|s| s.name().to_owned()).collect(),
+            ),
+            _ => (None, None, vec![]),
+        };
+        Ok(Viewer {
+            role: role_name(&actor.role).to_owned(),
+            subject: actor.subject.clone(),
+            org_unit_id: org.map(ID::from),
+            member_id: member.map(ID::from),
+            scopes,
+            token_id: actor.token_id.clone(),
+        })
+    }
+
+    /// Accounts (city administrators).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] order_by: UserOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<User>> {
+        let app = ctx.app()?;
+        let select = service::users(&app.actor)?;
+        paginate(
+            ctx,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            User,
+        )
+        .await
+    }
+
+    /// Tokens issued to partners (city administrators).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn issued_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] order_by: IssuedTokenOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<IssuedToken>> {
+        let app = ctx.app()?;
+        let select = service::issued_tokens(&app.actor)?;
+        paginate(
+            ctx,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            IssuedToken,
+        )
+        .await
+    }
+
+    /// The audit log (city administrators), newest last by default.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        #[graphql(default)] order_by: AuditOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<AuditEntry>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let select = audit::entries(
+            &app.actor,
+            &audit::AuditFilter {
+                action: f.action,
+                actor: f.actor,
+                from: f.from,
+                before: f.before,
+            },
+        )?;
+        paginate(
+            ctx,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            AuditEntry,
+        )
+        .await
+    }
+}
+
+/// A new account.
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    /// 3–64 lower-case letters, digits, `.`, `_` or `-`.
+    username: String,
+    /// The name shown to people.
+    display_name: String,
+    /// 10–128 characters.
+    password: String,
+    /// What the account may do.
+    role: UserRole,
+    /// For town and Youth Home administrators: the unit they run.
+    org_unit_id: Option<ID>,
+    /// For members: the member the account acts as.
+    member_id: Option<ID>,
+}
+
+/// Changes to an account; omitted fields stay. Changing the role, unit, member or
+/// password, or disabling, revokes the account's tokens at once.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    display_name: Option<String>,
+    password: Option<String>,
+    role: Option<UserRole>,
+    org_unit_id: MaybeUndefined<ID>,
+    member_id: MaybeUndefined<ID>,
+    disabled: Option<bool>,
+}
+
+/// Signing in and managing access.
+#[derive(Default)]
+pub struct AccessMutation;
+
+#[Object]
+impl AccessMutation {
+    /// Signs in with a username and password: a short-lived access token and a refresh
+    /// token. A wrong username or password is `UNAUTHENTICATED`. Attempts are throttled
+    /// per client address and per account (`RATE_LIMITED`): after too many failures in a
+    /// row the account is locked for a while, or until a city administrator runs
+    /// `unlockUser`.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<Session> {
+        let app = ctx.app()?;
+        let client = app.client.as_deref();
+        Ok(
+            service::login(&app.db, &app.auth, &username, &password, client)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Lifts the sign-in lock of an account locked after too many failed sign-ins (city
+    /// administrators).
+    async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let app = ctx.app()?;
+        Ok(User(
+            service::unlock_user(&app.db, &app.actor, parse_id(&id)?).await?,
+        ))
+    }
+
+    /// Exchanges a refresh token (once) for a new session.
+    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
+        let app = ctx.app()?;
+        Ok(service::refresh(&app.db, &app.auth, &refresh_token)
+            .await?
+            .into())
+    }
+
+    /// Signs out: ends the refresh token's sign-in and revokes the access token used.
+    /// True when the refresh token was known.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+        let app = ctx.app()?;
+        Ok(service::logout(&app.db, &app.actor, &refresh_token).await?)
+    }
+
+    /// Creates an account (city administrators).
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        let app = ctx.app()?;
+        let user = service::create_user(
+            &app.db,
+            &app.actor,
+            service::NewUser {
+                username: input.username,
+                display_name: input.display_name,
+                password: input.password,
+                role: input.role,
+                org_unit_id: parse_opt_id(&input.org_unit_id)?,
+                member_id: parse_opt_id(&input.member_id)?,
+            },
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Changes an account (city administrators).
+    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
+        let app = ctx.app()?;
+        let opt_id = |v: MaybeUndefined<ID>| -> Result<Option<Option<i64>>> {
+            undefined_to_option(v)
+                .map(|v| v.as_ref().map(parse_id).transpose())
+                .transpose()
+        };
+        let user = service::update_user(
+            &app.db,
+            &app.actor,
+            parse_id(&id)?,
+            service::UserChange {
+                display_name: input.display_name,
+                password: input.password,
+                role: input.role,
+                org_unit_id: opt_id(input.org_unit_id)?,
+                member_id: opt_id(input.member_id)?,
+                disabled: input.disabled,
+            },
+        )
+        .await?;
+        Ok(User(user))
+    }
+
+    /// Revokes one token by its id (`jti`); it is refused from the next request on
+    /// (city administrators).
+    async fn revoke_token(&self, ctx: &Context<'_>, id: String, reason: String) -> Result<bool> {
+        let app = ctx.app()?;
+        service::revoke_token(&app.db, &app.actor, &id, &reason).await?;
+        Ok(true)
+    }
+
+    /// Revokes every token issued to a subject (a username or partner) so far; an
+    /// account's sign-ins end too (city administrators).
+    async fn revoke_subject(
+        &self,
+        ctx: &Context<'_>,
+        subject: String,
+        reason: String,
+    ) -> Result<bool> {
+        let app = ctx.app()?;
+        service::revoke_subject(&app.db, &app.actor, &subject, &reason).await?;
+        Ok(true)
+    }
+}

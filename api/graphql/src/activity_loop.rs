@@ -1,0 +1,281 @@
+//! Taking part in activities: the loop's mutations (sign-up, check-in, comments,
+//! reviews, likes and votes, photos). Every refusal is a `BAD_USER_INPUT` naming the
+//! offending field, and nothing is written.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use chrono::Utc;
+use entities::enums::LikeKind;
+
+use super::{
+    activity::Activity,
+    activity_types::{
+        ActivityCheckin, ActivityComment, ActivityLike, ActivityPhoto, ActivityReview,
+        ActivitySignup,
+    },
+    parse_id, undefined_to_option, ContextExt,
+};
+use qii_domain::service::{
+    activity_feedback as feedback,
+    activity_loop::{self as participation, Participation},
+    activity_photo as photos,
+};
+
+/// A member and an activity: who signs up or checks in where.
+#[derive(InputObject)]
+pub struct ActivityParticipantInput {
+    /// The activity.
+    activity_id: ID,
+    /// The member.
+    member_id: ID,
+}
+
+impl ActivityParticipantInput {
+    fn parse(&self) -> Result<Participation> {
+        Ok(Participation {
+            activity_id: parse_id(&self.activity_id)?,
+            member_id: parse_id(&self.member_id)?,
+        })
+    }
+}
+
+/// A new comment.
+#[derive(InputObject)]
+pub struct CommentOnActivityInput {
+    /// The activity commented on.
+    activity_id: ID,
+    /// The commenting member.
+    member_id: ID,
+    /// Plain text, not blank.
+    body: String,
+}
+
+/// A new text for a comment.
+#[derive(InputObject)]
+pub struct UpdateActivityCommentInput {
+    /// Plain text, not blank.
+    body: String,
+}
+
+/// A new review.
+#[derive(InputObject)]
+pub struct ReviewActivityInput {
+    /// The activity reviewed.
+    activity_id: ID,
+    /// The reviewing member; must have signed up.
+    member_id: ID,
+    /// From 1 (poor) to 5 (excellent).
+    rating: i32,
+    /// A written evaluation.
+    body: Option<String>,
+}
+
+/// Changes to a review; omitted fields stay, `body: null` clears the text.
+#[derive(InputObject)]
+pub struct UpdateActivityReviewInput {
+    /// From 1 (poor) to 5 (excellent).
+    rating: Option<i32>,
+    /// A new written evaluation; `null` clears it.
+    body: MaybeUndefined<String>,
+}
+
+/// A like or vote by a member on an activity.
+#[derive(InputObject)]
+pub struct LikeActivityInput {
+    /// The activity liked or voted for.
+    activity_id: ID,
+    /// The member who likes or votes.
+    member_id: ID,
+    /// Like (popularity) or vote (contests).
+    kind: LikeKind,
+}
+
+impl LikeActivityInput {
+    fn parse(&self) -> Result<Participation> {
+        Ok(Participation {
+            activity_id: parse_id(&self.activity_id)?,
+            member_id: parse_id(&self.member_id)?,
+        })
+    }
+}
+
+/// A new photo of an activity.
+#[derive(InputObject)]
+pub struct AddActivityPhotoInput {
+    /// The activity photographed.
+    activity_id: ID,
+    /// An `http(s)` URL, or the relative path of a stored file (no `..`).
+    url: String,
+    /// A short caption.
+    caption: Option<String>,
+}
+
+/// Changes to a photo; `caption: null` clears it.
+#[derive(InputObject)]
+pub struct UpdateActivityPhotoInput {
+    /// A new caption; `null` clears it.
+    caption: MaybeUndefined<String>,
+}
+
+/// Taking part in activities: the loop after publishing.
+#[derive(Default)]
+pub struct ActivityLoopMutation;
+
+#[Object]
+impl ActivityLoopMutation {
+    /// Signs a member up (报名). Refused for a duplicate sign-up, a full activity, or
+    /// after sign-ups have closed (the sign-up deadline, by default the start).
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: ActivityParticipantInput,
+    ) -> Result<ActivitySignup> {
+        let app = ctx.app()?;
+        let signup =
+            participation::sign_up(&app.db, &app.actor, input.parse()?, Utc::now()).await?;
+        Ok(ActivitySignup(signup))
+    }
+
+    /// Cancels a sign-up before the activity starts (not once checked in); returns the
+    /// activity, its place free again.
+    async fn cancel_sign_up(&self, ctx: &Context<'_>, signup_id: ID) -> Result<Activity> {
+        let app = ctx.app()?;
+        let activity =
+            participation::cancel_sign_up(&app.db, &app.actor, parse_id(&signup_id)?, Utc::now())
+                .await?;
+        Ok(Activity(activity))
+    }
+
+    /// Checks a signed-up member in (签到), once, while the activity is held: from its
+    /// start until its end.
+    async fn check_in(
+        &self,
+        ctx: &Context<'_>,
+        input: ActivityParticipantInput,
+    ) -> Result<ActivityCheckin> {
+        let app = ctx.app()?;
+        let checkin =
+            participation::check_in(&app.db, &app.actor, input.parse()?, Utc::now()).await?;
+        Ok(ActivityCheckin(checkin))
+    }
+
+    /// A member comments (评论) on an activity.
+    async fn comment_on_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: CommentOnActivityInput,
+    ) -> Result<ActivityComment> {
+        let app = ctx.app()?;
+        let on = Participation {
+            activity_id: parse_id(&input.activity_id)?,
+            member_id: parse_id(&input.member_id)?,
+        };
+        let comment = feedback::comment(&app.db, &app.actor, on, &input.body, Utc::now()).await?;
+        Ok(ActivityComment(comment))
+    }
+
+    /// Rewrites a comment.
+    async fn update_activity_comment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateActivityCommentInput,
+    ) -> Result<ActivityComment> {
+        let app = ctx.app()?;
+        let comment =
+            feedback::update_comment(&app.db, &app.actor, parse_id(&id)?, &input.body).await?;
+        Ok(ActivityComment(comment))
+    }
+
+    /// A signed-up member evaluates and rates (评价/打分) an activity, once, from its
+    /// start on.
+    async fn review_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewActivityInput,
+    ) -> Result<ActivityReview> {
+        let app = ctx.app()?;
+        let new = feedback::NewReview {
+            on: Participation {
+                activity_id: parse_id(&input.activity_id)?,
+                member_id: parse_id(&input.member_id)?,
+            },
+            rating: input.rating,
+            body: input.body,
+        };
+        Ok(ActivityReview(
+            feedback::review(&app.db, &app.actor, new, Utc::now()).await?,
+        ))
+    }
+
+    /// Changes a review's rating or text.
+    async fn update_activity_review(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateActivityReviewInput,
+    ) -> Result<ActivityReview> {
+        let app = ctx.app()?;
+        let changes = feedback::ReviewChanges {
+            rating: input.rating,
+            body: undefined_to_option(input.body),
+        };
+        Ok(ActivityReview(
+            feedback::update_review(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+        ))
+    }
+
+    /// A member likes or votes for (点赞/投票) an activity; one of each kind per member.
+    async fn like_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: LikeActivityInput,
+    ) -> Result<ActivityLike> {
+        let app = ctx.app()?;
+        let like =
+            feedback::like(&app.db, &app.actor, input.parse()?, input.kind, Utc::now()).await?;
+        Ok(ActivityLike(like))
+    }
+
+    /// Takes a like or vote back; returns the activity.
+    async fn unlike_activity(
+        &self,
+        ctx: &Context<'_>,
+        input: LikeActivityInput,
+    ) -> Result<Activity> {
+        let app = ctx.app()?;
+        let on = input.parse()?;
+        feedback::unlike(&app.db, &app.actor, on, input.kind).await?;
+        let activity = participation::activity_ref(&app.db, on.activity_id).await?;
+        Ok(Activity(activity))
+    }
+
+    /// Adds a photo to an activity, uploaded now.
+    async fn add_activity_photo(
+        &self,
+        ctx: &Context<'_>,
+        input: AddActivityPhotoInput,
+    ) -> Result<ActivityPhoto> {
+        let app = ctx.app()?;
+        let new = photos::NewPhoto {
+            activity_id: parse_id(&input.activity_id)?,
+            url: input.url,
+            caption: input.caption,
+        };
+        Ok(ActivityPhoto(
+            photos::add_photo(&app.db, &app.actor, new, Utc::now()).await?,
+        ))
+    }
+
+    /// Changes a photo's caption.
+    async fn update_activity_photo(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateActivityPhotoInput,
+    ) -> Result<ActivityPhoto> {
+        let app = ctx.app()?;
+        let caption = undefined_to_option(input.caption);
+        let updated = photos::update_photo(&app.db, &app.actor, parse_id(&id)?, caption).await?;
+        Ok(ActivityPhoto(updated))
+    }
+}

@@ -1,0 +1,364 @@
+//! Reading the records of activity loops: each kind by id and as a cursor connection.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use entities::{
+    activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
+    activity_signup, enums::LikeKind, HasId,
+};
+
+use super::{
+    activity_types::{
+        ActivityCheckin, ActivityComment, ActivityLike, ActivityPhoto, ActivityReview,
+        ActivitySignup,
+    },
+    load_error,
+    loaders::ById,
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id, visible_by_id, ContextExt,
+};
+use qii_domain::service::{
+    activity_feedback as feedback, activity_loop as participation, activity_photo as photos,
+};
+
+/// Which sign-ups, check-ins, comments or reviews to list.
+#[derive(InputObject, Default)]
+pub struct ActivityRecordFilter {
+    /// Of this activity.
+    activity_id: Option<ID>,
+    /// By this member.
+    member_id: Option<ID>,
+}
+
+impl ActivityRecordFilter {
+    pub(crate) fn participation(self) -> Result<participation::ParticipationFilter> {
+        Ok(participation::ParticipationFilter {
+            activity_id: parse_opt_id(&self.activity_id)?,
+            member_id: parse_opt_id(&self.member_id)?,
+        })
+    }
+    pub(crate) fn feedback(self) -> Result<feedback::FeedbackFilter> {
+        Ok(feedback::FeedbackFilter {
+            activity_id: parse_opt_id(&self.activity_id)?,
+            member_id: parse_opt_id(&self.member_id)?,
+            kind: None,
+        })
+    }
+}
+
+/// Which likes and votes to list.
+#[derive(InputObject, Default)]
+pub struct ActivityLikeFilter {
+    /// On this activity.
+    activity_id: Option<ID>,
+    /// By this member.
+    member_id: Option<ID>,
+    /// Only likes, or only votes.
+    kind: Option<LikeKind>,
+}
+
+/// Which photos to list.
+#[derive(InputObject, Default)]
+pub struct ActivityPhotoFilter {
+    /// Of this activity.
+    activity_id: Option<ID>,
+}
+
+/// What sign-up lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivitySignupOrderField {
+    /// Sign-up time.
+    #[default]
+    SignedUpAt,
+}
+
+impl OrderField<activity_signup::Entity> for ActivitySignupOrderField {
+    fn column(self) -> activity_signup::Column {
+        activity_signup::Column::SignedUpAt
+    }
+    fn key(self, m: &activity_signup::Model) -> SortKey {
+        SortKey::Time(m.signed_up_at)
+    }
+}
+
+/// What check-in lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivityCheckinOrderField {
+    /// Check-in time.
+    #[default]
+    CheckedInAt,
+}
+
+impl OrderField<activity_checkin::Entity> for ActivityCheckinOrderField {
+    fn column(self) -> activity_checkin::Column {
+        activity_checkin::Column::CheckedInAt
+    }
+    fn key(self, m: &activity_checkin::Model) -> SortKey {
+        SortKey::Time(m.checked_in_at)
+    }
+}
+
+/// What comment lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivityCommentOrderField {
+    /// Writing time.
+    #[default]
+    CreatedAt,
+}
+
+impl OrderField<activity_comment::Entity> for ActivityCommentOrderField {
+    fn column(self) -> activity_comment::Column {
+        activity_comment::Column::CreatedAt
+    }
+    fn key(self, m: &activity_comment::Model) -> SortKey {
+        SortKey::Time(m.created_at)
+    }
+}
+
+/// What review lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivityReviewOrderField {
+    /// Writing time.
+    #[default]
+    CreatedAt,
+    /// Rating.
+    Rating,
+}
+
+impl OrderField<activity_review::Entity> for ActivityReviewOrderField {
+    fn column(self) -> activity_review::Column {
+        match self {
+            Self::CreatedAt => activity_review::Column::CreatedAt,
+            Self::Rating => activity_review::Column::Rating,
+        }
+    }
+    fn key(self, m: &activity_review::Model) -> SortKey {
+        match self {
+            Self::CreatedAt => SortKey::Time(m.created_at),
+            Self::Rating => SortKey::Int(i64::from(m.rating)),
+        }
+    }
+}
+
+/// What like lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivityLikeOrderField {
+    /// When it was given.
+    #[default]
+    CreatedAt,
+}
+
+impl OrderField<activity_like::Entity> for ActivityLikeOrderField {
+    fn column(self) -> activity_like::Column {
+        activity_like::Column::CreatedAt
+    }
+    fn key(self, m: &activity_like::Model) -> SortKey {
+        SortKey::Time(m.created_at)
+    }
+}
+
+/// What photo lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ActivityPhotoOrderField {
+    /// Upload time.
+    #[default]
+    UploadedAt,
+}
+
+impl OrderField<activity_photo::Entity> for ActivityPhotoOrderField {
+    fn column(self) -> activity_photo::Column {
+        activity_photo::Column::UploadedAt
+    }
+    fn key(self, m: &activity_photo::Model) -> SortKey {
+        SortKey::Time(m.uploaded_at)
+    }
+}
+
+/// One row by id through the request's batch loader.
+async fn by_id<E>(ctx: &Context<'_>, id: &ID) -> Result<Option<E::Model>>
+where
+    E: HasId,
+    E::Model: Sync,
+{
+    ctx.loader::<ById<E>>()?
+        .load_one(parse_id(id)?)
+        .await
+        .map_err(load_error)
+}
+
+/// Reading sign-ups, check-ins, comments, reviews, likes and photos.
+#[derive(Default)]
+pub struct ActivityRecordQuery;
+
+#[Object]
+impl ActivityRecordQuery {
+    /// One sign-up by id; null when there is none.
+    async fn activity_signup(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivitySignup>> {
+        let visible = participation::signups(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ActivitySignup))
+    }
+
+    /// One check-in by id; null when there is none.
+    async fn activity_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityCheckin>> {
+        let visible = participation::checkins(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(ActivityCheckin))
+    }
+
+    /// One comment by id; null when there is none.
+    async fn activity_comment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityComment>> {
+        Ok(by_id::<activity_comment::Entity>(ctx, &id)
+            .await?
+            .map(ActivityComment))
+    }
+
+    /// One review by id; null when there is none.
+    async fn activity_review(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityReview>> {
+        Ok(by_id::<activity_review::Entity>(ctx, &id)
+            .await?
+            .map(ActivityReview))
+    }
+
+    /// One like or vote by id; null when there is none.
+    async fn activity_like(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityLike>> {
+        Ok(by_id::<activity_like::Entity>(ctx, &id)
+            .await?
+            .map(ActivityLike))
+    }
+
+    /// One photo by id; null when there is none.
+    async fn activity_photo(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityPhoto>> {
+        Ok(by_id::<activity_photo::Entity>(ctx, &id)
+            .await?
+            .map(ActivityPhoto))
+    }
+
+    /// Sign-ups, of an activity and/or by a member, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_signups(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivitySignupOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivitySignup>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().participation()?;
+        let select = participation::signups(&app.actor, &filter)?;
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivitySignup).await
+    }
+
+    /// Check-ins, at an activity and/or by a member, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_checkins(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivityCheckinOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivityCheckin>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().participation()?;
+        let select = participation::checkins(&app.actor, &filter)?;
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivityCheckin).await
+    }
+
+    /// Comments, on an activity and/or by a member, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_comments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivityCommentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivityComment>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().feedback()?;
+        let select = feedback::comments(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivityComment).await
+    }
+
+    /// Reviews, of an activity and/or by a member, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_reviews(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityRecordFilter>,
+        #[graphql(default)] order_by: ActivityReviewOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivityReview>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().feedback()?;
+        let select = feedback::reviews(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivityReview).await
+    }
+
+    /// Likes and votes, on an activity and/or by a member, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_likes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityLikeFilter>,
+        #[graphql(default)] order_by: ActivityLikeOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivityLike>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = feedback::FeedbackFilter {
+            activity_id: parse_opt_id(&f.activity_id)?,
+            member_id: parse_opt_id(&f.member_id)?,
+            kind: f.kind,
+        };
+        let select = feedback::likes(&app.actor, &filter);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivityLike).await
+    }
+
+    /// Photos, of an activity or of all, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn activity_photos(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityPhotoFilter>,
+        #[graphql(default)] order_by: ActivityPhotoOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<ActivityPhoto>> {
+        let app = ctx.app()?;
+        let activity_id = parse_opt_id(&filter.unwrap_or_default().activity_id)?;
+        let select = photos::photos(&app.actor, activity_id);
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, ActivityPhoto).await
+    }
+}

@@ -1,0 +1,227 @@
+//! Experts of the expert alliance (专家联盟), as front-ends see them.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entities::{enums::ExpertField, expert};
+
+use super::{
+    count_of, load_by_id,
+    member::{load_member, Member},
+    org::{unit_via, OrgUnit},
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
+};
+use crate::foreign_key;
+use qii_domain::service::expert as service;
+
+foreign_key!(
+    /// Answers written by an expert.
+    AnswersOfExpert, answer, ExpertId, expert_id, expert
+);
+
+/// An expert (专家) of the expert alliance, recruited by an org unit.
+pub struct Expert(pub expert::Model);
+
+/// An expert (专家) of the expert alliance, recruited by an org unit.
+#[Object]
+impl Expert {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Name shown with the expert's answers.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Field of expertise, e.g. law or psychology.
+    async fn field(&self) -> ExpertField {
+        self.0.field
+    }
+    /// Professional title, e.g. "lawyer, Dongguan Bar".
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+    /// When the expert joined the alliance.
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.0.joined_at
+    }
+    /// The member account of the expert.
+    async fn member(&self, ctx: &Context<'_>) -> Result<Option<Member>> {
+        load_member(ctx, self.0.member_id).await
+    }
+    /// The org unit that recruited the expert.
+    async fn recruited_by(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<entities::expert::Entity>(ctx, &self.0, "recruited_by_id", |m| {
+            Some(m.recruited_by_id)
+        })
+        .await
+    }
+    /// Number of answers the expert wrote (专家参与回答).
+    async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        count_of::<AnswersOfExpert>(ctx, self.0.id).await
+    }
+}
+
+/// Loads an expert through the request's batch loader.
+pub async fn load_expert(ctx: &Context<'_>, id: i64) -> Result<Option<Expert>> {
+    let found = load_by_id::<expert::Entity>(ctx, id).await?;
+    Ok(found.map(Expert))
+}
+
+/// Which experts to list.
+#[derive(InputObject, Default)]
+pub struct ExpertFilter {
+    /// Of this field.
+    field: Option<ExpertField>,
+    /// Recruited by this org unit.
+    recruited_by_id: Option<ID>,
+    /// Recruited by any unit of this town (its Youth Homes included).
+    town_id: Option<ID>,
+    /// Recruited by any unit of this district.
+    district_id: Option<ID>,
+    /// Joined at or after this instant.
+    joined_from: Option<DateTime<Utc>>,
+    /// Joined before this instant.
+    joined_before: Option<DateTime<Utc>>,
+    /// Text contained in the name or title.
+    search: Option<String>,
+}
+
+impl ExpertFilter {
+    pub(super) fn into_service(self) -> Result<service::ExpertFilter> {
+        Ok(service::ExpertFilter {
+            field: self.field,
+            recruited_by_id: parse_opt_id(&self.recruited_by_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            joined_from: self.joined_from,
+            joined_before: self.joined_before,
+            search: qii_domain::service::search_text(self.search)?,
+        })
+    }
+}
+
+/// What expert lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum ExpertOrderField {
+    /// When the expert joined.
+    #[default]
+    JoinedAt,
+    /// Name.
+    Name,
+}
+
+impl OrderField<expert::Entity> for ExpertOrderField {
+    fn column(self) -> expert::Column {
+        match self {
+            Self::JoinedAt => expert::Column::JoinedAt,
+            Self::Name => expert::Column::Name,
+        }
+    }
+    fn key(self, m: &expert::Model) -> SortKey {
+        match self {
+            Self::JoinedAt => SortKey::Time(m.joined_at),
+            Self::Name => SortKey::Text(m.name.clone()),
+        }
+    }
+}
+
+/// Reading experts.
+#[derive(Default)]
+pub struct ExpertQuery;
+
+#[Object]
+impl ExpertQuery {
+    /// One expert by id; null when there is none.
+    async fn expert(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Expert>> {
+        let visible = service::experts(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Expert))
+    }
+
+    /// Experts, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn experts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ExpertFilter>,
+        #[graphql(default)] order_by: ExpertOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Expert>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::experts(&app.actor, &filter)?;
+        let page = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, page, Expert).await
+    }
+}
+
+/// A member recruited into the expert alliance.
+#[derive(InputObject)]
+pub struct RecruitExpertInput {
+    /// The member becoming an expert; a member is an expert at most once.
+    member_id: ID,
+    /// Name shown with the expert's answers.
+    name: String,
+    /// Field of expertise.
+    field: ExpertField,
+    /// Professional title.
+    title: Option<String>,
+    /// The recruiting org unit.
+    recruited_by_id: ID,
+}
+
+/// Changes to an expert; omitted fields stay, `null` clears the title.
+#[derive(InputObject)]
+pub struct UpdateExpertInput {
+    name: Option<String>,
+    field: Option<ExpertField>,
+    title: MaybeUndefined<String>,
+    recruited_by_id: Option<ID>,
+}
+
+/// Recruiting and updating experts.
+#[derive(Default)]
+pub struct ExpertMutation;
+
+#[Object]
+impl ExpertMutation {
+    /// Recruits a member into the expert alliance.
+    async fn recruit_expert(&self, ctx: &Context<'_>, input: RecruitExpertInput) -> Result<Expert> {
+        let app = ctx.app()?;
+        let new = service::NewExpert {
+            member_id: parse_id(&input.member_id)?,
+            name: input.name,
+            field: input.field,
+            title: input.title,
+            recruited_by_id: parse_id(&input.recruited_by_id)?,
+        };
+        Ok(Expert(
+            service::recruit_expert(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates an expert.
+    async fn update_expert(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateExpertInput,
+    ) -> Result<Expert> {
+        let app = ctx.app()?;
+        let changes = service::ExpertChanges {
+            name: input.name,
+            field: input.field,
+            title: undefined_to_option(input.title),
+            recruited_by_id: parse_opt_id(&input.recruited_by_id)?,
+        };
+        let id = parse_id(&id)?;
+        Ok(Expert(
+            service::update_expert(&app.db, &app.actor, id, changes).await?,
+        ))
+    }
+}

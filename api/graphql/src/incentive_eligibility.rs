@@ -1,0 +1,102 @@
+//! What the incentive rules say about each intent of an application. The facts the script
+//! needs (intents, the linked activity, its sign-ups and check-ins) come from the batched
+//! loaders, so a page of applications costs a few grouped queries whatever its length.
+
+use async_graphql::{Context, Result, SimpleObject};
+use entities::{activity, enums::IncentiveIntent, incentive_application};
+
+use super::{
+    activity::Activity, children_of, incentive::IntentsOfApplication, load_by_id, ContextExt,
+};
+use qii_domain::{
+    error::ServiceError,
+    rules::policy::PolicyRef,
+    service::incentive_eligibility::{self as service, LinkedActivity},
+};
+
+/// A version of a policy rule set (e.g. `incentives` 2017) and its script's content hash.
+#[derive(SimpleObject, Clone)]
+pub struct PolicyRuleVersion {
+    /// The rule set, e.g. `incentives`.
+    name: String,
+    /// The version label, e.g. `2017`.
+    version: String,
+    /// SHA-256 of the script's source: which script decided.
+    hash: String,
+    /// Where the script lies in the rules tree, e.g. `incentives/2017.rhai`.
+    path: String,
+}
+
+impl From<PolicyRef> for PolicyRuleVersion {
+    fn from(r: PolicyRef) -> Self {
+        Self {
+            name: r.name,
+            version: r.version,
+            hash: r.hash,
+            path: r.path,
+        }
+    }
+}
+
+/// Whether one intent of an application is eligible, by the incentive rules in effect on
+/// the application's day (the activity's start, else its filing).
+#[derive(SimpleObject)]
+pub struct IntentEligibility {
+    /// The intent judged.
+    intent: IncentiveIntent,
+    /// Eligible or not; null when no version of the incentive rules is in effect.
+    eligible: Option<bool>,
+    /// Why, for people.
+    reason: String,
+    /// How many items of cultural goods; null for other intents.
+    amount: Option<i64>,
+    /// What linkage support may be granted (`co_hosting`, `roundup`); empty otherwise.
+    grants: Vec<String>,
+    /// The rule version that decided; null when none is in effect.
+    rule_version: Option<PolicyRuleVersion>,
+}
+
+/// The eligibility of every intent of `application`.
+pub(super) async fn eligibility_of(
+    ctx: &Context<'_>,
+    application: &incentive_application::Model,
+) -> Result<Vec<IntentEligibility>> {
+    let app = ctx.app()?;
+    let intents: Vec<IncentiveIntent> = children_of::<IntentsOfApplication>(ctx, application.id)
+        .await?
+        .into_iter()
+        .map(|r| r.intent)
+        .collect();
+    let linked = match application.activity_id {
+        Some(id) => match load_by_id::<activity::Entity>(ctx, id).await? {
+            Some(found) => Some(LinkedActivity {
+                category: found.category,
+                starts_at: found.starts_at,
+                signups: found.signup_count,
+                checkins: Activity(found).checkins(ctx).await?,
+            }),
+            None => None,
+        },
+        None => None,
+    };
+    let registry = app.rules.current().map_err(ServiceError::from)?;
+    let rules = registry.clone();
+    let application = application.clone();
+    // The script runs on the script pool.
+    let judged = registry
+        .sandbox
+        .run(move || service::eligibility(&rules, &application, &intents, linked.as_ref()))
+        .await
+        .map_err(ServiceError::from)??;
+    Ok(judged
+        .into_iter()
+        .map(|e| IntentEligibility {
+            intent: e.intent,
+            eligible: e.eligible,
+            reason: e.reason,
+            amount: e.amount,
+            grants: e.grants,
+            rule_version: e.rule_version.map(Into::into),
+        })
+        .collect())
+}

@@ -1,0 +1,247 @@
+//! Public members.
+
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entities::member;
+
+use super::{
+    children_of,
+    expert::Expert,
+    load_by_id,
+    org::{unit_via, OrgUnit},
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
+};
+use crate::foreign_key;
+use qii_domain::service::member as service;
+
+foreign_key!(
+    /// The expert profile of a member (at most one).
+    ExpertProfileOfMember, expert, MemberId, member_id, member
+);
+
+/// A public user (公众用户) of the platform.
+pub struct Member(pub member::Model);
+
+/// A public user (公众用户) of the platform.
+#[Object]
+impl Member {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Display name; masked (`张**`) except for the member, the city administrators and
+    /// the administrators of the member's home town.
+    async fn nickname(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(if self.sees(ctx)? {
+            self.0.nickname.clone()
+        } else {
+            qii_domain::authz::mask_name(&self.0.nickname)
+        })
+    }
+    /// The bound mobile number; masked (`138****5678`) except for the member, the city
+    /// administrators and the administrators of the member's home town.
+    async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(mobile) = &self.0.mobile else {
+            return Ok(None);
+        };
+        Ok(Some(if self.sees(ctx)? {
+            mobile.clone()
+        } else {
+            qii_domain::authz::mask_mobile(mobile)
+        }))
+    }
+    /// When the member registered.
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.0.registered_at
+    }
+    /// Whether a mobile number is bound (移动端绑定).
+    async fn mobile_bound(&self) -> bool {
+        self.0.mobile_bound_at.is_some()
+    }
+    /// When the mobile number was bound.
+    async fn mobile_bound_at(&self) -> Option<DateTime<Utc>> {
+        self.0.mobile_bound_at
+    }
+    /// The member's expert profile, when the member is an expert.
+    async fn expert(&self, ctx: &Context<'_>) -> Result<Option<Expert>> {
+        let profiles = children_of::<ExpertProfileOfMember>(ctx, self.0.id).await?;
+        Ok(profiles.into_iter().next().map(Expert))
+    }
+    /// The town the member registered under.
+    async fn home_town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<entities::member::Entity>(ctx, &self.0, "home_town_id", |m| m.home_town_id).await
+    }
+}
+
+impl Member {
+    /// Whether the caller may see this member's personal details in full.
+    fn sees(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(qii_domain::authz::sees_member(
+            &ctx.app()?.actor,
+            self.0.id,
+            self.0.home_town_id,
+        ))
+    }
+}
+
+/// Loads a member through the request's batch loader.
+pub async fn load_member(ctx: &Context<'_>, id: i64) -> Result<Option<Member>> {
+    let found = load_by_id::<member::Entity>(ctx, id).await?;
+    Ok(found.map(Member))
+}
+
+/// Which members to list.
+#[derive(InputObject, Default)]
+pub struct MemberFilter {
+    /// Registered under this town.
+    home_town_id: Option<ID>,
+    /// Registered under a town of this district.
+    district_id: Option<ID>,
+    /// With (or without) a bound mobile.
+    mobile_bound: Option<bool>,
+    /// Registered at or after this instant.
+    registered_from: Option<DateTime<Utc>>,
+    /// Registered before this instant.
+    registered_before: Option<DateTime<Utc>>,
+    /// Text contained in the nickname.
+    search: Option<String>,
+}
+
+/// What member lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum MemberOrderField {
+    /// Registration time.
+    #[default]
+    RegisteredAt,
+    /// Nickname.
+    Nickname,
+}
+
+impl OrderField<member::Entity> for MemberOrderField {
+    fn column(self) -> member::Column {
+        match self {
+            Self::RegisteredAt => member::Column::RegisteredAt,
+            Self::Nickname => member::Column::Nickname,
+        }
+    }
+    fn key(self, m: &member::Model) -> SortKey {
+        match self {
+            Self::RegisteredAt => SortKey::Time(m.registered_at),
+            Self::Nickname => SortKey::Text(m.nickname.clone()),
+        }
+    }
+}
+
+/// Reading members.
+#[derive(Default)]
+pub struct MemberQuery;
+
+#[Object]
+impl MemberQuery {
+    /// One member by id; null when there is none.
+    async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
+        let visible = service::members(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Member))
+    }
+
+    /// Members, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<MemberFilter>,
+        #[graphql(default)] order_by: MemberOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Member>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = service::MemberFilter {
+            home_town_id: parse_opt_id(&f.home_town_id)?,
+            district_id: parse_opt_id(&f.district_id)?,
+            mobile_bound: f.mobile_bound,
+            registered_from: f.registered_from,
+            registered_before: f.registered_before,
+            search: qii_domain::service::search_text(f.search)?,
+        };
+        let select = service::members(&app.actor, &filter)?;
+        paginate(
+            ctx,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            Member,
+        )
+        .await
+    }
+}
+
+/// A new member.
+#[derive(InputObject)]
+pub struct RegisterMemberInput {
+    /// Display name.
+    nickname: String,
+    /// The town the member registers under.
+    home_town_id: Option<ID>,
+    /// A mobile number to bind now (11 digits).
+    mobile: Option<String>,
+}
+
+/// Changes to a member; omitted fields stay, `null` clears.
+#[derive(InputObject)]
+pub struct UpdateMemberInput {
+    nickname: Option<String>,
+    home_town_id: MaybeUndefined<ID>,
+    /// Bind a mobile number, or `null` to unbind.
+    mobile: MaybeUndefined<String>,
+}
+
+/// Registering and updating members.
+#[derive(Default)]
+pub struct MemberMutation;
+
+#[Object]
+impl MemberMutation {
+    /// Registers a member.
+    async fn register_member(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterMemberInput,
+    ) -> Result<Member> {
+        let app = ctx.app()?;
+        let new = service::NewMember {
+            nickname: input.nickname,
+            home_town_id: parse_opt_id(&input.home_town_id)?,
+            mobile: input.mobile,
+        };
+        Ok(Member(
+            service::register_member(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates a member.
+    async fn update_member(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateMemberInput,
+    ) -> Result<Member> {
+        let app = ctx.app()?;
+        let changes = service::MemberChanges {
+            nickname: input.nickname,
+            home_town_id: undefined_to_option(input.home_town_id)
+                .map(|t| parse_opt_id(&t))
+                .transpose()?,
+            mobile: undefined_to_option(input.mobile),
+        };
+        Ok(Member(
+            service::update_member(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+        ))
+    }
+}

@@ -1,0 +1,627 @@
+//! Districts and org units: the structure every screen starts from.
+
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use entities::{district, enums::OrgUnitKind, org_unit};
+
+use super::{
+    activity::{activities_of_unit, Activity, ActivityFilter, ActivityOrderField},
+    batch::{self, related},
+    count_of,
+    expert::{Expert, ExpertFilter, ExpertOrderField},
+    load_by_id,
+    loaders::ForeignKey,
+    operations::{Target, TargetFilter, TargetOrderField},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_id, parse_opt_id,
+    service_request::{ServiceRequest, ServiceRequestFilter, ServiceRequestOrderField},
+    supervision::{
+        SupervisorAssignment, SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
+    },
+    ContextExt,
+};
+use crate::foreign_key;
+use qii_domain::service::org as service;
+
+mod mutation;
+
+pub use mutation::OrgMutation;
+
+foreign_key!(
+    /// Org units hanging directly under an org unit.
+    UnitsUnderParent, org_unit, ParentId, parent_id, org_unit
+);
+foreign_key!(
+    /// Org units of a district.
+    UnitsOfDistrict, org_unit, DistrictId, district_id, district
+);
+foreign_key!(
+    /// Experts recruited by an org unit.
+    ExpertsOfOrgUnit, expert, RecruitedById, recruited_by_id, org_unit
+);
+foreign_key!(
+    /// Members registered under a town.
+    MembersOfTown, member, HomeTownId, home_town_id, org_unit
+);
+foreign_key!(
+    /// Service requests made to a Youth Home.
+    RequestsOfYouthHome, service_request, YouthHomeId, youth_home_id, org_unit
+);
+foreign_key!(
+    /// Targets set for an org unit.
+    TargetsOfUnit, target, OrgUnitId, org_unit_id, org_unit
+);
+foreign_key!(
+    /// Supervisors assigned to a town.
+    SupervisorsOfTown, supervisor_assignment, TownId, town_id, org_unit
+);
+
+/// A supervision district (片区): a group of towns sharing a supervision meeting.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct District {
+    /// Stable id.
+    pub id: ID,
+    /// Stable code, e.g. `D1`.
+    pub code: String,
+    /// Name in Chinese, e.g. 第一片区.
+    pub name: String,
+    /// Name in English.
+    pub name_en: String,
+    /// Display order.
+    pub position: i32,
+}
+
+impl From<district::Model> for District {
+    fn from(m: district::Model) -> Self {
+        Self {
+            id: m.id.into(),
+            code: m.code,
+            name: m.name,
+            name_en: m.name_en,
+            position: m.position,
+        }
+    }
+}
+
+#[ComplexObject]
+impl District {
+    /// The towns (镇街) of this district, by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn towns(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(OrgUnitKind::Town);
+        units_page::<district::Entity, UnitsOfDistrict>(
+            ctx,
+            parse_id(&self.id)?,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// Every org unit of this district, or those the filter keeps (e.g. `kind: CITY_UNIT`),
+    /// by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let filter = filter.unwrap_or_default().into_service()?;
+        units_page::<district::Entity, UnitsOfDistrict>(
+            ctx,
+            parse_id(&self.id)?,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
+    }
+}
+
+/// A page of the org units under `parent` through relation `R`, loaded for every sibling
+/// of `parent` at once.
+async fn units_page<P: 'static, R>(
+    ctx: &Context<'_>,
+    parent: i64,
+    filter: service::OrgUnitFilter,
+    (order_by, direction): (OrgUnitOrderField, SortDirection),
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Page<OrgUnit>>
+where
+    R: ForeignKey<Entity = org_unit::Entity>,
+{
+    let app = ctx.app()?;
+    let select = service::org_units(&app.actor, &filter);
+    nested::<P, R, _, _>(
+        ctx,
+        parent,
+        select,
+        &filter,
+        (order_by, direction),
+        (first, after),
+        OrgUnit,
+    )
+    .await
+}
+
+/// An organisation unit (组织用户): the city, a town, a Youth Home, a school, an
+/// enterprise or a city-level unit.
+pub struct OrgUnit(pub org_unit::Model);
+
+/// An organisation unit (组织用户): the city, a town, a Youth Home, a school, an
+/// enterprise or a city-level unit.
+#[Object]
+impl OrgUnit {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Stable external code, e.g. `town-shijie`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Name in Chinese.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Name in English (pinyin), when known.
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+    /// What kind of unit this is.
+    async fn kind(&self) -> OrgUnitKind {
+        self.0.kind
+    }
+    /// Population coefficient (人口系数) of a town: its share of city-wide targets.
+    async fn population_coefficient(&self) -> Option<f64> {
+        self.0.population_coefficient
+    }
+    /// Whether a Youth Home is registered (在册).
+    async fn registered(&self) -> bool {
+        self.0.registered
+    }
+    /// Day the unit was founded.
+    async fn founded_on(&self) -> Option<NaiveDate> {
+        self.0.founded_on
+    }
+    /// When the unit was created in the system.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The unit this one hangs under.
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<org_unit::Entity>(ctx, &self.0, "parent_id", |m| m.parent_id).await
+    }
+    /// The town this unit belongs to (itself for a town).
+    async fn town(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        if self.0.town_id == Some(self.0.id) {
+            return Ok(Some(OrgUnit(self.0.clone())));
+        }
+        unit_via::<org_unit::Entity>(ctx, &self.0, "town_id", |m| m.town_id).await
+    }
+    /// The supervision district.
+    async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
+        let found = related::<org_unit::Entity, district::Entity>(
+            ctx,
+            self.0.id,
+            "district_id",
+            |m| m.district_id,
+            self.0.district_id,
+        )
+        .await?;
+        Ok(found.map(District::from))
+    }
+    /// Units directly below this one, or those the filter keeps (e.g. `kind: SCHOOL`), by
+    /// name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let filter = filter.unwrap_or_default().into_service()?;
+        units_page::<org_unit::Entity, UnitsUnderParent>(
+            ctx,
+            self.0.id,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
+    }
+    /// The Youth Homes (青年之家) directly below this unit, by name unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn youth_homes(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<OrgUnit>> {
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(OrgUnitKind::YouthHome);
+        units_page::<org_unit::Entity, UnitsUnderParent>(
+            ctx,
+            self.0.id,
+            filter,
+            (order_by, direction),
+            first,
+            after,
+        )
+        .await
+    }
+    /// Experts (专家) this unit recruited, by join date unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn experts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ExpertFilter>,
+        #[graphql(default)] order_by: ExpertOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Expert>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = qii_domain::service::expert::experts(&app.actor, &filter)?;
+        nested::<org_unit::Entity, ExpertsOfOrgUnit, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            Expert,
+        )
+        .await
+    }
+    /// Number of members registered under this town (zero for other kinds).
+    async fn member_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        count_of::<MembersOfTown>(ctx, self.0.id).await
+    }
+    /// Service requests made to this Youth Home that the caller may see (e.g. the open
+    /// ones with `filter: {statuses: [SUBMITTED, REVIEWED, INTERVENING]}`), oldest first
+    /// unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn service_requests(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServiceRequestFilter>,
+        #[graphql(default)] order_by: ServiceRequestOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<ServiceRequest>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = qii_domain::service::service_request::service_requests(&app.actor, &filter)?;
+        nested::<org_unit::Entity, RequestsOfYouthHome, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            ServiceRequest,
+        )
+        .await
+    }
+    /// Targets administrators set for this unit (e.g. `filter: {period: "2017-10"}`):
+    /// overrides of the targets scripts' values. `targetsInEffect` gives every target the
+    /// unit has for a period, whichever its source.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TargetFilter>,
+        #[graphql(default)] order_by: TargetOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Target>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = qii_domain::service::operations::targets(&app.actor, &filter)?;
+        nested::<org_unit::Entity, TargetsOfUnit, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            Target,
+        )
+        .await
+    }
+    /// Supervisors (督导专员) assigned to this town, earliest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn supervisors(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisorAssignmentFilter>,
+        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<SupervisorAssignment>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = qii_domain::service::supervision::assignments(&app.actor, &filter)?;
+        nested::<org_unit::Entity, SupervisorsOfTown, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            SupervisorAssignment,
+        )
+        .await
+    }
+    /// Activities this unit published (heavyweight ones it applied for included), by
+    /// start time unless sorted otherwise; the filter narrows them (a month with
+    /// `startsFrom`/`startsBefore`, a category, …).
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ActivityFilter>,
+        #[graphql(default)] order_by: ActivityOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Activity>> {
+        activities_of_unit(ctx, self.0.id, filter, (order_by, direction), first, after).await
+    }
+}
+
+/// The org unit that row `child` of `C` points to through `fk`, loaded for every sibling
+/// of `child` at once.
+pub async fn unit_via<C>(
+    ctx: &Context<'_>,
+    child: &C::Model,
+    label: &'static str,
+    fk: fn(&C::Model) -> Option<i64>,
+) -> Result<Option<OrgUnit>>
+where
+    C: entities::HasId,
+    C::Model: Clone + Send + Sync,
+{
+    let child_id = C::id_of(child);
+    let found = if ctx.look_ahead().field("town").exists() {
+        // Read with their towns, which the query asks for next: one statement, not two.
+        let link = (label, fk, fk(child));
+        batch::related_with::<C, org_unit::Entity, UnitsWithTowns>(ctx, child_id, link).await?
+    } else {
+        related::<C, org_unit::Entity>(ctx, child_id, label, fk, fk(child)).await?
+    };
+    Ok(found.map(OrgUnit))
+}
+
+/// Org units by id together with the towns they belong to, in one statement.
+struct UnitsWithTowns;
+
+impl batch::LoadRows<org_unit::Entity> for UnitsWithTowns {
+    async fn load(
+        db: sea_orm::DatabaseConnection,
+        keys: Vec<i64>,
+    ) -> Result<std::collections::HashMap<i64, org_unit::Model>> {
+        use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+        let backend = db.get_database_backend();
+        let towns = org_unit::Entity::find()
+            .select_only()
+            .column(org_unit::Column::TownId)
+            .filter(qii_domain::db::any_of(backend, org_unit::Column::Id, &keys))
+            .into_query();
+        let rows = org_unit::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(qii_domain::db::any_of(backend, org_unit::Column::Id, &keys))
+                    .add(org_unit::Column::Id.in_subquery(towns)),
+            )
+            .all(&db)
+            .await
+            .map_err(qii_domain::error::ServiceError::from)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
+    }
+}
+
+/// Whether the caller reaches the unit `id` (its private data, its people's details).
+pub async fn reaches(ctx: &Context<'_>, id: i64) -> Result<bool> {
+    let reach = ctx.app()?.actor.reach();
+    if reach == qii_domain::authz::Reach::All {
+        return Ok(true);
+    }
+    let town = load_by_id::<org_unit::Entity>(ctx, id)
+        .await?
+        .and_then(|unit| unit.town_id);
+    Ok(reach.covers(id, town))
+}
+
+/// Loads an optional org unit: from what the request has read, or through its batch loader.
+pub async fn load_unit(ctx: &Context<'_>, id: Option<i64>) -> Result<Option<OrgUnit>> {
+    let Some(id) = id else { return Ok(None) };
+    let found = load_by_id::<org_unit::Entity>(ctx, id).await?;
+    Ok(found.map(OrgUnit))
+}
+
+/// Districts are listed in their display order.
+#[derive(Clone, Copy)]
+struct DistrictOrder;
+
+impl OrderField<district::Entity> for DistrictOrder {
+    fn column(self) -> district::Column {
+        district::Column::Position
+    }
+    fn key(self, m: &district::Model) -> SortKey {
+        SortKey::Int(i64::from(m.position))
+    }
+}
+
+/// Which org units to list.
+#[derive(InputObject, Default)]
+pub struct OrgUnitFilter {
+    /// Only units of this kind.
+    kind: Option<OrgUnitKind>,
+    /// Only units directly under this unit.
+    parent_id: Option<ID>,
+    /// Only units of this town (the town itself included).
+    town_id: Option<ID>,
+    /// Only units of this district.
+    district_id: Option<ID>,
+    /// Only registered (or unregistered) units.
+    registered: Option<bool>,
+    /// Text contained in the name, English name or code.
+    search: Option<String>,
+}
+
+impl OrgUnitFilter {
+    pub(super) fn into_service(self) -> Result<service::OrgUnitFilter> {
+        Ok(service::OrgUnitFilter {
+            kind: self.kind,
+            parent_id: parse_opt_id(&self.parent_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            registered: self.registered,
+            search: qii_domain::service::search_text(self.search)?,
+        })
+    }
+}
+
+/// What org-unit lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum OrgUnitOrderField {
+    /// Chinese name.
+    #[default]
+    Name,
+    /// Stable code.
+    Code,
+    /// Creation time.
+    CreatedAt,
+}
+
+impl OrderField<org_unit::Entity> for OrgUnitOrderField {
+    fn column(self) -> org_unit::Column {
+        match self {
+            Self::Name => org_unit::Column::Name,
+            Self::Code => org_unit::Column::Code,
+            Self::CreatedAt => org_unit::Column::CreatedAt,
+        }
+    }
+    fn key(self, m: &org_unit::Model) -> SortKey {
+        match self {
+            Self::Name => SortKey::Text(m.name.clone()),
+            Self::Code => SortKey::Text(m.code.clone()),
+            Self::CreatedAt => SortKey::Time(m.created_at),
+        }
+    }
+}
+
+/// Reading districts and org units.
+#[derive(Default)]
+pub struct OrgQuery;
+
+#[Object]
+impl OrgQuery {
+    /// The supervision districts, in display order.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn districts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<District>> {
+        let app = ctx.app()?;
+        let select = service::districts(&app.actor);
+        let args = PageArgs::new(after, None, first, None);
+        paginate(
+            ctx,
+            select,
+            DistrictOrder,
+            SortDirection::Asc,
+            args,
+            District::from,
+        )
+        .await
+    }
+
+    /// One district by id; null when there is none.
+    async fn district(&self, ctx: &Context<'_>, id: ID) -> Result<Option<District>> {
+        let found = load_by_id::<district::Entity>(ctx, parse_id(&id)?).await?;
+        Ok(found.map(District::from))
+    }
+
+    /// One org unit by id or by code; null when there is none.
+    async fn org_unit(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        code: Option<String>,
+    ) -> Result<Option<OrgUnit>> {
+        match (id, code) {
+            (Some(id), None) => load_unit(ctx, Some(parse_id(&id)?)).await,
+            (None, Some(code)) => {
+                let app = ctx.app()?;
+                Ok(service::org_unit_by_code(&app.db, &app.actor, &code)
+                    .await?
+                    .map(OrgUnit))
+            }
+            _ => Err(qii_domain::error::bad_input(
+                "pass exactly one of `id` and `code`",
+            )),
+        }
+    }
+
+    /// Org units, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn org_units(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrgUnitFilter>,
+        #[graphql(default)] order_by: OrgUnitOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<OrgUnit>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::org_units(&app.actor, &filter);
+        paginate(
+            ctx,
+            select,
+            order_by,
+            direction,
+            PageArgs::new(after, before, first, last),
+            OrgUnit,
+        )
+        .await
+    }
+}

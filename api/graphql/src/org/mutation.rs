@@ -1,0 +1,164 @@
+//! Changing districts and org units.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use chrono::NaiveDate;
+use entities::enums::OrgUnitKind;
+
+use super::{District, OrgUnit};
+use crate::{parse_id, parse_opt_id, undefined_to_option, ContextExt};
+use qii_domain::service::org as service;
+
+/// A new district.
+#[derive(InputObject)]
+pub struct CreateDistrictInput {
+    /// Stable code: lower-case letters, digits and `-`.
+    code: String,
+    /// Name in Chinese.
+    name: String,
+    /// Name in English.
+    name_en: String,
+    /// Display order (default 0).
+    position: Option<i32>,
+}
+
+/// Changes to a district; omitted fields stay as they are.
+#[derive(InputObject)]
+pub struct UpdateDistrictInput {
+    code: Option<String>,
+    name: Option<String>,
+    name_en: Option<String>,
+    position: Option<i32>,
+}
+
+/// A new org unit.
+#[derive(InputObject)]
+pub struct CreateOrgUnitInput {
+    /// Stable code: lower-case letters, digits and `-`, e.g. `home-shijie-2`.
+    code: String,
+    /// Name in Chinese.
+    name: String,
+    /// Name in English.
+    name_en: Option<String>,
+    /// Kind of unit; it decides where the unit may hang.
+    kind: OrgUnitKind,
+    /// The unit above: the city for towns and city-level units, a town for Youth Homes.
+    parent_id: Option<ID>,
+    /// District of a town or city-level unit; units below a town take their town's.
+    district_id: Option<ID>,
+    /// Population coefficient of a town.
+    population_coefficient: Option<f64>,
+    /// Registered (在册) Youth Home; default false.
+    registered: Option<bool>,
+    /// Day it was founded.
+    founded_on: Option<NaiveDate>,
+}
+
+/// Changes to an org unit; omitted fields stay, `null` clears an optional field.
+#[derive(InputObject)]
+pub struct UpdateOrgUnitInput {
+    code: Option<String>,
+    name: Option<String>,
+    name_en: MaybeUndefined<String>,
+    /// Move the unit; its town and district (and its units') follow.
+    parent_id: MaybeUndefined<ID>,
+    district_id: MaybeUndefined<ID>,
+    population_coefficient: MaybeUndefined<f64>,
+    registered: Option<bool>,
+    founded_on: MaybeUndefined<NaiveDate>,
+}
+
+/// Changing districts and org units.
+#[derive(Default)]
+pub struct OrgMutation;
+
+#[Object]
+impl OrgMutation {
+    /// Creates a supervision district.
+    async fn create_district(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDistrictInput,
+    ) -> Result<District> {
+        let app = ctx.app()?;
+        let new = service::NewDistrict {
+            code: input.code,
+            name: input.name,
+            name_en: input.name_en,
+            position: input.position,
+        };
+        Ok(service::create_district(&app.db, &app.actor, new)
+            .await?
+            .into())
+    }
+
+    /// Updates a district.
+    async fn update_district(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateDistrictInput,
+    ) -> Result<District> {
+        let app = ctx.app()?;
+        let changes = service::DistrictChanges {
+            code: input.code,
+            name: input.name,
+            name_en: input.name_en,
+            position: input.position,
+        };
+        Ok(
+            service::update_district(&app.db, &app.actor, parse_id(&id)?, changes)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Creates an org unit (a town, a Youth Home, …) in its place in the tree.
+    async fn create_org_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrgUnitInput,
+    ) -> Result<OrgUnit> {
+        let app = ctx.app()?;
+        let new = service::NewOrgUnit {
+            code: input.code,
+            name: input.name,
+            name_en: input.name_en,
+            kind: input.kind,
+            parent_id: parse_opt_id(&input.parent_id)?,
+            district_id: parse_opt_id(&input.district_id)?,
+            population_coefficient: input.population_coefficient,
+            registered: input.registered,
+            founded_on: input.founded_on,
+        };
+        Ok(OrgUnit(
+            service::create_org_unit(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates an org unit; its kind cannot change.
+    async fn update_org_unit(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateOrgUnitInput,
+    ) -> Result<OrgUnit> {
+        let app = ctx.app()?;
+        let changes = service::OrgUnitChanges {
+            code: input.code,
+            name: input.name,
+            name_en: undefined_to_option(input.name_en),
+            parent_id: undefined_to_option(input.parent_id)
+                .map(|p| parse_opt_id(&p))
+                .transpose()?,
+            district_id: undefined_to_option(input.district_id)
+                .map(|d| parse_opt_id(&d))
+                .transpose()?,
+            population_coefficient: undefined_to_option(input.population_coefficient),
+            registered: input.registered,
+            founded_on: undefined_to_option(input.founded_on),
+        };
+        Ok(OrgUnit(
+            service::update_org_unit(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+        ))
+    }
+}

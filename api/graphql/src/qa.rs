@@ -1,0 +1,323 @@
+//! Questions and answers (提问/回答), as front-ends see them: lists, detail with answers
+//! (experts marked), asking, answering and moderation.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, Union, ID};
+use chrono::{DateTime, Utc};
+use entities::{answer, enums::ModerationStatus, question};
+
+use super::{
+    count_of,
+    expert::{load_expert, Expert},
+    load_by_id,
+    member::{load_member, Member},
+    org::{load_unit, unit_via, OrgUnit},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_opt_id, visible_by_id, ContextExt,
+};
+use crate::foreign_key;
+use qii_domain::service::qa as service;
+
+mod mutation;
+pub use mutation::QaMutation;
+
+foreign_key!(
+    /// Answers to a question.
+    AnswersOfQuestion, answer, QuestionId, question_id, question
+);
+
+/// A question (提问) asked by a member, optionally addressed to an org unit.
+pub struct Question(pub question::Model);
+
+/// A question (提问) asked by a member, optionally addressed to an org unit.
+#[Object]
+impl Question {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Body (plain text; may be empty).
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// Moderation status; whether the question is *valid* for the index is the rules' call.
+    async fn status(&self) -> ModerationStatus {
+        self.0.status
+    }
+    /// When it was asked.
+    async fn asked_at(&self) -> DateTime<Utc> {
+        self.0.asked_at
+    }
+    /// The member who asked.
+    async fn asker(&self, ctx: &Context<'_>) -> Result<Option<Member>> {
+        load_member(ctx, self.0.asker_id).await
+    }
+    /// The org unit the question is addressed to, if any.
+    async fn addressed_to(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<entities::question::Entity>(ctx, &self.0, "addressed_to_id", |m| {
+            m.addressed_to_id
+        })
+        .await
+    }
+    /// Number of answers.
+    async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        count_of::<AnswersOfQuestion>(ctx, self.0.id).await
+    }
+    /// The answers, oldest first unless sorted otherwise (`filter: {expertId}` for one
+    /// expert's).
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn answers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AnswerFilter>,
+        #[graphql(default)] order_by: AnswerOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<Answer>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::answers(&app.actor, &filter)?;
+        nested::<question::Entity, AnswersOfQuestion, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            Answer,
+        )
+        .await
+    }
+}
+
+/// Who wrote an answer: a member, an expert or an org unit.
+#[derive(Union)]
+pub enum AnswerAuthor {
+    /// A public member.
+    Member(Member),
+    /// An expert of the expert alliance.
+    Expert(Expert),
+    /// An org unit (a town committee, a Youth Home, …).
+    OrgUnit(OrgUnit),
+}
+
+/// An answer (回答) to a question.
+pub struct Answer(pub answer::Model);
+
+/// An answer (回答) to a question.
+#[Object]
+impl Answer {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Body (plain text).
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// When it was written.
+    async fn answered_at(&self) -> DateTime<Utc> {
+        self.0.answered_at
+    }
+    /// Whether an expert wrote it (专家参与回答), for marking it on screens.
+    async fn by_expert(&self) -> bool {
+        self.0.expert_id.is_some()
+    }
+    /// The question answered.
+    async fn question(&self, ctx: &Context<'_>) -> Result<Option<Question>> {
+        load_question(ctx, self.0.question_id).await
+    }
+    /// Who wrote it.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<AnswerAuthor>> {
+        let a = &self.0;
+        Ok(match (a.member_id, a.expert_id, a.org_unit_id) {
+            (Some(id), _, _) => load_member(ctx, id).await?.map(AnswerAuthor::Member),
+            (_, Some(id), _) => load_expert(ctx, id).await?.map(AnswerAuthor::Expert),
+            (_, _, Some(id)) => load_unit(ctx, Some(id)).await?.map(AnswerAuthor::OrgUnit),
+            _ => None,
+        })
+    }
+}
+
+/// Loads a question through the request's batch loader.
+pub async fn load_question(ctx: &Context<'_>, id: i64) -> Result<Option<Question>> {
+    let found = load_by_id::<question::Entity>(ctx, id).await?;
+    Ok(found.map(Question))
+}
+
+/// Which questions to list.
+#[derive(InputObject, Default)]
+pub struct QuestionFilter {
+    /// Asked by this member.
+    asker_id: Option<ID>,
+    /// Addressed to this org unit.
+    addressed_to_id: Option<ID>,
+    /// Addressed to any unit of this town (its Youth Homes included).
+    town_id: Option<ID>,
+    /// Addressed to any unit of this district.
+    district_id: Option<ID>,
+    /// With this moderation status.
+    status: Option<ModerationStatus>,
+    /// Asked at or after this instant.
+    asked_from: Option<DateTime<Utc>>,
+    /// Asked before this instant.
+    asked_before: Option<DateTime<Utc>>,
+    /// Text contained in the title or body.
+    search: Option<String>,
+}
+
+impl QuestionFilter {
+    pub(super) fn into_service(self) -> Result<service::QuestionFilter> {
+        Ok(service::QuestionFilter {
+            asker_id: parse_opt_id(&self.asker_id)?,
+            addressed_to_id: parse_opt_id(&self.addressed_to_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            status: self.status,
+            asked_from: self.asked_from,
+            asked_before: self.asked_before,
+            search: qii_domain::service::search_text(self.search)?,
+        })
+    }
+}
+
+/// What question lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum QuestionOrderField {
+    /// When it was asked.
+    #[default]
+    AskedAt,
+    /// Title.
+    Title,
+}
+
+impl OrderField<question::Entity> for QuestionOrderField {
+    fn column(self) -> question::Column {
+        match self {
+            Self::AskedAt => question::Column::AskedAt,
+            Self::Title => question::Column::Title,
+        }
+    }
+    fn key(self, m: &question::Model) -> SortKey {
+        match self {
+            Self::AskedAt => SortKey::Time(m.asked_at),
+            Self::Title => SortKey::Text(m.title.clone()),
+        }
+    }
+}
+
+/// Which answers to list.
+#[derive(InputObject, Default)]
+pub struct AnswerFilter {
+    /// Answers to this question.
+    question_id: Option<ID>,
+    /// Written by this expert.
+    expert_id: Option<ID>,
+    /// Written by this member (answers given as an expert are under `expertId`).
+    member_id: Option<ID>,
+    /// Written by this org unit.
+    org_unit_id: Option<ID>,
+    /// Written at or after this instant.
+    answered_from: Option<DateTime<Utc>>,
+    /// Written before this instant.
+    answered_before: Option<DateTime<Utc>>,
+}
+
+impl AnswerFilter {
+    pub(super) fn into_service(self) -> Result<service::AnswerFilter> {
+        Ok(service::AnswerFilter {
+            question_id: parse_opt_id(&self.question_id)?,
+            expert_id: parse_opt_id(&self.expert_id)?,
+            member_id: parse_opt_id(&self.member_id)?,
+            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            answered_from: self.answered_from,
+            answered_before: self.answered_before,
+        })
+    }
+}
+
+/// What answer lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum AnswerOrderField {
+    /// When it was written.
+    #[default]
+    AnsweredAt,
+}
+
+impl OrderField<answer::Entity> for AnswerOrderField {
+    fn column(self) -> answer::Column {
+        match self {
+            Self::AnsweredAt => answer::Column::AnsweredAt,
+        }
+    }
+    fn key(self, m: &answer::Model) -> SortKey {
+        match self {
+            Self::AnsweredAt => SortKey::Time(m.answered_at),
+        }
+    }
+}
+
+/// Reading questions and answers.
+#[derive(Default)]
+pub struct QaQuery;
+
+#[Object]
+impl QaQuery {
+    /// One question by id; null when there is none.
+    async fn question(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Question>> {
+        let visible = service::questions(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Question))
+    }
+
+    /// Questions, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn questions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<QuestionFilter>,
+        #[graphql(default)] order_by: QuestionOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Question>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::questions(&app.actor, &filter)?;
+        let page = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, page, Question).await
+    }
+
+    /// One answer by id; null when there is none.
+    async fn answer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Answer>> {
+        let visible = service::answers(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Answer))
+    }
+
+    /// Answers, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn answers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AnswerFilter>,
+        #[graphql(default)] order_by: AnswerOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Answer>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::answers(&app.actor, &filter)?;
+        let page = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, page, Answer).await
+    }
+}

@@ -1,0 +1,128 @@
+//! Asking, answering and moderating.
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use entities::enums::ModerationStatus;
+
+use super::{Answer, Question};
+use crate::{parse_id, parse_opt_id, ContextExt};
+use qii_domain::service::qa as service;
+
+/// A new question.
+#[derive(InputObject)]
+pub struct AskQuestionInput {
+    /// The member asking.
+    asker_id: ID,
+    /// The org unit asked, if any.
+    addressed_to_id: Option<ID>,
+    /// Title.
+    title: String,
+    /// Body (may be empty).
+    #[graphql(default)]
+    body: String,
+}
+
+/// Changes to a question, including moderation; omitted fields stay.
+#[derive(InputObject)]
+pub struct UpdateQuestionInput {
+    title: Option<String>,
+    body: Option<String>,
+    /// Moderation: `SPAM` or `DELETED` hides the question and stops new answers.
+    status: Option<ModerationStatus>,
+}
+
+/// A new answer: pass exactly one of `memberId`, `expertId` and `orgUnitId`.
+#[derive(InputObject)]
+pub struct AnswerQuestionInput {
+    /// The question answered; it must be visible.
+    question_id: ID,
+    /// Body (plain text).
+    body: String,
+    /// Answering as this member.
+    member_id: Option<ID>,
+    /// Answering as this expert.
+    expert_id: Option<ID>,
+    /// Answering as this org unit.
+    org_unit_id: Option<ID>,
+}
+
+/// Changes to an answer; omitted fields stay.
+#[derive(InputObject)]
+pub struct UpdateAnswerInput {
+    body: Option<String>,
+}
+
+/// Asking, answering and moderating.
+#[derive(Default)]
+pub struct QaMutation;
+
+#[Object]
+impl QaMutation {
+    /// Asks a question.
+    async fn ask_question(&self, ctx: &Context<'_>, input: AskQuestionInput) -> Result<Question> {
+        let app = ctx.app()?;
+        let new = service::NewQuestion {
+            asker_id: parse_id(&input.asker_id)?,
+            addressed_to_id: parse_opt_id(&input.addressed_to_id)?,
+            title: input.title,
+            body: input.body,
+        };
+        Ok(Question(
+            service::ask_question(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates or moderates a question.
+    async fn update_question(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateQuestionInput,
+    ) -> Result<Question> {
+        let app = ctx.app()?;
+        let changes = service::QuestionChanges {
+            title: input.title,
+            body: input.body,
+            status: input.status,
+        };
+        let id = parse_id(&id)?;
+        Ok(Question(
+            service::update_question(&app.db, &app.actor, id, changes).await?,
+        ))
+    }
+
+    /// Answers a visible question, as a member, an expert or an org unit.
+    async fn answer_question(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerQuestionInput,
+    ) -> Result<Answer> {
+        let app = ctx.app()?;
+        let author = service::AnswerAuthor::from_ids(
+            parse_opt_id(&input.member_id)?,
+            parse_opt_id(&input.expert_id)?,
+            parse_opt_id(&input.org_unit_id)?,
+        )?;
+        let new = service::NewAnswer {
+            question_id: parse_id(&input.question_id)?,
+            author,
+            body: input.body,
+        };
+        Ok(Answer(
+            service::answer_question(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Rewrites an answer.
+    async fn update_answer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAnswerInput,
+    ) -> Result<Answer> {
+        let app = ctx.app()?;
+        let id = parse_id(&id)?;
+        Ok(Answer(
+            service::update_answer(&app.db, &app.actor, id, input.body).await?,
+        ))
+    }
+}

@@ -1,0 +1,37 @@
+//! The weekly and monthly reports ([`qii_reports`]).
+
+use async_graphql::{Context, Object, Result, ID};
+
+use super::{parse_id, ContextExt};
+use qii_engine::period::Period;
+use qii_reports::{self as reports, Report, ReportKind};
+
+/// Reading reports.
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// The weekly (`2017-W45`) or monthly (`2017-11`) report: every town's score, rank and
+    /// change against the previous period, the indicators, target compliance and
+    /// highlights. With `town`, that town's report; without, the city's — except for a
+    /// town administrator, who gets its own town's. City administrators read every report,
+    /// town administrators their town's. The numbers come from the stored ranking of the
+    /// period (stored first when the period has ended and none is), so a report read again
+    /// later is the same. The same report as a page, a workbook and CSV:
+    /// `/reports/{kind}/{period}[/{town}][.xlsx|.csv]`.
+    async fn report(
+        &self,
+        ctx: &Context<'_>,
+        kind: ReportKind,
+        period: Period,
+        town: Option<ID>,
+    ) -> Result<Report> {
+        let app = ctx.app()?;
+        let town = match &town {
+            Some(id) => Some(parse_id(id)?),
+            None => reports::default_town(&app.actor),
+        };
+        Ok(reports::build(&app.db, &app.actor, &app.rules, kind, &period, town).await?)
+    }
+}

@@ -1,0 +1,592 @@
+//! Rankings and their explanation: the ranking board, a town's breakdown, and the what-if
+//! preview of an unsaved script.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entities::{enums::OrgUnitKind, org_unit};
+
+use super::{
+    batch::fetch,
+    org::{load_unit, OrgUnit},
+    pagination::{cost, page_of, Page},
+    parse_id, parse_opt_id, ContextExt,
+};
+use qii_domain::{
+    rules::compute::UnitScore,
+    scoring::Level,
+    service::scoring::{self as service, Compared},
+};
+use qii_engine::period::Period;
+
+/// Which org units a ranking ranks.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum RankingLevel {
+    /// The towns (镇街), each with everything below it.
+    #[default]
+    Town,
+    /// Youth Homes, each on its own.
+    YouthHome,
+    /// Schools, each on its own.
+    School,
+    /// Enterprises, each on its own.
+    Enterprise,
+    /// City-level units, each on its own.
+    CityUnit,
+}
+
+impl From<RankingLevel> for Level {
+    fn from(level: RankingLevel) -> Self {
+        match level {
+            RankingLevel::Town => Level::Town,
+            RankingLevel::YouthHome => Level::Kind(OrgUnitKind::YouthHome),
+            RankingLevel::School => Level::Kind(OrgUnitKind::School),
+            RankingLevel::Enterprise => Level::Kind(OrgUnitKind::Enterprise),
+            RankingLevel::CityUnit => Level::Kind(OrgUnitKind::CityUnit),
+        }
+    }
+}
+
+/// A ranking of one period and level, with the rule version that produced it.
+pub struct Ranking(Compared);
+
+#[Object]
+impl Ranking {
+    /// The rule set, e.g. `qii`.
+    async fn rule_set(&self) -> &str {
+        &self.0.ranking.rule_set
+    }
+    /// The rule version, e.g. `2.0`.
+    async fn version(&self) -> &str {
+        &self.0.ranking.version
+    }
+    /// SHA-256 of the script that produced the scores.
+    async fn content_hash(&self) -> &str {
+        &self.0.ranking.hash
+    }
+    /// SHA-256 over every script that fed the scores: the scoring script, the eligibility
+    /// rules and the targets in effect (empty for rankings stored before it was kept).
+    async fn rules_hash(&self) -> &str {
+        &self.0.ranking.rules_hash
+    }
+    /// The first period this version scores.
+    async fn effective_from(&self) -> &str {
+        &self.0.ranking.effective_from
+    }
+    /// The period ranked.
+    async fn period(&self) -> Period {
+        self.0.ranking.period
+    }
+    /// What `baselineRank` compares with: the previous period, or for a preview the rules
+    /// in force; null when there is nothing to compare with.
+    async fn baseline(&self) -> Option<&str> {
+        self.0.baseline_label.as_deref()
+    }
+    /// When this ranking was stored. Rankings of months, ISO weeks and quarters are stored
+    /// the first time they are read after the period ends, and read back unchanged — even
+    /// after rules or data change — until `recomputeRanking`; null when computed for this
+    /// read (a period still running, a custom range, a preview).
+    async fn stored_at(&self) -> Option<DateTime<Utc>> {
+        self.0.stored.as_ref().map(|s| s.computed_at)
+    }
+    /// Who stored it.
+    async fn stored_by(&self) -> Option<&str> {
+        self.0.stored.as_ref().map(|s| s.computed_by.as_str())
+    }
+    /// True when the rules in effect for the period now (the scoring version, the
+    /// eligibility rules or the targets) are not those that produced this stored ranking:
+    /// `recomputeRanking` applies them.
+    async fn outdated(&self) -> bool {
+        self.0.outdated
+    }
+    /// The units ranked, best first, or those the filter keeps (a district's towns, a
+    /// list of units): ranks stay those of the whole ranking.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn entries(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RankingEntryFilter>,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<RankingEntry>> {
+        let keep = match filter {
+            Some(filter) => Some(filter.units(ctx).await?),
+            None => None,
+        };
+        let entries: Vec<RankingEntry> = self
+            .0
+            .ranking
+            .scores
+            .iter()
+            .filter(|score| keep.as_ref().is_none_or(|keep| keep.contains(&score.unit)))
+            .map(|score| RankingEntry {
+                baseline_rank: self.0.baseline.get(&score.unit).copied(),
+                score: score.clone(),
+            })
+            .collect();
+        let page = page_of(entries, first, after, |entry| entry)?;
+        // The units of the page in one statement, for `orgUnit`.
+        let units: Vec<i64> = page.edges.iter().map(|e| e.node.score.unit).collect();
+        fetch::<org_unit::Entity>(ctx, &units).await?;
+        Ok(page)
+    }
+}
+
+/// Which entries of a ranking to list.
+#[derive(InputObject, Default)]
+pub struct RankingEntryFilter {
+    /// Units of this supervision district.
+    district_id: Option<ID>,
+    /// Units of this town (the town itself included).
+    town_id: Option<ID>,
+    /// Only these units (at most 1,000).
+    org_unit_ids: Option<Vec<ID>>,
+}
+
+/// Most units a ranking filter may list.
+const MAX_FILTER_UNITS: usize = 1_000;
+
+impl RankingEntryFilter {
+    /// The ids of the units kept.
+    async fn units(self, ctx: &Context<'_>) -> Result<std::collections::HashSet<i64>> {
+        let app = ctx.app()?;
+        let mut keep: Option<std::collections::HashSet<i64>> = None;
+        if let Some(ids) = &self.org_unit_ids {
+            if ids.len() > MAX_FILTER_UNITS {
+                return Err(qii_domain::error::bad_input(format!(
+                    "`orgUnitIds` lists {} units; at most {MAX_FILTER_UNITS} are accepted",
+                    ids.len()
+                )));
+            }
+            keep = Some(ids.iter().map(parse_id).collect::<Result<_>>()?);
+        }
+        let filter = qii_domain::service::org::OrgUnitFilter {
+            district_id: parse_opt_id(&self.district_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            ..Default::default()
+        };
+        if filter.district_id.is_some() || filter.town_id.is_some() {
+            let ids = qii_domain::service::org::unit_ids(&app.db, &app.actor, &filter).await?;
+            keep = Some(match keep {
+                Some(listed) => listed.intersection(&ids).copied().collect(),
+                None => ids,
+            });
+        }
+        Ok(keep.unwrap_or_default())
+    }
+}
+
+/// Most periods `scoreHistory` scores in one request.
+const MAX_HISTORY: usize = 24;
+
+/// The steps of a score history.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum HistoryStep {
+    /// Calendar months.
+    #[default]
+    Month,
+    /// ISO weeks.
+    Week,
+}
+
+/// One period of a unit's score history.
+#[derive(SimpleObject)]
+pub struct ScorePoint {
+    /// The period scored.
+    period: Period,
+    /// The rule version that scored it, e.g. `2.0`.
+    version: String,
+    /// SHA-256 of the script that scored it.
+    content_hash: String,
+    /// The unit's rank, total and breakdown in that period.
+    entry: RankingEntry,
+}
+
+/// One unit's place in a ranking, and its breakdown.
+pub struct RankingEntry {
+    score: UnitScore,
+    baseline_rank: Option<u32>,
+}
+
+#[Object]
+impl RankingEntry {
+    /// 1 is best; equal totals share a rank.
+    async fn rank(&self) -> i32 {
+        self.score.rank as i32
+    }
+    /// The rank in the baseline (see `Ranking.baseline`).
+    async fn baseline_rank(&self) -> Option<i32> {
+        self.baseline_rank.map(|r| r as i32)
+    }
+    /// Places gained since the baseline (negative when lost).
+    async fn rank_change(&self) -> Option<i32> {
+        self.baseline_rank
+            .map(|b| b as i32 - self.score.rank as i32)
+    }
+    /// The unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.score.unit)).await
+    }
+    /// The index score, 0–100.
+    async fn total(&self) -> f64 {
+        self.score.total
+    }
+    /// Each dimension's score and contribution to the total.
+    async fn dimensions(&self) -> Vec<DimensionScore> {
+        self.score
+            .labelled_dimensions()
+            .map(|(label, d)| DimensionScore {
+                key: label.key.clone(),
+                label: label.label.clone(),
+                weight: label.weight,
+                score: d.score,
+                contribution: d.contribution,
+            })
+            .collect()
+    }
+    /// Each indicator: raw figure, standardised score, weight and contribution.
+    async fn indicators(&self) -> Vec<IndicatorScore> {
+        self.score
+            .labelled_indicators()
+            .map(|(label, i)| IndicatorScore {
+                key: label.key.clone(),
+                label: label.label.clone(),
+                dimension: label.dimension.clone(),
+                raw: i.raw,
+                standardised: i.standardised,
+                weight: label.weight,
+                contribution: i.contribution,
+            })
+            .collect()
+    }
+}
+
+/// A dimension of a unit's score.
+#[derive(SimpleObject)]
+pub struct DimensionScore {
+    /// The dimension's key in the rule script.
+    key: String,
+    /// What it measures, for people (the script's `label`, e.g. `工作结合分值`).
+    label: Option<String>,
+    /// Its weight in percent of the index.
+    weight: f64,
+    /// Its score, 0–100.
+    score: f64,
+    /// Points of the total it gives.
+    contribution: f64,
+}
+
+/// An indicator of a unit's score: how a raw figure became points.
+#[derive(SimpleObject)]
+pub struct IndicatorScore {
+    /// The indicator's key in the rule script.
+    key: String,
+    /// What it measures, for people (the script's `label`, e.g. `有效访问量`).
+    label: Option<String>,
+    /// The dimension it belongs to.
+    dimension: String,
+    /// The raw figure from the platform's data; null when missing.
+    raw: Option<f64>,
+    /// The standardised score, 0–100; null when left out as missing.
+    standardised: Option<f64>,
+    /// Weight in percent of the index.
+    weight: f64,
+    /// Points of the total it gives.
+    contribution: f64,
+}
+
+/// One unit scored by two rule versions.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct VersionComparison {
+    #[graphql(skip)]
+    unit: i64,
+    /// Score under version A.
+    total_a: f64,
+    /// Rank under version A.
+    rank_a: i32,
+    /// Score under version B.
+    total_b: f64,
+    /// Rank under version B.
+    rank_b: i32,
+    /// `totalB - totalA`.
+    total_difference: f64,
+    /// Places gained under B (negative when lost).
+    rank_change: i32,
+}
+
+#[async_graphql::ComplexObject]
+impl VersionComparison {
+    /// The unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        load_unit(ctx, Some(self.unit)).await
+    }
+}
+
+/// A version of a scoring rule set, as loaded from the rules folder.
+#[derive(SimpleObject)]
+pub struct RuleVersion {
+    /// The rule set, e.g. `qii`.
+    rule_set: String,
+    /// The version label, e.g. `2.0`.
+    version: String,
+    /// The first period it scores.
+    effective_from: String,
+    /// SHA-256 of its script.
+    content_hash: String,
+    /// The script's path in the rules tree.
+    script: String,
+}
+
+/// Reading rankings.
+#[derive(Default)]
+pub struct ScoringQuery;
+
+#[Object]
+impl ScoringQuery {
+    /// Every version of every scoring rule set in force, oldest first.
+    async fn rule_versions(&self, ctx: &Context<'_>) -> Result<Vec<RuleVersion>> {
+        ctx.app()?
+            .actor
+            .require(qii_domain::authz::Need::Scores, "read rule versions")?;
+        let registry = ctx
+            .app()?
+            .rules
+            .current()
+            .map_err(qii_domain::error::ServiceError::from)?;
+        let mut list: Vec<RuleVersion> = registry
+            .versions()
+            .map(|v| RuleVersion {
+                rule_set: v.spec.name.clone(),
+                version: v.spec.version.clone(),
+                effective_from: v.spec.effective_from.clone(),
+                content_hash: v.script.hash.clone(),
+                script: v.script.name.clone(),
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            (&a.rule_set, &a.effective_from).cmp(&(&b.rule_set, &b.effective_from))
+        });
+        Ok(list)
+    }
+
+    /// Why the latest change of the rules folder was rejected (the rules in force stay);
+    /// null when the folder's content is in force.
+    async fn rules_rejection(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let app = ctx.app()?;
+        app.actor.require(
+            qii_domain::authz::Need::Rules,
+            "read why a rules change was rejected",
+        )?;
+        Ok(app.rules.rejected())
+    }
+
+    /// The ranking of a period, scored with the rule version in effect for it, compared
+    /// with the previous period.
+    async fn ranking(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let compared = service::ranking(
+            &app.db,
+            &app.actor,
+            (&*app.rules, &*app.rankings),
+            &rule_set,
+            &period,
+            level.into(),
+        )
+        .await?;
+        Ok(Ranking(compared))
+    }
+
+    /// One unit's score and breakdown for a period; null when the unit is not ranked at
+    /// that level.
+    async fn explain_score(
+        &self,
+        ctx: &Context<'_>,
+        org_unit_id: ID,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Option<RankingEntry>> {
+        let unit = parse_id(&org_unit_id)?;
+        let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
+        let baseline = compared.baseline.get(&unit).copied();
+        Ok(compared
+            .ranking
+            .scores
+            .into_iter()
+            .find(|s| s.unit == unit)
+            .map(|score| RankingEntry {
+                score,
+                baseline_rank: baseline,
+            }))
+    }
+
+    /// One unit's score, rank and breakdown over a span, period by period (the town
+    /// trend): every month (or ISO week, with `every: WEEK`) starting within `span`,
+    /// each scored by the rule version in effect for it, oldest first. Periods that no
+    /// version scores, or in which the unit is not ranked, are left out.
+    #[graphql(complexity = "24usize.saturating_mul(child_complexity)")]
+    async fn score_history(
+        &self,
+        ctx: &Context<'_>,
+        org_unit_id: ID,
+        span: Period,
+        #[graphql(default)] every: HistoryStep,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Vec<ScorePoint>> {
+        let app = ctx.app()?;
+        let unit = parse_id(&org_unit_id)?;
+        let kind = match every {
+            HistoryStep::Month => qii_engine::period::PeriodKind::Month,
+            HistoryStep::Week => qii_engine::period::PeriodKind::Week,
+        };
+        let periods = span.starting_within(kind);
+        if periods.len() > MAX_HISTORY {
+            return Err(qii_domain::error::bad_input(format!(
+                "`{span}` holds {} periods; ask for at most {MAX_HISTORY} at a time",
+                periods.len()
+            )));
+        }
+        let registry = app
+            .rules
+            .current()
+            .map_err(qii_domain::error::ServiceError::from)?;
+        let mut points = Vec::new();
+        for period in periods {
+            if registry.version_for(&rule_set, &period).is_err() {
+                continue;
+            }
+            let compared = service::ranking(
+                &app.db,
+                &app.actor,
+                (&*app.rules, &*app.rankings),
+                &rule_set,
+                &period,
+                level.into(),
+            )
+            .await?;
+            let baseline = compared.baseline.get(&unit).copied();
+            let Some(score) = compared.ranking.scores.iter().find(|s| s.unit == unit) else {
+                continue;
+            };
+            points.push(ScorePoint {
+                period,
+                version: compared.ranking.version.clone(),
+                content_hash: compared.ranking.hash.clone(),
+                entry: RankingEntry {
+                    score: score.clone(),
+                    baseline_rank: baseline,
+                },
+            });
+        }
+        Ok(points)
+    }
+
+    /// One period scored by two versions of a rule set (e.g. `2.0` and `3.0`), per unit:
+    /// score and rank under each and the difference; in the order of version B.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn compare_rule_versions(
+        &self,
+        ctx: &Context<'_>,
+        a: String,
+        b: String,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<VersionComparison>> {
+        let app = ctx.app()?;
+        let versions = (a.as_str(), b.as_str());
+        let cmp = service::compare(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &rule_set,
+            versions,
+            &period,
+            level.into(),
+        )
+        .await?;
+        let under_a: std::collections::HashMap<i64, &UnitScore> =
+            cmp.a.scores.iter().map(|s| (s.unit, s)).collect();
+        let rows: Vec<VersionComparison> = cmp
+            .b
+            .scores
+            .iter()
+            .filter_map(|b| {
+                let a = under_a.get(&b.unit)?;
+                Some(VersionComparison {
+                    unit: b.unit,
+                    total_a: a.total,
+                    rank_a: a.rank as i32,
+                    total_b: b.total,
+                    rank_b: b.rank as i32,
+                    total_difference: b.total - a.total,
+                    rank_change: a.rank as i32 - b.rank as i32,
+                })
+            })
+            .collect();
+        let page = page_of(rows, first, after, |row| row)?;
+        let units: Vec<i64> = page.edges.iter().map(|e| e.node.unit).collect();
+        fetch::<org_unit::Entity>(ctx, &units).await?;
+        Ok(page)
+    }
+
+    /// What-if: the ranking an unsaved scoring script would produce for a period, compared
+    /// with the rules in force. Nothing is stored. A script that does not compile, runs too
+    /// long or declares an invalid index gives `RULE_ERROR` with its line and column.
+    async fn preview_ranking(
+        &self,
+        ctx: &Context<'_>,
+        source: String,
+        period: Period,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let compared = service::preview(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            &source,
+            &period,
+            level.into(),
+        )
+        .await?;
+        Ok(Ranking(compared))
+    }
+}
+
+/// Storing rankings.
+#[derive(Default)]
+pub struct ScoringMutation;
+
+#[Object]
+impl ScoringMutation {
+    /// Computes the ranking of an ended month, ISO week or quarter afresh — with the rules
+    /// in effect for it and the data as they are now — and stores it in place of the stored
+    /// one. A period still running or a custom range is refused: those are computed on
+    /// every read.
+    async fn recompute_ranking(
+        &self,
+        ctx: &Context<'_>,
+        period: Period,
+        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default)] level: RankingLevel,
+    ) -> Result<Ranking> {
+        let app = ctx.app()?;
+        let level = level.into();
+        service::recompute(&app.db, &app.actor, &app.rules, &rule_set, &period, level).await?;
+        let scoring = (&*app.rules, &*app.rankings);
+        let compared =
+            service::ranking(&app.db, &app.actor, scoring, &rule_set, &period, level).await?;
+        Ok(Ranking(compared))
+    }
+}

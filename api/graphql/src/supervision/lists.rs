@@ -1,0 +1,272 @@
+//! Reading supervision: single records by id and filtered, sorted connections.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use chrono::NaiveDate;
+use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
+
+use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
+use crate::{
+    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_opt_id, visible_by_id, ContextExt,
+};
+use qii_domain::service::supervision as service;
+
+/// Which supervisor assignments to list.
+#[derive(InputObject, Default)]
+pub struct SupervisorAssignmentFilter {
+    /// Of this town.
+    town_id: Option<ID>,
+    /// Of the towns of this district.
+    district_id: Option<ID>,
+    /// Running on this day.
+    active_on: Option<NaiveDate>,
+    /// Starting on or after this day.
+    starts_from: Option<NaiveDate>,
+    /// Starting on or before this day.
+    starts_to: Option<NaiveDate>,
+}
+
+impl SupervisorAssignmentFilter {
+    pub(crate) fn into_service(self) -> Result<service::AssignmentFilter> {
+        Ok(service::AssignmentFilter {
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            active_on: self.active_on,
+            starts_from: self.starts_from,
+            starts_to: self.starts_to,
+        })
+    }
+}
+
+/// What supervisor-assignment lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum SupervisorAssignmentOrderField {
+    /// First day.
+    #[default]
+    StartsOn,
+    /// Supervisor's name.
+    SupervisorName,
+}
+
+impl OrderField<supervisor_assignment::Entity> for SupervisorAssignmentOrderField {
+    fn column(self) -> supervisor_assignment::Column {
+        match self {
+            Self::StartsOn => supervisor_assignment::Column::StartsOn,
+            Self::SupervisorName => supervisor_assignment::Column::SupervisorName,
+        }
+    }
+    fn key(self, m: &supervisor_assignment::Model) -> SortKey {
+        match self {
+            Self::StartsOn => SortKey::Date(m.starts_on),
+            Self::SupervisorName => SortKey::Text(m.supervisor_name.clone()),
+        }
+    }
+}
+
+/// Which supervision meetings to list.
+#[derive(InputObject, Default)]
+pub struct SupervisionMeetingFilter {
+    /// Of this district.
+    district_id: Option<ID>,
+    /// Of this town's district.
+    town_id: Option<ID>,
+    /// Visiting this unit.
+    visit_org_unit_id: Option<ID>,
+    /// Held on or after this day.
+    held_from: Option<NaiveDate>,
+    /// Held on or before this day.
+    held_to: Option<NaiveDate>,
+}
+
+/// What supervision-meeting lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum SupervisionMeetingOrderField {
+    /// Day of the meeting.
+    #[default]
+    HeldOn,
+    /// Venue.
+    Venue,
+}
+
+impl OrderField<supervision_meeting::Entity> for SupervisionMeetingOrderField {
+    fn column(self) -> supervision_meeting::Column {
+        match self {
+            Self::HeldOn => supervision_meeting::Column::HeldOn,
+            Self::Venue => supervision_meeting::Column::Venue,
+        }
+    }
+    fn key(self, m: &supervision_meeting::Model) -> SortKey {
+        match self {
+            Self::HeldOn => SortKey::Date(m.held_on),
+            Self::Venue => SortKey::Text(m.venue.clone()),
+        }
+    }
+}
+
+/// Which attendance receipts to list.
+#[derive(InputObject, Default)]
+pub struct AttendanceReceiptFilter {
+    /// For this meeting.
+    meeting_id: Option<ID>,
+    /// Sent by this unit.
+    org_unit_id: Option<ID>,
+    /// Sent by this town (or a unit of it).
+    town_id: Option<ID>,
+    /// For the meetings of this district.
+    district_id: Option<ID>,
+    /// For meetings held on or after this day.
+    held_from: Option<NaiveDate>,
+    /// For meetings held on or before this day.
+    held_to: Option<NaiveDate>,
+}
+
+impl AttendanceReceiptFilter {
+    pub(crate) fn into_service(self) -> Result<service::ReceiptFilter> {
+        Ok(service::ReceiptFilter {
+            meeting_id: parse_opt_id(&self.meeting_id)?,
+            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            held_from: self.held_from,
+            held_to: self.held_to,
+        })
+    }
+}
+
+/// What attendance-receipt lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum AttendanceReceiptOrderField {
+    /// The order receipts came in.
+    #[default]
+    Received,
+    /// Attendee's name.
+    Name,
+}
+
+impl OrderField<meeting_attendance::Entity> for AttendanceReceiptOrderField {
+    fn column(self) -> meeting_attendance::Column {
+        match self {
+            Self::Received => meeting_attendance::Column::Id,
+            Self::Name => meeting_attendance::Column::Name,
+        }
+    }
+    fn key(self, m: &meeting_attendance::Model) -> SortKey {
+        match self {
+            Self::Received => SortKey::Int(m.id),
+            Self::Name => SortKey::Text(m.name.clone()),
+        }
+    }
+}
+
+/// Reading supervision.
+#[derive(Default)]
+pub struct SupervisionQuery;
+
+#[Object]
+impl SupervisionQuery {
+    /// One supervisor assignment by id; null when there is none.
+    async fn supervisor_assignment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<SupervisorAssignment>> {
+        let visible = service::assignments(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(SupervisorAssignment))
+    }
+
+    /// Supervisor assignments, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn supervisor_assignments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisorAssignmentFilter>,
+        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<SupervisorAssignment>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::assignments(&app.actor, &filter)?;
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, SupervisorAssignment).await
+    }
+
+    /// One supervision meeting by id; null when there is none.
+    async fn supervision_meeting(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<SupervisionMeeting>> {
+        let visible = service::meetings(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(SupervisionMeeting))
+    }
+
+    /// Supervision meetings, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn supervision_meetings(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SupervisionMeetingFilter>,
+        #[graphql(default)] order_by: SupervisionMeetingOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<SupervisionMeeting>> {
+        let app = ctx.app()?;
+        let f = filter.unwrap_or_default();
+        let filter = service::MeetingFilter {
+            district_id: parse_opt_id(&f.district_id)?,
+            town_id: parse_opt_id(&f.town_id)?,
+            visit_org_unit_id: parse_opt_id(&f.visit_org_unit_id)?,
+            held_from: f.held_from,
+            held_to: f.held_to,
+        };
+        let select = service::meetings(&app.actor, &filter)?;
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, SupervisionMeeting).await
+    }
+
+    /// One attendance receipt by id; null when there is none.
+    async fn attendance_receipt(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<AttendanceReceipt>> {
+        let visible = service::receipts(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(AttendanceReceipt))
+    }
+
+    /// Attendance receipts, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn attendance_receipts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AttendanceReceiptFilter>,
+        #[graphql(default)] order_by: AttendanceReceiptOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<AttendanceReceipt>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::receipts(&app.actor, &filter)?;
+        let args = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, args, AttendanceReceipt).await
+    }
+}

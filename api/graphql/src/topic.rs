@@ -1,0 +1,361 @@
+//! Online discussion topics (话题) and members' comments and votes on them.
+
+use std::collections::HashMap;
+
+use async_graphql::{dataloader::Loader, Context, Enum, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entities::{enums::ParticipationKind, topic, topic_participation};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
+
+use super::{
+    batch::batched,
+    load_by_id,
+    loaders::{FromDb, LoadError},
+    member::{load_member, Member},
+    org::{unit_via, OrgUnit},
+    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    parse_opt_id, visible_by_id, ContextExt,
+};
+use qii_domain::service::topic as service;
+
+mod mutation;
+pub use mutation::TopicMutation;
+
+/// Comments and votes of one topic.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParticipationTally {
+    comments: i64,
+    votes: i64,
+}
+
+/// Counts comments and votes of many topics with one GROUP BY (topic, kind).
+pub struct ParticipationTallies(DatabaseConnection);
+
+impl FromDb for ParticipationTallies {
+    fn from_db(db: DatabaseConnection) -> Self {
+        Self(db)
+    }
+}
+
+impl Loader<i64> for ParticipationTallies {
+    type Value = ParticipationTally;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, ParticipationTally>, LoadError> {
+        use topic_participation::Column as C;
+        let rows: Vec<(i64, ParticipationKind, i64)> = topic_participation::Entity::find()
+            .select_only()
+            .column(C::TopicId)
+            .column(C::Kind)
+            .column_as(Expr::col(C::Id).count(), "n")
+            .filter(qii_domain::db::any_of(
+                sea_orm::ConnectionTrait::get_database_backend(&self.0),
+                C::TopicId,
+                keys,
+            ))
+            .group_by(C::TopicId)
+            .group_by(C::Kind)
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<i64, ParticipationTally> = keys
+            .iter()
+            .map(|k| (*k, ParticipationTally::default()))
+            .collect();
+        for (topic, kind, n) in rows {
+            let tally = out.entry(topic).or_default();
+            match kind {
+                ParticipationKind::Comment => tally.comments += n,
+                ParticipationKind::Vote => tally.votes += n,
+            }
+        }
+        Ok(out)
+    }
+}
+
+crate::foreign_key!(
+    /// Comments and votes on a topic.
+    ParticipationsOfTopic, topic_participation, TopicId, topic_id, topic
+);
+
+/// An online discussion topic (话题) published by an org unit.
+pub struct Topic(pub topic::Model);
+
+impl Topic {
+    async fn tally(&self, ctx: &Context<'_>) -> Result<ParticipationTally> {
+        let tally = batched::<topic::Entity, ParticipationTallies>(ctx, self.0.id).await?;
+        Ok(tally.unwrap_or_default())
+    }
+}
+
+/// An online discussion topic (话题) published by an org unit.
+#[Object]
+impl Topic {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    /// Body (plain text).
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    /// When it was published.
+    async fn published_at(&self) -> DateTime<Utc> {
+        self.0.published_at
+    }
+    /// When it stops accepting comments and votes; null when it stays open.
+    async fn closes_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closes_at
+    }
+    /// Whether it no longer accepts comments and votes.
+    async fn closed(&self) -> bool {
+        service::is_closed(&self.0, Utc::now())
+    }
+    /// The publishing org unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
+        unit_via::<entities::topic::Entity>(ctx, &self.0, "org_unit_id", |m| Some(m.org_unit_id))
+            .await
+    }
+    /// Number of comments and votes together.
+    async fn participation_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let t = self.tally(ctx).await?;
+        Ok(t.comments + t.votes)
+    }
+    /// Number of comments.
+    async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.tally(ctx).await?.comments)
+    }
+    /// Number of votes.
+    async fn vote_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.tally(ctx).await?.votes)
+    }
+    /// The comments (not the votes), oldest first unless sorted otherwise.
+    #[graphql(complexity = "cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TopicParticipationFilter>,
+        #[graphql(default)] order_by: TopicParticipationOrderField,
+        #[graphql(default)] direction: SortDirection,
+        #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
+    ) -> Result<Page<TopicParticipation>> {
+        let app = ctx.app()?;
+        let mut filter = filter.unwrap_or_default().into_service()?;
+        filter.kind = Some(ParticipationKind::Comment);
+        let select = service::participations(&app.actor, &filter)?;
+        nested::<topic::Entity, ParticipationsOfTopic, _, _>(
+            ctx,
+            self.0.id,
+            select,
+            &filter,
+            (order_by, direction),
+            (first, after),
+            TopicParticipation,
+        )
+        .await
+    }
+}
+
+/// A member's comment on or vote for a topic.
+pub struct TopicParticipation(pub topic_participation::Model);
+
+/// A member's comment on or vote for a topic.
+#[Object]
+impl TopicParticipation {
+    /// Stable id.
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// Comment or vote.
+    async fn kind(&self) -> ParticipationKind {
+        self.0.kind
+    }
+    /// What a comment says; null for a vote.
+    async fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    /// When the member took part.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The member who took part.
+    async fn member(&self, ctx: &Context<'_>) -> Result<Option<Member>> {
+        load_member(ctx, self.0.member_id).await
+    }
+    /// The topic.
+    async fn topic(&self, ctx: &Context<'_>) -> Result<Option<Topic>> {
+        load_topic(ctx, self.0.topic_id).await
+    }
+}
+
+/// Loads a topic through the request's batch loader.
+pub async fn load_topic(ctx: &Context<'_>, id: i64) -> Result<Option<Topic>> {
+    let found = load_by_id::<topic::Entity>(ctx, id).await?;
+    Ok(found.map(Topic))
+}
+
+/// Which topics to list.
+#[derive(InputObject, Default)]
+pub struct TopicFilter {
+    /// Published by this org unit.
+    org_unit_id: Option<ID>,
+    /// Published by any unit of this town (its Youth Homes included).
+    town_id: Option<ID>,
+    /// Published by any unit of this district.
+    district_id: Option<ID>,
+    /// Published at or after this instant.
+    published_from: Option<DateTime<Utc>>,
+    /// Published before this instant.
+    published_before: Option<DateTime<Utc>>,
+    /// Text contained in the title or body.
+    search: Option<String>,
+}
+
+impl TopicFilter {
+    pub(super) fn into_service(self) -> Result<service::TopicFilter> {
+        Ok(service::TopicFilter {
+            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            town_id: parse_opt_id(&self.town_id)?,
+            district_id: parse_opt_id(&self.district_id)?,
+            published_from: self.published_from,
+            published_before: self.published_before,
+            search: qii_domain::service::search_text(self.search)?,
+        })
+    }
+}
+
+/// What topic lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum TopicOrderField {
+    /// Publication time.
+    #[default]
+    PublishedAt,
+    /// Title.
+    Title,
+}
+
+impl OrderField<topic::Entity> for TopicOrderField {
+    fn column(self) -> topic::Column {
+        match self {
+            Self::PublishedAt => topic::Column::PublishedAt,
+            Self::Title => topic::Column::Title,
+        }
+    }
+    fn key(self, m: &topic::Model) -> SortKey {
+        match self {
+            Self::PublishedAt => SortKey::Time(m.published_at),
+            Self::Title => SortKey::Text(m.title.clone()),
+        }
+    }
+}
+
+/// Which topic participations to list.
+#[derive(InputObject, Default)]
+pub struct TopicParticipationFilter {
+    /// On this topic.
+    topic_id: Option<ID>,
+    /// By this member.
+    member_id: Option<ID>,
+    /// Only comments or only votes.
+    kind: Option<ParticipationKind>,
+    /// At or after this instant.
+    from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    before: Option<DateTime<Utc>>,
+}
+
+impl TopicParticipationFilter {
+    pub(super) fn into_service(self) -> Result<service::ParticipationFilter> {
+        Ok(service::ParticipationFilter {
+            topic_id: parse_opt_id(&self.topic_id)?,
+            member_id: parse_opt_id(&self.member_id)?,
+            kind: self.kind,
+            from: self.from,
+            before: self.before,
+        })
+    }
+}
+
+/// What topic-participation lists can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
+pub enum TopicParticipationOrderField {
+    /// When the member took part.
+    #[default]
+    CreatedAt,
+}
+
+impl OrderField<topic_participation::Entity> for TopicParticipationOrderField {
+    fn column(self) -> topic_participation::Column {
+        match self {
+            Self::CreatedAt => topic_participation::Column::CreatedAt,
+        }
+    }
+    fn key(self, m: &topic_participation::Model) -> SortKey {
+        match self {
+            Self::CreatedAt => SortKey::Time(m.created_at),
+        }
+    }
+}
+
+/// Reading topics and participation.
+#[derive(Default)]
+pub struct TopicQuery;
+
+#[Object]
+impl TopicQuery {
+    /// One topic by id; null when there is none.
+    async fn topic(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Topic>> {
+        let visible = service::topics(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Topic))
+    }
+
+    /// Topics, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn topics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TopicFilter>,
+        #[graphql(default)] order_by: TopicOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<Topic>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::topics(&app.actor, &filter)?;
+        let page = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, page, Topic).await
+    }
+
+    /// Comments and votes on topics, filtered and sorted, as a cursor connection.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn topic_participations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TopicParticipationFilter>,
+        #[graphql(default)] order_by: TopicParticipationOrderField,
+        #[graphql(default)] direction: SortDirection,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Page<TopicParticipation>> {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        let select = service::participations(&app.actor, &filter)?;
+        let page = PageArgs::new(after, before, first, last);
+        paginate(ctx, select, order_by, direction, page, TopicParticipation).await
+    }
+}

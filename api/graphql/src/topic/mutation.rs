@@ -1,0 +1,122 @@
+//! Publishing topics and taking part in them.
+
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entities::enums::ParticipationKind;
+
+use super::{Topic, TopicParticipation};
+use crate::{parse_id, undefined_to_option, ContextExt};
+use qii_domain::service::topic as service;
+
+/// A new topic.
+#[derive(InputObject)]
+pub struct PublishTopicInput {
+    /// The publishing org unit.
+    org_unit_id: ID,
+    /// Title.
+    title: String,
+    /// Body (plain text).
+    body: String,
+    /// When it stops accepting participation; after its publication, or null to stay open.
+    closes_at: Option<DateTime<Utc>>,
+}
+
+/// Changes to a topic; omitted fields stay, `closesAt: null` reopens it for good.
+#[derive(InputObject)]
+pub struct UpdateTopicInput {
+    title: Option<String>,
+    body: Option<String>,
+    /// Must be after the topic's publication.
+    closes_at: MaybeUndefined<DateTime<Utc>>,
+}
+
+/// A member taking part in a topic.
+#[derive(InputObject)]
+pub struct TakePartInTopicInput {
+    /// The topic; it must be open.
+    topic_id: ID,
+    /// The member taking part.
+    member_id: ID,
+    /// Comment or vote; a member votes once per topic.
+    kind: ParticipationKind,
+    /// What a comment says (required for comments, not allowed for votes).
+    body: Option<String>,
+}
+
+/// Changes to a comment; omitted fields stay.
+#[derive(InputObject)]
+pub struct UpdateTopicParticipationInput {
+    body: Option<String>,
+}
+
+/// Publishing topics and taking part in them.
+#[derive(Default)]
+pub struct TopicMutation;
+
+#[Object]
+impl TopicMutation {
+    /// Publishes a topic now.
+    async fn publish_topic(&self, ctx: &Context<'_>, input: PublishTopicInput) -> Result<Topic> {
+        let app = ctx.app()?;
+        let new = service::NewTopic {
+            org_unit_id: parse_id(&input.org_unit_id)?,
+            title: input.title,
+            body: input.body,
+            closes_at: input.closes_at,
+        };
+        Ok(Topic(
+            service::publish_topic(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Updates a topic.
+    async fn update_topic(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateTopicInput,
+    ) -> Result<Topic> {
+        let app = ctx.app()?;
+        let changes = service::TopicChanges {
+            title: input.title,
+            body: input.body,
+            closes_at: undefined_to_option(input.closes_at),
+        };
+        let id = parse_id(&id)?;
+        Ok(Topic(
+            service::update_topic(&app.db, &app.actor, id, changes).await?,
+        ))
+    }
+
+    /// Comments on or votes for an open topic.
+    async fn take_part_in_topic(
+        &self,
+        ctx: &Context<'_>,
+        input: TakePartInTopicInput,
+    ) -> Result<TopicParticipation> {
+        let app = ctx.app()?;
+        let new = service::NewParticipation {
+            topic_id: parse_id(&input.topic_id)?,
+            member_id: parse_id(&input.member_id)?,
+            kind: input.kind,
+            body: input.body,
+        };
+        Ok(TopicParticipation(
+            service::take_part_in_topic(&app.db, &app.actor, new).await?,
+        ))
+    }
+
+    /// Rewrites a comment on an open topic.
+    async fn update_topic_participation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateTopicParticipationInput,
+    ) -> Result<TopicParticipation> {
+        let app = ctx.app()?;
+        let id = parse_id(&id)?;
+        Ok(TopicParticipation(
+            service::update_participation(&app.db, &app.actor, id, input.body).await?,
+        ))
+    }
+}
