@@ -31,10 +31,10 @@ use migration::{Migrator, MigratorTrait};
 use qii_demo::synthetic::{self, SyntheticOptions};
 use qii_domain::{
     config::Config,
-    rules::{compute, spec::IndexSpec, Registry},
     scoring::{rank, raw_table, Level},
 };
 use qii_engine::period::Period;
+use qii_engine::rules::{compute, spec::IndexSpec, Registry};
 use sea_orm::{ConnectionTrait, DbBackend};
 
 /// Counts the bytes allocated and their high-water mark while [`COUNTING`] is on: timed
@@ -250,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
     let raw = sql.counted(table)?;
 
     let evaluate = || {
-        qii_domain::rules::Sandbox::on_this_thread(|| {
+        qii_engine::rules::Sandbox::on_this_thread(|| {
             compute::score(&registry.sandbox, &version.script, &version.spec, &raw)
         })
     };

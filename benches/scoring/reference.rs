@@ -3,7 +3,7 @@
 //! bench only — the server takes every weight from the script — and the bench checks that
 //! it agrees with the engine's results, so the comparison is honest.
 
-use qii_domain::rules::compute::RawTable;
+use qii_engine::rules::compute::RawTable;
 
 /// Scores run from 0 to this.
 const TOP: f64 = 100.0;

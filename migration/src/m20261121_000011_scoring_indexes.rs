@@ -1,4 +1,4 @@
-//! Covering indexes for the raw-figure queries of the QII (`api/src/scoring/families.rs`):
+//! Covering indexes for the raw-figure queries of the QII (`api/domain/src/scoring/families.rs`):
 //! each holds every column its query reads from the table, so a query walking it by unit or
 //! activity needs no lookup of the table row per counted row.
 //!

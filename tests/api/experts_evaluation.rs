@@ -142,7 +142,7 @@ both_databases! {
         assert_eq!(evaluation["period"], "2017-10");
         let source = std::fs::read_to_string(shipped_rules().join("experts/2017.rhai")).unwrap();
         assert_eq!(evaluation["ruleVersion"], json!({ "name": "experts", "version": "2017",
-            "hash": qii_domain::rules::sandbox::content_hash(&source), "path": "experts/2017.rhai" }));
+            "hash": qii_engine::rules::sandbox::content_hash(&source), "path": "experts/2017.rhai" }));
         let entries = evaluation["entries"]["nodes"].as_array().unwrap();
         assert_eq!(entries.len(), 2);
         let first = &entries[0];

@@ -403,14 +403,14 @@ macro_rules! both_databases {
 
 /// The activity rules shipped in `rules/eligibility/activity.rhai`, with the sign-ups an
 /// activity needs set to `min_signups`.
-pub fn shipped_activity_rules(min_signups: i64) -> qii_domain::rules::activity::ActivityRules {
+pub fn shipped_activity_rules(min_signups: i64) -> qii_engine::rules::activity::ActivityRules {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let mut rules = qii_domain::rules::Registry::load(&dir)
+    let mut rules = qii_engine::rules::Registry::load(&dir)
         .unwrap()
         .activity_rules()
         .unwrap();
     for c in &mut rules.conditions {
-        if c.figure == qii_domain::rules::activity::ActivityFigure::Signups {
+        if c.figure == qii_engine::rules::activity::ActivityFigure::Signups {
             c.at_least = min_signups;
         }
     }

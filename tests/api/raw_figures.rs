@@ -20,7 +20,7 @@ async fn scalar(app: &TestApp, sql: &str) -> f64 {
     row.try_get::<i64>("", "n").unwrap() as f64
 }
 
-fn total(table: &qii_domain::rules::compute::RawTable, figure: &str) -> f64 {
+fn total(table: &qii_engine::rules::compute::RawTable, figure: &str) -> f64 {
     table.figures[figure].iter().flatten().sum()
 }
 
@@ -28,7 +28,7 @@ both_databases! {
     async fn town_figures_for_a_month_match_direct_counts(app) {
         app.load_demo(0.05).await;
         let october: Period = "2017-10".parse().unwrap();
-        let registry = qii_domain::rules::Registry::load(&crate::helpers::shipped_rules()).unwrap();
+        let registry = qii_engine::rules::Registry::load(&crate::helpers::shipped_rules()).unwrap();
         let targets = registry.targets_for(&october);
         let table = raw_table(&app.db, &october, Level::Town, &crate::helpers::shipped_activity_rules(1), &targets).await.unwrap();
         assert_eq!(table.units.len(), 32);
@@ -78,12 +78,12 @@ both_databases! {
     async fn a_month_is_ranked_with_v2_and_every_total_is_explained_by_its_indicators(app) {
         app.load_demo(0.05).await;
         let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        let registry = qii_domain::rules::Registry::load(&rules_dir).unwrap();
+        let registry = qii_engine::rules::Registry::load(&rules_dir).unwrap();
         let october: Period = "2017-10".parse().unwrap();
         let ranking = qii_domain::scoring::rank(&app.db, &registry, "qii", &october, Level::Town).await.unwrap();
         assert_eq!(ranking.version, "2.0");
         let source = std::fs::read_to_string(rules_dir.join("qii/v2.rhai")).unwrap();
-        assert_eq!(ranking.hash, qii_domain::rules::sandbox::content_hash(&source));
+        assert_eq!(ranking.hash, qii_engine::rules::sandbox::content_hash(&source));
         assert_eq!(ranking.scores.len(), 32);
         assert_eq!(ranking.scores[0].rank, 1);
         let mut previous = f64::INFINITY;

@@ -32,7 +32,7 @@ both_databases! {
         assert_eq!(ranking["version"], "2.0");
         assert_eq!(ranking["period"], "2017-11");
         assert_eq!(ranking["baseline"], "2017-10");
-        let hash = qii_domain::rules::sandbox::content_hash(&v2_source());
+        let hash = qii_engine::rules::sandbox::content_hash(&v2_source());
         assert_eq!(ranking["contentHash"], hash.as_str());
         let list = entries(&data, "ranking");
         assert_eq!(list.len(), 32);

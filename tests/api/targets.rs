@@ -82,7 +82,7 @@ both_databases! {
         assert_eq!(target["source"]["kind"], "RULE");
         assert_eq!(target["source"]["script"], SCRIPT);
         assert_eq!(target["source"]["version"], "2017q4");
-        assert_eq!(target["source"]["contentHash"], qii_domain::rules::sandbox::content_hash(&shipped_script()));
+        assert_eq!(target["source"]["contentHash"], qii_engine::rules::sandbox::content_hash(&shipped_script()));
         assert_eq!(
             metrics(&october),
             ["mobile_binding_rate", "offline_activities", "online_topics", "registrations", "update_days"]
@@ -156,7 +156,7 @@ both_databases! {
         assert_eq!(published["publishRuleSet"]["changed"], true);
         let target = &in_effect(&app, &f.school, "2017-10").await[0];
         assert_eq!(target["value"], 22.0);
-        assert_eq!(target["source"]["contentHash"], qii_domain::rules::sandbox::content_hash(&raised));
+        assert_eq!(target["source"]["contentHash"], qii_engine::rules::sandbox::content_hash(&raised));
 
         let broken = shipped_script().replace("applies_to: \"registered_youth_home\"", "applies_to: \"every_home\"");
         let response = app.graphql(PUBLISH, json!({ "path": SCRIPT, "source": broken })).await;

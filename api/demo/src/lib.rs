@@ -10,6 +10,8 @@
 //! [`synthetic`] generates data sets of any size (towns × events in one period) for
 //! benchmarks, with the same loader, random helpers and texts.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 mod bulk;
 mod ensure;
 mod generate;

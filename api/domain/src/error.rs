@@ -33,9 +33,9 @@ pub enum ServiceError {
     /// A database failure.
     Database(DbErr),
     /// A rule script failed (compile, run or declaration); located in the script.
-    Rule(crate::rules::RuleError),
+    Rule(qii_engine::rules::RuleError),
     /// A change of the rules was refused: every error its checks found.
-    RulesRejected(Vec<crate::rules::RuleError>),
+    RulesRejected(Vec<qii_engine::rules::RuleError>),
     /// Some rows of a batch are invalid, each listed; nothing was written.
     Rows(Vec<RowRejection>),
     /// Anything else unexpected.
@@ -73,8 +73,8 @@ impl RowRejection {
 /// Rejected rows named in an error's message; `extensions.rows` lists them all.
 const ROWS_IN_MESSAGE: usize = 20;
 
-impl From<crate::rules::RuleError> for ServiceError {
-    fn from(err: crate::rules::RuleError) -> Self {
+impl From<qii_engine::rules::RuleError> for ServiceError {
+    fn from(err: qii_engine::rules::RuleError) -> Self {
         Self::Rule(err)
     }
 }
@@ -180,7 +180,7 @@ impl ServiceError {
             Self::Rule(err) => err.to_string(),
             Self::RulesRejected(errors) => format!(
                 "the change was rejected and the rules in force stay: {}",
-                crate::rules::store::summary(errors)
+                qii_engine::rules::sandbox::summary(errors)
             ),
             Self::Rows(rows) => {
                 let mut listed: Vec<String> = rows

@@ -7,12 +7,13 @@
 //! gathered in the database, scored by the engine, stored) and [`rules`] (the engine's
 //! rules with their releases kept in the database).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod identity;
-pub mod rules;
 pub mod scoring;
 pub mod service;

@@ -5,8 +5,8 @@
 //! (a folder, or memory in tests and embedders), figures come in as tables, and results go
 //! out as values. [`period`] and [`time`] are the calendar every layer above shares, and
 //! [`code`] the error codes every layer sends.
-#![deny(clippy::unwrap_used)]
-#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod code;
 pub mod names;

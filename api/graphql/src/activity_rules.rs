@@ -9,10 +9,8 @@ use super::{
     activity_types::{CommentsOfActivity, PhotosOfActivity},
     count_of, ContextExt,
 };
-use qii_domain::{
-    error::ServiceError,
-    rules::activity::{ActivityFigures, ActivityRules},
-};
+use qii_domain::error::ServiceError;
+use qii_engine::rules::activity::{ActivityFigures, ActivityRules};
 
 /// Whether an activity counts toward the index (工作结合分值), by the rules in force.
 #[derive(SimpleObject)]

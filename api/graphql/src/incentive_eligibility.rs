@@ -10,9 +10,9 @@ use super::{
 };
 use qii_domain::{
     error::ServiceError,
-    rules::policy::PolicyRef,
     service::incentive_eligibility::{self as service, LinkedActivity},
 };
+use qii_engine::rules::policy::PolicyRef;
 
 /// A version of a policy rule set (e.g. `incentives` 2017) and its script's content hash.
 #[derive(SimpleObject, Clone)]

@@ -3,6 +3,8 @@
 //! The schema holds no database: each request carries a [`RequestContext`] (connection,
 //! acting identity, loaders), so the SDL can be printed without one.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod batch;
 pub mod limits;
 pub mod loaders;
@@ -128,7 +130,7 @@ pub struct RequestContext {
     /// The rows read so far, in the groups they were read in.
     pub batches: std::sync::Arc<batch::Batches>,
     /// The rules scoring uses.
-    pub rules: std::sync::Arc<qii_domain::rules::RuleStore>,
+    pub rules: std::sync::Arc<qii_domain::service::rules::RuleStore>,
     /// Stored rankings the server has read (shared by its requests).
     pub rankings: std::sync::Arc<qii_domain::scoring::snapshot::Cache>,
     /// Issues tokens (sign-in, refresh).
@@ -143,7 +145,7 @@ impl RequestContext {
         db: DatabaseConnection,
         actor: Actor,
         batch_window: std::time::Duration,
-        rules: std::sync::Arc<qii_domain::rules::RuleStore>,
+        rules: std::sync::Arc<qii_domain::service::rules::RuleStore>,
         auth: std::sync::Arc<qii_domain::auth::Authenticator>,
     ) -> Self {
         let loaders = Loaders::new(db.clone(), batch_window);
@@ -160,7 +162,7 @@ impl RequestContext {
     }
 
     /// The rules in force now.
-    pub fn registry(&self) -> Result<std::sync::Arc<qii_domain::rules::Registry>> {
+    pub fn registry(&self) -> Result<std::sync::Arc<qii_engine::rules::Registry>> {
         Ok(self.rules.current().map_err(ServiceError::from)?)
     }
 }

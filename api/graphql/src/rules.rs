@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use entities::rule_release;
 
 use super::{parse_id, ContextExt};
-use qii_domain::{
-    rules::{sandbox::content_hash, store::Changed, RuleSource},
-    service::rules as service,
-};
+use qii_domain::service::rules as service;
+use qii_domain::service::rules::Changed;
+use qii_engine::rules::{sandbox::content_hash, RuleSource};
 
 /// One file of a release.
 #[derive(SimpleObject)]

@@ -12,11 +12,11 @@ use super::{
     parse_id, parse_opt_id, ContextExt,
 };
 use qii_domain::{
-    rules::compute::UnitScore,
     scoring::Level,
     service::scoring::{self as service, Compared},
 };
 use qii_engine::period::Period;
+use qii_engine::rules::compute::UnitScore;
 
 /// Which org units a ranking ranks.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]

@@ -5,11 +5,11 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
 
 use super::{parse_id, ContextExt};
 use qii_domain::{
-    rules::targets::Per,
     scoring::targets::{TargetSource as Source, UnitTarget},
     service::operations as service,
 };
 use qii_engine::period::Period;
+use qii_engine::rules::targets::Per;
 
 /// Over what a target is counted.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

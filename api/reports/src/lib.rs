@@ -9,6 +9,8 @@
 //!
 //! Who reads what: city administrators every report; a town administrator its own town's.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod csv;
 pub mod model;
 pub mod page;
@@ -21,11 +23,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 pub use model::*;
 
+use qii_domain::service::rules::RuleStore;
 use qii_domain::{
     authz::{denied, Need},
     error::{ServiceError, ServiceResult},
     identity::{Actor, Role},
-    rules::{compute::UnitScore, RuleStore},
     scoring::{snapshot, Level, Ranking},
     service::{
         compliance, contest, experts_eval,
@@ -34,6 +36,7 @@ use qii_domain::{
     },
 };
 use qii_engine::period::{Period, PeriodKind};
+use qii_engine::rules::compute::UnitScore;
 
 /// The index the reports rank by.
 pub const INDEX: &str = "qii";

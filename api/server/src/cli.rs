@@ -11,16 +11,17 @@ use clap::{Parser, Subcommand};
 
 use crate::{http, telemetry};
 use qii_demo as demo;
+use qii_domain::service::rules::{Changed, RuleStore};
 use qii_domain::{
     config::Config,
     db,
     error::ServiceError,
     identity::Actor,
-    rules::{self, store::Changed, RuleStore},
     scoring::{self, Level},
     service,
 };
 use qii_engine::period::{Period, PeriodKind};
+use qii_engine::rules;
 use qii_graphql as graphql;
 
 /// qii: GraphQL API server of the Dongguan "Youth Voice" platform and its influence index.

@@ -10,7 +10,6 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 
 use async_graphql::BatchRequest;
 use async_graphql::{
-    http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
     ParseRequestError,
 };
@@ -46,7 +45,7 @@ pub struct AppState {
     /// Batching window of the per-request loaders.
     pub batch_window: Duration,
     /// The rules scoring uses.
-    pub rules: std::sync::Arc<qii_domain::rules::RuleStore>,
+    pub rules: std::sync::Arc<qii_domain::service::rules::RuleStore>,
     /// Stored rankings read so far, shared by every request.
     pub rankings: std::sync::Arc<qii_domain::scoring::snapshot::Cache>,
     /// Verifies and issues tokens.
@@ -93,13 +92,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("qii GraphQL")
-            .finish(),
-    )
+/// GraphiQL, pointed at `/graphql`: a fixed page (its scripts come from the public CDN, as
+/// async-graphql's own page does), so no template engine is compiled in for it.
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("http/graphiql.html"))
 }
 
 async fn healthz() -> &'static str {
@@ -470,7 +466,8 @@ impl Server {
             db.close().await?;
         }
         let (db, statements) = db::connect_for_requests(config).await?;
-        let rules = qii_domain::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
+        let rules =
+            qii_domain::service::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
         let auth = qii_domain::auth::Authenticator::open(&db, &config.auth).await?;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {

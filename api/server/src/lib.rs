@@ -5,6 +5,7 @@
 //! Below it, each its own crate so that arrows only point down: `qii_graphql` (the schema),
 //! `qii_reports`, `qii_demo`, `qii_domain` (services and scoring) and `qii_engine` (rules).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![recursion_limit = "256"]
 
 pub mod cli;

@@ -6,8 +6,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{Database, DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use super::*;
-use qii_domain::rules::Registry;
 use qii_domain::scoring::{rank, raw_table, Level};
+use qii_engine::rules::Registry;
 
 async fn fresh() -> DatabaseConnection {
     let db = Database::connect("sqlite::memory:")

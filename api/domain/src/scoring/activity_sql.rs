@@ -15,7 +15,7 @@ use sea_orm::{
     ActiveEnum, EntityTrait,
 };
 
-use crate::rules::activity::{ActivityFigure, ActivityRules};
+use qii_engine::rules::activity::{ActivityFigure, ActivityRules};
 
 /// `SELECT … FROM` the rows of `figure` for the activity row of table `activity`, with
 /// nothing selected yet.

@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::{families::Families, raw::ou, Level};
-use crate::rules::activity::ActivityRules;
+use qii_engine::rules::activity::ActivityRules;
 use qii_engine::{period::Period, time::day_start};
 
 /// The metrics whose actual values the platform's own data gives.

@@ -17,8 +17,8 @@ use sea_orm::{
 
 use super::activity_sql::counts_for_publisher;
 use super::raw::{ou, Level};
-use crate::rules::activity::ActivityRules;
 use qii_engine::period::Period;
+use qii_engine::rules::activity::ActivityRules;
 
 /// The queries of the figure families.
 pub(super) struct Families {

@@ -1,6 +1,6 @@
 //! Scoring: raw indicator figures from the database for a period and a level of org units,
 //! scored with the rule version in effect for the period. The arithmetic of the index is
-//! in [`crate::rules::compute`].
+//! in [`qii_engine::rules::compute`].
 
 pub mod activity_sql;
 pub mod compliance;
@@ -19,8 +19,10 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use raw::{raw_table, Level, COMPUTED_FIGURES};
 
-use crate::rules::{compute, compute::UnitScore, spec::IndexSpec, Registry, RuleError, Script};
 use qii_engine::period::Period;
+use qii_engine::rules::{
+    compute, compute::UnitScore, spec::IndexSpec, Registry, RuleError, Script,
+};
 
 /// Why a ranking could not be computed.
 #[derive(Debug)]

@@ -20,8 +20,8 @@ use sea_orm::{
 };
 
 use super::families::Families;
-use crate::rules::{activity::ActivityRules, compute::RawTable, TargetsVersion};
 use qii_engine::period::Period;
+use qii_engine::rules::{activity::ActivityRules, compute::RawTable, TargetsVersion};
 
 /// The figures [`raw_table`] computes from the platform's own data. No import may use
 /// these keys, so a rule naming one always means the platform's figure.

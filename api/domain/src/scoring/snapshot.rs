@@ -18,8 +18,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{unit_names, Level, Ranking};
-use crate::rules::compute::{DimensionScore, IndicatorScore, Labels, UnitScore};
 use qii_engine::period::{Period, PeriodKind};
+use qii_engine::rules::compute::{DimensionScore, IndicatorScore, Labels, UnitScore};
 
 /// Rows per multi-row insert; far below every backend's limit on bound parameters.
 const CHUNK: usize = 1_000;

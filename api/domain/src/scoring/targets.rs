@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use entities::{enums::OrgUnitKind, org_unit, target};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::rules::{
+use qii_engine::period::Period;
+use qii_engine::rules::{
     targets::{Per, UnitFacts, UnitKind},
     TargetsVersion,
 };
-use qii_engine::period::Period;
 
 /// One target of one unit for a period.
 #[derive(Debug, Clone, PartialEq)]

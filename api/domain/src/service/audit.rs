@@ -89,12 +89,12 @@ pub fn script_diff(path: &str, before: Option<&str>, after: Option<&str>) -> Str
 /// The unified diff of every rule file a release changes, by path (sources, and test
 /// cases under `PATH (tests)`).
 pub fn release_diff(
-    before: &[crate::rules::source::RuleSource],
-    after: &[crate::rules::source::RuleSource],
+    before: &[qii_engine::rules::source::RuleSource],
+    after: &[qii_engine::rules::source::RuleSource],
 ) -> serde_json::Map<String, Value> {
     use std::collections::BTreeMap;
     let index =
-        |files: &[crate::rules::source::RuleSource]| -> BTreeMap<String, (String, Option<String>)> {
+        |files: &[qii_engine::rules::source::RuleSource]| -> BTreeMap<String, (String, Option<String>)> {
             files
                 .iter()
                 .map(|f| (f.path.clone(), (f.source.clone(), f.tests.clone())))

@@ -11,10 +11,10 @@ use std::collections::{HashMap, HashSet};
 use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::service::rules::RuleStore;
 use crate::{
     error::ServiceResult,
     identity::Actor,
-    rules::{targets::Per, Registry, RuleStore},
     scoring::{
         compliance::{actuals, Window, RATES},
         targets::{unit_targets, TargetSource},
@@ -23,6 +23,7 @@ use crate::{
     service::find,
 };
 use qii_engine::period::Period;
+use qii_engine::rules::{targets::Per, Registry};
 
 /// One target of one unit beside its actual value.
 #[derive(Debug, Clone)]

@@ -19,15 +19,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::incentive_eligibility::RULE_SET;
-use crate::rules::policy::PolicyRef;
-use crate::{
-    error::{ServiceError, ServiceResult},
-    rules::{
-        activity::{ActivityFigures, ActivityRules},
-        RuleStore,
-    },
-};
+use crate::error::{ServiceError, ServiceResult};
+use crate::service::rules::RuleStore;
 use qii_engine::period::{Period, PeriodKind};
+use qii_engine::rules::activity::{ActivityFigures, ActivityRules};
+use qii_engine::rules::policy::PolicyRef;
 
 /// What ranked one entry.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -11,14 +11,15 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::service::rules::RuleStore;
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::{policy::PolicyRef, RuleStore},
     scoring::experts::{expert_figures, ExpertFigures},
     service::find,
 };
 use qii_engine::period::{Period, PeriodKind};
+use qii_engine::rules::policy::PolicyRef;
 
 /// The policy rule set that evaluates experts.
 pub const RULE_SET: &str = "experts";
@@ -136,7 +137,7 @@ pub async fn expert_honours(
 /// script called once per expert on the script pool.
 async fn score_all(
     db: &DatabaseConnection,
-    registry: &std::sync::Arc<crate::rules::Registry>,
+    registry: &std::sync::Arc<qii_engine::rules::Registry>,
     period: Period,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -171,7 +172,7 @@ async fn score_all(
                     rank: 0,
                 })
             })
-            .collect::<Result<Vec<_>, crate::rules::RuleError>>()?;
+            .collect::<Result<Vec<_>, qii_engine::rules::RuleError>>()?;
         Ok((PolicyRef::of(policy), entries))
     })
     .await

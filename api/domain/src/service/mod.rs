@@ -168,7 +168,7 @@ pub fn contains_pattern(needle: &str) -> sea_orm::sea_query::LikeExpr {
 /// Runs `work` with the version of policy rule set `set` in effect for `period` — on the
 /// script pool, never on an async worker.
 pub async fn with_policy<T, F>(
-    registry: &std::sync::Arc<crate::rules::Registry>,
+    registry: &std::sync::Arc<qii_engine::rules::Registry>,
     set: &'static str,
     period: qii_engine::period::Period,
     work: F,
@@ -176,9 +176,9 @@ pub async fn with_policy<T, F>(
 where
     T: Send + 'static,
     F: FnOnce(
-            &crate::rules::policy::PolicyVersion,
-            &crate::rules::Sandbox,
-        ) -> Result<T, crate::rules::RuleError>
+            &qii_engine::rules::policy::PolicyVersion,
+            &qii_engine::rules::Sandbox,
+        ) -> Result<T, qii_engine::rules::RuleError>
         + Send
         + 'static,
 {

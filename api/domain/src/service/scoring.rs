@@ -10,10 +10,10 @@ use std::collections::HashMap;
 
 use sea_orm::DatabaseConnection;
 
+use crate::service::rules::RuleStore;
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::RuleStore,
     scoring::{
         self,
         snapshot::{self, Stored},

@@ -18,8 +18,8 @@ use super::{find, opt_text, org::unit_of_kind, parse_mobile, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::Registry,
 };
+use qii_engine::rules::Registry;
 
 /// Longest name, title, university or venue accepted.
 const NAME_MAX: usize = 100;

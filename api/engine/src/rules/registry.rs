@@ -12,7 +12,7 @@ use super::activity::ActivityRules;
 use super::{
     check,
     policy::{PolicySpec, PolicyVersion},
-    source::RuleSource,
+    source::{FolderLoader, Loader, RuleSource},
     spec::IndexSpec,
     targets::TargetsSpec,
     RuleError, Sandbox, Script,
@@ -55,8 +55,14 @@ impl Registry {
     /// error found otherwise. It runs the scripts on the calling thread: for tools and
     /// tests, not for a server.
     pub fn load(dir: &Path) -> Result<Self, RuleError> {
-        let sources = RuleSource::read_dir(dir)
-            .map_err(|e| RuleError::new(&dir.display().to_string(), format!("cannot read: {e}")))?;
+        Self::load_from(&FolderLoader(dir.to_owned()))
+    }
+
+    /// [`Registry::load`] from any [`Loader`].
+    pub fn load_from(loader: &dyn Loader) -> Result<Self, RuleError> {
+        let sources = loader
+            .load()
+            .map_err(|e| RuleError::new(&loader.origin(), format!("cannot read: {e}")))?;
         // Tools and tests load rules on their own thread.
         Sandbox::on_this_thread(|| Self::validated(&Sandbox::new(), &sources))
             .map_err(|mut errors| errors.remove(0))
@@ -250,6 +256,42 @@ pub(super) fn scripts_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::source::MemoryLoader;
+
+    #[test]
+    fn rules_held_in_memory_load_as_the_same_files_on_disk_do() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let files = FolderLoader(dir.clone()).load().unwrap();
+        assert!(files.iter().any(|f| f.path == "qii/v2.rhai"));
+        let mut shuffled = files.clone();
+        shuffled.reverse();
+        let from_memory = Registry::load_from(&MemoryLoader(shuffled)).unwrap();
+        let from_disk = Registry::load(&dir).unwrap();
+        let hashes = |r: &Registry| {
+            r.versions()
+                .map(|v| v.script.hash.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hashes(&from_memory), hashes(&from_disk));
+    }
+
+    #[test]
+    fn a_loader_that_cannot_read_names_where_it_looked() {
+        struct Broken;
+        impl Loader for Broken {
+            fn origin(&self) -> String {
+                "the rules bucket".to_owned()
+            }
+            fn load(&self) -> std::io::Result<Vec<RuleSource>> {
+                Err(std::io::Error::other("connection refused"))
+            }
+        }
+        let err = Registry::load_from(&Broken).err().unwrap().to_string();
+        assert!(
+            err.contains("the rules bucket") && err.contains("connection refused"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn the_shipped_rules_load_and_v2_is_in_effect_from_october_2017() {

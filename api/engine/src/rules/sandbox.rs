@@ -392,6 +392,15 @@ pub fn content_hash(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))
 }
 
+/// The first error and how many more there are.
+pub fn summary(errors: &[RuleError]) -> String {
+    match errors {
+        [] => "rejected".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

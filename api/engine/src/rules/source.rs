@@ -2,7 +2,10 @@
 //! is a script at a path of the rules tree (`qii/v2.rhai`: the rule set's folder, then the
 //! file) with, optionally, its test cases kept beside it (`qii/v2.tests.json`).
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use super::sandbox::content_hash;
 
@@ -14,6 +17,46 @@ pub struct RuleSource {
     pub source: String,
     /// The test cases kept beside the script, as JSON text.
     pub tests: Option<String>,
+}
+
+/// Where rule files come from. The engine reads rules only through this, so tests and
+/// embedders run rules without a folder, and a host keeps them wherever it likes.
+pub trait Loader: Send + Sync {
+    /// Names the place, for error messages: a folder's path, `memory`.
+    fn origin(&self) -> String;
+
+    /// Every rule file with its test cases, in path order.
+    fn load(&self) -> std::io::Result<Vec<RuleSource>>;
+}
+
+/// Rule files in a folder on disk: scripts below it, each with its `.tests.json` beside it.
+#[derive(Debug, Clone)]
+pub struct FolderLoader(pub PathBuf);
+
+impl Loader for FolderLoader {
+    fn origin(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    fn load(&self) -> std::io::Result<Vec<RuleSource>> {
+        RuleSource::read_dir(&self.0)
+    }
+}
+
+/// Rule files held in memory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryLoader(pub Vec<RuleSource>);
+
+impl Loader for MemoryLoader {
+    fn origin(&self) -> String {
+        "memory".to_owned()
+    }
+
+    fn load(&self) -> std::io::Result<Vec<RuleSource>> {
+        let mut files = self.0.clone();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
 }
 
 impl RuleSource {

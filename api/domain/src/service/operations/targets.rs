@@ -11,10 +11,10 @@ use sea_orm::{
     Select,
 };
 
+use crate::service::rules::RuleStore;
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::RuleStore,
     scoring::targets::{unit_targets, UnitTarget},
     service::{filter::Filters, find, snake_name},
 };

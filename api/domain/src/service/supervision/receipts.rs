@@ -23,9 +23,9 @@ use super::{
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::Registry,
     service::{find, opt_text, text},
 };
+use qii_engine::rules::Registry;
 
 /// Which attendance receipts to list.
 #[derive(Debug, Default, Clone)]

@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 use serde::Deserialize;
 
-use crate::{error::ServiceResult, rules::Registry};
+use crate::error::ServiceResult;
 use qii_engine::period::Period;
+use qii_engine::rules::Registry;
 
 /// One limit on the attendees a unit sends.
 #[derive(Debug, Clone, Deserialize)]

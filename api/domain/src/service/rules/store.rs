@@ -17,11 +17,13 @@ use std::{
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use super::{
-    releases::{self, Conflict, NewRelease, Release},
-    source::{self, RuleSource},
+use qii_engine::rules::{
+    sandbox::summary,
+    source::{self, FolderLoader, Loader, RuleSource},
     Registry, RuleError, Sandbox,
 };
+
+use super::releases::{self, Conflict, NewRelease, Release};
 
 /// How often the folder and the database are looked at: changes apply within two of these.
 const POLL: Duration = Duration::from_secs(1);
@@ -328,7 +330,7 @@ impl RuleStore {
 /// Reads the folder off the request threads.
 async fn read_folder(dir: &Path) -> std::io::Result<Vec<RuleSource>> {
     let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || RuleSource::read_dir(&dir))
+    tokio::task::spawn_blocking(move || FolderLoader(dir).load())
         .await
         .map_err(std::io::Error::other)?
 }
@@ -352,13 +354,4 @@ fn folder_note(
         .collect();
     parts.extend(removed.iter().map(|p| format!("{p} removed")));
     format!("rules folder: {}", parts.join(", "))
-}
-
-/// The first error and how many more there are.
-pub fn summary(errors: &[RuleError]) -> String {
-    match errors {
-        [] => "rejected".to_owned(),
-        [one] => one.to_string(),
-        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
-    }
 }

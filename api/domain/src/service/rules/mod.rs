@@ -1,6 +1,10 @@
 //! Changing the rules in force: publishing a rule file, returning a rule set to an earlier
 //! release, and reading the history of releases. Every change is checked in full (scripts,
 //! declarations, test cases) before it lands; a refused change leaves the rules in force.
+//!
+//! The engine leaves persistence to this layer: releases are kept in the database and
+//! audited ([`releases`]), and the [`store`] keeps every server on one database on the
+//! latest release.
 
 use crate::authz::Need;
 
@@ -9,13 +13,14 @@ use entities::rule_release;
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
-    rules::{
-        releases::{self, Release},
-        source::{self, RuleSource},
-        store::{ChangeError, Changed},
-        RuleStore,
-    },
 };
+use qii_engine::rules::source::{self, RuleSource};
+
+pub mod releases;
+pub mod store;
+
+use releases::Release;
+pub use store::{ChangeError, Changed, RuleStore};
 
 /// The most releases one history read returns.
 pub const MAX_HISTORY: u64 = 500;

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
-use super::{sandbox::content_hash, source::RuleSource};
+use qii_engine::rules::{sandbox::content_hash, source::RuleSource};
 
 /// A release and the files it holds.
 #[derive(Debug, Clone)]
