@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use qii_domain::identity::Role;
+
 use crate::both_databases;
 
 const BOARD: &str = "query($p: Period!) { ranking(period: $p) {
@@ -112,6 +114,35 @@ both_databases! {
         // The server keeps answering.
         let districts = app.data("{ districts { nodes { name } } }", json!({})).await;
         assert_eq!(districts["districts"]["nodes"].as_array().unwrap().len(), 3);
+    }
+
+    async fn a_rule_error_shows_its_script_to_rule_and_city_administrators_only(app) {
+        // The city administrator reads what the engine said.
+        let (code, message) = app.error(BOARD, json!({ "p": "2017-09" })).await;
+        assert_eq!(code, "RULE_ERROR");
+        assert!(message.contains("no version"), "{message}");
+
+        // A partner and a town administrator get the code and a short message: no script,
+        // no position, no engine words.
+        let town = app.token_for(Role::TownAdmin(1), "town-admin");
+        for token in [app.partner_token(), town] {
+            let response = app.graphql_as(Some(&token), BOARD, json!({ "p": "2017-09" })).await;
+            let error = &response["errors"][0];
+            assert_eq!(error["extensions"]["code"], "RULE_ERROR", "{response}");
+            let message = error["message"].as_str().unwrap();
+            assert!(message.contains("a rule administrator can read why"), "{message}");
+            assert!(!message.contains("no version") && !message.contains("qii"), "{message}");
+            assert!(error["extensions"].get("script").is_none(), "{response}");
+        }
+
+        // A rule administrator sees where a draft breaks, line included.
+        let rules = app.token_for(Role::RuleAdmin, "rule-admin");
+        let broken = "fn index() {\n    #{ name: \"qii\",\n       version: 2.0 +\n    }\n}\n";
+        let response = app.graphql_as(Some(&rules), PREVIEW, json!({ "s": broken, "p": "2017-10" })).await;
+        let error = &response["errors"][0];
+        assert_eq!(error["extensions"]["code"], "RULE_ERROR", "{response}");
+        assert!(error["extensions"]["line"].as_i64().is_some(), "{response}");
+        assert!(error["message"].as_str().unwrap().contains("preview.rhai:"), "{response}");
     }
 
     async fn a_period_without_rules_or_in_a_wrong_form_is_refused(app) {

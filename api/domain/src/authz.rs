@@ -9,6 +9,10 @@
 //!
 //! Anonymous callers get `UNAUTHENTICATED` where they need to sign in; signed-in callers
 //! get `FORBIDDEN` with the reason.
+//!
+//! Errors are read too: a rule error's internals (the script's path, the line, the
+//! engine's own words) reach rule and city administrators only
+//! ([`withhold_script_internals`]).
 
 use entities::{member, org_unit};
 use sea_orm::{
@@ -16,7 +20,7 @@ use sea_orm::{
 };
 
 use crate::{
-    error::{ServiceError, ServiceResult},
+    error::{code, ServiceError, ServiceResult},
     identity::{Actor, Role, Scope},
 };
 
@@ -68,6 +72,48 @@ impl Need {
             (Need::CityAdmin, _) => false,
         }
     }
+}
+
+/// What a caller who may not read the scripts is told of a rule error.
+pub const RULE_ERROR_WITHHELD: &str = "the index rules could not answer this request (for \
+     example, no rules are in force for the period asked); a rule administrator can read why \
+     in the server log";
+
+/// The extensions of a rule error that show the scripts' internals.
+const SCRIPT_INTERNALS: [&str; 4] = ["script", "line", "column", "errors"];
+
+/// Withholds a rule error's internals from a caller who is not a rule or city
+/// administrator: the message becomes [`RULE_ERROR_WITHHELD`] and the script's path, its
+/// position and the list of errors leave the extensions, the code staying. The whole error
+/// is logged first. Any other error is left as it is; `true` when something was withheld.
+pub fn withhold_script_internals(
+    actor: &Actor,
+    message: &mut String,
+    extensions: Option<&mut async_graphql::ErrorExtensionValues>,
+) -> bool {
+    let Some(extensions) = extensions else {
+        return false;
+    };
+    let is_rule_error = matches!(
+        extensions.get("code"),
+        Some(async_graphql::Value::String(c)) if c == code::RULE_ERROR
+    );
+    if !is_rule_error || Need::Rules.allows(&actor.role) {
+        return false;
+    }
+    tracing::warn!(
+        caller = %actor.label(),
+        message = %message,
+        script = ?extensions.get("script"),
+        line = ?extensions.get("line"),
+        errors = ?extensions.get("errors"),
+        "rule error: its details were withheld from the caller"
+    );
+    *message = RULE_ERROR_WITHHELD.to_owned();
+    for key in SCRIPT_INTERNALS {
+        extensions.unset(key);
+    }
+    true
 }
 
 /// The error for a caller who may not do `what`.

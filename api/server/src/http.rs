@@ -30,6 +30,7 @@ use tower_http::{
 };
 
 use qii_domain::{
+    authz::withhold_script_internals,
     config::Config,
     db::{self, StatementCounter},
     error::code,
@@ -247,6 +248,7 @@ async fn run(
         };
     }
     let outcome = std::sync::Arc::new(qii_graphql::limits::Outcome::default());
+    let viewer = actor.clone();
     let mut context = RequestContext::new(
         state.db.clone(),
         actor,
@@ -278,6 +280,7 @@ async fn run(
         };
     };
     for error in &mut response.errors {
+        withhold_script_internals(&viewer, &mut error.message, error.extensions.as_mut());
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             if is_input_coercion(&error.message) {

@@ -11,3 +11,16 @@
 pub mod cli;
 pub mod http;
 pub mod telemetry;
+
+/// The `qii` command: runs [`cli::run`] on a runtime whose threads have the stack the
+/// server needs ([`http::WORKER_STACK_BYTES`]). The command's future is boxed so that it is
+/// compiled here, with the rest of the server, and the binary only calls this.
+pub fn main() -> anyhow::Result<()> {
+    let run: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>> =
+        Box::pin(cli::run());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(http::WORKER_STACK_BYTES)
+        .build()?
+        .block_on(run)
+}

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::http::AppState;
 use qii_domain::{
+    authz::withhold_script_internals,
     error::{code, ServiceError, ServiceResult},
     identity::Actor,
 };
@@ -89,7 +90,7 @@ async fn respond(
     };
     let report = match gather(state, actor, kind, period, town).await {
         Ok(report) => report,
-        Err(err) => return service_error(err),
+        Err(err) => return service_error(actor, err),
     };
     let name = file_name(&report);
     match format {
@@ -99,11 +100,11 @@ async fn respond(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 &format!("{name}.xlsx"),
             ),
-            Err(err) => internal(anyhow::anyhow!("writing the workbook: {err}")),
+            Err(err) => internal(actor, anyhow::anyhow!("writing the workbook: {err}")),
         },
         Format::Csv => match qii_reports::csv::table(&report) {
             Ok(bytes) => download(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")),
-            Err(err) => internal(anyhow::anyhow!("writing the CSV: {err}")),
+            Err(err) => internal(actor, anyhow::anyhow!("writing the CSV: {err}")),
         },
         Format::Page => {
             // Downloads keep a token that came in the address, so that they work too.
@@ -115,7 +116,7 @@ async fn respond(
             let base = uri.path().trim_end_matches('/');
             match page::render(&report, base, &links) {
                 Ok(html) => private(Html(html).into_response()),
-                Err(err) => internal(anyhow::anyhow!("rendering the report page: {err}")),
+                Err(err) => internal(actor, anyhow::anyhow!("rendering the report page: {err}")),
             }
         }
     }
@@ -184,7 +185,9 @@ fn private(mut response: Response) -> Response {
     response
 }
 
-fn service_error(err: ServiceError) -> Response {
+/// The answer to a failed report, as `actor` may see it: a rule error's internals are
+/// withheld from anyone but rule and city administrators.
+fn service_error(actor: &Actor, err: ServiceError) -> Response {
     let code = err.code();
     let status = match code {
         code::BAD_USER_INPUT => StatusCode::BAD_REQUEST,
@@ -194,8 +197,9 @@ fn service_error(err: ServiceError) -> Response {
         code::RULE_ERROR => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let message = async_graphql::Error::from(err).message;
-    let mut response = error_response(status, code, &message);
+    let mut error = async_graphql::Error::from(err);
+    withhold_script_internals(actor, &mut error.message, error.extensions.as_mut());
+    let mut response = error_response(status, code, &error.message);
     if status == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()
@@ -204,8 +208,8 @@ fn service_error(err: ServiceError) -> Response {
     response
 }
 
-fn internal(err: anyhow::Error) -> Response {
-    service_error(ServiceError::Internal(err))
+fn internal(actor: &Actor, err: anyhow::Error) -> Response {
+    service_error(actor, ServiceError::Internal(err))
 }
 
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
