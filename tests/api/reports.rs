@@ -180,6 +180,12 @@ both_databases! {
             let csv = get_ok(&app, &format!("/reports/monthly/{month}.csv")).await.text().await.unwrap();
             let csv = csv.trim_start_matches('\u{feff}');
             let mut reader = csv::Reader::from_reader(csv.as_bytes());
+            // One description of the columns serves the sheet and the CSV alike.
+            let csv_headings: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+            let sheet_headings: Vec<String> = rows[0].iter().map(text).collect();
+            let ranked = sheet_headings.len() - 1; // the sheet ends with the missed targets
+            assert_eq!(csv_headings[..ranked], sheet_headings[..ranked]);
+            assert_eq!(sheet_headings.last().map(String::as_str), Some("未达标目标数"));
             let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
             assert_eq!(records.len(), 32);
             for (record, line) in records.iter().zip(lines) {
@@ -195,6 +201,9 @@ both_databases! {
             let html = page.text().await.unwrap();
             assert!(html.contains(&format!("{month} 青年之声影响力指数月报")));
             assert_eq!(html.matches("class=\"bar").count(), 32 + 14, "a bar per town and per indicator");
+            // The page shows the same columns in the same order, less those a sheet has room for.
+            assert!(html.contains("<th>排名</th><th>镇街</th><th>得分</th><th>名次变化</th><th>得分变化</th>"), "the page's table headings");
+            assert!(html.matches("<td class=\"name\">").count() >= 32, "a row per town");
             for line in lines {
                 assert!(html.contains(&format!("{}. {}", line["rank"], line["town"]["name"].as_str().unwrap())));
                 assert!(html.contains(&format!("{:.2}", line["total"].as_f64().unwrap())));

@@ -4,7 +4,8 @@
 //! headers right.
 
 use super::{
-    xlsx::{ranking_headers, MET, MISSED},
+    columns::{ranking_columns, Cell},
+    xlsx::{MET, MISSED},
     Report,
 };
 
@@ -17,7 +18,8 @@ pub fn table(report: &Report) -> Result<Vec<u8>, csv::Error> {
         }
     }
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let mut header = ranking_headers(report);
+    let columns = ranking_columns(report);
+    let mut header: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
     for (_, label) in &metrics {
         header.extend(["实际值", "目标值", "是否达标"].map(|s| format!("{label}{s}")));
     }
@@ -25,20 +27,15 @@ pub fn table(report: &Report) -> Result<Vec<u8>, csv::Error> {
     writer.write_record(&header)?;
     let number = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
     for detail in &report.details {
-        let line = &detail.town;
-        let mut record = vec![
-            line.rank.to_string(),
-            line.town.name.clone(),
-            number(Some(line.total)),
-            line.previous_rank
-                .map(|r| r.to_string())
-                .unwrap_or_default(),
-            line.rank_change.map(|r| r.to_string()).unwrap_or_default(),
-            number(line.previous_total),
-            number(line.total_change),
-        ];
-        record.extend(line.dimensions.iter().map(|d| number(Some(*d))));
-        record.extend(line.indicators.iter().map(|i| number(Some(i.contribution))));
+        let mut record: Vec<String> = columns
+            .iter()
+            .map(|column| match column.cell(&detail.town) {
+                None => String::new(),
+                Some(Cell::Whole(n)) => n.to_string(),
+                Some(Cell::Number(n)) => number(Some(n)),
+                Some(Cell::Text(text)) => text.to_owned(),
+            })
+            .collect();
         for (metric, _) in &metrics {
             match detail.targets.iter().find(|t| t.metric == *metric) {
                 Some(t) => record.extend([

@@ -11,6 +11,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod columns;
 pub mod csv;
 pub mod model;
 pub mod page;

@@ -8,7 +8,10 @@ use std::sync::LazyLock;
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-use super::{Report, ReportHeading, TownLine, TrendPoint};
+use super::{
+    columns::{ranking_columns, Cell, Column, Kind},
+    Report, ReportHeading, TownLine, TrendPoint,
+};
 
 const TEMPLATE: &str = include_str!("../templates/report.html");
 
@@ -127,6 +130,7 @@ pub fn render(report: &Report, base: &str, links: &str) -> Result<String, miniji
     TEMPLATES.get_template("report.html")?.render(context! {
         report,
         detail,
+        table => table(report),
         ranking_chart => ranking,
         indicator_chart => indicators,
         trend_chart => trend,
@@ -134,6 +138,51 @@ pub fn render(report: &Report, base: &str, links: &str) -> Result<String, miniji
         xlsx => format!("{base}.xlsx{links}"),
         csv => format!("{base}.csv{links}"),
     })
+}
+
+/// The ranking table of the page: the columns the page shows, in the order
+/// [`ranking_columns`] gives them, and each line's cells.
+#[derive(Serialize)]
+struct Table<'a> {
+    headings: Vec<String>,
+    rows: Vec<Row<'a>>,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    line: &'a TownLine,
+    cells: Vec<PageCell<'a>>,
+}
+
+#[derive(Serialize)]
+struct PageCell<'a> {
+    kind: Kind,
+    value: Option<Cell<'a>>,
+}
+
+fn table(report: &Report) -> Table<'_> {
+    let columns: Vec<Column> = ranking_columns(report)
+        .into_iter()
+        .filter(|c| c.page_heading.is_some())
+        .collect();
+    let rows = report
+        .ranking
+        .iter()
+        .map(|line| Row {
+            line,
+            cells: columns
+                .iter()
+                .map(|c| PageCell {
+                    kind: c.kind,
+                    value: c.cell(line),
+                })
+                .collect(),
+        })
+        .collect();
+    Table {
+        headings: columns.into_iter().filter_map(|c| c.page_heading).collect(),
+        rows,
+    }
 }
 
 fn ranking_chart(lines: &[TownLine], town: Option<&str>) -> BarChart {

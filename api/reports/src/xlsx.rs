@@ -7,7 +7,10 @@ use rust_xlsxwriter::{
     FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
-use super::{Report, TownDetail, TownLine};
+use super::{
+    columns::{ranking_columns, Cell, Column, Kind},
+    Report, TownDetail, TownLine,
+};
 
 /// The ranking sheet's name.
 pub const RANKING_SHEET: &str = "全市排名";
@@ -96,37 +99,10 @@ fn optional(
     Ok(())
 }
 
-/// The columns of the ranking: the same in the sheet and the CSV.
-pub fn ranking_headers(report: &Report) -> Vec<String> {
-    let mut names: Vec<String> = [
-        "排名",
-        "镇街",
-        "得分",
-        "上期排名",
-        "名次变化",
-        "上期得分",
-        "得分变化",
-    ]
-    .map(String::from)
-    .to_vec();
-    names.extend(
-        report
-            .dimensions
-            .iter()
-            .map(|d| format!("{}（维度分）", d.label)),
-    );
-    names.extend(
-        report
-            .indicators
-            .iter()
-            .map(|i| format!("{}（贡献分）", i.label)),
-    );
-    names
-}
-
 fn ranking_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxError> {
     sheet.set_name(RANKING_SHEET)?;
-    let mut names = ranking_headers(report);
+    let columns = ranking_columns(report);
+    let mut names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
     let with_targets = report.town.is_none();
     if with_targets {
         names.push("未达标目标数".into());
@@ -136,7 +112,7 @@ fn ranking_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Result<
     sheet.set_column_width(1, 10)?;
     for (i, line) in report.ranking.iter().enumerate() {
         let row = i as u32 + 1;
-        let col = line_cells(sheet, row, line, f)?;
+        let col = line_cells(sheet, row, line, &columns, f)?;
         if with_targets {
             let missed = report
                 .details
@@ -157,36 +133,36 @@ fn ranking_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Result<
     Ok(())
 }
 
-/// Writes a town's ranking line from column 0; the next free column.
+/// Writes a town's ranking line from column 0, one cell per column; the next free column.
 fn line_cells(
     sheet: &mut Worksheet,
     row: u32,
     line: &TownLine,
+    columns: &[Column],
     f: &Formats,
 ) -> Result<u16, XlsxError> {
-    sheet.write_number(row, 0, line.rank)?;
-    sheet.write_string(row, 1, &line.town.name)?;
-    sheet.write_number_with_format(row, 2, line.total, &f.score)?;
-    optional(
-        sheet,
-        row,
-        3,
-        line.previous_rank.map(f64::from),
-        &Format::new(),
-    )?;
-    optional(sheet, row, 4, line.rank_change.map(f64::from), &f.change)?;
-    optional(sheet, row, 5, line.previous_total, &f.score)?;
-    optional(sheet, row, 6, line.total_change, &f.score_change)?;
-    let mut col = 7;
-    for score in &line.dimensions {
-        sheet.write_number_with_format(row, col, *score, &f.score)?;
-        col += 1;
+    for (col, column) in (0u16..).zip(columns) {
+        let format = match column.kind {
+            Kind::Rank | Kind::Name => None,
+            Kind::Score => Some(&f.score),
+            Kind::RankChange => Some(&f.change),
+            Kind::ScoreChange => Some(&f.score_change),
+        };
+        let number = match column.cell(line) {
+            None => continue,
+            Some(Cell::Text(text)) => {
+                sheet.write_string(row, col, text)?;
+                continue;
+            }
+            Some(Cell::Whole(n)) => n as f64,
+            Some(Cell::Number(n)) => n,
+        };
+        match format {
+            Some(format) => sheet.write_number_with_format(row, col, number, format)?,
+            None => sheet.write_number(row, col, number)?,
+        };
     }
-    for indicator in &line.indicators {
-        sheet.write_number_with_format(row, col, indicator.contribution, &f.score)?;
-        col += 1;
-    }
-    Ok(col)
+    Ok(columns.len() as u16)
 }
 
 /// A town's sheet: its line of the ranking in frozen rows at the top, then its indicators,
@@ -198,10 +174,11 @@ fn town_sheet(
     f: &Formats,
 ) -> Result<(), XlsxError> {
     sheet.set_name(&detail.town.town.name)?;
-    let mut names = ranking_headers(report);
+    let columns = ranking_columns(report);
+    let mut names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
     names.push("未达标目标数".into());
     headers(sheet, 0, &names, f)?;
-    let col = line_cells(sheet, 1, &detail.town, f)?;
+    let col = line_cells(sheet, 1, &detail.town, &columns, f)?;
     sheet.write_number(1, col, detail.missed)?;
     sheet.set_freeze_panes(2, 0)?;
     sheet.set_column_width(0, 22)?;
@@ -303,6 +280,8 @@ fn highlights_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Resu
         sheet.write_number(row, 2, e.answers)?;
         sheet.write_number_with_format(row, 3, e.score, &f.score)?;
     }
+    let columns = ranking_columns(report);
+    let names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
     for (title, lines) in [
         ("进步最大的镇街", &h.risers),
         ("退步最大的镇街", &h.fallers),
@@ -310,10 +289,10 @@ fn highlights_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Resu
         row += 2;
         sheet.write_string_with_format(row, 0, title, &f.title)?;
         row += 1;
-        headers(sheet, row, &ranking_headers(report), f)?;
+        headers(sheet, row, &names, f)?;
         for line in lines.iter() {
             row += 1;
-            line_cells(sheet, row, line, f)?;
+            line_cells(sheet, row, line, &columns, f)?;
         }
     }
     Ok(())
