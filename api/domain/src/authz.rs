@@ -85,21 +85,21 @@ const SCRIPT_INTERNALS: [&str; 4] = ["script", "line", "column", "errors"];
 /// Withholds a rule error's internals from a caller who is not a rule or city
 /// administrator: the message becomes [`RULE_ERROR_WITHHELD`] and the script's path, its
 /// position and the list of errors leave the extensions, the code staying. The whole error
-/// is logged first. Any other error is left as it is; `true` when something was withheld.
+/// is logged first. Any other error is left as it is.
 pub fn withhold_script_internals(
     actor: &Actor,
     message: &mut String,
     extensions: Option<&mut async_graphql::ErrorExtensionValues>,
-) -> bool {
+) {
     let Some(extensions) = extensions else {
-        return false;
+        return;
     };
     let is_rule_error = matches!(
         extensions.get("code"),
         Some(async_graphql::Value::String(c)) if c == code::RULE_ERROR
     );
     if !is_rule_error || Need::Rules.allows(&actor.role) {
-        return false;
+        return;
     }
     tracing::warn!(
         caller = %actor.label(),
@@ -113,7 +113,6 @@ pub fn withhold_script_internals(
     for key in SCRIPT_INTERNALS {
         extensions.unset(key);
     }
-    true
 }
 
 /// The error for a caller who may not do `what`.

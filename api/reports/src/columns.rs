@@ -130,3 +130,8 @@ pub fn ranking_columns(report: &Report) -> Vec<Column> {
     }));
     columns
 }
+
+/// The headings of `columns` in the workbook and the CSV.
+pub fn headings(columns: &[Column]) -> Vec<String> {
+    columns.iter().map(|c| c.heading.clone()).collect()
+}

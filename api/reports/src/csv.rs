@@ -4,7 +4,7 @@
 //! headers right.
 
 use super::{
-    columns::{ranking_columns, Cell},
+    columns::{headings, ranking_columns, Cell},
     xlsx::{MET, MISSED},
     Report,
 };
@@ -19,7 +19,7 @@ pub fn table(report: &Report) -> Result<Vec<u8>, csv::Error> {
     }
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let columns = ranking_columns(report);
-    let mut header: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
+    let mut header = headings(&columns);
     for (_, label) in &metrics {
         header.extend(["实际值", "目标值", "是否达标"].map(|s| format!("{label}{s}")));
     }

@@ -8,7 +8,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{
-    columns::{ranking_columns, Cell, Column, Kind},
+    columns::{headings, ranking_columns, Cell, Column, Kind},
     Report, TownDetail, TownLine,
 };
 
@@ -102,7 +102,7 @@ fn optional(
 fn ranking_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Result<(), XlsxError> {
     sheet.set_name(RANKING_SHEET)?;
     let columns = ranking_columns(report);
-    let mut names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
+    let mut names = headings(&columns);
     let with_targets = report.town.is_none();
     if with_targets {
         names.push("未达标目标数".into());
@@ -175,7 +175,7 @@ fn town_sheet(
 ) -> Result<(), XlsxError> {
     sheet.set_name(&detail.town.town.name)?;
     let columns = ranking_columns(report);
-    let mut names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
+    let mut names = headings(&columns);
     names.push("未达标目标数".into());
     headers(sheet, 0, &names, f)?;
     let col = line_cells(sheet, 1, &detail.town, &columns, f)?;
@@ -281,7 +281,7 @@ fn highlights_sheet(sheet: &mut Worksheet, report: &Report, f: &Formats) -> Resu
         sheet.write_number_with_format(row, 3, e.score, &f.score)?;
     }
     let columns = ranking_columns(report);
-    let names: Vec<String> = columns.iter().map(|c| c.heading.clone()).collect();
+    let names = headings(&columns);
     for (title, lines) in [
         ("进步最大的镇街", &h.risers),
         ("退步最大的镇街", &h.fallers),

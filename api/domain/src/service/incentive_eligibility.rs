@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::ServiceResult;
+use qii_engine::rules::{policy::PolicyRef, Registry};
 use qii_engine::time::local_day;
-use qii_engine::{rules::policy::PolicyRef, rules::Registry};
 
 /// The policy rule set that decides incentives.
 pub const RULE_SET: &str = "incentives";
