@@ -31,3 +31,4 @@ mod service_requests;
 mod snapshots;
 mod supervision;
 mod targets;
+mod unique;

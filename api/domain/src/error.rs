@@ -8,6 +8,8 @@ use sea_orm::{DbErr, SqlErr};
 
 pub use qii_engine::code;
 
+pub mod unique;
+
 /// What can go wrong in a service call.
 ///
 /// It deliberately does not implement `Display`: async-graphql converts any `Display`
@@ -163,9 +165,11 @@ impl ServiceError {
             Self::Database(e) => match e.sql_err() {
                 // Constraints are the last line of defence behind validation (e.g. two
                 // concurrent sign-ups); say what clashed without leaking SQL.
-                Some(SqlErr::UniqueConstraintViolation(_)) => {
-                    "this record already exists (a uniqueness rule was violated)".into()
-                }
+                Some(SqlErr::UniqueConstraintViolation(message)) => unique::violated(&message)
+                    .map_or("this record already exists (a uniqueness rule was violated)", |u| {
+                        u.message
+                    })
+                    .into(),
                 Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                     "a referenced record does not exist or is still in use".into()
                 }
@@ -224,6 +228,12 @@ impl From<ServiceError> for async_graphql::Error {
         let field = match &err {
             ServiceError::BadInput { field, .. } => *field,
             ServiceError::Rows(_) => Some("rows"),
+            ServiceError::Database(e) => match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(message)) => {
+                    unique::violated(&message).and_then(|u| u.field)
+                }
+                _ => None,
+            },
             _ => None,
         };
         let rows = match &err {
