@@ -21,6 +21,7 @@ mod org;
 mod promise;
 mod qa;
 mod raw_figures;
+mod reach;
 mod releases;
 mod reports;
 mod reports_browser;

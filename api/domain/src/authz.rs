@@ -281,7 +281,7 @@ pub async fn require_member(
 ) -> ServiceResult<()> {
     // The member themself and city-wide roles need no look-up; a town's administrators
     // need the member's home town.
-    if sees_member(actor, member_id, None) {
+    if Personal::of_member(actor, member_id, None).in_full() {
         return Ok(());
     }
     if let Reach::Town(_) = actor.reach() {
@@ -294,7 +294,7 @@ pub async fn require_member(
         let Some(home) = home else {
             return Err(ServiceError::not_found("member", member_id));
         };
-        if sees_member(actor, member_id, home) {
+        if Personal::of_member(actor, member_id, home).in_full() {
             return Ok(());
         }
     }
@@ -365,15 +365,60 @@ pub fn activity_records_condition<A: ColumnTrait, M: ColumnTrait>(
     ))
 }
 
-/// Whether the caller may see a member's name and mobile in full: the member, the city
-/// administrators and the administrators of the member's home town.
-pub fn sees_member(actor: &Actor, member_id: i64, home_town: Option<i64>) -> bool {
-    actor.member_id() == Some(member_id)
-        || match actor.reach() {
-            Reach::All => true,
-            Reach::Town(town) => home_town == Some(town),
-            _ => false,
+/// A person's details (a name, a mobile number) as one caller may see them: in full, or
+/// masked (`张**`, `138****5678`). The one place that decides; every field that shows a
+/// person reads through it, whichever relation led there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Personal {
+    full: bool,
+}
+
+impl Personal {
+    /// A member: in full for the member, the city administrators and the administrators
+    /// of the member's home town; masked for everyone else (a sign-up at another town's
+    /// activity, the asker of a public question).
+    pub fn of_member(actor: &Actor, member_id: i64, home_town: Option<i64>) -> Self {
+        let full = actor.member_id() == Some(member_id)
+            || match actor.reach() {
+                Reach::All => true,
+                Reach::Town(town) => home_town == Some(town),
+                _ => false,
+            };
+        Self { full }
+    }
+
+    /// A person a unit names (an attendee it sends to a meeting): in full for callers
+    /// whose reach covers the unit (`unit_town` is the unit's town), masked for others.
+    pub fn of_unit(actor: &Actor, unit_id: i64, unit_town: Option<i64>) -> Self {
+        Self {
+            full: actor.reach().covers(unit_id, unit_town),
         }
+    }
+
+    /// Whether the details show in full.
+    pub fn in_full(self) -> bool {
+        self.full
+    }
+
+    /// A name, in full or masked.
+    pub fn name(self, name: &str) -> String {
+        if self.full {
+            name.to_owned()
+        } else {
+            mask_name(name)
+        }
+    }
+
+    /// A mobile number, in full or masked.
+    pub fn mobile(self, mobile: Option<&str>) -> Option<String> {
+        mobile.map(|m| {
+            if self.full {
+                m.to_owned()
+            } else {
+                mask_mobile(m)
+            }
+        })
+    }
 }
 
 /// Masks a mobile number for callers who may not see it: `138****5678`.

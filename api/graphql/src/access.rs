@@ -6,7 +6,7 @@ use entities::{app_user, audit_entry, enums::UserRole, issued_token};
 
 use super::{
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
 use qii_domain::{
@@ -265,76 +265,29 @@ impl AccessQuery {
             token_id: actor.token_id.clone(),
         })
     }
+}
+
+lists! {
+    /// The lists of `AccessQuery`'s domain, as cursor connections.
+    pub struct AccessLists;
 
     /// Accounts (city administrators).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn users(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default)] order_by: UserOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<User>> {
+    users(ctx) by UserOrderField -> User {
         let app = ctx.app()?;
-        let select = service::users(&app.actor)?;
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            User,
-        )
-        .await
+        service::users(&app.actor)?
     }
 
     /// Tokens issued to partners (city administrators).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn issued_tokens(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default)] order_by: IssuedTokenOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<IssuedToken>> {
+    issued_tokens(ctx) by IssuedTokenOrderField -> IssuedToken {
         let app = ctx.app()?;
-        let select = service::issued_tokens(&app.actor)?;
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            IssuedToken,
-        )
-        .await
+        service::issued_tokens(&app.actor)?
     }
 
     /// The audit log (city administrators), newest last by default.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn audit_log(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AuditFilter>,
-        #[graphql(default)] order_by: AuditOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<AuditEntry>> {
+    audit_log(ctx, filter: AuditFilter) by AuditOrderField -> AuditEntry {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
-        let select = audit::entries(
+        audit::entries(
             &app.actor,
             &audit::AuditFilter {
                 action: f.action,
@@ -342,16 +295,7 @@ impl AccessQuery {
                 from: f.from,
                 before: f.before,
             },
-        )?;
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            AuditEntry,
-        )
-        .await
+        )?
     }
 }
 
@@ -376,11 +320,18 @@ pub struct CreateUserInput {
 /// password, or disabling, revokes the account's tokens at once.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
+    /// New name shown to people.
     display_name: Option<String>,
+    /// New password, 10–128 characters.
     password: Option<String>,
+    /// New role: what the account may do.
     role: Option<UserRole>,
+    /// For town and Youth Home administrators: the id of the unit they run; `null` clears
+    /// it.
     org_unit_id: MaybeUndefined<ID>,
+    /// For members: the id of the member the account acts as; `null` clears it.
     member_id: MaybeUndefined<ID>,
+    /// True to disable the account (it can no longer sign in), false to enable it again.
     disabled: Option<bool>,
 }
 
@@ -398,8 +349,8 @@ impl AccessMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
+        #[graphql(desc = "The account's username.")] username: String,
+        #[graphql(desc = "The account's password.")] password: String,
     ) -> Result<Session> {
         let app = ctx.app()?;
         let client = app.client.as_deref();
@@ -412,7 +363,11 @@ impl AccessMutation {
 
     /// Lifts the sign-in lock of an account locked after too many failed sign-ins (city
     /// administrators).
-    async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+    async fn unlock_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's id.")] id: ID,
+    ) -> Result<User> {
         let app = ctx.app()?;
         Ok(User(
             service::unlock_user(&app.db, &app.actor, parse_id(&id)?).await?,
@@ -420,7 +375,12 @@ impl AccessMutation {
     }
 
     /// Exchanges a refresh token (once) for a new session.
-    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the current session; it can be used only once.")]
+        refresh_token: String,
+    ) -> Result<Session> {
         let app = ctx.app()?;
         Ok(service::refresh(&app.db, &app.auth, &refresh_token)
             .await?
@@ -429,13 +389,21 @@ impl AccessMutation {
 
     /// Signs out: ends the refresh token's sign-in and revokes the access token used.
     /// True when the refresh token was known.
-    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the session to end.")] refresh_token: String,
+    ) -> Result<bool> {
         let app = ctx.app()?;
         Ok(service::logout(&app.db, &app.actor, &refresh_token).await?)
     }
 
     /// Creates an account (city administrators).
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account to create.")] input: CreateUserInput,
+    ) -> Result<User> {
         let app = ctx.app()?;
         let user = service::create_user(
             &app.db,
@@ -454,7 +422,15 @@ impl AccessMutation {
     }
 
     /// Changes an account (city administrators).
-    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears the org unit or member."
+        )]
+        input: UpdateUserInput,
+    ) -> Result<User> {
         let app = ctx.app()?;
         let opt_id = |v: MaybeUndefined<ID>| -> Result<Option<Option<i64>>> {
             undefined_to_option(v)
@@ -480,7 +456,15 @@ impl AccessMutation {
 
     /// Revokes one token by its id (`jti`); it is refused from the next request on
     /// (city administrators).
-    async fn revoke_token(&self, ctx: &Context<'_>, id: String, reason: String) -> Result<bool> {
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's id (`jti`), as listed by `issuedTokens`.")] id: String,
+        #[graphql(
+            desc = "Why the token is revoked; kept with the revocation and in the audit log."
+        )]
+        reason: String,
+    ) -> Result<bool> {
         let app = ctx.app()?;
         service::revoke_token(&app.db, &app.actor, &id, &reason).await?;
         Ok(true)
@@ -491,7 +475,11 @@ impl AccessMutation {
     async fn revoke_subject(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The subject whose tokens to revoke: a username or a partner's name.")]
         subject: String,
+        #[graphql(
+            desc = "Why the tokens are revoked; kept with the revocation and in the audit log."
+        )]
         reason: String,
     ) -> Result<bool> {
         let app = ctx.app()?;

@@ -21,7 +21,7 @@ use super::{
     },
     count_of, load_by_id,
     org::{unit_via, OrgUnit},
-    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     parse_id, parse_opt_id, undefined_to_option, ContextExt,
 };
 use crate::foreign_key;
@@ -162,9 +162,15 @@ impl Activity {
     async fn signups(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivitySignupOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ActivitySignupOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivitySignup>> {
@@ -187,9 +193,15 @@ impl Activity {
     async fn comments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivityCommentOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ActivityCommentOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivityComment>> {
@@ -212,9 +224,15 @@ impl Activity {
     async fn reviews(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivityReviewOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ActivityReviewOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivityReview>> {
@@ -237,8 +255,13 @@ impl Activity {
     async fn photos(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] order_by: ActivityPhotoOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ActivityPhotoOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivityPhoto>> {
@@ -402,36 +425,24 @@ pub struct ActivityQuery;
 #[Object]
 impl ActivityQuery {
     /// One activity by id; null when there is none.
-    async fn activity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Activity>> {
-        load_activity(ctx, parse_id(&id)?).await
-    }
-
-    /// Activities, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activities(
+    async fn activity(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ActivityFilter>,
-        #[graphql(default)] order_by: ActivityOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Activity>> {
+        #[graphql(desc = "The activity's id.")] id: ID,
+    ) -> Result<Option<Activity>> {
+        load_activity(ctx, parse_id(&id)?).await
+    }
+}
+
+lists! {
+    /// The lists of `ActivityQuery`'s domain, as cursor connections.
+    pub struct ActivityLists;
+
+    /// Activities, filtered and sorted, as a cursor connection.
+    activities(ctx, filter: ActivityFilter) by ActivityOrderField -> Activity {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let (select, _) = lighten(ctx, service::activities(&app.actor, &filter));
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            Activity,
-        )
-        .await
+        lighten(ctx, service::activities(&app.actor, &filter)).0
     }
 }
 
@@ -440,19 +451,27 @@ impl ActivityQuery {
 pub struct CreateActivityInput {
     /// The publishing org unit.
     org_unit_id: ID,
+    /// Title, as shown in "Find Activities".
     title: String,
+    /// Description (plain text); empty when left out.
     #[graphql(default)]
     description: String,
+    /// Offline activity or online topic.
     kind: ActivityKind,
+    /// Category, e.g. volunteer service or training.
     category: ActivityCategory,
+    /// When it starts.
     starts_at: DateTime<Utc>,
     /// Must be after `startsAt`.
     ends_at: DateTime<Utc>,
     /// When sign-ups close (default: the start); not after the end.
     signup_deadline: Option<DateTime<Utc>>,
+    /// Where it takes place; leave out when there is no place (e.g. online).
     place: Option<String>,
     /// Most sign-ups accepted (at least 1); leave out for unlimited.
     capacity: Option<i32>,
+    /// Heavyweight activity (重磅活动), counted for the publisher only once a heavyweight
+    /// application naming it is approved; default false.
     #[graphql(default)]
     heavyweight: bool,
 }
@@ -492,7 +511,7 @@ impl ActivityMutation {
     async fn create_activity(
         &self,
         ctx: &Context<'_>,
-        input: CreateActivityInput,
+        #[graphql(desc = "The activity to publish.")] input: CreateActivityInput,
     ) -> Result<Activity> {
         let app = ctx.app()?;
         let new = service::NewActivity {
@@ -517,7 +536,10 @@ impl ActivityMutation {
     async fn update_activity(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The activity's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateActivityInput,
     ) -> Result<Activity> {
         let app = ctx.app()?;

@@ -127,6 +127,7 @@ impl ActivityLoopMutation {
     async fn sign_up(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The member signing up and the activity.")]
         input: ActivityParticipantInput,
     ) -> Result<ActivitySignup> {
         let app = ctx.app()?;
@@ -137,7 +138,11 @@ impl ActivityLoopMutation {
 
     /// Cancels a sign-up before the activity starts (not once checked in); returns the
     /// activity, its place free again.
-    async fn cancel_sign_up(&self, ctx: &Context<'_>, signup_id: ID) -> Result<Activity> {
+    async fn cancel_sign_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sign-up's id.")] signup_id: ID,
+    ) -> Result<Activity> {
         let app = ctx.app()?;
         let activity =
             participation::cancel_sign_up(&app.db, &app.actor, parse_id(&signup_id)?, Utc::now())
@@ -150,6 +155,7 @@ impl ActivityLoopMutation {
     async fn check_in(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The member checking in and the activity.")]
         input: ActivityParticipantInput,
     ) -> Result<ActivityCheckin> {
         let app = ctx.app()?;
@@ -162,6 +168,7 @@ impl ActivityLoopMutation {
     async fn comment_on_activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the commenting member and the text.")]
         input: CommentOnActivityInput,
     ) -> Result<ActivityComment> {
         let app = ctx.app()?;
@@ -177,8 +184,8 @@ impl ActivityLoopMutation {
     async fn update_activity_comment(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateActivityCommentInput,
+        #[graphql(desc = "The comment's id.")] id: ID,
+        #[graphql(desc = "The comment's new text.")] input: UpdateActivityCommentInput,
     ) -> Result<ActivityComment> {
         let app = ctx.app()?;
         let comment =
@@ -191,6 +198,7 @@ impl ActivityLoopMutation {
     async fn review_activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the reviewing member, the rating and an optional text.")]
         input: ReviewActivityInput,
     ) -> Result<ActivityReview> {
         let app = ctx.app()?;
@@ -211,7 +219,10 @@ impl ActivityLoopMutation {
     async fn update_activity_review(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The review's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `body: null` clears the text."
+        )]
         input: UpdateActivityReviewInput,
     ) -> Result<ActivityReview> {
         let app = ctx.app()?;
@@ -228,6 +239,7 @@ impl ActivityLoopMutation {
     async fn like_activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the member, and whether it is a like or a vote.")]
         input: LikeActivityInput,
     ) -> Result<ActivityLike> {
         let app = ctx.app()?;
@@ -240,6 +252,7 @@ impl ActivityLoopMutation {
     async fn unlike_activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the member, and which kind (like or vote) to take back.")]
         input: LikeActivityInput,
     ) -> Result<Activity> {
         let app = ctx.app()?;
@@ -253,6 +266,7 @@ impl ActivityLoopMutation {
     async fn add_activity_photo(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the photo's address and an optional caption.")]
         input: AddActivityPhotoInput,
     ) -> Result<ActivityPhoto> {
         let app = ctx.app()?;
@@ -270,7 +284,8 @@ impl ActivityLoopMutation {
     async fn update_activity_photo(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The photo's id.")] id: ID,
+        #[graphql(desc = "The new caption; `caption: null` clears it.")]
         input: UpdateActivityPhotoInput,
     ) -> Result<ActivityPhoto> {
         let app = ctx.app()?;

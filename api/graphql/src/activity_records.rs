@@ -13,7 +13,7 @@ use super::{
     },
     load_error,
     loaders::ById,
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use qii_domain::service::{
@@ -192,143 +192,104 @@ pub struct ActivityRecordQuery;
 #[Object]
 impl ActivityRecordQuery {
     /// One sign-up by id; null when there is none.
-    async fn activity_signup(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivitySignup>> {
+    async fn activity_signup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The sign-up's id.")] id: ID,
+    ) -> Result<Option<ActivitySignup>> {
         let visible = participation::signups(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ActivitySignup))
     }
 
     /// One check-in by id; null when there is none.
-    async fn activity_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityCheckin>> {
+    async fn activity_checkin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-in's id.")] id: ID,
+    ) -> Result<Option<ActivityCheckin>> {
         let visible = participation::checkins(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ActivityCheckin))
     }
 
     /// One comment by id; null when there is none.
-    async fn activity_comment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityComment>> {
+    async fn activity_comment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The comment's id.")] id: ID,
+    ) -> Result<Option<ActivityComment>> {
         Ok(by_id::<activity_comment::Entity>(ctx, &id)
             .await?
             .map(ActivityComment))
     }
 
     /// One review by id; null when there is none.
-    async fn activity_review(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityReview>> {
+    async fn activity_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review's id.")] id: ID,
+    ) -> Result<Option<ActivityReview>> {
         Ok(by_id::<activity_review::Entity>(ctx, &id)
             .await?
             .map(ActivityReview))
     }
 
     /// One like or vote by id; null when there is none.
-    async fn activity_like(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityLike>> {
+    async fn activity_like(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The like's id.")] id: ID,
+    ) -> Result<Option<ActivityLike>> {
         Ok(by_id::<activity_like::Entity>(ctx, &id)
             .await?
             .map(ActivityLike))
     }
 
     /// One photo by id; null when there is none.
-    async fn activity_photo(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ActivityPhoto>> {
+    async fn activity_photo(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The photo's id.")] id: ID,
+    ) -> Result<Option<ActivityPhoto>> {
         Ok(by_id::<activity_photo::Entity>(ctx, &id)
             .await?
             .map(ActivityPhoto))
     }
+}
+
+lists! {
+    /// The lists of `ActivityRecordQuery`'s domain, as cursor connections.
+    pub struct ActivityRecordLists;
 
     /// Sign-ups, of an activity and/or by a member, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_signups(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivitySignupOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivitySignup>> {
+    activity_signups(ctx, filter: ActivityRecordFilter) by ActivitySignupOrderField -> ActivitySignup {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().participation()?;
-        let select = participation::signups(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivitySignup).await
+        participation::signups(&app.actor, &filter)?
     }
 
     /// Check-ins, at an activity and/or by a member, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_checkins(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivityCheckinOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivityCheckin>> {
+    activity_checkins(ctx, filter: ActivityRecordFilter) by ActivityCheckinOrderField -> ActivityCheckin {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().participation()?;
-        let select = participation::checkins(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivityCheckin).await
+        participation::checkins(&app.actor, &filter)?
     }
 
     /// Comments, on an activity and/or by a member, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_comments(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivityCommentOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivityComment>> {
+    activity_comments(ctx, filter: ActivityRecordFilter) by ActivityCommentOrderField -> ActivityComment {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().feedback()?;
-        let select = feedback::comments(&app.actor, &filter);
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivityComment).await
+        feedback::comments(&app.actor, &filter)
     }
 
     /// Reviews, of an activity and/or by a member, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_reviews(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityRecordFilter>,
-        #[graphql(default)] order_by: ActivityReviewOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivityReview>> {
+    activity_reviews(ctx, filter: ActivityRecordFilter) by ActivityReviewOrderField -> ActivityReview {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().feedback()?;
-        let select = feedback::reviews(&app.actor, &filter);
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivityReview).await
+        feedback::reviews(&app.actor, &filter)
     }
 
     /// Likes and votes, on an activity and/or by a member, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_likes(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityLikeFilter>,
-        #[graphql(default)] order_by: ActivityLikeOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivityLike>> {
+    activity_likes(ctx, filter: ActivityLikeFilter) by ActivityLikeOrderField -> ActivityLike {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = feedback::FeedbackFilter {
@@ -336,29 +297,13 @@ impl ActivityRecordQuery {
             member_id: parse_opt_id(&f.member_id)?,
             kind: f.kind,
         };
-        let select = feedback::likes(&app.actor, &filter);
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivityLike).await
+        feedback::likes(&app.actor, &filter)
     }
 
     /// Photos, of an activity or of all, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn activity_photos(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ActivityPhotoFilter>,
-        #[graphql(default)] order_by: ActivityPhotoOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ActivityPhoto>> {
+    activity_photos(ctx, filter: ActivityPhotoFilter) by ActivityPhotoOrderField -> ActivityPhoto {
         let app = ctx.app()?;
         let activity_id = parse_opt_id(&filter.unwrap_or_default().activity_id)?;
-        let select = photos::photos(&app.actor, activity_id);
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ActivityPhoto).await
+        photos::photos(&app.actor, activity_id)
     }
 }

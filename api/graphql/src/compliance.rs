@@ -92,8 +92,9 @@ impl ComplianceQuery {
     async fn compliance(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The period judged, e.g. a month `2017-11` or a whole span `2017-Q4`.")]
         period: Period,
-        org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
     ) -> Result<Vec<ComplianceRow>> {
         let app = ctx.app()?;
         let id = parse_id(&org_unit_id)?;
@@ -108,7 +109,11 @@ impl ComplianceQuery {
     async fn compliance_board(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The period judged, e.g. a month `2017-11` or a whole span `2017-Q4`.")]
         period: Period,
+        #[graphql(
+            desc = "The supervision district's id, to list only its towns; null for every town."
+        )]
         district_id: Option<ID>,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,

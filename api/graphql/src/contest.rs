@@ -128,7 +128,11 @@ impl ContestQuery {
     /// the incentive rules in effect, the showcased and rewarded ones marked. A period
     /// other than a month is refused (`BAD_USER_INPUT`); a month no incentive rules cover
     /// is a `RULE_ERROR`.
-    async fn design_contest(&self, ctx: &Context<'_>, month: String) -> Result<DesignContest> {
+    async fn design_contest(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The month, written `YYYY-MM`, e.g. `2017-11`.")] month: String,
+    ) -> Result<DesignContest> {
         let app = ctx.app()?;
         app.actor
             .require(qii_domain::authz::Need::Staff, "read the design contest")?;

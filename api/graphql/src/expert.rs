@@ -8,7 +8,7 @@ use super::{
     count_of, load_by_id,
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
@@ -133,30 +133,24 @@ pub struct ExpertQuery;
 #[Object]
 impl ExpertQuery {
     /// One expert by id; null when there is none.
-    async fn expert(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Expert>> {
+    async fn expert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The expert's id.")] id: ID,
+    ) -> Result<Option<Expert>> {
         let visible = service::experts(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Expert))
     }
+}
+
+lists! {
+    /// Listing experts.
+    pub struct ExpertLists;
 
     /// Experts, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn experts(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ExpertFilter>,
-        #[graphql(default)] order_by: ExpertOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Expert>> {
+    experts(ctx, filter: ExpertFilter) by ExpertOrderField -> Expert {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::experts(&app.actor, &filter)?;
-        let page = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, page, Expert).await
+        service::experts(&app.actor, &filter.unwrap_or_default().into_service()?)?
     }
 }
 
@@ -178,9 +172,13 @@ pub struct RecruitExpertInput {
 /// Changes to an expert; omitted fields stay, `null` clears the title.
 #[derive(InputObject)]
 pub struct UpdateExpertInput {
+    /// New name shown with the expert's answers.
     name: Option<String>,
+    /// New field of expertise.
     field: Option<ExpertField>,
+    /// New professional title; `null` clears it.
     title: MaybeUndefined<String>,
+    /// The id of the org unit now counted as having recruited the expert.
     recruited_by_id: Option<ID>,
 }
 
@@ -191,7 +189,12 @@ pub struct ExpertMutation;
 #[Object]
 impl ExpertMutation {
     /// Recruits a member into the expert alliance.
-    async fn recruit_expert(&self, ctx: &Context<'_>, input: RecruitExpertInput) -> Result<Expert> {
+    async fn recruit_expert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member recruited and the expert's details.")]
+        input: RecruitExpertInput,
+    ) -> Result<Expert> {
         let app = ctx.app()?;
         let new = service::NewExpert {
             member_id: parse_id(&input.member_id)?,
@@ -209,7 +212,10 @@ impl ExpertMutation {
     async fn update_expert(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The expert's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `title: null` clears the title."
+        )]
         input: UpdateExpertInput,
     ) -> Result<Expert> {
         let app = ctx.app()?;

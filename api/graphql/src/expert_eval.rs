@@ -93,7 +93,10 @@ impl ExpertEvaluationQuery {
     async fn expert_evaluation(
         &self,
         ctx: &Context<'_>,
-        period: Period,
+        #[graphql(desc = "The period evaluated, e.g. `2017-10`.")] period: Period,
+        #[graphql(
+            desc = "The id of the org unit whose recruited experts to list (for a town, those of any of its units); null for all the city's experts."
+        )]
         org_unit_id: Option<ID>,
     ) -> Result<ExpertEvaluation> {
         let app = ctx.app()?;
@@ -106,7 +109,12 @@ impl ExpertEvaluationQuery {
     /// The experts honoured for a quarter (e.g. `2017-Q4`): the quarter's evaluation cut to
     /// as many as the `experts` script's `evaluation()` honours per quarter. Any other
     /// kind of period is refused.
-    async fn expert_honours(&self, ctx: &Context<'_>, quarter: Period) -> Result<ExpertEvaluation> {
+    async fn expert_honours(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The quarter, e.g. `2017-Q4`; any other kind of period is refused.")]
+        quarter: Period,
+    ) -> Result<ExpertEvaluation> {
         let app = ctx.app()?;
         let evaluation = service::expert_honours(&app.db, &app.actor, &app.rules, &quarter).await?;
         Ok(evaluation.into())

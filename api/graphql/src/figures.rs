@@ -6,7 +6,7 @@ use entities::imported_figure;
 
 use super::{
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use qii_domain::service::figures as service;
@@ -110,25 +110,22 @@ pub struct FigureQuery;
 #[Object]
 impl FigureQuery {
     /// One imported figure by id; null when there is none.
-    async fn imported_figure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ImportedFigure>> {
+    async fn imported_figure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The imported figure's id.")] id: ID,
+    ) -> Result<Option<ImportedFigure>> {
         let visible = service::imported_figures(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ImportedFigure))
     }
+}
+
+lists! {
+    /// The lists of `FigureQuery`'s domain, as cursor connections.
+    pub struct FigureLists;
 
     /// Imported figures, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn imported_figures(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ImportedFigureFilter>,
-        #[graphql(default)] order_by: ImportedFigureOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ImportedFigure>> {
+    imported_figures(ctx, filter: ImportedFigureFilter) by ImportedFigureOrderField -> ImportedFigure {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ImportedFigureFilter {
@@ -139,9 +136,7 @@ impl FigureQuery {
             key: f.key,
             source: f.source,
         };
-        let select = service::imported_figures(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ImportedFigure).await
+        service::imported_figures(&app.actor, &filter)?
     }
 }
 
@@ -185,7 +180,7 @@ impl FigureMutation {
     async fn import_figures(
         &self,
         ctx: &Context<'_>,
-        rows: Vec<FigureRowInput>,
+        #[graphql(desc = "The figures; one per unit, period and key.")] rows: Vec<FigureRowInput>,
         #[graphql(desc = "The system the figures come from, e.g. `provincial-platform`.")]
         source: Option<String>,
     ) -> Result<ImportFiguresPayload> {

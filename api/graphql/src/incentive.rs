@@ -14,7 +14,7 @@ use super::{
     incentive_eligibility::{eligibility_of, IntentEligibility},
     load_by_id,
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
@@ -176,28 +176,21 @@ impl IncentiveQuery {
     async fn incentive_application(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: ID,
     ) -> Result<Option<IncentiveApplication>> {
         let visible = service::applications(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
             .await?
             .map(IncentiveApplication))
     }
+}
+
+lists! {
+    /// The lists of `IncentiveQuery`'s domain, as cursor connections.
+    pub struct IncentiveLists;
 
     /// Incentive applications, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn incentive_applications(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<IncentiveApplicationFilter>,
-        #[graphql(default)] order_by: IncentiveApplicationOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<IncentiveApplication>> {
+    incentive_applications(ctx, filter: IncentiveApplicationFilter) by IncentiveApplicationOrderField -> IncentiveApplication {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ApplicationFilter {
@@ -210,9 +203,7 @@ impl IncentiveQuery {
             submitted_before: f.submitted_before,
             search: qii_domain::service::search_text(f.search)?,
         };
-        let select = service::applications(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, IncentiveApplication).await
+        service::applications(&app.actor, &filter)?
     }
 }
 
@@ -293,7 +284,7 @@ impl IncentiveMutation {
     async fn apply_for_incentive(
         &self,
         ctx: &Context<'_>,
-        input: ApplyForIncentiveInput,
+        #[graphql(desc = "The application form.")] input: ApplyForIncentiveInput,
     ) -> Result<IncentiveApplication> {
         let app = ctx.app()?;
         let new = service::NewApplication {
@@ -319,7 +310,10 @@ impl IncentiveMutation {
     async fn update_incentive_application(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: ID,
+        #[graphql(
+            desc = "The amendments; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateIncentiveApplicationInput,
     ) -> Result<IncentiveApplication> {
         let app = ctx.app()?;
@@ -347,7 +341,8 @@ impl IncentiveMutation {
     async fn decide_incentive_application(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: ID,
+        #[graphql(desc = "Approve or reject, with a note (required when rejecting).")]
         input: DecideIncentiveApplicationInput,
     ) -> Result<IncentiveApplication> {
         let app = ctx.app()?;

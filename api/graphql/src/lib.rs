@@ -4,10 +4,13 @@
 //! acting identity, loaders), so the SDL can be printed without one.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+// The merged query root nests one level per domain object.
+#![recursion_limit = "256"]
 
 pub mod batch;
 pub mod limits;
 pub mod loaders;
+#[macro_use]
 pub mod pagination;
 
 mod access;
@@ -18,6 +21,7 @@ mod activity_records;
 mod activity_rules;
 mod activity_types;
 mod compliance;
+mod connections;
 mod contest;
 mod expert;
 mod expert_eval;
@@ -54,25 +58,38 @@ use qii_domain::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     org::OrgQuery,
+    org::OrgLists,
     member::MemberQuery,
+    member::MemberLists,
     activity::ActivityQuery,
+    activity::ActivityLists,
     activity_records::ActivityRecordQuery,
+    activity_records::ActivityRecordLists,
     expert::ExpertQuery,
+    expert::ExpertLists,
     qa::QaQuery,
+    qa::QaLists,
     topic::TopicQuery,
+    topic::TopicLists,
     service_request::ServiceRequestQuery,
+    service_request::ServiceRequestLists,
     operations::OperationsQuery,
+    operations::OperationsLists,
     targets::TargetsQuery,
     compliance::ComplianceQuery,
     expert_eval::ExpertEvaluationQuery,
     figures::FigureQuery,
+    figures::FigureLists,
     supervision::SupervisionQuery,
+    supervision::SupervisionLists,
     incentive::IncentiveQuery,
+    incentive::IncentiveLists,
     contest::ContestQuery,
     scoring::ScoringQuery,
     report::ReportQuery,
     rules::RulesQuery,
     access::AccessQuery,
+    access::AccessLists,
     stats::StatsQuery,
 );
 
@@ -110,6 +127,7 @@ pub fn schema_with(limits: &qii_domain::config::Limits) -> QiiSchema {
     // Depth and complexity are checked by the extension, which names the figures.
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .extension(limits::RequestLimits(limits.clone()));
+    let builder = connections::describe(builder);
     if limits.introspection {
         builder.finish()
     } else {

@@ -9,11 +9,11 @@ use super::{
     expert::Expert,
     load_by_id,
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
-use qii_domain::service::member as service;
+use qii_domain::{authz::Personal, service::member as service};
 
 foreign_key!(
     /// The expert profile of a member (at most one).
@@ -33,23 +33,12 @@ impl Member {
     /// Display name; masked (`张**`) except for the member, the city administrators and
     /// the administrators of the member's home town.
     async fn nickname(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(if self.sees(ctx)? {
-            self.0.nickname.clone()
-        } else {
-            qii_domain::authz::mask_name(&self.0.nickname)
-        })
+        Ok(self.personal(ctx)?.name(&self.0.nickname))
     }
     /// The bound mobile number; masked (`138****5678`) except for the member, the city
     /// administrators and the administrators of the member's home town.
     async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let Some(mobile) = &self.0.mobile else {
-            return Ok(None);
-        };
-        Ok(Some(if self.sees(ctx)? {
-            mobile.clone()
-        } else {
-            qii_domain::authz::mask_mobile(mobile)
-        }))
+        Ok(self.personal(ctx)?.mobile(self.0.mobile.as_deref()))
     }
     /// When the member registered.
     async fn registered_at(&self) -> DateTime<Utc> {
@@ -75,9 +64,9 @@ impl Member {
 }
 
 impl Member {
-    /// Whether the caller may see this member's personal details in full.
-    fn sees(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(qii_domain::authz::sees_member(
+    /// How the caller sees this member's personal details.
+    fn personal(&self, ctx: &Context<'_>) -> Result<Personal> {
+        Ok(Personal::of_member(
             &ctx.app()?.actor,
             self.0.id,
             self.0.home_town_id,
@@ -140,25 +129,22 @@ pub struct MemberQuery;
 #[Object]
 impl MemberQuery {
     /// One member by id; null when there is none.
-    async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Member>> {
+    async fn member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The member's id.")] id: ID,
+    ) -> Result<Option<Member>> {
         let visible = service::members(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Member))
     }
+}
+
+lists! {
+    /// The lists of `MemberQuery`'s domain, as cursor connections.
+    pub struct MemberLists;
 
     /// Members, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn members(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<MemberFilter>,
-        #[graphql(default)] order_by: MemberOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Member>> {
+    members(ctx, filter: MemberFilter) by MemberOrderField -> Member {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::MemberFilter {
@@ -169,16 +155,7 @@ impl MemberQuery {
             registered_before: f.registered_before,
             search: qii_domain::service::search_text(f.search)?,
         };
-        let select = service::members(&app.actor, &filter)?;
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            Member,
-        )
-        .await
+        service::members(&app.actor, &filter)?
     }
 }
 
@@ -196,7 +173,9 @@ pub struct RegisterMemberInput {
 /// Changes to a member; omitted fields stay, `null` clears.
 #[derive(InputObject)]
 pub struct UpdateMemberInput {
+    /// New display name.
     nickname: Option<String>,
+    /// The id of the town the member registers under; `null` clears it.
     home_town_id: MaybeUndefined<ID>,
     /// Bind a mobile number, or `null` to unbind.
     mobile: MaybeUndefined<String>,
@@ -212,7 +191,7 @@ impl MemberMutation {
     async fn register_member(
         &self,
         ctx: &Context<'_>,
-        input: RegisterMemberInput,
+        #[graphql(desc = "The member to register.")] input: RegisterMemberInput,
     ) -> Result<Member> {
         let app = ctx.app()?;
         let new = service::NewMember {
@@ -229,7 +208,10 @@ impl MemberMutation {
     async fn update_member(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The member's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateMemberInput,
     ) -> Result<Member> {
         let app = ctx.app()?;

@@ -6,7 +6,7 @@ use entities::{daily_visit, target};
 
 use super::{
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use qii_domain::service::operations as service;
@@ -190,25 +190,32 @@ pub struct OperationsQuery;
 #[Object]
 impl OperationsQuery {
     /// One daily visit row by id; null when there is none.
-    async fn daily_visit(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DailyVisit>> {
+    async fn daily_visit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The daily visit record's id.")] id: ID,
+    ) -> Result<Option<DailyVisit>> {
         let visible = service::daily_visits(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(DailyVisit))
     }
 
-    /// Daily visit rows, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn daily_visits(
+    /// One target by id; null when there is none.
+    async fn target(
         &self,
         ctx: &Context<'_>,
-        filter: Option<DailyVisitFilter>,
-        #[graphql(default)] order_by: DailyVisitOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<DailyVisit>> {
+        #[graphql(desc = "The target's id.")] id: ID,
+    ) -> Result<Option<Target>> {
+        let visible = service::targets(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id).await?.map(Target))
+    }
+}
+
+lists! {
+    /// The lists of `OperationsQuery`'s domain, as cursor connections.
+    pub struct OperationsLists;
+
+    /// Daily visit rows, filtered and sorted, as a cursor connection.
+    daily_visits(ctx, filter: DailyVisitFilter) by DailyVisitOrderField -> DailyVisit {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::DailyVisitFilter {
@@ -218,36 +225,14 @@ impl OperationsQuery {
             from: f.from,
             to: f.to,
         };
-        let select = service::daily_visits(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, DailyVisit).await
-    }
-
-    /// One target by id; null when there is none.
-    async fn target(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Target>> {
-        let visible = service::targets(&ctx.app()?.actor, &Default::default());
-        Ok(visible_by_id(ctx, visible, &id).await?.map(Target))
+        service::daily_visits(&app.actor, &filter)?
     }
 
     /// Targets, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn targets(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<TargetFilter>,
-        #[graphql(default)] order_by: TargetOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Target>> {
+    targets(ctx, filter: TargetFilter) by TargetOrderField -> Target {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::targets(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, Target).await
+        service::targets(&app.actor, &filter)?
     }
 }
 
@@ -314,6 +299,7 @@ impl OperationsMutation {
     async fn record_daily_visits(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The visit figures to record, one row per org unit and day.")]
         input: RecordDailyVisitsInput,
     ) -> Result<RecordDailyVisitsPayload> {
         let app = ctx.app()?;
@@ -335,7 +321,12 @@ impl OperationsMutation {
     }
 
     /// Sets the target of an org unit for a period and metric (replacing any earlier value).
-    async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<Target> {
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The org unit, period, metric and value of the target.")]
+        input: SetTargetInput,
+    ) -> Result<Target> {
         let app = ctx.app()?;
         let new = service::NewTarget {
             org_unit_id: parse_id(&input.org_unit_id)?,
@@ -350,8 +341,8 @@ impl OperationsMutation {
     async fn update_target(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateTargetInput,
+        #[graphql(desc = "The target's id.")] id: ID,
+        #[graphql(desc = "The target's new value.")] input: UpdateTargetInput,
     ) -> Result<Target> {
         let app = ctx.app()?;
         Ok(Target(

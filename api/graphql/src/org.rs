@@ -91,9 +91,15 @@ impl District {
     async fn towns(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<OrgUnitFilter>,
-        #[graphql(default)] order_by: OrgUnitOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: OrgUnitOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
@@ -116,9 +122,15 @@ impl District {
     async fn units(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<OrgUnitFilter>,
-        #[graphql(default)] order_by: OrgUnitOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: OrgUnitOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
@@ -235,9 +247,15 @@ impl OrgUnit {
     async fn children(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<OrgUnitFilter>,
-        #[graphql(default)] order_by: OrgUnitOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: OrgUnitOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
@@ -257,9 +275,15 @@ impl OrgUnit {
     async fn youth_homes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<OrgUnitFilter>,
-        #[graphql(default)] order_by: OrgUnitOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: OrgUnitOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
@@ -280,9 +304,15 @@ impl OrgUnit {
     async fn experts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ExpertFilter>,
-        #[graphql(default)] order_by: ExpertOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ExpertOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Expert>> {
@@ -311,9 +341,15 @@ impl OrgUnit {
     async fn service_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ServiceRequestFilter>,
-        #[graphql(default)] order_by: ServiceRequestOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ServiceRequestOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ServiceRequest>> {
@@ -338,9 +374,15 @@ impl OrgUnit {
     async fn targets(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<TargetFilter>,
-        #[graphql(default)] order_by: TargetOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: TargetOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Target>> {
@@ -363,9 +405,15 @@ impl OrgUnit {
     async fn supervisors(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<SupervisorAssignmentFilter>,
-        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: SupervisorAssignmentOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<SupervisorAssignment>> {
@@ -390,9 +438,15 @@ impl OrgUnit {
     async fn activities(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ActivityFilter>,
-        #[graphql(default)] order_by: ActivityOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: ActivityOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Activity>> {
@@ -451,16 +505,12 @@ impl batch::LoadRows<org_unit::Entity> for UnitsWithTowns {
     }
 }
 
-/// Whether the caller reaches the unit `id` (its private data, its people's details).
-pub async fn reaches(ctx: &Context<'_>, id: i64) -> Result<bool> {
-    let reach = ctx.app()?.actor.reach();
-    if reach == qii_domain::authz::Reach::All {
-        return Ok(true);
-    }
-    let town = load_by_id::<org_unit::Entity>(ctx, id)
+/// The town of unit `id` (none for a unit above the towns), read through the request's
+/// batch loader.
+pub async fn town_of(ctx: &Context<'_>, id: i64) -> Result<Option<i64>> {
+    Ok(load_by_id::<org_unit::Entity>(ctx, id)
         .await?
-        .and_then(|unit| unit.town_id);
-    Ok(reach.covers(id, town))
+        .and_then(|unit| unit.town_id))
 }
 
 /// Loads an optional org unit: from what the request has read, or through its batch loader.
@@ -571,7 +621,11 @@ impl OrgQuery {
     }
 
     /// One district by id; null when there is none.
-    async fn district(&self, ctx: &Context<'_>, id: ID) -> Result<Option<District>> {
+    async fn district(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The district's id.")] id: ID,
+    ) -> Result<Option<District>> {
         let found = load_by_id::<district::Entity>(ctx, parse_id(&id)?).await?;
         Ok(found.map(District::from))
     }
@@ -580,7 +634,8 @@ impl OrgQuery {
     async fn org_unit(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
+        #[graphql(desc = "The org unit's id; give either this or `code`.")] id: Option<ID>,
+        #[graphql(desc = "The org unit's code, e.g. `town-humen`; give either this or `id`.")]
         code: Option<String>,
     ) -> Result<Option<OrgUnit>> {
         match (id, code) {
@@ -596,32 +651,16 @@ impl OrgQuery {
             )),
         }
     }
+}
+
+lists! {
+    /// The lists of `OrgQuery`'s domain, as cursor connections.
+    pub struct OrgLists;
 
     /// Org units, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn org_units(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<OrgUnitFilter>,
-        #[graphql(default)] order_by: OrgUnitOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<OrgUnit>> {
+    org_units(ctx, filter: OrgUnitFilter) by OrgUnitOrderField -> OrgUnit {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::org_units(&app.actor, &filter);
-        paginate(
-            ctx,
-            select,
-            order_by,
-            direction,
-            PageArgs::new(after, before, first, last),
-            OrgUnit,
-        )
-        .await
+        service::org_units(&app.actor, &filter)
     }
 }

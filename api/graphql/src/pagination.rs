@@ -512,6 +512,76 @@ fn page_size(args: &PageArgs) -> Result<(usize, bool)> {
     }
 }
 
+/// Declares a query object whose fields are lists: each a cursor connection over the rows
+/// a service selects, with one set of arguments everywhere (`filter`, `orderBy`,
+/// `direction` and the four Relay arguments), described once, costed by its page size
+/// and run by [`paginate`]. A field gives its filter type, its order field, its node type
+/// and the block that turns the filter into the service's selection:
+///
+/// ```ignore
+/// lists! {
+///     /// Reading experts.
+///     pub struct ExpertLists;
+///     /// Experts, filtered and sorted, as a cursor connection.
+///     experts(ctx, filter: ExpertFilter) by ExpertOrderField -> Expert {
+///         let app = ctx.app()?;
+///         service::experts(&app.actor, &filter.unwrap_or_default().into_service()?)?
+///     }
+/// }
+/// ```
+///
+/// A list without a filter leaves out `filter: …`.
+macro_rules! lists {
+    (
+        $(#[$outer:meta])*
+        $vis:vis struct $name:ident;
+        $(
+            $(#[$doc:meta])*
+            $field:ident($ctx:ident $(, $filter:ident: $filter_ty:ty)?) by $order:ident -> $node:ident
+            $body:block
+        )*
+    ) => {
+        $(#[$outer])*
+        #[derive(Default)]
+        $vis struct $name;
+
+        #[async_graphql::Object]
+        impl $name {
+            $(
+                $(#[$doc])*
+                #[allow(clippy::too_many_arguments)]
+                #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+                async fn $field(
+                    &self,
+                    $ctx: &async_graphql::Context<'_>,
+                    $(
+                        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
+                        $filter: Option<$filter_ty>,
+                    )?
+                    #[graphql(default, desc = "The field the rows are sorted by; rows that tie are sorted by id.")]
+                    order_by: $order,
+                    #[graphql(default, desc = "Ascending (the default) or descending.")]
+                    direction: $crate::pagination::SortDirection,
+                    #[graphql(desc = "Start after the edge with this cursor (`pageInfo.endCursor` of the page before).")]
+                    after: Option<String>,
+                    #[graphql(desc = "End before the edge with this cursor (`pageInfo.startCursor` of the page after); with `last`, pages backwards.")]
+                    before: Option<String>,
+                    #[graphql(desc = "Page size counted from the start (default 20, at most 100).")]
+                    first: Option<i32>,
+                    #[graphql(desc = "Page size counted from the end, to page backwards (at most 100).")]
+                    last: Option<i32>,
+                ) -> async_graphql::Result<$crate::pagination::Page<$node>> {
+                    #[allow(unused_imports)]
+                    use $crate::ContextExt as _;
+                    let select = $body;
+                    let args = $crate::pagination::PageArgs::new(after, before, first, last);
+                    $crate::pagination::paginate($ctx, select, order_by, direction, args, $node).await
+                }
+            )*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use super::{
     load_by_id,
     member::{load_member, Member},
     org::{load_unit, unit_via, OrgUnit},
-    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
@@ -72,9 +72,15 @@ impl Question {
     async fn answers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<AnswerFilter>,
-        #[graphql(default)] order_by: AnswerOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: AnswerOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Answer>> {
@@ -268,56 +274,41 @@ pub struct QaQuery;
 #[Object]
 impl QaQuery {
     /// One question by id; null when there is none.
-    async fn question(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Question>> {
+    async fn question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question's id.")] id: ID,
+    ) -> Result<Option<Question>> {
         let visible = service::questions(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Question))
     }
 
-    /// Questions, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn questions(
+    /// One answer by id; null when there is none.
+    async fn answer(
         &self,
         ctx: &Context<'_>,
-        filter: Option<QuestionFilter>,
-        #[graphql(default)] order_by: QuestionOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Question>> {
-        let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::questions(&app.actor, &filter)?;
-        let page = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, page, Question).await
-    }
-
-    /// One answer by id; null when there is none.
-    async fn answer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Answer>> {
+        #[graphql(desc = "The answer's id.")] id: ID,
+    ) -> Result<Option<Answer>> {
         let visible = service::answers(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Answer))
     }
+}
 
-    /// Answers, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn answers(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AnswerFilter>,
-        #[graphql(default)] order_by: AnswerOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Answer>> {
+lists! {
+    /// The lists of `QaQuery`'s domain, as cursor connections.
+    pub struct QaLists;
+
+    /// Questions, filtered and sorted, as a cursor connection.
+    questions(ctx, filter: QuestionFilter) by QuestionOrderField -> Question {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::answers(&app.actor, &filter)?;
-        let page = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, page, Answer).await
+        service::questions(&app.actor, &filter)?
+    }
+
+    /// Answers, filtered and sorted, as a cursor connection.
+    answers(ctx, filter: AnswerFilter) by AnswerOrderField -> Answer {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        service::answers(&app.actor, &filter)?
     }
 }

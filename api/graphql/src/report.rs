@@ -23,8 +23,13 @@ impl ReportQuery {
     async fn report(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Weekly or monthly; it must match the form of `period`.")]
         kind: ReportKind,
+        #[graphql(desc = "The ISO week (`2017-W45`) or month (`2017-11`) reported on.")]
         period: Period,
+        #[graphql(
+            desc = "The town's org-unit id, for that town's report; null for the city's (or, for a town administrator, their own town's)."
+        )]
         town: Option<ID>,
     ) -> Result<Report> {
         let app = ctx.app()?;

@@ -27,8 +27,11 @@ pub struct RuleFile {
 /// every server of the database.
 pub struct RuleRelease(rule_release::Model);
 
+/// The set of rule files in force after one change. The latest release is in force on
+/// every server of the database.
 #[Object]
 impl RuleRelease {
+    /// The release's id.
     async fn id(&self) -> ID {
         self.0.id.into()
     }
@@ -36,6 +39,7 @@ impl RuleRelease {
     async fn parent_id(&self) -> Option<ID> {
         self.0.parent_id.map(Into::into)
     }
+    /// When the change was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -78,6 +82,7 @@ pub struct RuleChange {
     changed: bool,
 }
 
+/// The outcome of a change of the rules.
 #[Object]
 impl RuleChange {
     /// The release now in force.
@@ -114,7 +119,12 @@ impl RulesQuery {
     async fn rule_releases(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, validator(minimum = 1, maximum = 500))] first: u64,
+        #[graphql(
+            default = 20,
+            validator(minimum = 1, maximum = 500),
+            desc = "How many releases, newest first (default 20, at most 500)."
+        )]
+        first: u64,
     ) -> Result<Vec<RuleRelease>> {
         let app = ctx.app()?;
         let rows = service::history(&app.actor, &app.rules, first).await?;
@@ -159,7 +169,11 @@ impl RulesMutation {
     async fn rollback_rule_set(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = "qii")] rule_set: String,
+        #[graphql(default = "qii", desc = "The rule set to return (default `qii`).")]
+        rule_set: String,
+        #[graphql(
+            desc = "The id of the release to return it to; null for the latest release in which its files differed from those in force."
+        )]
         to_release: Option<ID>,
     ) -> Result<RuleChange> {
         let app = ctx.app()?;

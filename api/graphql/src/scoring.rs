@@ -49,6 +49,7 @@ impl From<RankingLevel> for Level {
 /// A ranking of one period and level, with the rule version that produced it.
 pub struct Ranking(Compared);
 
+/// A ranking of one period and level, with the rule version that produced it.
 #[Object]
 impl Ranking {
     /// The rule set, e.g. `qii`.
@@ -104,6 +105,7 @@ impl Ranking {
     async fn entries(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<RankingEntryFilter>,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
@@ -207,6 +209,7 @@ pub struct RankingEntry {
     baseline_rank: Option<u32>,
 }
 
+/// One unit's place in a ranking, and its breakdown.
 #[Object]
 impl RankingEntry {
     /// 1 is best; equal totals share a rank.
@@ -385,9 +388,13 @@ impl ScoringQuery {
     async fn ranking(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default = "qii")] rule_set: String,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "The period to rank, e.g. `2017-11` or `2017-W45`.")] period: Period,
+        #[graphql(
+            default = "qii",
+            desc = "The scoring rule set, i.e. the first folder under `rules/` (default `qii`)."
+        )]
+        rule_set: String,
+        #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
     ) -> Result<Ranking> {
         let app = ctx.app()?;
         let compared = service::ranking(
@@ -407,10 +414,18 @@ impl ScoringQuery {
     async fn explain_score(
         &self,
         ctx: &Context<'_>,
-        org_unit_id: ID,
-        period: Period,
-        #[graphql(default = "qii")] rule_set: String,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The period scored, e.g. `2017-11` or `2017-W45`.")] period: Period,
+        #[graphql(
+            default = "qii",
+            desc = "The scoring rule set, i.e. the first folder under `rules/` (default `qii`)."
+        )]
+        rule_set: String,
+        #[graphql(
+            default,
+            desc = "The ranking level the unit is scored at (default `TOWN`)."
+        )]
+        level: RankingLevel,
     ) -> Result<Option<RankingEntry>> {
         let unit = parse_id(&org_unit_id)?;
         let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
@@ -434,11 +449,26 @@ impl ScoringQuery {
     async fn score_history(
         &self,
         ctx: &Context<'_>,
-        org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(
+            desc = "The span covered, e.g. `2017-Q4` or `2017-10-01..2017-12-31`; at most 24 periods may start within it."
+        )]
         span: Period,
-        #[graphql(default)] every: HistoryStep,
-        #[graphql(default = "qii")] rule_set: String,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(
+            default,
+            desc = "The step of the history: months or ISO weeks (default `MONTH`)."
+        )]
+        every: HistoryStep,
+        #[graphql(
+            default = "qii",
+            desc = "The scoring rule set, i.e. the first folder under `rules/` (default `qii`)."
+        )]
+        rule_set: String,
+        #[graphql(
+            default,
+            desc = "The ranking level the unit is scored at (default `TOWN`)."
+        )]
+        level: RankingLevel,
     ) -> Result<Vec<ScorePoint>> {
         let app = ctx.app()?;
         let unit = parse_id(&org_unit_id)?;
@@ -495,11 +525,15 @@ impl ScoringQuery {
     async fn compare_rule_versions(
         &self,
         ctx: &Context<'_>,
-        a: String,
-        b: String,
-        period: Period,
-        #[graphql(default = "qii")] rule_set: String,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "Version A, the one compared from, e.g. `2.0`.")] a: String,
+        #[graphql(desc = "Version B, the one compared with, e.g. `3.0`.")] b: String,
+        #[graphql(desc = "The period both versions score, e.g. `2017-11`.")] period: Period,
+        #[graphql(
+            default = "qii",
+            desc = "The scoring rule set, i.e. the first folder under `rules/` (default `qii`)."
+        )]
+        rule_set: String,
+        #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<VersionComparison>> {
@@ -546,9 +580,9 @@ impl ScoringQuery {
     async fn preview_ranking(
         &self,
         ctx: &Context<'_>,
-        source: String,
-        period: Period,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "The full text of the Rhai scoring script to try out.")] source: String,
+        #[graphql(desc = "The period to rank, e.g. `2017-11` or `2017-W45`.")] period: Period,
+        #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
     ) -> Result<Ranking> {
         let app = ctx.app()?;
         let compared = service::preview(
@@ -577,9 +611,13 @@ impl ScoringMutation {
     async fn recompute_ranking(
         &self,
         ctx: &Context<'_>,
-        period: Period,
-        #[graphql(default = "qii")] rule_set: String,
-        #[graphql(default)] level: RankingLevel,
+        #[graphql(desc = "The ended month, ISO week or quarter, e.g. `2017-11`.")] period: Period,
+        #[graphql(
+            default = "qii",
+            desc = "The scoring rule set, i.e. the first folder under `rules/` (default `qii`)."
+        )]
+        rule_set: String,
+        #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
     ) -> Result<Ranking> {
         let app = ctx.app()?;
         let level = level.into();

@@ -9,7 +9,7 @@ use super::{
     children_of, load_by_id,
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_id, parse_opt_id, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
@@ -225,54 +225,35 @@ pub struct ServiceRequestQuery;
 #[Object]
 impl ServiceRequestQuery {
     /// One service request by id; null when there is none.
-    async fn service_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ServiceRequest>> {
+    async fn service_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The service request's id.")] id: ID,
+    ) -> Result<Option<ServiceRequest>> {
         let visible = service::service_requests(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ServiceRequest))
     }
+}
+
+lists! {
+    /// The lists of `ServiceRequestQuery`'s domain, as cursor connections.
+    pub struct ServiceRequestLists;
 
     /// Service requests, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn service_requests(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ServiceRequestFilter>,
-        #[graphql(default)] order_by: ServiceRequestOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ServiceRequest>> {
+    service_requests(ctx, filter: ServiceRequestFilter) by ServiceRequestOrderField -> ServiceRequest {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::service_requests(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ServiceRequest).await
+        service::service_requests(&app.actor, &filter)?
     }
 
     /// History events of service requests, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn service_request_events(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<ServiceRequestEventFilter>,
-        #[graphql(default)] order_by: ServiceRequestEventOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<ServiceRequestEvent>> {
+    service_request_events(ctx, filter: ServiceRequestEventFilter) by ServiceRequestEventOrderField -> ServiceRequestEvent {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ServiceRequestEventFilter {
             request_id: parse_opt_id(&f.request_id)?,
         };
-        let select = service::service_request_events(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, ServiceRequestEvent).await
+        service::service_request_events(&app.actor, &filter)?
     }
 }
 
@@ -326,7 +307,7 @@ impl ServiceRequestMutation {
     async fn submit_service_request(
         &self,
         ctx: &Context<'_>,
-        input: SubmitServiceRequestInput,
+        #[graphql(desc = "The service request to submit.")] input: SubmitServiceRequestInput,
     ) -> Result<ServiceRequest> {
         let app = ctx.app()?;
         let new = service::NewServiceRequest {
@@ -345,7 +326,8 @@ impl ServiceRequestMutation {
     async fn advance_service_request(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The next status and an optional note for the history.")]
         input: AdvanceServiceRequestInput,
     ) -> Result<ServiceRequest> {
         let app = ctx.app()?;
@@ -362,7 +344,8 @@ impl ServiceRequestMutation {
     async fn rate_service_request(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The applicant's rating (1 to 5 stars) and optional feedback.")]
         input: RateServiceRequestInput,
     ) -> Result<ServiceRequest> {
         let app = ctx.app()?;
@@ -379,7 +362,8 @@ impl ServiceRequestMutation {
     async fn update_service_request(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateServiceRequestInput,
     ) -> Result<ServiceRequest> {
         let app = ctx.app()?;

@@ -115,9 +115,17 @@ impl StatsQuery {
     async fn activity_stats(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to count: activities, sign-ups, check-ins or reviews.")]
         measure: StatsMeasure,
+        #[graphql(
+            desc = "The keys to group by, e.g. `[TOWN, MONTH]`; at most one of `MONTH`, `WEEK` and `DAY`."
+        )]
         group_by: Vec<StatsGrouping>,
+        #[graphql(
+            desc = "Only what happened in this period (each record by its own instant); null for all time."
+        )]
         period: Option<Period>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<ActivityFilter>,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,

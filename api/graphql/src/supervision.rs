@@ -4,7 +4,7 @@ mod lists;
 mod types;
 
 pub use lists::{
-    AttendanceReceiptFilter, AttendanceReceiptOrderField, SupervisionQuery,
+    AttendanceReceiptFilter, AttendanceReceiptOrderField, SupervisionLists, SupervisionQuery,
     SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
 };
 pub use types::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
@@ -129,6 +129,7 @@ impl SupervisionMutation {
     async fn assign_supervisor(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The town, the supervisor and the term of the assignment.")]
         input: AssignSupervisorInput,
     ) -> Result<SupervisorAssignment> {
         let app = ctx.app()?;
@@ -149,7 +150,10 @@ impl SupervisionMutation {
     async fn update_supervisor_assignment(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The supervisor assignment's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateSupervisorAssignmentInput,
     ) -> Result<SupervisorAssignment> {
         let app = ctx.app()?;
@@ -177,7 +181,7 @@ impl SupervisionMutation {
     async fn create_supervision_meeting(
         &self,
         ctx: &Context<'_>,
-        input: CreateSupervisionMeetingInput,
+        #[graphql(desc = "The meeting to schedule.")] input: CreateSupervisionMeetingInput,
     ) -> Result<SupervisionMeeting> {
         let app = ctx.app()?;
         let new = service::NewMeeting {
@@ -197,7 +201,10 @@ impl SupervisionMutation {
     async fn update_supervision_meeting(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The supervision meeting's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateSupervisionMeetingInput,
     ) -> Result<SupervisionMeeting> {
         let app = ctx.app()?;
@@ -220,6 +227,7 @@ impl SupervisionMutation {
     async fn submit_attendance_receipt(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The meeting, the sending unit and the person it sends.")]
         input: SubmitAttendanceReceiptInput,
     ) -> Result<AttendanceReceipt> {
         let app = ctx.app()?;
@@ -241,7 +249,10 @@ impl SupervisionMutation {
     async fn update_attendance_receipt(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The attendance receipt's id.")] id: ID,
+        #[graphql(
+            desc = "The corrections; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateAttendanceReceiptInput,
     ) -> Result<AttendanceReceipt> {
         let app = ctx.app()?;

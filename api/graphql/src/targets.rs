@@ -126,7 +126,8 @@ impl TargetsQuery {
     async fn targets_in_effect(
         &self,
         ctx: &Context<'_>,
-        org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The period, e.g. a month `2017-11` or a whole span `2017-Q4`.")]
         period: Period,
     ) -> Result<Vec<TargetInEffect>> {
         let app = ctx.app()?;

@@ -16,7 +16,7 @@ use super::{
     loaders::{FromDb, LoadError},
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
-    pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use qii_domain::service::topic as service;
@@ -141,9 +141,15 @@ impl Topic {
     async fn comments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<TopicParticipationFilter>,
-        #[graphql(default)] order_by: TopicParticipationOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: TopicParticipationOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<TopicParticipation>> {
@@ -312,50 +318,31 @@ pub struct TopicQuery;
 #[Object]
 impl TopicQuery {
     /// One topic by id; null when there is none.
-    async fn topic(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Topic>> {
+    async fn topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic's id.")] id: ID,
+    ) -> Result<Option<Topic>> {
         let visible = service::topics(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Topic))
     }
+}
+
+lists! {
+    /// The lists of `TopicQuery`'s domain, as cursor connections.
+    pub struct TopicLists;
 
     /// Topics, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn topics(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<TopicFilter>,
-        #[graphql(default)] order_by: TopicOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<Topic>> {
+    topics(ctx, filter: TopicFilter) by TopicOrderField -> Topic {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::topics(&app.actor, &filter)?;
-        let page = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, page, Topic).await
+        service::topics(&app.actor, &filter)?
     }
 
     /// Comments and votes on topics, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn topic_participations(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<TopicParticipationFilter>,
-        #[graphql(default)] order_by: TopicParticipationOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<TopicParticipation>> {
+    topic_participations(ctx, filter: TopicParticipationFilter) by TopicParticipationOrderField -> TopicParticipation {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::participations(&app.actor, &filter)?;
-        let page = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, page, TopicParticipation).await
+        service::participations(&app.actor, &filter)?
     }
 }

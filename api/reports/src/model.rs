@@ -57,6 +57,7 @@ pub struct ReportTown {
 /// the previous period, every indicator, target compliance and highlights.
 #[derive(SimpleObject, Serialize, Debug)]
 pub struct Report {
+    /// Weekly or monthly.
     pub kind: ReportKind,
     /// The period reported on, e.g. `2017-11` or `2017-W45`.
     pub period: String,
@@ -85,6 +86,8 @@ pub struct Report {
     /// Target compliance and score trend: of every town in the city's report, of the town
     /// in a town's report.
     pub details: Vec<TownDetail>,
+    /// What stood out in the period: design-contest activities, best-scored experts, and
+    /// the towns that gained or lost the most places.
     pub highlights: Highlights,
 }
 
@@ -104,6 +107,7 @@ pub struct ReportHeading {
 /// One town's place in the ranking.
 #[derive(SimpleObject, Serialize, Clone, Debug)]
 pub struct TownLine {
+    /// The town.
     pub town: ReportTown,
     /// 1 is best; equal totals share a rank.
     pub rank: i32,
@@ -139,6 +143,7 @@ pub struct IndicatorValue {
 /// A town's targets and score trend.
 #[derive(SimpleObject, Serialize, Clone, Debug)]
 pub struct TownDetail {
+    /// The town and its line of the ranking (rank, score and change).
     pub town: TownLine,
     /// Each target in effect for the period beside the town's actual value.
     pub targets: Vec<TargetLine>,
@@ -158,6 +163,8 @@ pub struct TargetLine {
     pub label: String,
     /// The town's value; null when the data do not give it.
     pub actual: Option<f64>,
+    /// The value the town must reach (met when `actual` is at least this), in the
+    /// metric's unit.
     pub target: f64,
     /// Null when the actual value is unknown.
     pub met: Option<bool>,
@@ -168,8 +175,11 @@ pub struct TargetLine {
 /// A town's score in one period.
 #[derive(SimpleObject, Serialize, Clone, Debug)]
 pub struct TrendPoint {
+    /// The period, e.g. `2017-10` or `2017-W45`.
     pub period: String,
+    /// The town's index score in that period, 0–100.
     pub total: f64,
+    /// The town's rank among the towns in that period; 1 is best.
     pub rank: i32,
 }
 
@@ -194,11 +204,16 @@ pub struct Highlights {
 pub struct ActivityHighlight {
     /// Its place in the contest.
     pub rank: i32,
+    /// The activity's id.
     pub activity_id: ID,
+    /// The activity's title.
     pub title: String,
     /// The unit that ran it.
     pub org_unit: String,
+    /// The score the incentive rules give it in the contest (`contest_score`), the higher
+    /// the better.
     pub score: f64,
+    /// Whether it is among the month's rewarded entries (see `DesignContest.awardedSize`).
     pub awarded: bool,
 }
 
@@ -207,8 +222,12 @@ pub struct ActivityHighlight {
 pub struct ExpertHighlight {
     /// Its place among all the city's experts.
     pub rank: i32,
+    /// The expert's id.
     pub expert_id: ID,
+    /// The expert's name.
     pub name: String,
+    /// Answers the expert gave in the period.
     pub answers: i32,
+    /// The score the `experts` evaluation script gives the expert, the higher the better.
     pub score: f64,
 }

@@ -24,9 +24,13 @@ pub struct CreateDistrictInput {
 /// Changes to a district; omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateDistrictInput {
+    /// New stable code: lower-case letters, digits and `-`.
     code: Option<String>,
+    /// New name in Chinese.
     name: Option<String>,
+    /// New name in English.
     name_en: Option<String>,
+    /// New display order.
     position: Option<i32>,
 }
 
@@ -56,14 +60,23 @@ pub struct CreateOrgUnitInput {
 /// Changes to an org unit; omitted fields stay, `null` clears an optional field.
 #[derive(InputObject)]
 pub struct UpdateOrgUnitInput {
+    /// New stable code: lower-case letters, digits and `-`.
     code: Option<String>,
+    /// New name in Chinese.
     name: Option<String>,
+    /// New name in English; `null` clears it.
     name_en: MaybeUndefined<String>,
     /// Move the unit; its town and district (and its units') follow.
     parent_id: MaybeUndefined<ID>,
+    /// The district of a town or city-level unit; `null` clears it. Units below a town take
+    /// their town's.
     district_id: MaybeUndefined<ID>,
+    /// Population coefficient (人口系数) of a town: its share of city-wide targets; `null`
+    /// clears it.
     population_coefficient: MaybeUndefined<f64>,
+    /// Whether a Youth Home is registered (在册).
     registered: Option<bool>,
+    /// Day the unit was founded; `null` clears it.
     founded_on: MaybeUndefined<NaiveDate>,
 }
 
@@ -77,7 +90,7 @@ impl OrgMutation {
     async fn create_district(
         &self,
         ctx: &Context<'_>,
-        input: CreateDistrictInput,
+        #[graphql(desc = "The district to create.")] input: CreateDistrictInput,
     ) -> Result<District> {
         let app = ctx.app()?;
         let new = service::NewDistrict {
@@ -95,7 +108,8 @@ impl OrgMutation {
     async fn update_district(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The district's id.")] id: ID,
+        #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateDistrictInput,
     ) -> Result<District> {
         let app = ctx.app()?;
@@ -116,7 +130,7 @@ impl OrgMutation {
     async fn create_org_unit(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrgUnitInput,
+        #[graphql(desc = "The org unit to create.")] input: CreateOrgUnitInput,
     ) -> Result<OrgUnit> {
         let app = ctx.app()?;
         let new = service::NewOrgUnit {
@@ -139,7 +153,10 @@ impl OrgMutation {
     async fn update_org_unit(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The org unit's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `null` clears an optional field."
+        )]
         input: UpdateOrgUnitInput,
     ) -> Result<OrgUnit> {
         let app = ctx.app()?;

@@ -24,7 +24,9 @@ pub struct AskQuestionInput {
 /// Changes to a question, including moderation; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateQuestionInput {
+    /// New title.
     title: Option<String>,
+    /// New body (may be empty).
     body: Option<String>,
     /// Moderation: `SPAM` or `DELETED` hides the question and stops new answers.
     status: Option<ModerationStatus>,
@@ -48,6 +50,7 @@ pub struct AnswerQuestionInput {
 /// Changes to an answer; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateAnswerInput {
+    /// New body (plain text).
     body: Option<String>,
 }
 
@@ -58,7 +61,11 @@ pub struct QaMutation;
 #[Object]
 impl QaMutation {
     /// Asks a question.
-    async fn ask_question(&self, ctx: &Context<'_>, input: AskQuestionInput) -> Result<Question> {
+    async fn ask_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question to ask.")] input: AskQuestionInput,
+    ) -> Result<Question> {
         let app = ctx.app()?;
         let new = service::NewQuestion {
             asker_id: parse_id(&input.asker_id)?,
@@ -75,7 +82,10 @@ impl QaMutation {
     async fn update_question(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The question's id.")] id: ID,
+        #[graphql(
+            desc = "The changes, moderation status included; fields left out stay as they are."
+        )]
         input: UpdateQuestionInput,
     ) -> Result<Question> {
         let app = ctx.app()?;
@@ -94,6 +104,9 @@ impl QaMutation {
     async fn answer_question(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The question answered, the text, and exactly one author (member, expert or org unit)."
+        )]
         input: AnswerQuestionInput,
     ) -> Result<Answer> {
         let app = ctx.app()?;
@@ -116,7 +129,8 @@ impl QaMutation {
     async fn update_answer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The answer's id.")] id: ID,
+        #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateAnswerInput,
     ) -> Result<Answer> {
         let app = ctx.app()?;

@@ -6,7 +6,7 @@ use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 use crate::{
-    pagination::{paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
+    pagination::{OrderField, SortKey},
     parse_opt_id, visible_by_id, ContextExt,
 };
 use qii_domain::service::supervision as service;
@@ -168,7 +168,7 @@ impl SupervisionQuery {
     async fn supervisor_assignment(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The supervisor assignment's id.")] id: ID,
     ) -> Result<Option<SupervisorAssignment>> {
         let visible = service::assignments(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -176,32 +176,11 @@ impl SupervisionQuery {
             .map(SupervisorAssignment))
     }
 
-    /// Supervisor assignments, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn supervisor_assignments(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<SupervisorAssignmentFilter>,
-        #[graphql(default)] order_by: SupervisorAssignmentOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<SupervisorAssignment>> {
-        let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::assignments(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, SupervisorAssignment).await
-    }
-
     /// One supervision meeting by id; null when there is none.
     async fn supervision_meeting(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The supervision meeting's id.")] id: ID,
     ) -> Result<Option<SupervisionMeeting>> {
         let visible = service::meetings(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -209,20 +188,32 @@ impl SupervisionQuery {
             .map(SupervisionMeeting))
     }
 
-    /// Supervision meetings, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn supervision_meetings(
+    /// One attendance receipt by id; null when there is none.
+    async fn attendance_receipt(
         &self,
         ctx: &Context<'_>,
-        filter: Option<SupervisionMeetingFilter>,
-        #[graphql(default)] order_by: SupervisionMeetingOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<SupervisionMeeting>> {
+        #[graphql(desc = "The attendance receipt's id.")] id: ID,
+    ) -> Result<Option<AttendanceReceipt>> {
+        let visible = service::receipts(&ctx.app()?.actor, &Default::default());
+        Ok(visible_by_id(ctx, visible, &id)
+            .await?
+            .map(AttendanceReceipt))
+    }
+}
+
+lists! {
+    /// The lists of `SupervisionQuery`'s domain, as cursor connections.
+    pub struct SupervisionLists;
+
+    /// Supervisor assignments, filtered and sorted, as a cursor connection.
+    supervisor_assignments(ctx, filter: SupervisorAssignmentFilter) by SupervisorAssignmentOrderField -> SupervisorAssignment {
+        let app = ctx.app()?;
+        let filter = filter.unwrap_or_default().into_service()?;
+        service::assignments(&app.actor, &filter)?
+    }
+
+    /// Supervision meetings, filtered and sorted, as a cursor connection.
+    supervision_meetings(ctx, filter: SupervisionMeetingFilter) by SupervisionMeetingOrderField -> SupervisionMeeting {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::MeetingFilter {
@@ -232,41 +223,13 @@ impl SupervisionQuery {
             held_from: f.held_from,
             held_to: f.held_to,
         };
-        let select = service::meetings(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, SupervisionMeeting).await
-    }
-
-    /// One attendance receipt by id; null when there is none.
-    async fn attendance_receipt(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<Option<AttendanceReceipt>> {
-        let visible = service::receipts(&ctx.app()?.actor, &Default::default());
-        Ok(visible_by_id(ctx, visible, &id)
-            .await?
-            .map(AttendanceReceipt))
+        service::meetings(&app.actor, &filter)?
     }
 
     /// Attendance receipts, filtered and sorted, as a cursor connection.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
-    async fn attendance_receipts(
-        &self,
-        ctx: &Context<'_>,
-        filter: Option<AttendanceReceiptFilter>,
-        #[graphql(default)] order_by: AttendanceReceiptOrderField,
-        #[graphql(default)] direction: SortDirection,
-        after: Option<String>,
-        before: Option<String>,
-        first: Option<i32>,
-        last: Option<i32>,
-    ) -> Result<Page<AttendanceReceipt>> {
+    attendance_receipts(ctx, filter: AttendanceReceiptFilter) by AttendanceReceiptOrderField -> AttendanceReceipt {
         let app = ctx.app()?;
         let filter = filter.unwrap_or_default().into_service()?;
-        let select = service::receipts(&app.actor, &filter)?;
-        let args = PageArgs::new(after, before, first, last);
-        paginate(ctx, select, order_by, direction, args, AttendanceReceipt).await
+        service::receipts(&app.actor, &filter)?
     }
 }

@@ -4,6 +4,7 @@ use async_graphql::{Context, Object, Result, ID};
 use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
+use qii_domain::authz::Personal;
 
 use crate::org::{unit_via, District, OrgUnit};
 use crate::{
@@ -105,9 +106,15 @@ impl SupervisionMeeting {
     async fn attendance(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
         filter: Option<super::AttendanceReceiptFilter>,
-        #[graphql(default)] order_by: super::AttendanceReceiptOrderField,
-        #[graphql(default)] direction: SortDirection,
+        #[graphql(
+            default,
+            desc = "The field the rows are sorted by; rows that tie are sorted by id."
+        )]
+        order_by: super::AttendanceReceiptOrderField,
+        #[graphql(default, desc = "Ascending (the default) or descending.")]
+        direction: SortDirection,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<AttendanceReceipt>> {
@@ -156,11 +163,7 @@ impl AttendanceReceipt {
     /// The attendee's name.
     /// Masked (`张**`) for callers outside the attendee's unit.
     async fn name(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(if crate::org::reaches(ctx, self.0.org_unit_id).await? {
-            self.0.name.clone()
-        } else {
-            qii_domain::authz::mask_name(&self.0.name)
-        })
+        Ok(self.personal(ctx).await?.name(&self.0.name))
     }
     /// What the attendee comes as.
     async fn role(&self) -> AttendeeRole {
@@ -173,19 +176,20 @@ impl AttendanceReceipt {
     /// The attendee's mobile number.
     /// Masked (`138****5678`) for callers outside the attendee's unit.
     async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let Some(mobile) = &self.0.mobile else {
-            return Ok(None);
-        };
-        Ok(Some(
-            if crate::org::reaches(ctx, self.0.org_unit_id).await? {
-                mobile.clone()
-            } else {
-                qii_domain::authz::mask_mobile(mobile)
-            },
-        ))
+        Ok(self.personal(ctx).await?.mobile(self.0.mobile.as_deref()))
     }
     /// Remarks.
     async fn remarks(&self) -> Option<&str> {
         self.0.remarks.as_deref()
+    }
+}
+
+impl AttendanceReceipt {
+    /// How the caller sees the attendee's personal details: in full within its reach of
+    /// the sending unit.
+    async fn personal(&self, ctx: &Context<'_>) -> Result<Personal> {
+        let unit = self.0.org_unit_id;
+        let town = crate::org::town_of(ctx, unit).await?;
+        Ok(Personal::of_unit(&ctx.app()?.actor, unit, town))
     }
 }

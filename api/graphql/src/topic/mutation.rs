@@ -24,7 +24,9 @@ pub struct PublishTopicInput {
 /// Changes to a topic; omitted fields stay, `closesAt: null` reopens it for good.
 #[derive(InputObject)]
 pub struct UpdateTopicInput {
+    /// New title.
     title: Option<String>,
+    /// New body (plain text).
     body: Option<String>,
     /// Must be after the topic's publication.
     closes_at: MaybeUndefined<DateTime<Utc>>,
@@ -46,6 +48,7 @@ pub struct TakePartInTopicInput {
 /// Changes to a comment; omitted fields stay.
 #[derive(InputObject)]
 pub struct UpdateTopicParticipationInput {
+    /// The comment's new text.
     body: Option<String>,
 }
 
@@ -56,7 +59,11 @@ pub struct TopicMutation;
 #[Object]
 impl TopicMutation {
     /// Publishes a topic now.
-    async fn publish_topic(&self, ctx: &Context<'_>, input: PublishTopicInput) -> Result<Topic> {
+    async fn publish_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic to publish.")] input: PublishTopicInput,
+    ) -> Result<Topic> {
         let app = ctx.app()?;
         let new = service::NewTopic {
             org_unit_id: parse_id(&input.org_unit_id)?,
@@ -73,7 +80,10 @@ impl TopicMutation {
     async fn update_topic(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The topic's id.")] id: ID,
+        #[graphql(
+            desc = "The changes; fields left out stay as they are, `closesAt: null` keeps the topic open for good."
+        )]
         input: UpdateTopicInput,
     ) -> Result<Topic> {
         let app = ctx.app()?;
@@ -92,6 +102,7 @@ impl TopicMutation {
     async fn take_part_in_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The topic, the member, and the comment or vote.")]
         input: TakePartInTopicInput,
     ) -> Result<TopicParticipation> {
         let app = ctx.app()?;
@@ -110,7 +121,8 @@ impl TopicMutation {
     async fn update_topic_participation(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The comment's id (a topic participation).")] id: ID,
+        #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateTopicParticipationInput,
     ) -> Result<TopicParticipation> {
         let app = ctx.app()?;
