@@ -121,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut written = reports::xlsx::workbook(&city)?.len();
     for line in &city.ranking {
-        let town = Some(line.town.id.parse()?);
+        let town = Some(line.town.id.get());
         let report = reports::build(&db, &actor, &rules, ReportKind::Monthly, &period, town)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -1,13 +1,14 @@
 //! Signing in and out, accounts and their roles, issued tokens and the audit log.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::{app_user, audit_entry, enums::UserRole, issued_token};
 
 use super::{
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    undefined_id, ContextExt,
 };
 use qii_domain::{
     identity::{role_name, Role},
@@ -21,7 +22,7 @@ pub struct User(pub app_user::Model);
 #[Object]
 impl User {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The name to sign in with; also the subject of the account's tokens.
@@ -41,8 +42,8 @@ impl User {
         unit_via::<entities::app_user::Entity>(ctx, &self.0, "org_unit_id", |m| m.org_unit_id).await
     }
     /// The member a member account acts as.
-    async fn member_id(&self) -> Option<ID> {
-        self.0.member_id.map(ID::from)
+    async fn member_id(&self) -> Option<Id> {
+        self.0.member_id.map(Id::from)
     }
     /// A disabled account cannot sign in.
     async fn disabled(&self) -> bool {
@@ -94,9 +95,9 @@ pub struct Viewer {
     /// The token's subject: a username or a partner's name.
     subject: String,
     /// The org unit a town or Youth Home administrator runs.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// The member a member acts as.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
     /// A partner's scopes.
     scopes: Vec<String>,
     /// The token's id (`jti`).
@@ -146,7 +147,7 @@ pub struct AuditEntry(audit_entry::Model);
 #[Object]
 impl AuditEntry {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// When.
@@ -259,8 +260,8 @@ impl AccessQuery {
         Ok(Viewer {
             role: role_name(&actor.role).to_owned(),
             subject: actor.subject.clone(),
-            org_unit_id: org.map(ID::from),
-            member_id: member.map(ID::from),
+            org_unit_id: org.map(Id::from),
+            member_id: member.map(Id::from),
             scopes,
             token_id: actor.token_id.clone(),
         })
@@ -311,9 +312,9 @@ pub struct CreateUserInput {
     /// What the account may do.
     role: UserRole,
     /// For town and Youth Home administrators: the unit they run.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// For members: the member the account acts as.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
 }
 
 /// Changes to an account; omitted fields stay. Changing the role, unit, member or
@@ -328,9 +329,9 @@ pub struct UpdateUserInput {
     role: Option<UserRole>,
     /// For town and Youth Home administrators: the id of the unit they run; `null` clears
     /// it.
-    org_unit_id: MaybeUndefined<ID>,
+    org_unit_id: MaybeUndefined<Id>,
     /// For members: the id of the member the account acts as; `null` clears it.
-    member_id: MaybeUndefined<ID>,
+    member_id: MaybeUndefined<Id>,
     /// True to disable the account (it can no longer sign in), false to enable it again.
     disabled: Option<bool>,
 }
@@ -366,12 +367,10 @@ impl AccessMutation {
     async fn unlock_user(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's id.")] id: ID,
+        #[graphql(desc = "The account's id.")] id: Id,
     ) -> Result<User> {
         let app = ctx.app()?;
-        Ok(User(
-            service::unlock_user(&app.db, &app.actor, parse_id(&id)?).await?,
-        ))
+        Ok(User(service::unlock_user(&app.db, &app.actor, id.0).await?))
     }
 
     /// Exchanges a refresh token (once) for a new session.
@@ -413,8 +412,8 @@ impl AccessMutation {
                 display_name: input.display_name,
                 password: input.password,
                 role: input.role,
-                org_unit_id: parse_opt_id(&input.org_unit_id)?,
-                member_id: parse_opt_id(&input.member_id)?,
+                org_unit_id: input.org_unit_id.map(Id::get),
+                member_id: input.member_id.map(Id::get),
             },
         )
         .await?;
@@ -425,28 +424,23 @@ impl AccessMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The account's id.")] id: ID,
+        #[graphql(desc = "The account's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears the org unit or member."
         )]
         input: UpdateUserInput,
     ) -> Result<User> {
         let app = ctx.app()?;
-        let opt_id = |v: MaybeUndefined<ID>| -> Result<Option<Option<i64>>> {
-            undefined_to_option(v)
-                .map(|v| v.as_ref().map(parse_id).transpose())
-                .transpose()
-        };
         let user = service::update_user(
             &app.db,
             &app.actor,
-            parse_id(&id)?,
+            id.0,
             service::UserChange {
                 display_name: input.display_name,
                 password: input.password,
                 role: input.role,
-                org_unit_id: opt_id(input.org_unit_id)?,
-                member_id: opt_id(input.member_id)?,
+                org_unit_id: undefined_id(input.org_unit_id),
+                member_id: undefined_id(input.member_id),
                 disabled: input.disabled,
             },
         )

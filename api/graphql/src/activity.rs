@@ -1,6 +1,7 @@
 //! Activities and their loop, as front-ends see them.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{
     activity,
@@ -22,7 +23,7 @@ use super::{
     count_of, load_by_id,
     org::{unit_via, OrgUnit},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, ContextExt,
+    undefined_to_option, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::service::{
@@ -47,7 +48,7 @@ pub struct Activity(pub activity::Model);
 #[Object]
 impl Activity {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Title.
@@ -354,11 +355,11 @@ fn lighten(
 #[derive(InputObject, Default)]
 pub struct ActivityFilter {
     /// Published by this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Published by any unit of this town (its Youth Homes included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Published by any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Offline or online topic.
     kind: Option<ActivityKind>,
     /// One category.
@@ -376,9 +377,9 @@ pub struct ActivityFilter {
 impl ActivityFilter {
     pub(super) fn into_service(self) -> Result<service::ActivityFilter> {
         Ok(service::ActivityFilter {
-            org_unit_id: parse_opt_id(&self.org_unit_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            org_unit_id: self.org_unit_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             kind: self.kind,
             category: self.category,
             heavyweight: self.heavyweight,
@@ -428,9 +429,9 @@ impl ActivityQuery {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The activity's id.")] id: ID,
+        #[graphql(desc = "The activity's id.")] id: Id,
     ) -> Result<Option<Activity>> {
-        load_activity(ctx, parse_id(&id)?).await
+        load_activity(ctx, id.0).await
     }
 }
 
@@ -450,7 +451,7 @@ lists! {
 #[derive(InputObject)]
 pub struct CreateActivityInput {
     /// The publishing org unit.
-    org_unit_id: ID,
+    org_unit_id: Id,
     /// Title, as shown in "Find Activities".
     title: String,
     /// Description (plain text); empty when left out.
@@ -515,7 +516,7 @@ impl ActivityMutation {
     ) -> Result<Activity> {
         let app = ctx.app()?;
         let new = service::NewActivity {
-            org_unit_id: parse_id(&input.org_unit_id)?,
+            org_unit_id: input.org_unit_id.0,
             title: input.title,
             description: input.description,
             kind: input.kind,
@@ -536,7 +537,7 @@ impl ActivityMutation {
     async fn update_activity(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The activity's id.")] id: ID,
+        #[graphql(desc = "The activity's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -556,7 +557,7 @@ impl ActivityMutation {
             heavyweight: input.heavyweight,
         };
         Ok(Activity(
-            service::update_activity(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_activity(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 }

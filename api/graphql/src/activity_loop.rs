@@ -2,7 +2,8 @@
 //! reviews, likes and votes, photos). Every refusal is a `BAD_USER_INPUT` naming the
 //! offending field, and nothing is written.
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::Utc;
 use entities::enums::LikeKind;
 
@@ -12,7 +13,7 @@ use super::{
         ActivityCheckin, ActivityComment, ActivityLike, ActivityPhoto, ActivityReview,
         ActivitySignup,
     },
-    parse_id, undefined_to_option, ContextExt,
+    undefined_to_option, ContextExt,
 };
 use qii_domain::service::{
     activity_feedback as feedback,
@@ -24,16 +25,16 @@ use qii_domain::service::{
 #[derive(InputObject)]
 pub struct ActivityParticipantInput {
     /// The activity.
-    activity_id: ID,
+    activity_id: Id,
     /// The member.
-    member_id: ID,
+    member_id: Id,
 }
 
 impl ActivityParticipantInput {
     fn parse(&self) -> Result<Participation> {
         Ok(Participation {
-            activity_id: parse_id(&self.activity_id)?,
-            member_id: parse_id(&self.member_id)?,
+            activity_id: self.activity_id.0,
+            member_id: self.member_id.0,
         })
     }
 }
@@ -42,9 +43,9 @@ impl ActivityParticipantInput {
 #[derive(InputObject)]
 pub struct CommentOnActivityInput {
     /// The activity commented on.
-    activity_id: ID,
+    activity_id: Id,
     /// The commenting member.
-    member_id: ID,
+    member_id: Id,
     /// Plain text, not blank.
     body: String,
 }
@@ -60,9 +61,9 @@ pub struct UpdateActivityCommentInput {
 #[derive(InputObject)]
 pub struct ReviewActivityInput {
     /// The activity reviewed.
-    activity_id: ID,
+    activity_id: Id,
     /// The reviewing member; must have signed up.
-    member_id: ID,
+    member_id: Id,
     /// From 1 (poor) to 5 (excellent).
     rating: i32,
     /// A written evaluation.
@@ -82,9 +83,9 @@ pub struct UpdateActivityReviewInput {
 #[derive(InputObject)]
 pub struct LikeActivityInput {
     /// The activity liked or voted for.
-    activity_id: ID,
+    activity_id: Id,
     /// The member who likes or votes.
-    member_id: ID,
+    member_id: Id,
     /// Like (popularity) or vote (contests).
     kind: LikeKind,
 }
@@ -92,8 +93,8 @@ pub struct LikeActivityInput {
 impl LikeActivityInput {
     fn parse(&self) -> Result<Participation> {
         Ok(Participation {
-            activity_id: parse_id(&self.activity_id)?,
-            member_id: parse_id(&self.member_id)?,
+            activity_id: self.activity_id.0,
+            member_id: self.member_id.0,
         })
     }
 }
@@ -102,7 +103,7 @@ impl LikeActivityInput {
 #[derive(InputObject)]
 pub struct AddActivityPhotoInput {
     /// The activity photographed.
-    activity_id: ID,
+    activity_id: Id,
     /// An `http(s)` URL, or the relative path of a stored file (no `..`).
     url: String,
     /// A short caption.
@@ -141,12 +142,11 @@ impl ActivityLoopMutation {
     async fn cancel_sign_up(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The sign-up's id.")] signup_id: ID,
+        #[graphql(desc = "The sign-up's id.")] signup_id: Id,
     ) -> Result<Activity> {
         let app = ctx.app()?;
         let activity =
-            participation::cancel_sign_up(&app.db, &app.actor, parse_id(&signup_id)?, Utc::now())
-                .await?;
+            participation::cancel_sign_up(&app.db, &app.actor, signup_id.0, Utc::now()).await?;
         Ok(Activity(activity))
     }
 
@@ -173,8 +173,8 @@ impl ActivityLoopMutation {
     ) -> Result<ActivityComment> {
         let app = ctx.app()?;
         let on = Participation {
-            activity_id: parse_id(&input.activity_id)?,
-            member_id: parse_id(&input.member_id)?,
+            activity_id: input.activity_id.0,
+            member_id: input.member_id.0,
         };
         let comment = feedback::comment(&app.db, &app.actor, on, &input.body, Utc::now()).await?;
         Ok(ActivityComment(comment))
@@ -184,12 +184,11 @@ impl ActivityLoopMutation {
     async fn update_activity_comment(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The comment's id.")] id: ID,
+        #[graphql(desc = "The comment's id.")] id: Id,
         #[graphql(desc = "The comment's new text.")] input: UpdateActivityCommentInput,
     ) -> Result<ActivityComment> {
         let app = ctx.app()?;
-        let comment =
-            feedback::update_comment(&app.db, &app.actor, parse_id(&id)?, &input.body).await?;
+        let comment = feedback::update_comment(&app.db, &app.actor, id.0, &input.body).await?;
         Ok(ActivityComment(comment))
     }
 
@@ -204,8 +203,8 @@ impl ActivityLoopMutation {
         let app = ctx.app()?;
         let new = feedback::NewReview {
             on: Participation {
-                activity_id: parse_id(&input.activity_id)?,
-                member_id: parse_id(&input.member_id)?,
+                activity_id: input.activity_id.0,
+                member_id: input.member_id.0,
             },
             rating: input.rating,
             body: input.body,
@@ -219,7 +218,7 @@ impl ActivityLoopMutation {
     async fn update_activity_review(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The review's id.")] id: ID,
+        #[graphql(desc = "The review's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `body: null` clears the text."
         )]
@@ -231,7 +230,7 @@ impl ActivityLoopMutation {
             body: undefined_to_option(input.body),
         };
         Ok(ActivityReview(
-            feedback::update_review(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            feedback::update_review(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 
@@ -271,7 +270,7 @@ impl ActivityLoopMutation {
     ) -> Result<ActivityPhoto> {
         let app = ctx.app()?;
         let new = photos::NewPhoto {
-            activity_id: parse_id(&input.activity_id)?,
+            activity_id: input.activity_id.0,
             url: input.url,
             caption: input.caption,
         };
@@ -284,13 +283,13 @@ impl ActivityLoopMutation {
     async fn update_activity_photo(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The photo's id.")] id: ID,
+        #[graphql(desc = "The photo's id.")] id: Id,
         #[graphql(desc = "The new caption; `caption: null` clears it.")]
         input: UpdateActivityPhotoInput,
     ) -> Result<ActivityPhoto> {
         let app = ctx.app()?;
         let caption = undefined_to_option(input.caption);
-        let updated = photos::update_photo(&app.db, &app.actor, parse_id(&id)?, caption).await?;
+        let updated = photos::update_photo(&app.db, &app.actor, id.0, caption).await?;
         Ok(ActivityPhoto(updated))
     }
 }

@@ -1,6 +1,7 @@
 //! Reading the records of activity loops: each kind by id and as a cursor connection.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result};
 use entities::{
     activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
     activity_signup, enums::LikeKind, HasId,
@@ -14,7 +15,7 @@ use super::{
     load_error,
     loaders::ById,
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use qii_domain::service::{
     activity_feedback as feedback, activity_loop as participation, activity_photo as photos,
@@ -24,22 +25,22 @@ use qii_domain::service::{
 #[derive(InputObject, Default)]
 pub struct ActivityRecordFilter {
     /// Of this activity.
-    activity_id: Option<ID>,
+    activity_id: Option<Id>,
     /// By this member.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
 }
 
 impl ActivityRecordFilter {
     pub(crate) fn participation(self) -> Result<participation::ParticipationFilter> {
         Ok(participation::ParticipationFilter {
-            activity_id: parse_opt_id(&self.activity_id)?,
-            member_id: parse_opt_id(&self.member_id)?,
+            activity_id: self.activity_id.map(Id::get),
+            member_id: self.member_id.map(Id::get),
         })
     }
     pub(crate) fn feedback(self) -> Result<feedback::FeedbackFilter> {
         Ok(feedback::FeedbackFilter {
-            activity_id: parse_opt_id(&self.activity_id)?,
-            member_id: parse_opt_id(&self.member_id)?,
+            activity_id: self.activity_id.map(Id::get),
+            member_id: self.member_id.map(Id::get),
             kind: None,
         })
     }
@@ -49,9 +50,9 @@ impl ActivityRecordFilter {
 #[derive(InputObject, Default)]
 pub struct ActivityLikeFilter {
     /// On this activity.
-    activity_id: Option<ID>,
+    activity_id: Option<Id>,
     /// By this member.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
     /// Only likes, or only votes.
     kind: Option<LikeKind>,
 }
@@ -60,7 +61,7 @@ pub struct ActivityLikeFilter {
 #[derive(InputObject, Default)]
 pub struct ActivityPhotoFilter {
     /// Of this activity.
-    activity_id: Option<ID>,
+    activity_id: Option<Id>,
 }
 
 /// What sign-up lists can be sorted by.
@@ -174,13 +175,13 @@ impl OrderField<activity_photo::Entity> for ActivityPhotoOrderField {
 }
 
 /// One row by id through the request's batch loader.
-async fn by_id<E>(ctx: &Context<'_>, id: &ID) -> Result<Option<E::Model>>
+async fn by_id<E>(ctx: &Context<'_>, id: &Id) -> Result<Option<E::Model>>
 where
     E: HasId,
     E::Model: Sync,
 {
     ctx.loader::<ById<E>>()?
-        .load_one(parse_id(id)?)
+        .load_one(id.0)
         .await
         .map_err(load_error)
 }
@@ -195,7 +196,7 @@ impl ActivityRecordQuery {
     async fn activity_signup(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The sign-up's id.")] id: ID,
+        #[graphql(desc = "The sign-up's id.")] id: Id,
     ) -> Result<Option<ActivitySignup>> {
         let visible = participation::signups(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ActivitySignup))
@@ -205,7 +206,7 @@ impl ActivityRecordQuery {
     async fn activity_checkin(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The check-in's id.")] id: ID,
+        #[graphql(desc = "The check-in's id.")] id: Id,
     ) -> Result<Option<ActivityCheckin>> {
         let visible = participation::checkins(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ActivityCheckin))
@@ -215,7 +216,7 @@ impl ActivityRecordQuery {
     async fn activity_comment(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The comment's id.")] id: ID,
+        #[graphql(desc = "The comment's id.")] id: Id,
     ) -> Result<Option<ActivityComment>> {
         Ok(by_id::<activity_comment::Entity>(ctx, &id)
             .await?
@@ -226,7 +227,7 @@ impl ActivityRecordQuery {
     async fn activity_review(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The review's id.")] id: ID,
+        #[graphql(desc = "The review's id.")] id: Id,
     ) -> Result<Option<ActivityReview>> {
         Ok(by_id::<activity_review::Entity>(ctx, &id)
             .await?
@@ -237,7 +238,7 @@ impl ActivityRecordQuery {
     async fn activity_like(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The like's id.")] id: ID,
+        #[graphql(desc = "The like's id.")] id: Id,
     ) -> Result<Option<ActivityLike>> {
         Ok(by_id::<activity_like::Entity>(ctx, &id)
             .await?
@@ -248,7 +249,7 @@ impl ActivityRecordQuery {
     async fn activity_photo(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The photo's id.")] id: ID,
+        #[graphql(desc = "The photo's id.")] id: Id,
     ) -> Result<Option<ActivityPhoto>> {
         Ok(by_id::<activity_photo::Entity>(ctx, &id)
             .await?
@@ -293,8 +294,8 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = feedback::FeedbackFilter {
-            activity_id: parse_opt_id(&f.activity_id)?,
-            member_id: parse_opt_id(&f.member_id)?,
+            activity_id: f.activity_id.map(Id::get),
+            member_id: f.member_id.map(Id::get),
             kind: f.kind,
         };
         feedback::likes(&app.actor, &filter)
@@ -303,7 +304,7 @@ lists! {
     /// Photos, of an activity or of all, as a cursor connection.
     activity_photos(ctx, filter: ActivityPhotoFilter) by ActivityPhotoOrderField -> ActivityPhoto {
         let app = ctx.app()?;
-        let activity_id = parse_opt_id(&filter.unwrap_or_default().activity_id)?;
+        let activity_id = filter.unwrap_or_default().activity_id.map(Id::get);
         photos::photos(&app.actor, activity_id)
     }
 }

@@ -1,7 +1,8 @@
 //! The records of an activity's loop as front-ends see them: sign-ups, check-ins,
 //! comments, reviews, likes and votes, photos.
 
-use async_graphql::{Context, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{
     activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
@@ -56,7 +57,7 @@ impl ActivitySignup {
 #[Object]
 impl ActivitySignup {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// When the member signed up.
@@ -99,7 +100,7 @@ impl ActivityCheckin {
 #[Object]
 impl ActivityCheckin {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// When the member checked in.
@@ -133,7 +134,7 @@ pub struct ActivityComment(pub activity_comment::Model);
 #[Object]
 impl ActivityComment {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The comment (plain text).
@@ -161,7 +162,7 @@ pub struct ActivityReview(pub activity_review::Model);
 #[Object]
 impl ActivityReview {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Rating from 1 (poor) to 5 (excellent).
@@ -193,7 +194,7 @@ pub struct ActivityLike(pub activity_like::Model);
 #[Object]
 impl ActivityLike {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Like or vote.
@@ -221,7 +222,7 @@ pub struct ActivityPhoto(pub activity_photo::Model);
 #[Object]
 impl ActivityPhoto {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// An `http(s)` URL, or the relative path of a stored file.

@@ -1,11 +1,11 @@
 //! Compliance (目标完成情况) as the screens read it: a unit's targets beside its actual
 //! values, and the city's compliance map of towns × targets in one query.
 
-use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::{
     org::OrgUnit,
-    parse_id, parse_opt_id,
     targets::{TargetSource, TargetSpan},
     ContextExt,
 };
@@ -94,10 +94,10 @@ impl ComplianceQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The period judged, e.g. a month `2017-11` or a whole span `2017-Q4`.")]
         period: Period,
-        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: Id,
     ) -> Result<Vec<ComplianceRow>> {
         let app = ctx.app()?;
-        let id = parse_id(&org_unit_id)?;
+        let id = org_unit_id.0;
         let rows = service::compliance(&app.db, &app.actor, &app.rules, id, &period).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
@@ -114,12 +114,12 @@ impl ComplianceQuery {
         #[graphql(
             desc = "The supervision district's id, to list only its towns; null for every town."
         )]
-        district_id: Option<ID>,
+        district_id: Option<Id>,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<crate::pagination::Page<TownComplianceRow>> {
         let app = ctx.app()?;
-        let district = parse_opt_id(&district_id)?;
+        let district = district_id.map(Id::get);
         let towns =
             service::compliance_board(&app.db, &app.actor, &app.rules, &period, district).await?;
         crate::pagination::page_of(towns, first, after, Into::into)

@@ -1,6 +1,7 @@
 //! Experts of the expert alliance (专家联盟), as front-ends see them.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert};
 
@@ -9,7 +10,7 @@ use super::{
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
+    undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::service::expert as service;
@@ -26,7 +27,7 @@ pub struct Expert(pub expert::Model);
 #[Object]
 impl Expert {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Name shown with the expert's answers.
@@ -74,11 +75,11 @@ pub struct ExpertFilter {
     /// Of this field.
     field: Option<ExpertField>,
     /// Recruited by this org unit.
-    recruited_by_id: Option<ID>,
+    recruited_by_id: Option<Id>,
     /// Recruited by any unit of this town (its Youth Homes included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Recruited by any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Joined at or after this instant.
     joined_from: Option<DateTime<Utc>>,
     /// Joined before this instant.
@@ -91,9 +92,9 @@ impl ExpertFilter {
     pub(super) fn into_service(self) -> Result<service::ExpertFilter> {
         Ok(service::ExpertFilter {
             field: self.field,
-            recruited_by_id: parse_opt_id(&self.recruited_by_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            recruited_by_id: self.recruited_by_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             joined_from: self.joined_from,
             joined_before: self.joined_before,
             search: qii_domain::service::search_text(self.search)?,
@@ -136,7 +137,7 @@ impl ExpertQuery {
     async fn expert(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The expert's id.")] id: ID,
+        #[graphql(desc = "The expert's id.")] id: Id,
     ) -> Result<Option<Expert>> {
         let visible = service::experts(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Expert))
@@ -158,7 +159,7 @@ lists! {
 #[derive(InputObject)]
 pub struct RecruitExpertInput {
     /// The member becoming an expert; a member is an expert at most once.
-    member_id: ID,
+    member_id: Id,
     /// Name shown with the expert's answers.
     name: String,
     /// Field of expertise.
@@ -166,7 +167,7 @@ pub struct RecruitExpertInput {
     /// Professional title.
     title: Option<String>,
     /// The recruiting org unit.
-    recruited_by_id: ID,
+    recruited_by_id: Id,
 }
 
 /// Changes to an expert; omitted fields stay, `null` clears the title.
@@ -179,7 +180,7 @@ pub struct UpdateExpertInput {
     /// New professional title; `null` clears it.
     title: MaybeUndefined<String>,
     /// The id of the org unit now counted as having recruited the expert.
-    recruited_by_id: Option<ID>,
+    recruited_by_id: Option<Id>,
 }
 
 /// Recruiting and updating experts.
@@ -197,11 +198,11 @@ impl ExpertMutation {
     ) -> Result<Expert> {
         let app = ctx.app()?;
         let new = service::NewExpert {
-            member_id: parse_id(&input.member_id)?,
+            member_id: input.member_id.0,
             name: input.name,
             field: input.field,
             title: input.title,
-            recruited_by_id: parse_id(&input.recruited_by_id)?,
+            recruited_by_id: input.recruited_by_id.0,
         };
         Ok(Expert(
             service::recruit_expert(&app.db, &app.actor, new).await?,
@@ -212,7 +213,7 @@ impl ExpertMutation {
     async fn update_expert(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The expert's id.")] id: ID,
+        #[graphql(desc = "The expert's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `title: null` clears the title."
         )]
@@ -223,9 +224,9 @@ impl ExpertMutation {
             name: input.name,
             field: input.field,
             title: undefined_to_option(input.title),
-            recruited_by_id: parse_opt_id(&input.recruited_by_id)?,
+            recruited_by_id: input.recruited_by_id.map(Id::get),
         };
-        let id = parse_id(&id)?;
+        let id = id.0;
         Ok(Expert(
             service::update_expert(&app.db, &app.actor, id, changes).await?,
         ))

@@ -1,12 +1,13 @@
 //! The expert alliance's evaluation (专家联盟考核) and each quarter's honour roll.
 
-use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::{
     expert::Expert,
     incentive_eligibility::PolicyRuleVersion,
     pagination::{cost, page_of, Page},
-    parse_opt_id, ContextExt,
+    ContextExt,
 };
 use qii_domain::service::experts_eval::{self as service, ExpertEntry};
 use qii_engine::period::Period;
@@ -97,10 +98,10 @@ impl ExpertEvaluationQuery {
         #[graphql(
             desc = "The id of the org unit whose recruited experts to list (for a town, those of any of its units); null for all the city's experts."
         )]
-        org_unit_id: Option<ID>,
+        org_unit_id: Option<Id>,
     ) -> Result<ExpertEvaluation> {
         let app = ctx.app()?;
-        let unit = parse_opt_id(&org_unit_id)?;
+        let unit = org_unit_id.map(Id::get);
         let evaluation =
             service::expert_evaluation(&app.db, &app.actor, &app.rules, &period, unit).await?;
         Ok(evaluation.into())

@@ -1,13 +1,14 @@
 //! Figures imported from other systems: the bulk import and reading the figures back.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::imported_figure;
 
 use super::{
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use qii_domain::service::figures as service;
 use qii_engine::period::Period;
@@ -21,7 +22,7 @@ pub struct ImportedFigure(pub imported_figure::Model);
 #[Object]
 impl ImportedFigure {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The org unit the figure is for.
@@ -57,11 +58,11 @@ impl ImportedFigure {
 #[derive(InputObject, Default)]
 pub struct ImportedFigureFilter {
     /// Of this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Of any unit of this town (the town itself included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Of any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// For exactly this period.
     period: Option<Period>,
     /// With this key, e.g. `provincial_visits`.
@@ -113,7 +114,7 @@ impl FigureQuery {
     async fn imported_figure(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The imported figure's id.")] id: ID,
+        #[graphql(desc = "The imported figure's id.")] id: Id,
     ) -> Result<Option<ImportedFigure>> {
         let visible = service::imported_figures(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ImportedFigure))
@@ -129,9 +130,9 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ImportedFigureFilter {
-            org_unit_id: parse_opt_id(&f.org_unit_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
+            org_unit_id: f.org_unit_id.map(Id::get),
+            town_id: f.town_id.map(Id::get),
+            district_id: f.district_id.map(Id::get),
             period: f.period,
             key: f.key,
             source: f.source,

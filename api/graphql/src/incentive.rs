@@ -1,6 +1,7 @@
 //! Incentive programme applications: the form, the desk's list by status, the decision.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{
     activity,
@@ -15,7 +16,7 @@ use super::{
     load_by_id,
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
+    undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::service::incentive as service;
@@ -34,7 +35,7 @@ pub struct IncentiveApplication(pub incentive_application::Model);
 #[Object]
 impl IncentiveApplication {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The applying unit (usually a town).
@@ -120,11 +121,11 @@ impl IncentiveApplication {
 #[derive(InputObject, Default)]
 pub struct IncentiveApplicationFilter {
     /// Filed by this unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Filed by this town or one of its units.
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Filed by a unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// In this status.
     status: Option<ApplicationStatus>,
     /// Asking for this.
@@ -176,7 +177,7 @@ impl IncentiveQuery {
     async fn incentive_application(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The incentive application's id.")] id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: Id,
     ) -> Result<Option<IncentiveApplication>> {
         let visible = service::applications(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -194,9 +195,9 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ApplicationFilter {
-            org_unit_id: parse_opt_id(&f.org_unit_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
+            org_unit_id: f.org_unit_id.map(Id::get),
+            town_id: f.town_id.map(Id::get),
+            district_id: f.district_id.map(Id::get),
             status: f.status,
             intent: f.intent,
             submitted_from: f.submitted_from,
@@ -211,10 +212,10 @@ lists! {
 #[derive(InputObject)]
 pub struct ApplyForIncentiveInput {
     /// The applying unit (any unit but the city).
-    org_unit_id: ID,
+    org_unit_id: Id,
     /// The published activity applied for, when it exists already (published by the
     /// applicant or one of its units).
-    activity_id: Option<ID>,
+    activity_id: Option<Id>,
     /// Name of the activity or topic.
     activity_name: String,
     /// When it starts.
@@ -242,7 +243,7 @@ pub struct ApplyForIncentiveInput {
 #[derive(InputObject)]
 pub struct UpdateIncentiveApplicationInput {
     /// Link a published activity (of the applicant or its units); `null` unlinks.
-    activity_id: MaybeUndefined<ID>,
+    activity_id: MaybeUndefined<Id>,
     /// Name of the activity or topic.
     activity_name: Option<String>,
     /// When it starts; `null` clears it.
@@ -288,8 +289,8 @@ impl IncentiveMutation {
     ) -> Result<IncentiveApplication> {
         let app = ctx.app()?;
         let new = service::NewApplication {
-            org_unit_id: parse_id(&input.org_unit_id)?,
-            activity_id: parse_opt_id(&input.activity_id)?,
+            org_unit_id: input.org_unit_id.0,
+            activity_id: input.activity_id.map(Id::get),
             activity_name: input.activity_name,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
@@ -310,7 +311,7 @@ impl IncentiveMutation {
     async fn update_incentive_application(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The incentive application's id.")] id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: Id,
         #[graphql(
             desc = "The amendments; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -318,9 +319,7 @@ impl IncentiveMutation {
     ) -> Result<IncentiveApplication> {
         let app = ctx.app()?;
         let changes = service::ApplicationChanges {
-            activity_id: undefined_to_option(input.activity_id)
-                .map(|a| parse_opt_id(&a))
-                .transpose()?,
+            activity_id: undefined_id(input.activity_id),
             activity_name: input.activity_name,
             starts_at: undefined_to_option(input.starts_at),
             ends_at: undefined_to_option(input.ends_at),
@@ -333,7 +332,7 @@ impl IncentiveMutation {
             intents: input.intents,
         };
         Ok(IncentiveApplication(
-            service::update_application(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_application(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 
@@ -341,7 +340,7 @@ impl IncentiveMutation {
     async fn decide_incentive_application(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The incentive application's id.")] id: ID,
+        #[graphql(desc = "The incentive application's id.")] id: Id,
         #[graphql(desc = "Approve or reject, with a note (required when rejecting).")]
         input: DecideIncentiveApplicationInput,
     ) -> Result<IncentiveApplication> {
@@ -351,7 +350,7 @@ impl IncentiveMutation {
             note: input.note,
         };
         Ok(IncentiveApplication(
-            service::decide(&app.db, &app.actor, parse_id(&id)?, decision).await?,
+            service::decide(&app.db, &app.actor, id.0, decision).await?,
         ))
     }
 }

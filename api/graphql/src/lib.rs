@@ -44,15 +44,13 @@ mod topic;
 
 use async_graphql::{
     dataloader::DataLoader, Context, EmptySubscription, MaybeUndefined, MergedObject, Result,
-    SDLExportOptions, Schema, ID,
+    SDLExportOptions, Schema,
 };
 use sea_orm::DatabaseConnection;
 
 use loaders::{FromDb, Loaders};
-use qii_domain::{
-    error::{bad_input, ServiceError},
-    identity::Actor,
-};
+pub use qii_domain::id::Id;
+use qii_domain::{error::ServiceError, identity::Actor};
 
 /// The root query: everything a screen can read.
 #[derive(MergedObject, Default)]
@@ -201,31 +199,18 @@ impl ContextExt for Context<'_> {
     }
 }
 
-/// Parses an `ID` argument into a database id.
-pub fn parse_id(id: &ID) -> Result<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| bad_input(format!("`{}` is not a valid id", id.as_str())))
-}
-
-/// Parses an optional `ID` argument.
-pub fn parse_opt_id(id: &Option<ID>) -> Result<Option<i64>> {
-    id.as_ref().map(parse_id).transpose()
-}
-
 /// One row by id among those a service lets the caller list (`visible`): null when it
 /// does not exist or lies outside what the caller may read.
 pub async fn visible_by_id<E>(
     ctx: &Context<'_>,
     visible: qii_domain::error::ServiceResult<sea_orm::Select<E>>,
-    id: &ID,
+    id: &Id,
 ) -> Result<Option<E::Model>>
 where
     E: entities::HasId,
 {
     use sea_orm::{ColumnTrait, QueryFilter};
-    let id = parse_id(id)?;
+    let id = id.0;
     let app = ctx.app()?;
     Ok(visible?
         .filter(E::id_column().eq(id))
@@ -274,6 +259,11 @@ where
 /// Turns a loader failure into a GraphQL error with a code.
 pub fn load_error(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
     ServiceError::Database(sea_orm::DbErr::Custom(err.to_string())).into()
+}
+
+/// An id an update may leave out: absent (`None`), cleared (`Some(None)`) or set.
+pub fn undefined_id(value: MaybeUndefined<Id>) -> Option<Option<i64>> {
+    undefined_to_option(value).map(|id| id.map(Id::get))
 }
 
 /// An update field: absent (`None`), cleared (`Some(None)`) or set (`Some(Some(v))`).

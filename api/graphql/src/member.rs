@@ -1,6 +1,7 @@
 //! Public members.
 
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::member;
 
@@ -10,7 +11,7 @@ use super::{
     load_by_id,
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, undefined_to_option, visible_by_id, ContextExt,
+    undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::{authz::Personal, service::member as service};
@@ -27,7 +28,7 @@ pub struct Member(pub member::Model);
 #[Object]
 impl Member {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Display name; masked (`张**`) except for the member, the city administrators and
@@ -84,9 +85,9 @@ pub async fn load_member(ctx: &Context<'_>, id: i64) -> Result<Option<Member>> {
 #[derive(InputObject, Default)]
 pub struct MemberFilter {
     /// Registered under this town.
-    home_town_id: Option<ID>,
+    home_town_id: Option<Id>,
     /// Registered under a town of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// With (or without) a bound mobile.
     mobile_bound: Option<bool>,
     /// Registered at or after this instant.
@@ -132,7 +133,7 @@ impl MemberQuery {
     async fn member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The member's id.")] id: ID,
+        #[graphql(desc = "The member's id.")] id: Id,
     ) -> Result<Option<Member>> {
         let visible = service::members(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Member))
@@ -148,8 +149,8 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::MemberFilter {
-            home_town_id: parse_opt_id(&f.home_town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
+            home_town_id: f.home_town_id.map(Id::get),
+            district_id: f.district_id.map(Id::get),
             mobile_bound: f.mobile_bound,
             registered_from: f.registered_from,
             registered_before: f.registered_before,
@@ -165,7 +166,7 @@ pub struct RegisterMemberInput {
     /// Display name.
     nickname: String,
     /// The town the member registers under.
-    home_town_id: Option<ID>,
+    home_town_id: Option<Id>,
     /// A mobile number to bind now (11 digits).
     mobile: Option<String>,
 }
@@ -176,7 +177,7 @@ pub struct UpdateMemberInput {
     /// New display name.
     nickname: Option<String>,
     /// The id of the town the member registers under; `null` clears it.
-    home_town_id: MaybeUndefined<ID>,
+    home_town_id: MaybeUndefined<Id>,
     /// Bind a mobile number, or `null` to unbind.
     mobile: MaybeUndefined<String>,
 }
@@ -196,7 +197,7 @@ impl MemberMutation {
         let app = ctx.app()?;
         let new = service::NewMember {
             nickname: input.nickname,
-            home_town_id: parse_opt_id(&input.home_town_id)?,
+            home_town_id: input.home_town_id.map(Id::get),
             mobile: input.mobile,
         };
         Ok(Member(
@@ -208,7 +209,7 @@ impl MemberMutation {
     async fn update_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The member's id.")] id: ID,
+        #[graphql(desc = "The member's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -217,13 +218,11 @@ impl MemberMutation {
         let app = ctx.app()?;
         let changes = service::MemberChanges {
             nickname: input.nickname,
-            home_town_id: undefined_to_option(input.home_town_id)
-                .map(|t| parse_opt_id(&t))
-                .transpose()?,
+            home_town_id: undefined_id(input.home_town_id),
             mobile: undefined_to_option(input.mobile),
         };
         Ok(Member(
-            service::update_member(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_member(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 }

@@ -1,13 +1,14 @@
 //! Daily visits and targets: importing and reading the figures the index is built from.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
 use super::{
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use qii_domain::service::operations as service;
 use qii_engine::period::Period;
@@ -19,7 +20,7 @@ pub struct DailyVisit(pub daily_visit::Model);
 #[Object]
 impl DailyVisit {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The org unit visited.
@@ -50,7 +51,7 @@ pub struct Target(pub target::Model);
 #[Object]
 impl Target {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The org unit the target is set for.
@@ -91,11 +92,11 @@ impl Target {
 #[derive(InputObject, Default)]
 pub struct DailyVisitFilter {
     /// Of this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Of any unit of this town (the town itself included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Of any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// On or after this day.
     from: Option<NaiveDate>,
     /// On or before this day.
@@ -131,11 +132,11 @@ impl OrderField<daily_visit::Entity> for DailyVisitOrderField {
 #[derive(InputObject, Default)]
 pub struct TargetFilter {
     /// Of this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Of any unit of this town (the town itself included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Of any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// For exactly this period, e.g. `2017-10`.
     period: Option<String>,
     /// On this metric, e.g. `update_days`.
@@ -145,9 +146,9 @@ pub struct TargetFilter {
 impl TargetFilter {
     pub(crate) fn into_service(self) -> Result<service::TargetFilter> {
         Ok(service::TargetFilter {
-            org_unit_id: parse_opt_id(&self.org_unit_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            org_unit_id: self.org_unit_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             period: self.period,
             metric: self.metric,
         })
@@ -193,7 +194,7 @@ impl OperationsQuery {
     async fn daily_visit(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The daily visit record's id.")] id: ID,
+        #[graphql(desc = "The daily visit record's id.")] id: Id,
     ) -> Result<Option<DailyVisit>> {
         let visible = service::daily_visits(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(DailyVisit))
@@ -203,7 +204,7 @@ impl OperationsQuery {
     async fn target(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The target's id.")] id: ID,
+        #[graphql(desc = "The target's id.")] id: Id,
     ) -> Result<Option<Target>> {
         let visible = service::targets(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Target))
@@ -219,9 +220,9 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::DailyVisitFilter {
-            org_unit_id: parse_opt_id(&f.org_unit_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            district_id: parse_opt_id(&f.district_id)?,
+            org_unit_id: f.org_unit_id.map(Id::get),
+            town_id: f.town_id.map(Id::get),
+            district_id: f.district_id.map(Id::get),
             from: f.from,
             to: f.to,
         };
@@ -239,8 +240,9 @@ lists! {
 /// One row of a visit import.
 #[derive(InputObject)]
 pub struct DailyVisitRowInput {
-    /// The org unit visited.
-    org_unit_id: ID,
+    /// The org unit visited. Checked with the row: a malformed id is listed among the
+    /// row problems, with the others.
+    org_unit_id: async_graphql::ID,
     /// The Asia/Shanghai day (not in the future).
     day: NaiveDate,
     /// Valid visits that day (zero or more).
@@ -269,7 +271,7 @@ pub struct RecordDailyVisitsPayload {
 #[derive(InputObject)]
 pub struct SetTargetInput {
     /// The org unit.
-    org_unit_id: ID,
+    org_unit_id: Id,
     /// `2017-10` (month), `2017-W43` (ISO week), `2017-Q4` (quarter) or
     /// `2017-10-01..2017-10-15` (days, inclusive).
     period: String,
@@ -307,7 +309,7 @@ impl OperationsMutation {
             .rows
             .into_iter()
             .map(|r| service::VisitRow {
-                org_unit_id: parse_id(&r.org_unit_id).ok(),
+                org_unit_id: r.org_unit_id.parse::<i64>().ok().filter(|id| *id > 0),
                 day: r.day,
                 visits: r.visits,
             })
@@ -329,7 +331,7 @@ impl OperationsMutation {
     ) -> Result<Target> {
         let app = ctx.app()?;
         let new = service::NewTarget {
-            org_unit_id: parse_id(&input.org_unit_id)?,
+            org_unit_id: input.org_unit_id.0,
             period: input.period,
             metric: input.metric,
             value: input.value,
@@ -341,12 +343,12 @@ impl OperationsMutation {
     async fn update_target(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The target's id.")] id: ID,
+        #[graphql(desc = "The target's id.")] id: Id,
         #[graphql(desc = "The target's new value.")] input: UpdateTargetInput,
     ) -> Result<Target> {
         let app = ctx.app()?;
         Ok(Target(
-            service::update_target(&app.db, &app.actor, parse_id(&id)?, input.value).await?,
+            service::update_target(&app.db, &app.actor, id.0, input.value).await?,
         ))
     }
 }

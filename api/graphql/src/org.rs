@@ -1,6 +1,7 @@
 //! Districts and org units: the structure every screen starts from.
 
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
 
@@ -13,7 +14,6 @@ use super::{
     loaders::ForeignKey,
     operations::{Target, TargetFilter, TargetOrderField},
     pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    parse_id, parse_opt_id,
     service_request::{ServiceRequest, ServiceRequestFilter, ServiceRequestOrderField},
     supervision::{
         SupervisorAssignment, SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
@@ -61,7 +61,7 @@ foreign_key!(
 #[graphql(complex)]
 pub struct District {
     /// Stable id.
-    pub id: ID,
+    pub id: Id,
     /// Stable code, e.g. `D1`.
     pub code: String,
     /// Name in Chinese, e.g. 第一片区.
@@ -107,7 +107,7 @@ impl District {
         filter.kind = Some(OrgUnitKind::Town);
         units_page::<district::Entity, UnitsOfDistrict>(
             ctx,
-            parse_id(&self.id)?,
+            self.id.0,
             filter,
             (order_by, direction),
             first,
@@ -137,7 +137,7 @@ impl District {
         let filter = filter.unwrap_or_default().into_service()?;
         units_page::<district::Entity, UnitsOfDistrict>(
             ctx,
-            parse_id(&self.id)?,
+            self.id.0,
             filter,
             (order_by, direction),
             first,
@@ -183,7 +183,7 @@ pub struct OrgUnit(pub org_unit::Model);
 #[Object]
 impl OrgUnit {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Stable external code, e.g. `town-shijie`.
@@ -539,11 +539,11 @@ pub struct OrgUnitFilter {
     /// Only units of this kind.
     kind: Option<OrgUnitKind>,
     /// Only units directly under this unit.
-    parent_id: Option<ID>,
+    parent_id: Option<Id>,
     /// Only units of this town (the town itself included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Only units of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Only registered (or unregistered) units.
     registered: Option<bool>,
     /// Text contained in the name, English name or code.
@@ -554,9 +554,9 @@ impl OrgUnitFilter {
     pub(super) fn into_service(self) -> Result<service::OrgUnitFilter> {
         Ok(service::OrgUnitFilter {
             kind: self.kind,
-            parent_id: parse_opt_id(&self.parent_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            parent_id: self.parent_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             registered: self.registered,
             search: qii_domain::service::search_text(self.search)?,
         })
@@ -624,9 +624,9 @@ impl OrgQuery {
     async fn district(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The district's id.")] id: ID,
+        #[graphql(desc = "The district's id.")] id: Id,
     ) -> Result<Option<District>> {
-        let found = load_by_id::<district::Entity>(ctx, parse_id(&id)?).await?;
+        let found = load_by_id::<district::Entity>(ctx, id.0).await?;
         Ok(found.map(District::from))
     }
 
@@ -634,12 +634,12 @@ impl OrgQuery {
     async fn org_unit(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The org unit's id; give either this or `code`.")] id: Option<ID>,
+        #[graphql(desc = "The org unit's id; give either this or `code`.")] id: Option<Id>,
         #[graphql(desc = "The org unit's code, e.g. `town-humen`; give either this or `id`.")]
         code: Option<String>,
     ) -> Result<Option<OrgUnit>> {
         match (id, code) {
-            (Some(id), None) => load_unit(ctx, Some(parse_id(&id)?)).await,
+            (Some(id), None) => load_unit(ctx, Some(id.0)).await,
             (None, Some(code)) => {
                 let app = ctx.app()?;
                 Ok(service::org_unit_by_code(&app.db, &app.actor, &code)

@@ -1,7 +1,8 @@
 //! Questions and answers (提问/回答), as front-ends see them: lists, detail with answers
 //! (experts marked), asking, answering and moderation.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, Union, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result, Union};
 use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
@@ -12,7 +13,7 @@ use super::{
     member::{load_member, Member},
     org::{load_unit, unit_via, OrgUnit},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
-    parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::service::qa as service;
@@ -32,7 +33,7 @@ pub struct Question(pub question::Model);
 #[Object]
 impl Question {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Title.
@@ -118,7 +119,7 @@ pub struct Answer(pub answer::Model);
 #[Object]
 impl Answer {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Body (plain text).
@@ -159,13 +160,13 @@ pub async fn load_question(ctx: &Context<'_>, id: i64) -> Result<Option<Question
 #[derive(InputObject, Default)]
 pub struct QuestionFilter {
     /// Asked by this member.
-    asker_id: Option<ID>,
+    asker_id: Option<Id>,
     /// Addressed to this org unit.
-    addressed_to_id: Option<ID>,
+    addressed_to_id: Option<Id>,
     /// Addressed to any unit of this town (its Youth Homes included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Addressed to any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// With this moderation status.
     status: Option<ModerationStatus>,
     /// Asked at or after this instant.
@@ -179,10 +180,10 @@ pub struct QuestionFilter {
 impl QuestionFilter {
     pub(super) fn into_service(self) -> Result<service::QuestionFilter> {
         Ok(service::QuestionFilter {
-            asker_id: parse_opt_id(&self.asker_id)?,
-            addressed_to_id: parse_opt_id(&self.addressed_to_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            asker_id: self.asker_id.map(Id::get),
+            addressed_to_id: self.addressed_to_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             status: self.status,
             asked_from: self.asked_from,
             asked_before: self.asked_before,
@@ -220,13 +221,13 @@ impl OrderField<question::Entity> for QuestionOrderField {
 #[derive(InputObject, Default)]
 pub struct AnswerFilter {
     /// Answers to this question.
-    question_id: Option<ID>,
+    question_id: Option<Id>,
     /// Written by this expert.
-    expert_id: Option<ID>,
+    expert_id: Option<Id>,
     /// Written by this member (answers given as an expert are under `expertId`).
-    member_id: Option<ID>,
+    member_id: Option<Id>,
     /// Written by this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Written at or after this instant.
     answered_from: Option<DateTime<Utc>>,
     /// Written before this instant.
@@ -236,10 +237,10 @@ pub struct AnswerFilter {
 impl AnswerFilter {
     pub(super) fn into_service(self) -> Result<service::AnswerFilter> {
         Ok(service::AnswerFilter {
-            question_id: parse_opt_id(&self.question_id)?,
-            expert_id: parse_opt_id(&self.expert_id)?,
-            member_id: parse_opt_id(&self.member_id)?,
-            org_unit_id: parse_opt_id(&self.org_unit_id)?,
+            question_id: self.question_id.map(Id::get),
+            expert_id: self.expert_id.map(Id::get),
+            member_id: self.member_id.map(Id::get),
+            org_unit_id: self.org_unit_id.map(Id::get),
             answered_from: self.answered_from,
             answered_before: self.answered_before,
         })
@@ -277,7 +278,7 @@ impl QaQuery {
     async fn question(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The question's id.")] id: ID,
+        #[graphql(desc = "The question's id.")] id: Id,
     ) -> Result<Option<Question>> {
         let visible = service::questions(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Question))
@@ -287,7 +288,7 @@ impl QaQuery {
     async fn answer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The answer's id.")] id: ID,
+        #[graphql(desc = "The answer's id.")] id: Id,
     ) -> Result<Option<Answer>> {
         let visible = service::answers(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Answer))

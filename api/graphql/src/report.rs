@@ -1,8 +1,9 @@
 //! The weekly and monthly reports ([`qii_reports`]).
 
-use async_graphql::{Context, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result};
 
-use super::{parse_id, ContextExt};
+use super::ContextExt;
 use qii_engine::period::Period;
 use qii_reports::{self as reports, Report, ReportKind};
 
@@ -30,11 +31,11 @@ impl ReportQuery {
         #[graphql(
             desc = "The town's org-unit id, for that town's report; null for the city's (or, for a town administrator, their own town's)."
         )]
-        town: Option<ID>,
+        town: Option<Id>,
     ) -> Result<Report> {
         let app = ctx.app()?;
         let town = match &town {
-            Some(id) => Some(parse_id(id)?),
+            Some(id) => Some(id.0),
             None => reports::default_town(&app.actor),
         };
         Ok(reports::build(&app.db, &app.actor, &app.rules, kind, &period, town).await?)

@@ -1,11 +1,12 @@
 //! The rules' history and changes: releases (each the set of rule files in force after one
 //! change), publishing a rule file, and returning a rule set to an earlier release.
 
-use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::rule_release;
 
-use super::{parse_id, ContextExt};
+use super::ContextExt;
 use qii_domain::service::rules as service;
 use qii_domain::service::rules::Changed;
 use qii_engine::rules::{sandbox::content_hash, RuleSource};
@@ -32,11 +33,11 @@ pub struct RuleRelease(rule_release::Model);
 #[Object]
 impl RuleRelease {
     /// The release's id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The release it was made from.
-    async fn parent_id(&self) -> Option<ID> {
+    async fn parent_id(&self) -> Option<Id> {
         self.0.parent_id.map(Into::into)
     }
     /// When the change was made.
@@ -174,10 +175,10 @@ impl RulesMutation {
         #[graphql(
             desc = "The id of the release to return it to; null for the latest release in which its files differed from those in force."
         )]
-        to_release: Option<ID>,
+        to_release: Option<Id>,
     ) -> Result<RuleChange> {
         let app = ctx.app()?;
-        let to = to_release.as_ref().map(parse_id).transpose()?;
+        let to = to_release.map(Id::get);
         let outcome = service::rollback(&app.actor, &app.rules, &rule_set, to).await?;
         change(ctx, outcome).await
     }

@@ -1,7 +1,8 @@
 //! Rankings and their explanation: the ranking board, a town's breakdown, and the what-if
 //! preview of an unsaved script.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entities::{enums::OrgUnitKind, org_unit};
 
@@ -9,7 +10,7 @@ use super::{
     batch::fetch,
     org::{load_unit, OrgUnit},
     pagination::{cost, page_of, Page},
-    parse_id, parse_opt_id, ContextExt,
+    ContextExt,
 };
 use qii_domain::{
     scoring::Level,
@@ -137,11 +138,11 @@ impl Ranking {
 #[derive(InputObject, Default)]
 pub struct RankingEntryFilter {
     /// Units of this supervision district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Units of this town (the town itself included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Only these units (at most 1,000).
-    org_unit_ids: Option<Vec<ID>>,
+    org_unit_ids: Option<Vec<Id>>,
 }
 
 /// Most units a ranking filter may list.
@@ -159,11 +160,11 @@ impl RankingEntryFilter {
                     ids.len()
                 )));
             }
-            keep = Some(ids.iter().map(parse_id).collect::<Result<_>>()?);
+            keep = Some(ids.iter().map(|id| id.get()).collect());
         }
         let filter = qii_domain::service::org::OrgUnitFilter {
-            district_id: parse_opt_id(&self.district_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
+            district_id: self.district_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
             ..Default::default()
         };
         if filter.district_id.is_some() || filter.town_id.is_some() {
@@ -414,7 +415,7 @@ impl ScoringQuery {
     async fn explain_score(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: Id,
         #[graphql(desc = "The period scored, e.g. `2017-11` or `2017-W45`.")] period: Period,
         #[graphql(
             default = "qii",
@@ -427,7 +428,7 @@ impl ScoringQuery {
         )]
         level: RankingLevel,
     ) -> Result<Option<RankingEntry>> {
-        let unit = parse_id(&org_unit_id)?;
+        let unit = org_unit_id.0;
         let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
         let baseline = compared.baseline.get(&unit).copied();
         Ok(compared
@@ -449,7 +450,7 @@ impl ScoringQuery {
     async fn score_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: Id,
         #[graphql(
             desc = "The span covered, e.g. `2017-Q4` or `2017-10-01..2017-12-31`; at most 24 periods may start within it."
         )]
@@ -471,7 +472,7 @@ impl ScoringQuery {
         level: RankingLevel,
     ) -> Result<Vec<ScorePoint>> {
         let app = ctx.app()?;
-        let unit = parse_id(&org_unit_id)?;
+        let unit = org_unit_id.0;
         let kind = match every {
             HistoryStep::Month => qii_engine::period::PeriodKind::Month,
             HistoryStep::Week => qii_engine::period::PeriodKind::Week,

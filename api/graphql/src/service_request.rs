@@ -1,7 +1,8 @@
 //! Offline service requests at Youth Homes: the inbox, the detail with its history,
 //! and the workflow steps.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{enums::ServiceRequestStatus, service_request, service_request_event};
 
@@ -10,7 +11,7 @@ use super::{
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
-    parse_id, parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use crate::foreign_key;
 use qii_domain::service::service_request as service;
@@ -27,7 +28,7 @@ pub struct ServiceRequest(pub service_request::Model);
 #[Object]
 impl ServiceRequest {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// What is asked for, in a line.
@@ -96,7 +97,7 @@ pub struct ServiceRequestEvent(pub service_request_event::Model);
 #[Object]
 impl ServiceRequestEvent {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The request this step belongs to.
@@ -130,13 +131,13 @@ impl ServiceRequestEvent {
 #[derive(InputObject, Default)]
 pub struct ServiceRequestFilter {
     /// Made to this Youth Home.
-    youth_home_id: Option<ID>,
+    youth_home_id: Option<Id>,
     /// Made to any Youth Home of this town.
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Made to any Youth Home of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Made by this member.
-    applicant_id: Option<ID>,
+    applicant_id: Option<Id>,
     /// In this status.
     status: Option<ServiceRequestStatus>,
     /// In any of these statuses, e.g. `[SUBMITTED, REVIEWED, INTERVENING]` for the open ones.
@@ -152,10 +153,10 @@ pub struct ServiceRequestFilter {
 impl ServiceRequestFilter {
     pub(super) fn into_service(self) -> Result<service::ServiceRequestFilter> {
         Ok(service::ServiceRequestFilter {
-            youth_home_id: parse_opt_id(&self.youth_home_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
-            applicant_id: parse_opt_id(&self.applicant_id)?,
+            youth_home_id: self.youth_home_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
+            applicant_id: self.applicant_id.map(Id::get),
             status: self.status,
             statuses: self.statuses,
             submitted_from: self.submitted_from,
@@ -198,7 +199,7 @@ impl OrderField<service_request::Entity> for ServiceRequestOrderField {
 #[derive(InputObject, Default)]
 pub struct ServiceRequestEventFilter {
     /// Events of this request.
-    request_id: Option<ID>,
+    request_id: Option<Id>,
 }
 
 /// What history-event lists can be sorted by.
@@ -228,7 +229,7 @@ impl ServiceRequestQuery {
     async fn service_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The service request's id.")] id: Id,
     ) -> Result<Option<ServiceRequest>> {
         let visible = service::service_requests(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(ServiceRequest))
@@ -251,7 +252,7 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::ServiceRequestEventFilter {
-            request_id: parse_opt_id(&f.request_id)?,
+            request_id: f.request_id.map(Id::get),
         };
         service::service_request_events(&app.actor, &filter)?
     }
@@ -261,9 +262,9 @@ lists! {
 #[derive(InputObject)]
 pub struct SubmitServiceRequestInput {
     /// The Youth Home asked (an org unit of kind `YOUTH_HOME`).
-    youth_home_id: ID,
+    youth_home_id: Id,
     /// The member asking.
-    applicant_id: ID,
+    applicant_id: Id,
     /// What is asked for, in a line.
     title: String,
     /// The request in full.
@@ -311,8 +312,8 @@ impl ServiceRequestMutation {
     ) -> Result<ServiceRequest> {
         let app = ctx.app()?;
         let new = service::NewServiceRequest {
-            youth_home_id: parse_id(&input.youth_home_id)?,
-            applicant_id: parse_id(&input.applicant_id)?,
+            youth_home_id: input.youth_home_id.0,
+            applicant_id: input.applicant_id.0,
             title: input.title,
             description: input.description,
         };
@@ -326,7 +327,7 @@ impl ServiceRequestMutation {
     async fn advance_service_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The service request's id.")] id: Id,
         #[graphql(desc = "The next status and an optional note for the history.")]
         input: AdvanceServiceRequestInput,
     ) -> Result<ServiceRequest> {
@@ -336,7 +337,7 @@ impl ServiceRequestMutation {
             note: input.note,
         };
         Ok(ServiceRequest(
-            service::advance_service_request(&app.db, &app.actor, parse_id(&id)?, step).await?,
+            service::advance_service_request(&app.db, &app.actor, id.0, step).await?,
         ))
     }
 
@@ -344,7 +345,7 @@ impl ServiceRequestMutation {
     async fn rate_service_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The service request's id.")] id: Id,
         #[graphql(desc = "The applicant's rating (1 to 5 stars) and optional feedback.")]
         input: RateServiceRequestInput,
     ) -> Result<ServiceRequest> {
@@ -354,7 +355,7 @@ impl ServiceRequestMutation {
             feedback: input.feedback,
         };
         Ok(ServiceRequest(
-            service::rate_service_request(&app.db, &app.actor, parse_id(&id)?, rating).await?,
+            service::rate_service_request(&app.db, &app.actor, id.0, rating).await?,
         ))
     }
 
@@ -362,7 +363,7 @@ impl ServiceRequestMutation {
     async fn update_service_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The service request's id.")] id: ID,
+        #[graphql(desc = "The service request's id.")] id: Id,
         #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateServiceRequestInput,
     ) -> Result<ServiceRequest> {
@@ -372,7 +373,7 @@ impl ServiceRequestMutation {
             description: input.description,
         };
         Ok(ServiceRequest(
-            service::update_service_request(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_service_request(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 }

@@ -9,18 +9,19 @@ pub use lists::{
 };
 pub use types::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 
-use super::{parse_id, parse_opt_id, undefined_to_option, ContextExt};
+use super::{undefined_id, undefined_to_option, ContextExt};
 use qii_domain::service::supervision as service;
 
 /// A new supervisor assignment.
 #[derive(InputObject)]
 pub struct AssignSupervisorInput {
     /// The town (an org unit of kind `TOWN`).
-    town_id: ID,
+    town_id: Id,
     /// The supervisor's name.
     supervisor_name: String,
     /// The supervisor's university.
@@ -37,7 +38,7 @@ pub struct AssignSupervisorInput {
 #[derive(InputObject)]
 pub struct UpdateSupervisorAssignmentInput {
     /// Move the assignment to another town.
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// The supervisor's name.
     supervisor_name: Option<String>,
     /// The supervisor's university; `null` clears it.
@@ -54,13 +55,13 @@ pub struct UpdateSupervisorAssignmentInput {
 #[derive(InputObject)]
 pub struct CreateSupervisionMeetingInput {
     /// The district meeting.
-    district_id: ID,
+    district_id: Id,
     /// Day of the meeting.
     held_on: NaiveDate,
     /// Where it is held.
     venue: String,
     /// The unit visited (usually a Youth Home); it must be in the district.
-    visit_org_unit_id: Option<ID>,
+    visit_org_unit_id: Option<Id>,
     /// The agenda.
     agenda: Option<String>,
     /// Day by which attendance receipts are due (on or before the meeting).
@@ -71,13 +72,13 @@ pub struct CreateSupervisionMeetingInput {
 #[derive(InputObject)]
 pub struct UpdateSupervisionMeetingInput {
     /// Another district; only while no receipts have come in.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Day of the meeting.
     held_on: Option<NaiveDate>,
     /// Where it is held.
     venue: Option<String>,
     /// The unit visited (in the district); `null` for none.
-    visit_org_unit_id: MaybeUndefined<ID>,
+    visit_org_unit_id: MaybeUndefined<Id>,
     /// The agenda; `null` clears it.
     agenda: MaybeUndefined<String>,
     /// Day receipts are due (on or before the meeting); `null` clears it.
@@ -88,9 +89,9 @@ pub struct UpdateSupervisionMeetingInput {
 #[derive(InputObject)]
 pub struct SubmitAttendanceReceiptInput {
     /// The meeting.
-    meeting_id: ID,
+    meeting_id: Id,
     /// The sending unit: a town or city-level unit of the meeting's district.
-    org_unit_id: ID,
+    org_unit_id: Id,
     /// The attendee's name; each person once per meeting and unit.
     name: String,
     /// The attendee's title, e.g. 团委书记.
@@ -134,7 +135,7 @@ impl SupervisionMutation {
     ) -> Result<SupervisorAssignment> {
         let app = ctx.app()?;
         let new = service::NewAssignment {
-            town_id: parse_id(&input.town_id)?,
+            town_id: input.town_id.0,
             supervisor_name: input.supervisor_name,
             university: input.university,
             mobile: input.mobile,
@@ -150,7 +151,7 @@ impl SupervisionMutation {
     async fn update_supervisor_assignment(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The supervisor assignment's id.")] id: ID,
+        #[graphql(desc = "The supervisor assignment's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -158,7 +159,7 @@ impl SupervisionMutation {
     ) -> Result<SupervisorAssignment> {
         let app = ctx.app()?;
         let changes = service::AssignmentChanges {
-            town_id: parse_opt_id(&input.town_id)?,
+            town_id: input.town_id.map(Id::get),
             supervisor_name: input.supervisor_name,
             university: undefined_to_option(input.university),
             mobile: undefined_to_option(input.mobile),
@@ -166,14 +167,8 @@ impl SupervisionMutation {
             ends_on: undefined_to_option(input.ends_on),
         };
         Ok(SupervisorAssignment(
-            service::update_assignment(
-                &app.db,
-                &app.actor,
-                &app.registry()?,
-                parse_id(&id)?,
-                changes,
-            )
-            .await?,
+            service::update_assignment(&app.db, &app.actor, &app.registry()?, id.0, changes)
+                .await?,
         ))
     }
 
@@ -185,10 +180,10 @@ impl SupervisionMutation {
     ) -> Result<SupervisionMeeting> {
         let app = ctx.app()?;
         let new = service::NewMeeting {
-            district_id: parse_id(&input.district_id)?,
+            district_id: input.district_id.0,
             held_on: input.held_on,
             venue: input.venue,
-            visit_org_unit_id: parse_opt_id(&input.visit_org_unit_id)?,
+            visit_org_unit_id: input.visit_org_unit_id.map(Id::get),
             agenda: input.agenda,
             receipts_due_on: input.receipts_due_on,
         };
@@ -201,7 +196,7 @@ impl SupervisionMutation {
     async fn update_supervision_meeting(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The supervision meeting's id.")] id: ID,
+        #[graphql(desc = "The supervision meeting's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -209,17 +204,15 @@ impl SupervisionMutation {
     ) -> Result<SupervisionMeeting> {
         let app = ctx.app()?;
         let changes = service::MeetingChanges {
-            district_id: parse_opt_id(&input.district_id)?,
+            district_id: input.district_id.map(Id::get),
             held_on: input.held_on,
             venue: input.venue,
-            visit_org_unit_id: undefined_to_option(input.visit_org_unit_id)
-                .map(|v| parse_opt_id(&v))
-                .transpose()?,
+            visit_org_unit_id: undefined_id(input.visit_org_unit_id),
             agenda: undefined_to_option(input.agenda),
             receipts_due_on: undefined_to_option(input.receipts_due_on),
         };
         Ok(SupervisionMeeting(
-            service::update_meeting(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_meeting(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 
@@ -232,8 +225,8 @@ impl SupervisionMutation {
     ) -> Result<AttendanceReceipt> {
         let app = ctx.app()?;
         let new = service::NewReceipt {
-            meeting_id: parse_id(&input.meeting_id)?,
-            org_unit_id: parse_id(&input.org_unit_id)?,
+            meeting_id: input.meeting_id.0,
+            org_unit_id: input.org_unit_id.0,
             name: input.name,
             title: input.title,
             mobile: input.mobile,
@@ -249,7 +242,7 @@ impl SupervisionMutation {
     async fn update_attendance_receipt(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The attendance receipt's id.")] id: ID,
+        #[graphql(desc = "The attendance receipt's id.")] id: Id,
         #[graphql(
             desc = "The corrections; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -264,14 +257,7 @@ impl SupervisionMutation {
             role: input.role,
         };
         Ok(AttendanceReceipt(
-            service::update_receipt(
-                &app.db,
-                &app.actor,
-                &app.registry()?,
-                parse_id(&id)?,
-                changes,
-            )
-            .await?,
+            service::update_receipt(&app.db, &app.actor, &app.registry()?, id.0, changes).await?,
         ))
     }
 }

@@ -1,9 +1,10 @@
 //! The targets in effect for an org unit and period: the targets scripts' values and the
 //! overrides administrators set, each with where it comes from.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
-use super::{parse_id, ContextExt};
+use super::ContextExt;
 use qii_domain::{
     scoring::targets::{TargetSource as Source, UnitTarget},
     service::operations as service,
@@ -55,7 +56,7 @@ pub struct TargetSource {
     /// For a rule: the version the script declares, e.g. `2017q4`.
     version: Option<String>,
     /// For an override: the id of the target row (see `target(id:)`).
-    target_id: Option<ID>,
+    target_id: Option<Id>,
 }
 
 /// A target in effect for an org unit in a period.
@@ -126,12 +127,12 @@ impl TargetsQuery {
     async fn targets_in_effect(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The org unit's id.")] org_unit_id: ID,
+        #[graphql(desc = "The org unit's id.")] org_unit_id: Id,
         #[graphql(desc = "The period, e.g. a month `2017-11` or a whole span `2017-Q4`.")]
         period: Period,
     ) -> Result<Vec<TargetInEffect>> {
         let app = ctx.app()?;
-        let id = parse_id(&org_unit_id)?;
+        let id = org_unit_id.0;
         let targets =
             service::targets_in_effect(&app.db, &app.actor, &app.rules, id, &period).await?;
         Ok(targets.into_iter().map(Into::into).collect())

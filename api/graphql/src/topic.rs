@@ -1,8 +1,9 @@
 //! Online discussion topics (话题) and members' comments and votes on them.
 
+use crate::Id;
 use std::collections::HashMap;
 
-use async_graphql::{dataloader::Loader, Context, Enum, InputObject, Object, Result, ID};
+use async_graphql::{dataloader::Loader, Context, Enum, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, topic, topic_participation};
 use sea_orm::{
@@ -17,7 +18,7 @@ use super::{
     member::{load_member, Member},
     org::{unit_via, OrgUnit},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
-    parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use qii_domain::service::topic as service;
 
@@ -95,7 +96,7 @@ impl Topic {
 #[Object]
 impl Topic {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Title.
@@ -177,7 +178,7 @@ pub struct TopicParticipation(pub topic_participation::Model);
 #[Object]
 impl TopicParticipation {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// Comment or vote.
@@ -212,11 +213,11 @@ pub async fn load_topic(ctx: &Context<'_>, id: i64) -> Result<Option<Topic>> {
 #[derive(InputObject, Default)]
 pub struct TopicFilter {
     /// Published by this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Published by any unit of this town (its Youth Homes included).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Published by any unit of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Published at or after this instant.
     published_from: Option<DateTime<Utc>>,
     /// Published before this instant.
@@ -228,9 +229,9 @@ pub struct TopicFilter {
 impl TopicFilter {
     pub(super) fn into_service(self) -> Result<service::TopicFilter> {
         Ok(service::TopicFilter {
-            org_unit_id: parse_opt_id(&self.org_unit_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            org_unit_id: self.org_unit_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             published_from: self.published_from,
             published_before: self.published_before,
             search: qii_domain::service::search_text(self.search)?,
@@ -267,9 +268,9 @@ impl OrderField<topic::Entity> for TopicOrderField {
 #[derive(InputObject, Default)]
 pub struct TopicParticipationFilter {
     /// On this topic.
-    topic_id: Option<ID>,
+    topic_id: Option<Id>,
     /// By this member.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
     /// Only comments or only votes.
     kind: Option<ParticipationKind>,
     /// At or after this instant.
@@ -281,8 +282,8 @@ pub struct TopicParticipationFilter {
 impl TopicParticipationFilter {
     pub(super) fn into_service(self) -> Result<service::ParticipationFilter> {
         Ok(service::ParticipationFilter {
-            topic_id: parse_opt_id(&self.topic_id)?,
-            member_id: parse_opt_id(&self.member_id)?,
+            topic_id: self.topic_id.map(Id::get),
+            member_id: self.member_id.map(Id::get),
             kind: self.kind,
             from: self.from,
             before: self.before,
@@ -321,7 +322,7 @@ impl TopicQuery {
     async fn topic(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The topic's id.")] id: ID,
+        #[graphql(desc = "The topic's id.")] id: Id,
     ) -> Result<Option<Topic>> {
         let visible = service::topics(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id).await?.map(Topic))

@@ -1,8 +1,9 @@
 //! What a report holds: plain data, the same for the GraphQL query, the workbook, the CSV
 //! and the printable page.
 
-use async_graphql::{Enum, SimpleObject, ID};
+use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
+use qii_domain::id::Id;
 use serde::Serialize;
 
 /// How often a report is issued.
@@ -46,7 +47,7 @@ impl ReportKind {
 #[derive(SimpleObject, Serialize, Clone, Debug)]
 pub struct ReportTown {
     /// The town's org-unit id.
-    pub id: ID,
+    pub id: Id,
     /// Its code, e.g. `town-humen`.
     pub code: String,
     /// Its name, e.g. `虎门`.
@@ -205,7 +206,7 @@ pub struct ActivityHighlight {
     /// Its place in the contest.
     pub rank: i32,
     /// The activity's id.
-    pub activity_id: ID,
+    pub activity_id: Id,
     /// The activity's title.
     pub title: String,
     /// The unit that ran it.
@@ -223,7 +224,7 @@ pub struct ExpertHighlight {
     /// Its place among all the city's experts.
     pub rank: i32,
     /// The expert's id.
-    pub expert_id: ID,
+    pub expert_id: Id,
     /// The expert's name.
     pub name: String,
     /// Answers the expert gave in the period.

@@ -116,8 +116,8 @@ struct LineChart {
 /// The page of `report`; `links` is appended to the addresses of the downloads (it carries
 /// the access token of a page opened with one).
 pub fn render(report: &Report, base: &str, links: &str) -> Result<String, minijinja::Error> {
-    let town = report.town.as_ref().map(|t| t.id.to_string());
-    let ranking = ranking_chart(&report.ranking, town.as_deref());
+    let town = report.town.as_ref().map(|t| t.id);
+    let ranking = ranking_chart(&report.ranking, town);
     let detail = report.details.first().filter(|_| town.is_some());
     let indicators = match detail {
         Some(detail) => indicator_chart(&report.indicators, &[&detail.town]),
@@ -185,13 +185,13 @@ fn table(report: &Report) -> Table<'_> {
     }
 }
 
-fn ranking_chart(lines: &[TownLine], town: Option<&str>) -> BarChart {
+fn ranking_chart(lines: &[TownLine], town: Option<qii_domain::id::Id>) -> BarChart {
     let plot = WIDTH - LABEL - VALUE;
     let bars = lines
         .iter()
         .enumerate()
         .map(|(i, line)| Bar {
-            highlight: town == Some(line.town.id.as_str()),
+            highlight: town == Some(line.town.id),
             ..Bar::new(
                 format!("{}. {}", line.rank, line.town.name),
                 format!("{:.2}{}", line.total, line.arrow),

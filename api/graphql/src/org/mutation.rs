@@ -1,11 +1,12 @@
 //! Changing districts and org units.
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
 use entities::enums::OrgUnitKind;
 
 use super::{District, OrgUnit};
-use crate::{parse_id, parse_opt_id, undefined_to_option, ContextExt};
+use crate::{undefined_id, undefined_to_option, ContextExt};
 use qii_domain::service::org as service;
 
 /// A new district.
@@ -46,9 +47,9 @@ pub struct CreateOrgUnitInput {
     /// Kind of unit; it decides where the unit may hang.
     kind: OrgUnitKind,
     /// The unit above: the city for towns and city-level units, a town for Youth Homes.
-    parent_id: Option<ID>,
+    parent_id: Option<Id>,
     /// District of a town or city-level unit; units below a town take their town's.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Population coefficient of a town.
     population_coefficient: Option<f64>,
     /// Registered (在册) Youth Home; default false.
@@ -67,10 +68,10 @@ pub struct UpdateOrgUnitInput {
     /// New name in English; `null` clears it.
     name_en: MaybeUndefined<String>,
     /// Move the unit; its town and district (and its units') follow.
-    parent_id: MaybeUndefined<ID>,
+    parent_id: MaybeUndefined<Id>,
     /// The district of a town or city-level unit; `null` clears it. Units below a town take
     /// their town's.
-    district_id: MaybeUndefined<ID>,
+    district_id: MaybeUndefined<Id>,
     /// Population coefficient (人口系数) of a town: its share of city-wide targets; `null`
     /// clears it.
     population_coefficient: MaybeUndefined<f64>,
@@ -108,7 +109,7 @@ impl OrgMutation {
     async fn update_district(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The district's id.")] id: ID,
+        #[graphql(desc = "The district's id.")] id: Id,
         #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateDistrictInput,
     ) -> Result<District> {
@@ -119,11 +120,9 @@ impl OrgMutation {
             name_en: input.name_en,
             position: input.position,
         };
-        Ok(
-            service::update_district(&app.db, &app.actor, parse_id(&id)?, changes)
-                .await?
-                .into(),
-        )
+        Ok(service::update_district(&app.db, &app.actor, id.0, changes)
+            .await?
+            .into())
     }
 
     /// Creates an org unit (a town, a Youth Home, …) in its place in the tree.
@@ -138,8 +137,8 @@ impl OrgMutation {
             name: input.name,
             name_en: input.name_en,
             kind: input.kind,
-            parent_id: parse_opt_id(&input.parent_id)?,
-            district_id: parse_opt_id(&input.district_id)?,
+            parent_id: input.parent_id.map(Id::get),
+            district_id: input.district_id.map(Id::get),
             population_coefficient: input.population_coefficient,
             registered: input.registered,
             founded_on: input.founded_on,
@@ -153,7 +152,7 @@ impl OrgMutation {
     async fn update_org_unit(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The org unit's id.")] id: ID,
+        #[graphql(desc = "The org unit's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `null` clears an optional field."
         )]
@@ -164,18 +163,14 @@ impl OrgMutation {
             code: input.code,
             name: input.name,
             name_en: undefined_to_option(input.name_en),
-            parent_id: undefined_to_option(input.parent_id)
-                .map(|p| parse_opt_id(&p))
-                .transpose()?,
-            district_id: undefined_to_option(input.district_id)
-                .map(|d| parse_opt_id(&d))
-                .transpose()?,
+            parent_id: undefined_id(input.parent_id),
+            district_id: undefined_id(input.district_id),
             population_coefficient: undefined_to_option(input.population_coefficient),
             registered: input.registered,
             founded_on: undefined_to_option(input.founded_on),
         };
         Ok(OrgUnit(
-            service::update_org_unit(&app.db, &app.actor, parse_id(&id)?, changes).await?,
+            service::update_org_unit(&app.db, &app.actor, id.0, changes).await?,
         ))
     }
 }

@@ -1,19 +1,20 @@
 //! Asking, answering and moderating.
 
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, InputObject, Object, Result};
 use entities::enums::ModerationStatus;
 
 use super::{Answer, Question};
-use crate::{parse_id, parse_opt_id, ContextExt};
+use crate::ContextExt;
 use qii_domain::service::qa as service;
 
 /// A new question.
 #[derive(InputObject)]
 pub struct AskQuestionInput {
     /// The member asking.
-    asker_id: ID,
+    asker_id: Id,
     /// The org unit asked, if any.
-    addressed_to_id: Option<ID>,
+    addressed_to_id: Option<Id>,
     /// Title.
     title: String,
     /// Body (may be empty).
@@ -36,15 +37,15 @@ pub struct UpdateQuestionInput {
 #[derive(InputObject)]
 pub struct AnswerQuestionInput {
     /// The question answered; it must be visible.
-    question_id: ID,
+    question_id: Id,
     /// Body (plain text).
     body: String,
     /// Answering as this member.
-    member_id: Option<ID>,
+    member_id: Option<Id>,
     /// Answering as this expert.
-    expert_id: Option<ID>,
+    expert_id: Option<Id>,
     /// Answering as this org unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
 }
 
 /// Changes to an answer; omitted fields stay.
@@ -68,8 +69,8 @@ impl QaMutation {
     ) -> Result<Question> {
         let app = ctx.app()?;
         let new = service::NewQuestion {
-            asker_id: parse_id(&input.asker_id)?,
-            addressed_to_id: parse_opt_id(&input.addressed_to_id)?,
+            asker_id: input.asker_id.0,
+            addressed_to_id: input.addressed_to_id.map(Id::get),
             title: input.title,
             body: input.body,
         };
@@ -82,7 +83,7 @@ impl QaMutation {
     async fn update_question(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The question's id.")] id: ID,
+        #[graphql(desc = "The question's id.")] id: Id,
         #[graphql(
             desc = "The changes, moderation status included; fields left out stay as they are."
         )]
@@ -94,7 +95,7 @@ impl QaMutation {
             body: input.body,
             status: input.status,
         };
-        let id = parse_id(&id)?;
+        let id = id.0;
         Ok(Question(
             service::update_question(&app.db, &app.actor, id, changes).await?,
         ))
@@ -111,12 +112,12 @@ impl QaMutation {
     ) -> Result<Answer> {
         let app = ctx.app()?;
         let author = service::AnswerAuthor::from_ids(
-            parse_opt_id(&input.member_id)?,
-            parse_opt_id(&input.expert_id)?,
-            parse_opt_id(&input.org_unit_id)?,
+            input.member_id.map(Id::get),
+            input.expert_id.map(Id::get),
+            input.org_unit_id.map(Id::get),
         )?;
         let new = service::NewAnswer {
-            question_id: parse_id(&input.question_id)?,
+            question_id: input.question_id.0,
             author,
             body: input.body,
         };
@@ -129,12 +130,12 @@ impl QaMutation {
     async fn update_answer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The answer's id.")] id: ID,
+        #[graphql(desc = "The answer's id.")] id: Id,
         #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateAnswerInput,
     ) -> Result<Answer> {
         let app = ctx.app()?;
-        let id = parse_id(&id)?;
+        let id = id.0;
         Ok(Answer(
             service::update_answer(&app.db, &app.actor, id, input.body).await?,
         ))

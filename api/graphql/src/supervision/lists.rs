@@ -1,13 +1,14 @@
 //! Reading supervision: single records by id and filtered, sorted connections.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Enum, InputObject, Object, Result};
 use chrono::NaiveDate;
 use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 use crate::{
     pagination::{OrderField, SortKey},
-    parse_opt_id, visible_by_id, ContextExt,
+    visible_by_id, ContextExt,
 };
 use qii_domain::service::supervision as service;
 
@@ -15,9 +16,9 @@ use qii_domain::service::supervision as service;
 #[derive(InputObject, Default)]
 pub struct SupervisorAssignmentFilter {
     /// Of this town.
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Of the towns of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Running on this day.
     active_on: Option<NaiveDate>,
     /// Starting on or after this day.
@@ -29,8 +30,8 @@ pub struct SupervisorAssignmentFilter {
 impl SupervisorAssignmentFilter {
     pub(crate) fn into_service(self) -> Result<service::AssignmentFilter> {
         Ok(service::AssignmentFilter {
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             active_on: self.active_on,
             starts_from: self.starts_from,
             starts_to: self.starts_to,
@@ -67,11 +68,11 @@ impl OrderField<supervisor_assignment::Entity> for SupervisorAssignmentOrderFiel
 #[derive(InputObject, Default)]
 pub struct SupervisionMeetingFilter {
     /// Of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// Of this town's district.
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// Visiting this unit.
-    visit_org_unit_id: Option<ID>,
+    visit_org_unit_id: Option<Id>,
     /// Held on or after this day.
     held_from: Option<NaiveDate>,
     /// Held on or before this day.
@@ -107,13 +108,13 @@ impl OrderField<supervision_meeting::Entity> for SupervisionMeetingOrderField {
 #[derive(InputObject, Default)]
 pub struct AttendanceReceiptFilter {
     /// For this meeting.
-    meeting_id: Option<ID>,
+    meeting_id: Option<Id>,
     /// Sent by this unit.
-    org_unit_id: Option<ID>,
+    org_unit_id: Option<Id>,
     /// Sent by this town (or a unit of it).
-    town_id: Option<ID>,
+    town_id: Option<Id>,
     /// For the meetings of this district.
-    district_id: Option<ID>,
+    district_id: Option<Id>,
     /// For meetings held on or after this day.
     held_from: Option<NaiveDate>,
     /// For meetings held on or before this day.
@@ -123,10 +124,10 @@ pub struct AttendanceReceiptFilter {
 impl AttendanceReceiptFilter {
     pub(crate) fn into_service(self) -> Result<service::ReceiptFilter> {
         Ok(service::ReceiptFilter {
-            meeting_id: parse_opt_id(&self.meeting_id)?,
-            org_unit_id: parse_opt_id(&self.org_unit_id)?,
-            town_id: parse_opt_id(&self.town_id)?,
-            district_id: parse_opt_id(&self.district_id)?,
+            meeting_id: self.meeting_id.map(Id::get),
+            org_unit_id: self.org_unit_id.map(Id::get),
+            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id.map(Id::get),
             held_from: self.held_from,
             held_to: self.held_to,
         })
@@ -168,7 +169,7 @@ impl SupervisionQuery {
     async fn supervisor_assignment(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The supervisor assignment's id.")] id: ID,
+        #[graphql(desc = "The supervisor assignment's id.")] id: Id,
     ) -> Result<Option<SupervisorAssignment>> {
         let visible = service::assignments(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -180,7 +181,7 @@ impl SupervisionQuery {
     async fn supervision_meeting(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The supervision meeting's id.")] id: ID,
+        #[graphql(desc = "The supervision meeting's id.")] id: Id,
     ) -> Result<Option<SupervisionMeeting>> {
         let visible = service::meetings(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -192,7 +193,7 @@ impl SupervisionQuery {
     async fn attendance_receipt(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The attendance receipt's id.")] id: ID,
+        #[graphql(desc = "The attendance receipt's id.")] id: Id,
     ) -> Result<Option<AttendanceReceipt>> {
         let visible = service::receipts(&ctx.app()?.actor, &Default::default());
         Ok(visible_by_id(ctx, visible, &id)
@@ -217,9 +218,9 @@ lists! {
         let app = ctx.app()?;
         let f = filter.unwrap_or_default();
         let filter = service::MeetingFilter {
-            district_id: parse_opt_id(&f.district_id)?,
-            town_id: parse_opt_id(&f.town_id)?,
-            visit_org_unit_id: parse_opt_id(&f.visit_org_unit_id)?,
+            district_id: f.district_id.map(Id::get),
+            town_id: f.town_id.map(Id::get),
+            visit_org_unit_id: f.visit_org_unit_id.map(Id::get),
             held_from: f.held_from,
             held_to: f.held_to,
         };

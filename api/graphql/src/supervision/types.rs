@@ -1,6 +1,7 @@
 //! The supervision types as front-ends see them, with their relations batched.
 
-use async_graphql::{Context, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, Object, Result};
 use chrono::NaiveDate;
 use entities::enums::AttendeeRole;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
@@ -30,7 +31,7 @@ pub struct SupervisorAssignment(pub supervisor_assignment::Model);
 #[Object]
 impl SupervisorAssignment {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The town supervised.
@@ -69,7 +70,7 @@ pub struct SupervisionMeeting(pub supervision_meeting::Model);
 #[Object]
 impl SupervisionMeeting {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The district whose towns and city-level units meet.
@@ -145,7 +146,7 @@ pub struct AttendanceReceipt(pub meeting_attendance::Model);
 #[Object]
 impl AttendanceReceipt {
     /// Stable id.
-    async fn id(&self) -> ID {
+    async fn id(&self) -> Id {
         self.0.id.into()
     }
     /// The meeting.

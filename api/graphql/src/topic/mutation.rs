@@ -1,18 +1,19 @@
 //! Publishing topics and taking part in them.
 
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::Id;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::enums::ParticipationKind;
 
 use super::{Topic, TopicParticipation};
-use crate::{parse_id, undefined_to_option, ContextExt};
+use crate::{undefined_to_option, ContextExt};
 use qii_domain::service::topic as service;
 
 /// A new topic.
 #[derive(InputObject)]
 pub struct PublishTopicInput {
     /// The publishing org unit.
-    org_unit_id: ID,
+    org_unit_id: Id,
     /// Title.
     title: String,
     /// Body (plain text).
@@ -36,9 +37,9 @@ pub struct UpdateTopicInput {
 #[derive(InputObject)]
 pub struct TakePartInTopicInput {
     /// The topic; it must be open.
-    topic_id: ID,
+    topic_id: Id,
     /// The member taking part.
-    member_id: ID,
+    member_id: Id,
     /// Comment or vote; a member votes once per topic.
     kind: ParticipationKind,
     /// What a comment says (required for comments, not allowed for votes).
@@ -66,7 +67,7 @@ impl TopicMutation {
     ) -> Result<Topic> {
         let app = ctx.app()?;
         let new = service::NewTopic {
-            org_unit_id: parse_id(&input.org_unit_id)?,
+            org_unit_id: input.org_unit_id.0,
             title: input.title,
             body: input.body,
             closes_at: input.closes_at,
@@ -80,7 +81,7 @@ impl TopicMutation {
     async fn update_topic(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The topic's id.")] id: ID,
+        #[graphql(desc = "The topic's id.")] id: Id,
         #[graphql(
             desc = "The changes; fields left out stay as they are, `closesAt: null` keeps the topic open for good."
         )]
@@ -92,7 +93,7 @@ impl TopicMutation {
             body: input.body,
             closes_at: undefined_to_option(input.closes_at),
         };
-        let id = parse_id(&id)?;
+        let id = id.0;
         Ok(Topic(
             service::update_topic(&app.db, &app.actor, id, changes).await?,
         ))
@@ -107,8 +108,8 @@ impl TopicMutation {
     ) -> Result<TopicParticipation> {
         let app = ctx.app()?;
         let new = service::NewParticipation {
-            topic_id: parse_id(&input.topic_id)?,
-            member_id: parse_id(&input.member_id)?,
+            topic_id: input.topic_id.0,
+            member_id: input.member_id.0,
             kind: input.kind,
             body: input.body,
         };
@@ -121,12 +122,12 @@ impl TopicMutation {
     async fn update_topic_participation(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The comment's id (a topic participation).")] id: ID,
+        #[graphql(desc = "The comment's id (a topic participation).")] id: Id,
         #[graphql(desc = "The changes; fields left out stay as they are.")]
         input: UpdateTopicParticipationInput,
     ) -> Result<TopicParticipation> {
         let app = ctx.app()?;
-        let id = parse_id(&id)?;
+        let id = id.0;
         Ok(TopicParticipation(
             service::update_participation(&app.db, &app.actor, id, input.body).await?,
         ))

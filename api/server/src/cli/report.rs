@@ -52,8 +52,7 @@ pub async fn run(
             println!("{}", path.display());
             city.ranking
                 .iter()
-                .filter_map(|line| line.town.id.parse().ok())
-                .map(Some)
+                .map(|line| Some(line.town.id.get()))
                 .collect()
         }
     };
