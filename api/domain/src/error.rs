@@ -156,6 +156,17 @@ impl ServiceError {
         }
     }
 
+    /// The named unique constraint a write ran into, if that is what failed.
+    fn clashed(&self) -> Option<&'static unique::Unique> {
+        match self {
+            Self::Database(e) => match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(message)) => unique::violated(&message),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The message a client sees: specific for input problems, generic for failures.
     fn client_message(&self) -> String {
         match self {
@@ -165,7 +176,8 @@ impl ServiceError {
             Self::Database(e) => match e.sql_err() {
                 // Constraints are the last line of defence behind validation (e.g. two
                 // concurrent sign-ups); say what clashed without leaking SQL.
-                Some(SqlErr::UniqueConstraintViolation(message)) => unique::violated(&message)
+                Some(SqlErr::UniqueConstraintViolation(_)) => self
+                    .clashed()
                     .map_or("this record already exists (a uniqueness rule was violated)", |u| {
                         u.message
                     })
@@ -228,12 +240,7 @@ impl From<ServiceError> for async_graphql::Error {
         let field = match &err {
             ServiceError::BadInput { field, .. } => *field,
             ServiceError::Rows(_) => Some("rows"),
-            ServiceError::Database(e) => match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(message)) => {
-                    unique::violated(&message).and_then(|u| u.field)
-                }
-                _ => None,
-            },
+            ServiceError::Database(_) => err.clashed().and_then(|u| u.field),
             _ => None,
         };
         let rows = match &err {

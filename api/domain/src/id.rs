@@ -14,6 +14,11 @@ use async_graphql::{
 pub struct Id(pub i64);
 
 impl Id {
+    /// The id a text names, when it names one: a positive whole number.
+    pub fn read(text: &str) -> Option<Self> {
+        text.parse::<i64>().ok().filter(|n| *n > 0).map(Id)
+    }
+
     /// The database id.
     pub fn get(self) -> i64 {
         self.0
@@ -62,11 +67,11 @@ impl InputType for Id {
     fn parse(value: Option<Value>) -> InputValueResult<Self> {
         let value = value.unwrap_or_default();
         let id = match &value {
-            Value::String(s) => s.parse::<i64>().ok(),
-            Value::Number(n) => n.as_i64(),
+            Value::String(s) => Id::read(s),
+            Value::Number(n) => n.as_i64().filter(|n| *n > 0).map(Id),
             _ => None,
         };
-        id.filter(|n| *n > 0).map(Id).ok_or_else(|| {
+        id.ok_or_else(|| {
             InputValueError::custom(format!(
                 "{value} is not an id: ids are positive whole numbers, as this API returns them"
             ))

@@ -309,7 +309,7 @@ impl OperationsMutation {
             .rows
             .into_iter()
             .map(|r| service::VisitRow {
-                org_unit_id: r.org_unit_id.parse::<i64>().ok().filter(|id| *id > 0),
+                org_unit_id: Id::read(&r.org_unit_id).map(Id::get),
                 day: r.day,
                 visits: r.visits,
             })

@@ -571,8 +571,6 @@ macro_rules! lists {
                     #[graphql(desc = "Page size counted from the end, to page backwards (at most 100).")]
                     last: Option<i32>,
                 ) -> async_graphql::Result<$crate::pagination::Page<$node>> {
-                    #[allow(unused_imports)]
-                    use $crate::ContextExt as _;
                     let select = $body;
                     let args = $crate::pagination::PageArgs::new(after, before, first, last);
                     $crate::pagination::paginate($ctx, select, order_by, direction, args, $node).await
