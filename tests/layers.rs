@@ -157,3 +157,253 @@ fn the_rules_engine_reaches_no_database_or_http_crate() {
     let server = closure(&graph, "qii-server");
     assert!(server.contains("sea-orm") && server.contains("axum"));
 }
+
+/// A module's path inside its crate (`["scoring", "raw"]`), read from a source file's place.
+fn module_path(src: &std::path::Path, file: &std::path::Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).expect("a file under src");
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a readable source folder") {
+        let path = entry.expect("a folder entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The source without comments (line comments and doc comments, which may name paths).
+fn without_comments(source: &str) -> String {
+    source
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads a path or a `use` tree at the start of `text`: `a::b`, `a::{b, c::d}`, `{a, b}`;
+/// every complete path it names is appended to `out`, each after `prefix`.
+fn read_tree(text: &[char], at: &mut usize, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    let skip_space = |at: &mut usize| {
+        while *at < text.len() && text[*at].is_whitespace() {
+            *at += 1;
+        }
+    };
+    let mut path = prefix;
+    loop {
+        skip_space(at);
+        if *at < text.len() && text[*at] == '{' {
+            *at += 1;
+            loop {
+                skip_space(at);
+                if *at >= text.len() || text[*at] == '}' {
+                    *at += 1;
+                    return;
+                }
+                read_tree(text, at, path.clone(), out);
+                skip_space(at);
+                if *at < text.len() && text[*at] == ',' {
+                    *at += 1;
+                }
+            }
+        }
+        let start = *at;
+        while *at < text.len() && (text[*at].is_alphanumeric() || text[*at] == '_') {
+            *at += 1;
+        }
+        if start == *at {
+            out.push(path);
+            return;
+        }
+        path.push(text[start..*at].iter().collect());
+        if text[*at..].starts_with(&[':', ':']) {
+            *at += 2;
+        } else {
+            out.push(path);
+            return;
+        }
+    }
+}
+
+/// Every module path that `file` (module `here`) names through `crate::`, `super::` or
+/// `self::`, resolved from the crate's root.
+fn references(source: &str, here: &[String]) -> Vec<Vec<String>> {
+    let text: Vec<char> = without_comments(source).chars().collect();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let boundary = at == 0 || !(text[at - 1].is_alphanumeric() || text[at - 1] == '_');
+        let starts = ["crate::", "super::", "self::"]
+            .into_iter()
+            .find(|k| boundary && text[at..].starts_with(&k.chars().collect::<Vec<_>>()));
+        let Some(keyword) = starts else {
+            at += 1;
+            continue;
+        };
+        at += keyword.len();
+        let mut paths = Vec::new();
+        read_tree(&text, &mut at, Vec::new(), &mut paths);
+        for mut path in paths {
+            let mut base = match keyword {
+                "crate::" => Vec::new(),
+                "super::" => here[..here.len().saturating_sub(1)].to_vec(),
+                _ => here.to_vec(),
+            };
+            while path.first().map(String::as_str) == Some("super") {
+                path.remove(0);
+                base.pop();
+            }
+            base.extend(path);
+            found.push(base);
+        }
+    }
+    found
+}
+
+/// Cycles between sibling modules of one crate: for each reference from module A to
+/// module B, the edge joins the two children of their nearest common ancestor that hold
+/// them (a module using its own parent or child is not an edge between siblings).
+fn module_cycles(crate_dir: &str) -> Vec<Vec<String>> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(crate_dir)
+        .join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(&src, f)).collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let here = module_path(&src, file);
+        let source = std::fs::read_to_string(file).expect("a readable source file");
+        for path in references(&source, &here) {
+            let target = (0..=path.len())
+                .rev()
+                .map(|k| path[..k].to_vec())
+                .find(|prefix| modules.contains(prefix))
+                .unwrap_or_default();
+            let common = here.iter().zip(&target).take_while(|(a, b)| a == b).count();
+            if common < here.len() && common < target.len() {
+                edges
+                    .entry(here[..=common].join("::"))
+                    .or_default()
+                    .insert(target[..=common].join("::"));
+            }
+        }
+    }
+    strongly_connected(&edges)
+}
+
+/// The strongly connected components of more than one module (Tarjan's algorithm).
+fn strongly_connected(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct Walk<'a> {
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        components: Vec<Vec<String>>,
+    }
+    fn visit<'a>(walk: &mut Walk<'a>, node: &'a str) {
+        let n = walk.index.len();
+        walk.index.insert(node, n);
+        walk.low.insert(node, n);
+        walk.stack.push(node);
+        let edges = walk.edges;
+        for next in edges.get(node).into_iter().flatten() {
+            let next = next.as_str();
+            if !walk.index.contains_key(next) {
+                visit(walk, next);
+                let low = walk.low[node].min(walk.low[next]);
+                walk.low.insert(node, low);
+            } else if walk.stack.contains(&next) {
+                let low = walk.low[node].min(walk.index[next]);
+                walk.low.insert(node, low);
+            }
+        }
+        if walk.low[node] == walk.index[node] {
+            let mut component = Vec::new();
+            while let Some(top) = walk.stack.pop() {
+                component.push(top.to_owned());
+                if top == node {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                walk.components.push(component);
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        components: Vec::new(),
+    };
+    for node in edges.keys() {
+        if !walk.index.contains_key(node.as_str()) {
+            visit(&mut walk, node);
+        }
+    }
+    walk.components
+}
+
+#[test]
+fn no_module_of_a_layer_crate_uses_a_sibling_that_uses_it_back() {
+    let mut found = Vec::new();
+    for layer in LAYERS {
+        let dir = format!("api/{}", layer.trim_start_matches("qii-"));
+        for cycle in module_cycles(&dir) {
+            found.push(format!("{layer}: {}", cycle.join(" ⇄ ")));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "modules that use each other, directly or around a circle:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_module_cycle_check_finds_a_cycle() {
+    let edges: BTreeMap<String, BTreeSet<String>> = [
+        ("a", &["b"][..]),
+        ("b", &["c"][..]),
+        ("c", &["a"][..]),
+        ("d", &["a"][..]),
+    ]
+    .into_iter()
+    .map(|(from, to)| {
+        let to = to.iter().map(|t| (*t).to_owned()).collect();
+        (from.to_owned(), to)
+    })
+    .collect();
+    assert_eq!(strongly_connected(&edges), [["a", "b", "c"]]);
+    let here = ["scoring".to_owned(), "raw".to_owned()];
+    let source = "use super::{families::Families, x::{y, z::W}};\nuse crate::service::audit;";
+    assert_eq!(
+        references(source, &here),
+        [
+            vec!["scoring", "families", "Families"],
+            vec!["scoring", "x", "y"],
+            vec!["scoring", "x", "z", "W"],
+            vec!["service", "audit"],
+        ]
+    );
+}

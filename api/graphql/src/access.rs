@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entities::{app_user, audit_entry, enums::UserRole, issued_token};
 
 use super::{
-    org::{unit_via, OrgUnit},
+    nodes::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_id, ContextExt,
 };

@@ -20,8 +20,8 @@ use super::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
     },
-    count_of, load_by_id,
-    org::{unit_via, OrgUnit},
+    count_of,
+    nodes::{load_activity, unit_via, Activity, OrgUnit, SignupsOfActivity},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     undefined_to_option, ContextExt,
 };
@@ -36,13 +36,6 @@ foreign_key!(
     /// Activities published by an org unit.
     ActivitiesOfOrgUnit, activity, OrgUnitId, org_unit_id, org_unit
 );
-foreign_key!(
-    /// Sign-ups of an activity.
-    SignupsOfActivity, activity_signup, ActivityId, activity_id, activity
-);
-
-/// An activity in "Find Activities" (找活动): an offline activity or an online topic.
-pub struct Activity(pub activity::Model);
 
 /// An activity in "Find Activities" (找活动): an offline activity or an online topic.
 #[Object]
@@ -295,12 +288,6 @@ impl Activity {
     async fn loop_steps(&self) -> ActivityLoopSteps<'_> {
         ActivityLoopSteps(self)
     }
-}
-
-/// Loads an activity through the request's batch loader.
-pub async fn load_activity(ctx: &Context<'_>, id: i64) -> Result<Option<Activity>> {
-    let found = load_by_id::<activity::Entity>(ctx, id).await?;
-    Ok(found.map(Activity))
 }
 
 /// A page of the activities of org unit `unit`, loaded for every sibling of `unit` at once.

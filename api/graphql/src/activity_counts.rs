@@ -12,10 +12,10 @@ use sea_orm::{
 };
 
 use super::{
-    activity::Activity,
     activity_types::ReviewsOfActivity,
     batch::batched,
     loaders::{FromDb, LoadError, Tally, TallyOf},
+    nodes::Activity,
 };
 
 /// Check-ins per activity.

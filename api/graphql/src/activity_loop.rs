@@ -8,11 +8,11 @@ use chrono::Utc;
 use entities::enums::LikeKind;
 
 use super::{
-    activity::Activity,
     activity_types::{
         ActivityCheckin, ActivityComment, ActivityLike, ActivityPhoto, ActivityReview,
         ActivitySignup,
     },
+    nodes::Activity,
     undefined_to_option, ContextExt,
 };
 use qii_domain::service::{

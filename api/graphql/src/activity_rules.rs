@@ -5,9 +5,10 @@
 use async_graphql::{Context, Result, SimpleObject};
 
 use super::{
-    activity::{Activity, SignupsOfActivity},
     activity_types::{CommentsOfActivity, PhotosOfActivity},
-    count_of, ContextExt,
+    count_of,
+    nodes::{Activity, SignupsOfActivity},
+    ContextExt,
 };
 use qii_domain::error::ServiceError;
 use qii_engine::rules::activity::{ActivityFigures, ActivityRules};

@@ -10,10 +10,9 @@ use entities::{
 };
 
 use super::{
-    activity::{load_activity, Activity, SignupsOfActivity},
     children_of, count_of, load_error,
     loaders::{ById, SummedColumn},
-    member::{load_member, Member},
+    nodes::{load_activity, load_member, Activity, Member, SignupsOfActivity},
     ContextExt,
 };
 use crate::foreign_key;

@@ -5,7 +5,7 @@ use crate::Id;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::{
-    org::OrgUnit,
+    nodes::OrgUnit,
     targets::{TargetSource, TargetSpan},
     ContextExt,
 };

@@ -4,9 +4,9 @@
 use async_graphql::{EmptySubscription, SchemaBuilder};
 
 use super::{
-    access, activity, activity_types, compliance, contest, expert, expert_eval, figures, incentive,
-    member, operations, org, pagination::Page, qa, scoring, service_request, stats, supervision,
-    topic, Mutation, Query,
+    access, activity_types, compliance, contest, expert_eval, figures, incentive, nodes,
+    operations, pagination::Page, qa, scoring, service_request, stats, supervision, topic,
+    Mutation, Query,
 };
 
 type Builder = SchemaBuilder<Query, Mutation, EmptySubscription>;
@@ -14,7 +14,7 @@ type Builder = SchemaBuilder<Query, Mutation, EmptySubscription>;
 /// Gives every connection type of the schema its description.
 pub fn describe(builder: Builder) -> Builder {
     builder
-        .override_output_type_description::<Page<activity::Activity>>(
+        .override_output_type_description::<Page<nodes::Activity>>(
             "A page of activities, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<activity_types::ActivitySignup>>(
@@ -68,13 +68,13 @@ pub fn describe(builder: Builder) -> Builder {
         .override_output_type_description::<Page<operations::Target>>(
             "A page of targets, with its cursors and the total count.",
         )
-        .override_output_type_description::<Page<org::District>>(
+        .override_output_type_description::<Page<nodes::District>>(
             "A page of supervision districts, with its cursors and the total count.",
         )
-        .override_output_type_description::<Page<org::OrgUnit>>(
+        .override_output_type_description::<Page<nodes::OrgUnit>>(
             "A page of org units, with its cursors and the total count.",
         )
-        .override_output_type_description::<Page<expert::Expert>>(
+        .override_output_type_description::<Page<nodes::Expert>>(
             "A page of experts, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<expert_eval::ExpertEvaluationEntry>>(
@@ -86,7 +86,7 @@ pub fn describe(builder: Builder) -> Builder {
         .override_output_type_description::<Page<incentive::IncentiveApplication>>(
             "A page of incentive applications, with its cursors and the total count.",
         )
-        .override_output_type_description::<Page<member::Member>>(
+        .override_output_type_description::<Page<nodes::Member>>(
             "A page of members, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<scoring::RankingEntry>>(

@@ -3,9 +3,9 @@
 use async_graphql::{Context, Object, Result};
 
 use super::{
-    activity::Activity,
     incentive::IncentiveApplication,
     incentive_eligibility::PolicyRuleVersion,
+    nodes::Activity,
     pagination::{cost, page_of, Page},
     ContextExt,
 };

@@ -6,9 +6,8 @@ use chrono::{DateTime, Utc};
 use entities::{enums::ExpertField, expert};
 
 use super::{
-    count_of, load_by_id,
-    member::{load_member, Member},
-    org::{unit_via, OrgUnit},
+    count_of,
+    nodes::{load_member, unit_via, Expert, Member, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_to_option, visible_by_id, ContextExt,
 };
@@ -19,9 +18,6 @@ foreign_key!(
     /// Answers written by an expert.
     AnswersOfExpert, answer, ExpertId, expert_id, expert
 );
-
-/// An expert (专家) of the expert alliance, recruited by an org unit.
-pub struct Expert(pub expert::Model);
 
 /// An expert (专家) of the expert alliance, recruited by an org unit.
 #[Object]
@@ -61,12 +57,6 @@ impl Expert {
     async fn answer_count(&self, ctx: &Context<'_>) -> Result<i64> {
         count_of::<AnswersOfExpert>(ctx, self.0.id).await
     }
-}
-
-/// Loads an expert through the request's batch loader.
-pub async fn load_expert(ctx: &Context<'_>, id: i64) -> Result<Option<Expert>> {
-    let found = load_by_id::<expert::Entity>(ctx, id).await?;
-    Ok(found.map(Expert))
 }
 
 /// Which experts to list.

@@ -4,8 +4,8 @@ use crate::Id;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::{
-    expert::Expert,
     incentive_eligibility::PolicyRuleVersion,
+    nodes::Expert,
     pagination::{cost, page_of, Page},
     ContextExt,
 };

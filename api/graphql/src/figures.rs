@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entities::imported_figure;
 
 use super::{
-    org::{unit_via, OrgUnit},
+    nodes::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
     visible_by_id, ContextExt,
 };

@@ -6,8 +6,8 @@ use async_graphql::{dataloader::Loader, Context, Enum, Result};
 use sea_orm::DatabaseConnection;
 
 use super::{
-    activity::Activity,
     loaders::{FromDb, LoadError},
+    nodes::Activity,
 };
 use qii_domain::service::heavyweight::{self as service, Decision, Standing};
 

@@ -10,21 +10,14 @@ use entities::{
 };
 
 use super::{
-    activity::Activity,
     children_of,
-    incentive_eligibility::{eligibility_of, IntentEligibility},
+    incentive_eligibility::{eligibility_of, IntentEligibility, IntentsOfApplication},
     load_by_id,
-    org::{unit_via, OrgUnit},
+    nodes::{unit_via, Activity, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
-use crate::foreign_key;
 use qii_domain::service::incentive as service;
-
-foreign_key!(
-    /// Intents of an incentive application.
-    IntentsOfApplication, incentive_intent, ApplicationId, application_id, incentive_application
-);
 
 /// An application to the incentive programme (激励申报, 附件2): an activity or topic and
 /// what the applicant asks for.

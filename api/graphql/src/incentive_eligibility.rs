@@ -5,14 +5,18 @@
 use async_graphql::{Context, Result, SimpleObject};
 use entities::{activity, enums::IncentiveIntent, incentive_application};
 
-use super::{
-    activity::Activity, children_of, incentive::IntentsOfApplication, load_by_id, ContextExt,
-};
+use super::{children_of, load_by_id, nodes::Activity, ContextExt};
+use crate::foreign_key;
 use qii_domain::{
     error::ServiceError,
     service::incentive_eligibility::{self as service, LinkedActivity},
 };
 use qii_engine::rules::policy::PolicyRef;
+
+foreign_key!(
+    /// Intents of an incentive application.
+    IntentsOfApplication, incentive_intent, ApplicationId, application_id, incentive_application
+);
 
 /// A version of a policy rule set (e.g. `incentives` 2017) and its script's content hash.
 #[derive(SimpleObject, Clone)]

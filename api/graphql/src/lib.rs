@@ -30,6 +30,7 @@ mod heavyweight;
 mod incentive;
 mod incentive_eligibility;
 mod member;
+mod nodes;
 mod operations;
 mod org;
 mod qa;

@@ -7,9 +7,7 @@ use entities::member;
 
 use super::{
     children_of,
-    expert::Expert,
-    load_by_id,
-    org::{unit_via, OrgUnit},
+    nodes::{unit_via, Expert, Member, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
@@ -20,9 +18,6 @@ foreign_key!(
     /// The expert profile of a member (at most one).
     ExpertProfileOfMember, expert, MemberId, member_id, member
 );
-
-/// A public user (公众用户) of the platform.
-pub struct Member(pub member::Model);
 
 /// A public user (公众用户) of the platform.
 #[Object]
@@ -73,12 +68,6 @@ impl Member {
             self.0.home_town_id,
         ))
     }
-}
-
-/// Loads a member through the request's batch loader.
-pub async fn load_member(ctx: &Context<'_>, id: i64) -> Result<Option<Member>> {
-    let found = load_by_id::<member::Entity>(ctx, id).await?;
-    Ok(found.map(Member))
 }
 
 /// Which members to list.

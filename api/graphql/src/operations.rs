@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entities::{daily_visit, target};
 
 use super::{
-    org::{unit_via, OrgUnit},
+    nodes::{unit_via, OrgUnit},
     pagination::{OrderField, SortKey},
     visible_by_id, ContextExt,
 };

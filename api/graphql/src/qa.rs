@@ -7,11 +7,8 @@ use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
 use super::{
-    count_of,
-    expert::{load_expert, Expert},
-    load_by_id,
-    member::{load_member, Member},
-    org::{load_unit, unit_via, OrgUnit},
+    count_of, load_by_id,
+    nodes::{load_expert, load_member, load_unit, unit_via, Expert, Member, OrgUnit},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     visible_by_id, ContextExt,
 };

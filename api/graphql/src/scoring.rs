@@ -8,7 +8,7 @@ use entities::{enums::OrgUnitKind, org_unit};
 
 use super::{
     batch::fetch,
-    org::{load_unit, OrgUnit},
+    nodes::{load_unit, OrgUnit},
     pagination::{cost, page_of, Page},
     ContextExt,
 };

@@ -8,8 +8,7 @@ use entities::{enums::ServiceRequestStatus, service_request, service_request_eve
 
 use super::{
     children_of, load_by_id,
-    member::{load_member, Member},
-    org::{unit_via, OrgUnit},
+    nodes::{load_member, unit_via, Member, OrgUnit},
     pagination::{OrderField, SortKey},
     visible_by_id, ContextExt,
 };

@@ -9,7 +9,7 @@ use entities::{enums::ActivityCategory, org_unit};
 use super::{
     activity::ActivityFilter,
     batch::fetch,
-    org::{load_unit, OrgUnit},
+    nodes::{load_unit, OrgUnit},
     pagination::{cost, decode_position, ConnectionTotals, Keyset, Page, SortKey},
     ContextExt,
 };

@@ -15,8 +15,7 @@ use super::{
     batch::batched,
     load_by_id,
     loaders::{FromDb, LoadError},
-    member::{load_member, Member},
-    org::{unit_via, OrgUnit},
+    nodes::{load_member, unit_via, Member, OrgUnit},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     visible_by_id, ContextExt,
 };

@@ -20,7 +20,7 @@ use sea_orm::{
     ActiveEnum, ConnectionTrait, DbErr,
 };
 
-use super::{families::Families, raw::ou, Level};
+use super::{families::Families, level::ou, Level};
 use qii_engine::rules::activity::ActivityRules;
 use qii_engine::{period::Period, time::day_start};
 

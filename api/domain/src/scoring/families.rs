@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::activity_sql::counts_for_publisher;
-use super::raw::{ou, Level};
+use super::level::{ou, Level};
 use qii_engine::period::Period;
 use qii_engine::rules::activity::ActivityRules;
 

@@ -10,7 +10,7 @@ use sea_orm::{
     ConnectionTrait, DbErr, EntityTrait, QuerySelect,
 };
 
-use super::{families::Families, raw::Level};
+use super::{families::Families, level::Level};
 use qii_engine::period::Period;
 
 /// Every key ever imported, with the level's units' values for `period` in the order of

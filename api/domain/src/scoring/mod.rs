@@ -7,6 +7,7 @@ pub mod compliance;
 pub mod experts;
 mod families;
 mod imported;
+mod level;
 pub mod raw;
 pub mod snapshot;
 pub mod targets;
@@ -17,7 +18,8 @@ use std::{collections::HashMap, fmt};
 use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
-pub use raw::{raw_table, Level, COMPUTED_FIGURES};
+pub use level::Level;
+pub use raw::{raw_table, COMPUTED_FIGURES};
 
 use qii_engine::period::Period;
 use qii_engine::rules::{

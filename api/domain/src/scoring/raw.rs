@@ -11,15 +11,10 @@
 
 use std::collections::HashMap;
 
-use entities::{
-    activity_comment, activity_review, activity_signup, daily_visit, enums::OrgUnitKind, org_unit,
-};
-use sea_orm::{
-    sea_query::{Alias, Expr, ExprTrait, SelectStatement, SimpleExpr},
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-};
+use entities::{activity_comment, activity_review, activity_signup, daily_visit, org_unit};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use super::families::Families;
+use super::{families::Families, level::Level};
 use qii_engine::period::Period;
 use qii_engine::rules::{activity::ActivityRules, compute::RawTable, TargetsVersion};
 
@@ -42,44 +37,6 @@ pub const COMPUTED_FIGURES: &[&str] = &[
     "mobile_binding_rate",
     "valid_visits",
 ];
-
-/// Which org units are ranked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// The towns, each with everything below it.
-    Town,
-    /// Every unit of one kind, on its own (e.g. Youth Homes).
-    Kind(OrgUnitKind),
-}
-
-/// The org unit a row belongs to, joined as `ou`.
-pub(super) fn ou() -> Alias {
-    Alias::new("ou")
-}
-
-impl Level {
-    /// The grouping column: the unit a row counts for.
-    pub(super) fn unit(&self) -> SimpleExpr {
-        match self {
-            Level::Town => Expr::col((ou(), org_unit::Column::TownId)),
-            Level::Kind(_) => Expr::col((ou(), org_unit::Column::Id)),
-        }
-    }
-
-    pub(super) fn restrict(&self, query: &mut SelectStatement) {
-        if let Level::Kind(kind) = self {
-            query.and_where(Expr::col((ou(), org_unit::Column::Kind)).eq(kind.to_value()));
-        }
-    }
-
-    /// The kind of the org units ranked.
-    pub fn kind(&self) -> OrgUnitKind {
-        match self {
-            Level::Town => OrgUnitKind::Town,
-            Level::Kind(kind) => *kind,
-        }
-    }
-}
 
 /// Every raw figure of every unit of `level` for `period` (computed and imported), and the
 /// units' targets for it: those of `targets` (the versions in effect for the period) unless

@@ -6,10 +6,9 @@ use sea_orm::{
     ColumnTrait, Condition, Value,
 };
 
-use super::{
-    contains_pattern,
-    org::{in_district, in_town},
-};
+use entities::org_unit;
+
+use super::contains_pattern;
 
 /// Conditions that must all hold.
 pub struct Filters(Condition);
@@ -86,4 +85,28 @@ impl Filters {
     pub fn build(self) -> Condition {
         self.0
     }
+}
+
+/// `column IN (units of this town)`: filters any table by the town of its org unit.
+pub fn in_town<C: ColumnTrait>(column: C, town_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    units_where(column, org_unit::Column::TownId.eq(town_id))
+}
+
+/// `column IN (units of this district)`.
+pub fn in_district<C: ColumnTrait>(column: C, district_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    units_where(column, org_unit::Column::DistrictId.eq(district_id))
+}
+
+fn units_where<C: ColumnTrait>(
+    column: C,
+    cond: sea_orm::sea_query::SimpleExpr,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Query;
+    column.in_subquery(
+        Query::select()
+            .column(org_unit::Column::Id)
+            .from(org_unit::Entity)
+            .and_where(cond)
+            .to_owned(),
+    )
 }

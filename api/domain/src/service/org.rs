@@ -477,30 +477,6 @@ pub async fn unit_of_kind(
     Ok(unit)
 }
 
-/// `column IN (units of this town)`: filters any table by the town of its org unit.
-pub fn in_town<C: ColumnTrait>(column: C, town_id: i64) -> sea_orm::sea_query::SimpleExpr {
-    units_where(column, org_unit::Column::TownId.eq(town_id))
-}
-
-/// `column IN (units of this district)`.
-pub fn in_district<C: ColumnTrait>(column: C, district_id: i64) -> sea_orm::sea_query::SimpleExpr {
-    units_where(column, org_unit::Column::DistrictId.eq(district_id))
-}
-
-fn units_where<C: ColumnTrait>(
-    column: C,
-    cond: sea_orm::sea_query::SimpleExpr,
-) -> sea_orm::sea_query::SimpleExpr {
-    use sea_orm::sea_query::Query;
-    column.in_subquery(
-        Query::select()
-            .column(org_unit::Column::Id)
-            .from(org_unit::Entity)
-            .and_where(cond)
-            .to_owned(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! latest whose `effective_from` is not after the period's first day. The targets of a
 //! period are those of every targets version whose span covers it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 
@@ -225,32 +225,6 @@ impl Registry {
     pub fn versions(&self) -> impl Iterator<Item = &RuleVersion> {
         self.versions.iter()
     }
-}
-
-/// Every file below `dir`, sorted.
-pub(super) fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Every rule script below `dir`, sorted.
-pub(super) fn scripts_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    Ok(files_below(dir)?
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
-        .collect())
 }
 
 #[cfg(test)]

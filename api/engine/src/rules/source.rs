@@ -67,7 +67,7 @@ impl RuleSource {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
-        for file in super::registry::scripts_below(dir)? {
+        for file in scripts_below(dir)? {
             let relative = file.strip_prefix(dir).unwrap_or(&file);
             let path = relative
                 .components()
@@ -151,6 +151,32 @@ pub fn apply(base: &[RuleSource], changes: &[RuleSource], removed: &[String]) ->
         by_path.insert(change.path.clone(), change.clone());
     }
     by_path.into_values().collect()
+}
+
+/// Every file below `dir`, sorted.
+fn files_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every rule script below `dir`, sorted.
+pub(super) fn scripts_below(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(files_below(dir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .collect())
 }
 
 #[cfg(test)]

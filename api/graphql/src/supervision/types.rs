@@ -7,7 +7,7 @@ use entities::enums::AttendeeRole;
 use entities::{district, meeting_attendance, supervision_meeting, supervisor_assignment};
 use qii_domain::authz::Personal;
 
-use crate::org::{unit_via, District, OrgUnit};
+use crate::nodes::{unit_via, District, OrgUnit};
 use crate::{
     foreign_key,
     {
@@ -190,7 +190,7 @@ impl AttendanceReceipt {
     /// the sending unit.
     async fn personal(&self, ctx: &Context<'_>) -> Result<Personal> {
         let unit = self.0.org_unit_id;
-        let town = crate::org::town_of(ctx, unit).await?;
+        let town = crate::nodes::town_of(ctx, unit).await?;
         Ok(Personal::of_unit(&ctx.app()?.actor, unit, town))
     }
 }
