@@ -50,6 +50,13 @@ impl From<Id> for i64 {
     }
 }
 
+/// Compared with an id column, e.g. in a list's filters.
+impl From<Id> for sea_orm::Value {
+    fn from(id: Id) -> Self {
+        id.0.into()
+    }
+}
+
 /// Read as GraphQL reads an `ID`, and registered as the built-in `ID` scalar, so that the
 /// schema keeps the standard type (and a batch row may still take a raw `ID` it checks
 /// itself, reporting a malformed one with the row).

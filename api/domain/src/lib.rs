@@ -1,7 +1,7 @@
 //! The qii domain layer: validation, authorisation and transactions over the entities, and
 //! the scoring that feeds the rules engine from the database.
 //!
-//! [`config`] (typed settings), [`id`] (the `ID` scalar), [`db`] (connections and migrations), [`auth`] (tokens),
+//! [`config`] (typed settings), [`id`] (the `ID` scalar), [`text`] (search text), [`db`] (connections and migrations), [`auth`] (tokens),
 //! [`identity`] (who is calling) and [`authz`] (what they may do), [`error`] (the layer's
 //! errors and their client form), [`service`] (one module per domain), [`scoring`] (figures
 //! gathered in the database, scored by the engine, stored) and [`rules`] (the engine's
@@ -18,3 +18,4 @@ pub mod id;
 pub mod identity;
 pub mod scoring;
 pub mod service;
+pub mod text;

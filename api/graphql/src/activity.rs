@@ -12,8 +12,8 @@ use entities::{
 use super::heavyweight::HeavyweightStatus;
 use super::{
     activity_records::{
-        ActivityCommentOrderField, ActivityPhotoOrderField, ActivityRecordFilter,
-        ActivityReviewOrderField, ActivitySignupOrderField,
+        ActivityCommentOrderField, ActivityPhotoOrderField, ActivityReviewOrderField,
+        ActivitySignupOrderField,
     },
     activity_rules::{ActivityEligibility, LoopCompleteness},
     activity_types::{
@@ -157,7 +157,7 @@ impl Activity {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<ActivityRecordFilter>,
+        filter: Option<participation::ParticipationFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -169,7 +169,7 @@ impl Activity {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivitySignup>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().participation()?;
+        let filter = filter.unwrap_or_default();
         let select = participation::signups(&app.actor, &filter)?;
         nested::<activity::Entity, SignupsOfActivity, _, _>(
             ctx,
@@ -188,7 +188,7 @@ impl Activity {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<ActivityRecordFilter>,
+        filter: Option<participation::ParticipationFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -200,7 +200,7 @@ impl Activity {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivityComment>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().feedback()?;
+        let filter = filter.unwrap_or_default();
         let select = feedback::comments(&app.actor, &filter);
         nested::<activity::Entity, CommentsOfActivity, _, _>(
             ctx,
@@ -219,7 +219,7 @@ impl Activity {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<ActivityRecordFilter>,
+        filter: Option<participation::ParticipationFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -231,7 +231,7 @@ impl Activity {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ActivityReview>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().feedback()?;
+        let filter = filter.unwrap_or_default();
         let select = feedback::reviews(&app.actor, &filter);
         nested::<activity::Entity, ReviewsOfActivity, _, _>(
             ctx,
@@ -294,13 +294,13 @@ impl Activity {
 pub async fn activities_of_unit(
     ctx: &Context<'_>,
     unit: i64,
-    filter: Option<ActivityFilter>,
+    filter: Option<service::ActivityFilter>,
     (order_by, direction): (ActivityOrderField, SortDirection),
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Page<Activity>> {
     let app = ctx.app()?;
-    let filter = filter.unwrap_or_default().into_service()?;
+    let filter = filter.unwrap_or_default();
     let (select, light) = lighten(ctx, service::activities(&app.actor, &filter));
     nested::<org_unit::Entity, ActivitiesOfOrgUnit, _, _>(
         ctx,
@@ -336,45 +336,6 @@ fn lighten(
         .columns(columns)
         .expr_as(Expr::val(""), "description");
     (light, true)
-}
-
-/// Which activities to list.
-#[derive(InputObject, Default)]
-pub struct ActivityFilter {
-    /// Published by this org unit.
-    org_unit_id: Option<Id>,
-    /// Published by any unit of this town (its Youth Homes included).
-    town_id: Option<Id>,
-    /// Published by any unit of this district.
-    district_id: Option<Id>,
-    /// Offline or online topic.
-    kind: Option<ActivityKind>,
-    /// One category.
-    category: Option<ActivityCategory>,
-    /// Only heavyweight (or only ordinary) activities.
-    heavyweight: Option<bool>,
-    /// Starting at or after this instant.
-    starts_from: Option<DateTime<Utc>>,
-    /// Starting before this instant.
-    starts_before: Option<DateTime<Utc>>,
-    /// Text contained in the title or place.
-    search: Option<String>,
-}
-
-impl ActivityFilter {
-    pub(super) fn into_service(self) -> Result<service::ActivityFilter> {
-        Ok(service::ActivityFilter {
-            org_unit_id: self.org_unit_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            kind: self.kind,
-            category: self.category,
-            heavyweight: self.heavyweight,
-            starts_from: self.starts_from,
-            starts_before: self.starts_before,
-            search: qii_domain::service::search_text(self.search)?,
-        })
-    }
 }
 
 /// What activity lists can be sorted by.
@@ -427,9 +388,9 @@ lists! {
     pub struct ActivityLists;
 
     /// Activities, filtered and sorted, as a cursor connection.
-    activities(ctx, filter: ActivityFilter) by ActivityOrderField -> Activity {
+    activities(ctx, filter: service::ActivityFilter) by ActivityOrderField -> Activity {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         lighten(ctx, service::activities(&app.actor, &filter)).0
     }
 }

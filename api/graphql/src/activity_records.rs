@@ -4,7 +4,7 @@ use crate::Id;
 use async_graphql::{Context, Enum, InputObject, Object, Result};
 use entities::{
     activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
-    activity_signup, enums::LikeKind, HasId,
+    activity_signup, HasId,
 };
 
 use super::{
@@ -20,42 +20,6 @@ use super::{
 use qii_domain::service::{
     activity_feedback as feedback, activity_loop as participation, activity_photo as photos,
 };
-
-/// Which sign-ups, check-ins, comments or reviews to list.
-#[derive(InputObject, Default)]
-pub struct ActivityRecordFilter {
-    /// Of this activity.
-    activity_id: Option<Id>,
-    /// By this member.
-    member_id: Option<Id>,
-}
-
-impl ActivityRecordFilter {
-    pub(crate) fn participation(self) -> Result<participation::ParticipationFilter> {
-        Ok(participation::ParticipationFilter {
-            activity_id: self.activity_id.map(Id::get),
-            member_id: self.member_id.map(Id::get),
-        })
-    }
-    pub(crate) fn feedback(self) -> Result<feedback::FeedbackFilter> {
-        Ok(feedback::FeedbackFilter {
-            activity_id: self.activity_id.map(Id::get),
-            member_id: self.member_id.map(Id::get),
-            kind: None,
-        })
-    }
-}
-
-/// Which likes and votes to list.
-#[derive(InputObject, Default)]
-pub struct ActivityLikeFilter {
-    /// On this activity.
-    activity_id: Option<Id>,
-    /// By this member.
-    member_id: Option<Id>,
-    /// Only likes, or only votes.
-    kind: Option<LikeKind>,
-}
 
 /// Which photos to list.
 #[derive(InputObject, Default)]
@@ -262,49 +226,44 @@ lists! {
     pub struct ActivityRecordLists;
 
     /// Sign-ups, of an activity and/or by a member, as a cursor connection.
-    activity_signups(ctx, filter: ActivityRecordFilter) by ActivitySignupOrderField -> ActivitySignup {
+    activity_signups(ctx, filter: participation::ParticipationFilter) by ActivitySignupOrderField -> ActivitySignup {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().participation()?;
+        let filter = filter.unwrap_or_default();
         participation::signups(&app.actor, &filter)?
     }
 
     /// Check-ins, at an activity and/or by a member, as a cursor connection.
-    activity_checkins(ctx, filter: ActivityRecordFilter) by ActivityCheckinOrderField -> ActivityCheckin {
+    activity_checkins(ctx, filter: participation::ParticipationFilter) by ActivityCheckinOrderField -> ActivityCheckin {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().participation()?;
+        let filter = filter.unwrap_or_default();
         participation::checkins(&app.actor, &filter)?
     }
 
     /// Comments, on an activity and/or by a member, as a cursor connection.
-    activity_comments(ctx, filter: ActivityRecordFilter) by ActivityCommentOrderField -> ActivityComment {
+    activity_comments(ctx, filter: participation::ParticipationFilter) by ActivityCommentOrderField -> ActivityComment {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().feedback()?;
+        let filter = filter.unwrap_or_default();
         feedback::comments(&app.actor, &filter)
     }
 
     /// Reviews, of an activity and/or by a member, as a cursor connection.
-    activity_reviews(ctx, filter: ActivityRecordFilter) by ActivityReviewOrderField -> ActivityReview {
+    activity_reviews(ctx, filter: participation::ParticipationFilter) by ActivityReviewOrderField -> ActivityReview {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().feedback()?;
+        let filter = filter.unwrap_or_default();
         feedback::reviews(&app.actor, &filter)
     }
 
     /// Likes and votes, on an activity and/or by a member, as a cursor connection.
-    activity_likes(ctx, filter: ActivityLikeFilter) by ActivityLikeOrderField -> ActivityLike {
+    activity_likes(ctx, filter: feedback::LikeFilter) by ActivityLikeOrderField -> ActivityLike {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = feedback::FeedbackFilter {
-            activity_id: f.activity_id.map(Id::get),
-            member_id: f.member_id.map(Id::get),
-            kind: f.kind,
-        };
+        let filter = filter.unwrap_or_default();
         feedback::likes(&app.actor, &filter)
     }
 
     /// Photos, of an activity or of all, as a cursor connection.
     activity_photos(ctx, filter: ActivityPhotoFilter) by ActivityPhotoOrderField -> ActivityPhoto {
         let app = ctx.app()?;
-        let activity_id = filter.unwrap_or_default().activity_id.map(Id::get);
+        let activity_id = filter.and_then(|f| f.activity_id).map(Id::get);
         photos::photos(&app.actor, activity_id)
     }
 }

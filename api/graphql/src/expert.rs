@@ -59,39 +59,6 @@ impl Expert {
     }
 }
 
-/// Which experts to list.
-#[derive(InputObject, Default)]
-pub struct ExpertFilter {
-    /// Of this field.
-    field: Option<ExpertField>,
-    /// Recruited by this org unit.
-    recruited_by_id: Option<Id>,
-    /// Recruited by any unit of this town (its Youth Homes included).
-    town_id: Option<Id>,
-    /// Recruited by any unit of this district.
-    district_id: Option<Id>,
-    /// Joined at or after this instant.
-    joined_from: Option<DateTime<Utc>>,
-    /// Joined before this instant.
-    joined_before: Option<DateTime<Utc>>,
-    /// Text contained in the name or title.
-    search: Option<String>,
-}
-
-impl ExpertFilter {
-    pub(super) fn into_service(self) -> Result<service::ExpertFilter> {
-        Ok(service::ExpertFilter {
-            field: self.field,
-            recruited_by_id: self.recruited_by_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            joined_from: self.joined_from,
-            joined_before: self.joined_before,
-            search: qii_domain::service::search_text(self.search)?,
-        })
-    }
-}
-
 /// What expert lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ExpertOrderField {
@@ -139,9 +106,9 @@ lists! {
     pub struct ExpertLists;
 
     /// Experts, filtered and sorted, as a cursor connection.
-    experts(ctx, filter: ExpertFilter) by ExpertOrderField -> Expert {
+    experts(ctx, filter: service::ExpertFilter) by ExpertOrderField -> Expert {
         let app = ctx.app()?;
-        service::experts(&app.actor, &filter.unwrap_or_default().into_service()?)?
+        service::experts(&app.actor, &filter.unwrap_or_default())?
     }
 }
 

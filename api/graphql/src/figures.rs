@@ -11,7 +11,6 @@ use super::{
     visible_by_id, ContextExt,
 };
 use qii_domain::service::figures as service;
-use qii_engine::period::Period;
 
 /// A figure imported from another system for an org unit, a period and a key that rule
 /// scripts name as a raw figure.
@@ -52,23 +51,6 @@ impl ImportedFigure {
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
     }
-}
-
-/// Which imported figures to list.
-#[derive(InputObject, Default)]
-pub struct ImportedFigureFilter {
-    /// Of this org unit.
-    org_unit_id: Option<Id>,
-    /// Of any unit of this town (the town itself included).
-    town_id: Option<Id>,
-    /// Of any unit of this district.
-    district_id: Option<Id>,
-    /// For exactly this period.
-    period: Option<Period>,
-    /// With this key, e.g. `provincial_visits`.
-    key: Option<String>,
-    /// Imported from this source.
-    source: Option<String>,
 }
 
 /// What imported-figure lists can be sorted by.
@@ -126,17 +108,9 @@ lists! {
     pub struct FigureLists;
 
     /// Imported figures, filtered and sorted, as a cursor connection.
-    imported_figures(ctx, filter: ImportedFigureFilter) by ImportedFigureOrderField -> ImportedFigure {
+    imported_figures(ctx, filter: service::ImportedFigureFilter) by ImportedFigureOrderField -> ImportedFigure {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::ImportedFigureFilter {
-            org_unit_id: f.org_unit_id.map(Id::get),
-            town_id: f.town_id.map(Id::get),
-            district_id: f.district_id.map(Id::get),
-            period: f.period,
-            key: f.key,
-            source: f.source,
-        };
+        let filter = filter.unwrap_or_default();
         service::imported_figures(&app.actor, &filter)?
     }
 }

@@ -110,27 +110,6 @@ impl IncentiveApplication {
     }
 }
 
-/// Which applications to list.
-#[derive(InputObject, Default)]
-pub struct IncentiveApplicationFilter {
-    /// Filed by this unit.
-    org_unit_id: Option<Id>,
-    /// Filed by this town or one of its units.
-    town_id: Option<Id>,
-    /// Filed by a unit of this district.
-    district_id: Option<Id>,
-    /// In this status.
-    status: Option<ApplicationStatus>,
-    /// Asking for this.
-    intent: Option<IncentiveIntent>,
-    /// Filed at or after this instant.
-    submitted_from: Option<DateTime<Utc>>,
-    /// Filed before this instant.
-    submitted_before: Option<DateTime<Utc>>,
-    /// Text contained in the activity name, place or description.
-    search: Option<String>,
-}
-
 /// What application lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum IncentiveApplicationOrderField {
@@ -184,19 +163,9 @@ lists! {
     pub struct IncentiveLists;
 
     /// Incentive applications, filtered and sorted, as a cursor connection.
-    incentive_applications(ctx, filter: IncentiveApplicationFilter) by IncentiveApplicationOrderField -> IncentiveApplication {
+    incentive_applications(ctx, filter: service::ApplicationFilter) by IncentiveApplicationOrderField -> IncentiveApplication {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::ApplicationFilter {
-            org_unit_id: f.org_unit_id.map(Id::get),
-            town_id: f.town_id.map(Id::get),
-            district_id: f.district_id.map(Id::get),
-            status: f.status,
-            intent: f.intent,
-            submitted_from: f.submitted_from,
-            submitted_before: f.submitted_before,
-            search: qii_domain::service::search_text(f.search)?,
-        };
+        let filter = filter.unwrap_or_default();
         service::applications(&app.actor, &filter)?
     }
 }

@@ -70,23 +70,6 @@ impl Member {
     }
 }
 
-/// Which members to list.
-#[derive(InputObject, Default)]
-pub struct MemberFilter {
-    /// Registered under this town.
-    home_town_id: Option<Id>,
-    /// Registered under a town of this district.
-    district_id: Option<Id>,
-    /// With (or without) a bound mobile.
-    mobile_bound: Option<bool>,
-    /// Registered at or after this instant.
-    registered_from: Option<DateTime<Utc>>,
-    /// Registered before this instant.
-    registered_before: Option<DateTime<Utc>>,
-    /// Text contained in the nickname.
-    search: Option<String>,
-}
-
 /// What member lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum MemberOrderField {
@@ -134,17 +117,9 @@ lists! {
     pub struct MemberLists;
 
     /// Members, filtered and sorted, as a cursor connection.
-    members(ctx, filter: MemberFilter) by MemberOrderField -> Member {
+    members(ctx, filter: service::MemberFilter) by MemberOrderField -> Member {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::MemberFilter {
-            home_town_id: f.home_town_id.map(Id::get),
-            district_id: f.district_id.map(Id::get),
-            mobile_bound: f.mobile_bound,
-            registered_from: f.registered_from,
-            registered_before: f.registered_before,
-            search: qii_domain::service::search_text(f.search)?,
-        };
+        let filter = filter.unwrap_or_default();
         service::members(&app.actor, &filter)?
     }
 }

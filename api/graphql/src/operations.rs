@@ -88,21 +88,6 @@ impl Target {
     }
 }
 
-/// Which daily visit rows to list.
-#[derive(InputObject, Default)]
-pub struct DailyVisitFilter {
-    /// Of this org unit.
-    org_unit_id: Option<Id>,
-    /// Of any unit of this town (the town itself included).
-    town_id: Option<Id>,
-    /// Of any unit of this district.
-    district_id: Option<Id>,
-    /// On or after this day.
-    from: Option<NaiveDate>,
-    /// On or before this day.
-    to: Option<NaiveDate>,
-}
-
 /// What daily-visit lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum DailyVisitOrderField {
@@ -125,33 +110,6 @@ impl OrderField<daily_visit::Entity> for DailyVisitOrderField {
             Self::Day => SortKey::Date(m.day),
             Self::Visits => SortKey::Int(m.visits),
         }
-    }
-}
-
-/// Which targets to list.
-#[derive(InputObject, Default)]
-pub struct TargetFilter {
-    /// Of this org unit.
-    org_unit_id: Option<Id>,
-    /// Of any unit of this town (the town itself included).
-    town_id: Option<Id>,
-    /// Of any unit of this district.
-    district_id: Option<Id>,
-    /// For exactly this period, e.g. `2017-10`.
-    period: Option<String>,
-    /// On this metric, e.g. `update_days`.
-    metric: Option<String>,
-}
-
-impl TargetFilter {
-    pub(crate) fn into_service(self) -> Result<service::TargetFilter> {
-        Ok(service::TargetFilter {
-            org_unit_id: self.org_unit_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            period: self.period,
-            metric: self.metric,
-        })
     }
 }
 
@@ -216,23 +174,16 @@ lists! {
     pub struct OperationsLists;
 
     /// Daily visit rows, filtered and sorted, as a cursor connection.
-    daily_visits(ctx, filter: DailyVisitFilter) by DailyVisitOrderField -> DailyVisit {
+    daily_visits(ctx, filter: service::DailyVisitFilter) by DailyVisitOrderField -> DailyVisit {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::DailyVisitFilter {
-            org_unit_id: f.org_unit_id.map(Id::get),
-            town_id: f.town_id.map(Id::get),
-            district_id: f.district_id.map(Id::get),
-            from: f.from,
-            to: f.to,
-        };
+        let filter = filter.unwrap_or_default();
         service::daily_visits(&app.actor, &filter)?
     }
 
     /// Targets, filtered and sorted, as a cursor connection.
-    targets(ctx, filter: TargetFilter) by TargetOrderField -> Target {
+    targets(ctx, filter: service::TargetFilter) by TargetOrderField -> Target {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::targets(&app.actor, &filter)?
     }
 }

@@ -1,28 +1,29 @@
 //! Districts and org units: the structure every screen starts from.
 
 use crate::Id;
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{district, enums::OrgUnitKind, org_unit};
 
 use super::{
-    activity::{activities_of_unit, ActivityFilter, ActivityOrderField},
+    activity::{activities_of_unit, ActivityOrderField},
     batch::related,
     count_of,
-    expert::{ExpertFilter, ExpertOrderField},
+    expert::ExpertOrderField,
     load_by_id,
     loaders::ForeignKey,
     nodes::{load_unit, unit_via, Activity, District, Expert, OrgUnit},
-    operations::{Target, TargetFilter, TargetOrderField},
+    operations::{Target, TargetOrderField},
     pagination::{cost, nested, paginate, OrderField, Page, PageArgs, SortDirection, SortKey},
-    service_request::{ServiceRequest, ServiceRequestFilter, ServiceRequestOrderField},
-    supervision::{
-        SupervisorAssignment, SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
-    },
+    service_request::{ServiceRequest, ServiceRequestOrderField},
+    supervision::{SupervisorAssignment, SupervisorAssignmentOrderField},
     ContextExt,
 };
 use crate::foreign_key;
-use qii_domain::service::org as service;
+use qii_domain::service::{
+    activity::ActivityFilter, expert::ExpertFilter, operations::TargetFilter, org as service,
+    service_request::ServiceRequestFilter, supervision::AssignmentFilter,
+};
 
 mod mutation;
 
@@ -77,7 +78,7 @@ impl District {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<OrgUnitFilter>,
+        filter: Option<service::OrgUnitFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -88,7 +89,7 @@ impl District {
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
-        let mut filter = filter.unwrap_or_default().into_service()?;
+        let mut filter = filter.unwrap_or_default();
         filter.kind = Some(OrgUnitKind::Town);
         units_page::<district::Entity, UnitsOfDistrict>(
             ctx,
@@ -108,7 +109,7 @@ impl District {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<OrgUnitFilter>,
+        filter: Option<service::OrgUnitFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -119,7 +120,7 @@ impl District {
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         units_page::<district::Entity, UnitsOfDistrict>(
             ctx,
             self.id.0,
@@ -229,7 +230,7 @@ impl OrgUnit {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<OrgUnitFilter>,
+        filter: Option<service::OrgUnitFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -240,7 +241,7 @@ impl OrgUnit {
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         units_page::<org_unit::Entity, UnitsUnderParent>(
             ctx,
             self.0.id,
@@ -257,7 +258,7 @@ impl OrgUnit {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<OrgUnitFilter>,
+        filter: Option<service::OrgUnitFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -268,7 +269,7 @@ impl OrgUnit {
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<OrgUnit>> {
-        let mut filter = filter.unwrap_or_default().into_service()?;
+        let mut filter = filter.unwrap_or_default();
         filter.kind = Some(OrgUnitKind::YouthHome);
         units_page::<org_unit::Entity, UnitsUnderParent>(
             ctx,
@@ -298,7 +299,7 @@ impl OrgUnit {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Expert>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = qii_domain::service::expert::experts(&app.actor, &filter)?;
         nested::<org_unit::Entity, ExpertsOfOrgUnit, _, _>(
             ctx,
@@ -335,7 +336,7 @@ impl OrgUnit {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<ServiceRequest>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = qii_domain::service::service_request::service_requests(&app.actor, &filter)?;
         nested::<org_unit::Entity, RequestsOfYouthHome, _, _>(
             ctx,
@@ -368,7 +369,7 @@ impl OrgUnit {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Target>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = qii_domain::service::operations::targets(&app.actor, &filter)?;
         nested::<org_unit::Entity, TargetsOfUnit, _, _>(
             ctx,
@@ -387,7 +388,7 @@ impl OrgUnit {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<SupervisorAssignmentFilter>,
+        filter: Option<AssignmentFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -399,7 +400,7 @@ impl OrgUnit {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<SupervisorAssignment>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = qii_domain::service::supervision::assignments(&app.actor, &filter)?;
         nested::<org_unit::Entity, SupervisorsOfTown, _, _>(
             ctx,
@@ -445,36 +446,6 @@ impl OrderField<district::Entity> for DistrictOrder {
     }
     fn key(self, m: &district::Model) -> SortKey {
         SortKey::Int(i64::from(m.position))
-    }
-}
-
-/// Which org units to list.
-#[derive(InputObject, Default)]
-pub struct OrgUnitFilter {
-    /// Only units of this kind.
-    kind: Option<OrgUnitKind>,
-    /// Only units directly under this unit.
-    parent_id: Option<Id>,
-    /// Only units of this town (the town itself included).
-    town_id: Option<Id>,
-    /// Only units of this district.
-    district_id: Option<Id>,
-    /// Only registered (or unregistered) units.
-    registered: Option<bool>,
-    /// Text contained in the name, English name or code.
-    search: Option<String>,
-}
-
-impl OrgUnitFilter {
-    pub(super) fn into_service(self) -> Result<service::OrgUnitFilter> {
-        Ok(service::OrgUnitFilter {
-            kind: self.kind,
-            parent_id: self.parent_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            registered: self.registered,
-            search: qii_domain::service::search_text(self.search)?,
-        })
     }
 }
 
@@ -573,9 +544,9 @@ lists! {
     pub struct OrgLists;
 
     /// Org units, filtered and sorted, as a cursor connection.
-    org_units(ctx, filter: OrgUnitFilter) by OrgUnitOrderField -> OrgUnit {
+    org_units(ctx, filter: service::OrgUnitFilter) by OrgUnitOrderField -> OrgUnit {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::org_units(&app.actor, &filter)
     }
 }

@@ -525,7 +525,7 @@ fn page_size(args: &PageArgs) -> Result<(usize, bool)> {
 ///     /// Experts, filtered and sorted, as a cursor connection.
 ///     experts(ctx, filter: ExpertFilter) by ExpertOrderField -> Expert {
 ///         let app = ctx.app()?;
-///         service::experts(&app.actor, &filter.unwrap_or_default().into_service()?)?
+///         service::experts(&app.actor, &filter.unwrap_or_default())?
 ///     }
 /// }
 /// ```

@@ -2,7 +2,7 @@
 //! (experts marked), asking, answering and moderation.
 
 use crate::Id;
-use async_graphql::{Context, Enum, InputObject, Object, Result, Union};
+use async_graphql::{Context, Enum, Object, Result, Union};
 use chrono::{DateTime, Utc};
 use entities::{answer, enums::ModerationStatus, question};
 
@@ -71,7 +71,7 @@ impl Question {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<AnswerFilter>,
+        filter: Option<service::AnswerFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -83,7 +83,7 @@ impl Question {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<Answer>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = service::answers(&app.actor, &filter)?;
         nested::<question::Entity, AnswersOfQuestion, _, _>(
             ctx,
@@ -153,42 +153,6 @@ pub async fn load_question(ctx: &Context<'_>, id: i64) -> Result<Option<Question
     Ok(found.map(Question))
 }
 
-/// Which questions to list.
-#[derive(InputObject, Default)]
-pub struct QuestionFilter {
-    /// Asked by this member.
-    asker_id: Option<Id>,
-    /// Addressed to this org unit.
-    addressed_to_id: Option<Id>,
-    /// Addressed to any unit of this town (its Youth Homes included).
-    town_id: Option<Id>,
-    /// Addressed to any unit of this district.
-    district_id: Option<Id>,
-    /// With this moderation status.
-    status: Option<ModerationStatus>,
-    /// Asked at or after this instant.
-    asked_from: Option<DateTime<Utc>>,
-    /// Asked before this instant.
-    asked_before: Option<DateTime<Utc>>,
-    /// Text contained in the title or body.
-    search: Option<String>,
-}
-
-impl QuestionFilter {
-    pub(super) fn into_service(self) -> Result<service::QuestionFilter> {
-        Ok(service::QuestionFilter {
-            asker_id: self.asker_id.map(Id::get),
-            addressed_to_id: self.addressed_to_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            status: self.status,
-            asked_from: self.asked_from,
-            asked_before: self.asked_before,
-            search: qii_domain::service::search_text(self.search)?,
-        })
-    }
-}
-
 /// What question lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum QuestionOrderField {
@@ -211,36 +175,6 @@ impl OrderField<question::Entity> for QuestionOrderField {
             Self::AskedAt => SortKey::Time(m.asked_at),
             Self::Title => SortKey::Text(m.title.clone()),
         }
-    }
-}
-
-/// Which answers to list.
-#[derive(InputObject, Default)]
-pub struct AnswerFilter {
-    /// Answers to this question.
-    question_id: Option<Id>,
-    /// Written by this expert.
-    expert_id: Option<Id>,
-    /// Written by this member (answers given as an expert are under `expertId`).
-    member_id: Option<Id>,
-    /// Written by this org unit.
-    org_unit_id: Option<Id>,
-    /// Written at or after this instant.
-    answered_from: Option<DateTime<Utc>>,
-    /// Written before this instant.
-    answered_before: Option<DateTime<Utc>>,
-}
-
-impl AnswerFilter {
-    pub(super) fn into_service(self) -> Result<service::AnswerFilter> {
-        Ok(service::AnswerFilter {
-            question_id: self.question_id.map(Id::get),
-            expert_id: self.expert_id.map(Id::get),
-            member_id: self.member_id.map(Id::get),
-            org_unit_id: self.org_unit_id.map(Id::get),
-            answered_from: self.answered_from,
-            answered_before: self.answered_before,
-        })
     }
 }
 
@@ -297,16 +231,16 @@ lists! {
     pub struct QaLists;
 
     /// Questions, filtered and sorted, as a cursor connection.
-    questions(ctx, filter: QuestionFilter) by QuestionOrderField -> Question {
+    questions(ctx, filter: service::QuestionFilter) by QuestionOrderField -> Question {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::questions(&app.actor, &filter)?
     }
 
     /// Answers, filtered and sorted, as a cursor connection.
-    answers(ctx, filter: AnswerFilter) by AnswerOrderField -> Answer {
+    answers(ctx, filter: service::AnswerFilter) by AnswerOrderField -> Answer {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::answers(&app.actor, &filter)?
     }
 }

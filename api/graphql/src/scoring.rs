@@ -163,8 +163,8 @@ impl RankingEntryFilter {
             keep = Some(ids.iter().map(|id| id.get()).collect());
         }
         let filter = qii_domain::service::org::OrgUnitFilter {
-            district_id: self.district_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
+            district_id: self.district_id,
+            town_id: self.town_id,
             ..Default::default()
         };
         if filter.district_id.is_some() || filter.town_id.is_some() {

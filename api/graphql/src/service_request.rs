@@ -126,45 +126,6 @@ impl ServiceRequestEvent {
     }
 }
 
-/// Which service requests to list.
-#[derive(InputObject, Default)]
-pub struct ServiceRequestFilter {
-    /// Made to this Youth Home.
-    youth_home_id: Option<Id>,
-    /// Made to any Youth Home of this town.
-    town_id: Option<Id>,
-    /// Made to any Youth Home of this district.
-    district_id: Option<Id>,
-    /// Made by this member.
-    applicant_id: Option<Id>,
-    /// In this status.
-    status: Option<ServiceRequestStatus>,
-    /// In any of these statuses, e.g. `[SUBMITTED, REVIEWED, INTERVENING]` for the open ones.
-    statuses: Option<Vec<ServiceRequestStatus>>,
-    /// Submitted at or after this instant.
-    submitted_from: Option<DateTime<Utc>>,
-    /// Submitted before this instant.
-    submitted_before: Option<DateTime<Utc>>,
-    /// Text contained in the title or description.
-    search: Option<String>,
-}
-
-impl ServiceRequestFilter {
-    pub(super) fn into_service(self) -> Result<service::ServiceRequestFilter> {
-        Ok(service::ServiceRequestFilter {
-            youth_home_id: self.youth_home_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            applicant_id: self.applicant_id.map(Id::get),
-            status: self.status,
-            statuses: self.statuses,
-            submitted_from: self.submitted_from,
-            submitted_before: self.submitted_before,
-            search: qii_domain::service::search_text(self.search)?,
-        })
-    }
-}
-
 /// What service-request lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum ServiceRequestOrderField {
@@ -192,13 +153,6 @@ impl OrderField<service_request::Entity> for ServiceRequestOrderField {
             Self::Title => SortKey::Text(m.title.clone()),
         }
     }
-}
-
-/// Which history events to list.
-#[derive(InputObject, Default)]
-pub struct ServiceRequestEventFilter {
-    /// Events of this request.
-    request_id: Option<Id>,
 }
 
 /// What history-event lists can be sorted by.
@@ -240,19 +194,16 @@ lists! {
     pub struct ServiceRequestLists;
 
     /// Service requests, filtered and sorted, as a cursor connection.
-    service_requests(ctx, filter: ServiceRequestFilter) by ServiceRequestOrderField -> ServiceRequest {
+    service_requests(ctx, filter: service::ServiceRequestFilter) by ServiceRequestOrderField -> ServiceRequest {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::service_requests(&app.actor, &filter)?
     }
 
     /// History events of service requests, filtered and sorted, as a cursor connection.
-    service_request_events(ctx, filter: ServiceRequestEventFilter) by ServiceRequestEventOrderField -> ServiceRequestEvent {
+    service_request_events(ctx, filter: service::ServiceRequestEventFilter) by ServiceRequestEventOrderField -> ServiceRequestEvent {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::ServiceRequestEventFilter {
-            request_id: f.request_id.map(Id::get),
-        };
+        let filter = filter.unwrap_or_default();
         service::service_request_events(&app.actor, &filter)?
     }
 }

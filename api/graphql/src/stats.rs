@@ -7,7 +7,6 @@ use async_graphql::{
 use entities::{enums::ActivityCategory, org_unit};
 
 use super::{
-    activity::ActivityFilter,
     batch::fetch,
     nodes::{load_unit, OrgUnit},
     pagination::{cost, decode_position, ConnectionTotals, Keyset, Page, SortKey},
@@ -126,7 +125,7 @@ impl StatsQuery {
         )]
         period: Option<Period>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<ActivityFilter>,
+        filter: Option<qii_domain::service::activity::ActivityFilter>,
         #[graphql(desc = "Page size (default 20, at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<StatsGroup>> {
@@ -135,7 +134,7 @@ impl StatsQuery {
             measure: measure.into(),
             group_by: group_by.into_iter().map(Into::into).collect(),
             period,
-            filter: filter.unwrap_or_default().into_service()?,
+            filter: filter.unwrap_or_default(),
         };
         let (size, start) = decode_position(first, after.as_deref())?;
         let mut groups =

@@ -4,8 +4,7 @@ mod lists;
 mod types;
 
 pub use lists::{
-    AttendanceReceiptFilter, AttendanceReceiptOrderField, SupervisionLists, SupervisionQuery,
-    SupervisorAssignmentFilter, SupervisorAssignmentOrderField,
+    AttendanceReceiptOrderField, SupervisionLists, SupervisionQuery, SupervisorAssignmentOrderField,
 };
 pub use types::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
 

@@ -3,7 +3,7 @@
 use crate::Id;
 use std::collections::HashMap;
 
-use async_graphql::{dataloader::Loader, Context, Enum, InputObject, Object, Result};
+use async_graphql::{dataloader::Loader, Context, Enum, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, topic, topic_participation};
 use sea_orm::{
@@ -142,7 +142,7 @@ impl Topic {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<TopicParticipationFilter>,
+        filter: Option<service::ParticipationFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -154,7 +154,7 @@ impl Topic {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<TopicParticipation>> {
         let app = ctx.app()?;
-        let mut filter = filter.unwrap_or_default().into_service()?;
+        let mut filter = filter.unwrap_or_default();
         filter.kind = Some(ParticipationKind::Comment);
         let select = service::participations(&app.actor, &filter)?;
         nested::<topic::Entity, ParticipationsOfTopic, _, _>(
@@ -208,36 +208,6 @@ pub async fn load_topic(ctx: &Context<'_>, id: i64) -> Result<Option<Topic>> {
     Ok(found.map(Topic))
 }
 
-/// Which topics to list.
-#[derive(InputObject, Default)]
-pub struct TopicFilter {
-    /// Published by this org unit.
-    org_unit_id: Option<Id>,
-    /// Published by any unit of this town (its Youth Homes included).
-    town_id: Option<Id>,
-    /// Published by any unit of this district.
-    district_id: Option<Id>,
-    /// Published at or after this instant.
-    published_from: Option<DateTime<Utc>>,
-    /// Published before this instant.
-    published_before: Option<DateTime<Utc>>,
-    /// Text contained in the title or body.
-    search: Option<String>,
-}
-
-impl TopicFilter {
-    pub(super) fn into_service(self) -> Result<service::TopicFilter> {
-        Ok(service::TopicFilter {
-            org_unit_id: self.org_unit_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            published_from: self.published_from,
-            published_before: self.published_before,
-            search: qii_domain::service::search_text(self.search)?,
-        })
-    }
-}
-
 /// What topic lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum TopicOrderField {
@@ -260,33 +230,6 @@ impl OrderField<topic::Entity> for TopicOrderField {
             Self::PublishedAt => SortKey::Time(m.published_at),
             Self::Title => SortKey::Text(m.title.clone()),
         }
-    }
-}
-
-/// Which topic participations to list.
-#[derive(InputObject, Default)]
-pub struct TopicParticipationFilter {
-    /// On this topic.
-    topic_id: Option<Id>,
-    /// By this member.
-    member_id: Option<Id>,
-    /// Only comments or only votes.
-    kind: Option<ParticipationKind>,
-    /// At or after this instant.
-    from: Option<DateTime<Utc>>,
-    /// Before this instant.
-    before: Option<DateTime<Utc>>,
-}
-
-impl TopicParticipationFilter {
-    pub(super) fn into_service(self) -> Result<service::ParticipationFilter> {
-        Ok(service::ParticipationFilter {
-            topic_id: self.topic_id.map(Id::get),
-            member_id: self.member_id.map(Id::get),
-            kind: self.kind,
-            from: self.from,
-            before: self.before,
-        })
     }
 }
 
@@ -333,16 +276,16 @@ lists! {
     pub struct TopicLists;
 
     /// Topics, filtered and sorted, as a cursor connection.
-    topics(ctx, filter: TopicFilter) by TopicOrderField -> Topic {
+    topics(ctx, filter: service::TopicFilter) by TopicOrderField -> Topic {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::topics(&app.actor, &filter)?
     }
 
     /// Comments and votes on topics, filtered and sorted, as a cursor connection.
-    topic_participations(ctx, filter: TopicParticipationFilter) by TopicParticipationOrderField -> TopicParticipation {
+    topic_participations(ctx, filter: service::ParticipationFilter) by TopicParticipationOrderField -> TopicParticipation {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::participations(&app.actor, &filter)?
     }
 }

@@ -2,6 +2,9 @@
 //! reviews, likes and photos.
 
 use crate::authz;
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -27,21 +30,26 @@ const TITLE_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 20_000;
 
 /// Which activities to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct ActivityFilter {
-    pub org_unit_id: Option<i64>,
-    /// Activities of any unit of this town (Youth Homes included).
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Published by this org unit.
+    pub org_unit_id: Option<Id>,
+    /// Published by any unit of this town (its Youth Homes included).
+    pub town_id: Option<Id>,
+    /// Published by any unit of this district.
+    pub district_id: Option<Id>,
+    /// Offline or online topic.
     pub kind: Option<ActivityKind>,
+    /// One category.
     pub category: Option<ActivityCategory>,
+    /// Only heavyweight (or only ordinary) activities.
     pub heavyweight: Option<bool>,
     /// Starting at or after this instant.
     pub starts_from: Option<DateTime<Utc>>,
     /// Starting before this instant.
     pub starts_before: Option<DateTime<Utc>>,
     /// Text contained in the title or place.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The activities a caller may list, filtered.

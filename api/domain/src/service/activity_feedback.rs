@@ -5,6 +5,8 @@
 //! check constraints of the tables stay the last line of defence.
 
 use crate::authz;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use super::activity::unit_of_activity;
 use crate::service::filter::Filters;
@@ -16,7 +18,7 @@ use sea_orm::{
 };
 
 use super::{
-    activity_loop::{activity_ref, member_ref, signup_of, Participation},
+    activity_loop::{activity_ref, member_ref, signup_of, Participation, ParticipationFilter},
     find, opt_text, text,
 };
 use crate::{
@@ -29,39 +31,43 @@ const BODY_MAX: usize = 5_000;
 /// The rating scale of a review, as the table's check constraint fixes it.
 const RATING_RANGE: std::ops::RangeInclusive<i32> = 1..=5;
 
-/// Which comments, reviews or likes to list.
-#[derive(Debug, Default, Clone)]
-pub struct FeedbackFilter {
-    pub activity_id: Option<i64>,
-    pub member_id: Option<i64>,
-    /// Likes only: one kind.
+/// Which likes and votes to list.
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "ActivityLikeFilter")]
+pub struct LikeFilter {
+    /// On this activity.
+    pub activity_id: Option<Id>,
+    /// By this member.
+    pub member_id: Option<Id>,
+    /// Only likes, or only votes.
     pub kind: Option<LikeKind>,
 }
 
 /// The comments a caller may list, filtered.
-pub fn comments(_actor: &Actor, filter: &FeedbackFilter) -> Select<activity_comment::Entity> {
+pub fn comments(_actor: &Actor, filter: &ParticipationFilter) -> Select<activity_comment::Entity> {
     use activity_comment::Column as C;
     activity_comment::Entity::find().filter(by_activity_and_member(
-        C::ActivityId,
-        C::MemberId,
-        filter,
+        (C::ActivityId, filter.activity_id),
+        (C::MemberId, filter.member_id),
     ))
 }
 
 /// The reviews a caller may list, filtered.
-pub fn reviews(_actor: &Actor, filter: &FeedbackFilter) -> Select<activity_review::Entity> {
+pub fn reviews(_actor: &Actor, filter: &ParticipationFilter) -> Select<activity_review::Entity> {
     use activity_review::Column as C;
     activity_review::Entity::find().filter(by_activity_and_member(
-        C::ActivityId,
-        C::MemberId,
-        filter,
+        (C::ActivityId, filter.activity_id),
+        (C::MemberId, filter.member_id),
     ))
 }
 
 /// The likes and votes a caller may list, filtered.
-pub fn likes(_actor: &Actor, filter: &FeedbackFilter) -> Select<activity_like::Entity> {
+pub fn likes(_actor: &Actor, filter: &LikeFilter) -> Select<activity_like::Entity> {
     use activity_like::Column as C;
-    let mut cond = by_activity_and_member(C::ActivityId, C::MemberId, filter);
+    let mut cond = by_activity_and_member(
+        (C::ActivityId, filter.activity_id),
+        (C::MemberId, filter.member_id),
+    );
     if let Some(kind) = filter.kind {
         cond = cond.add(C::Kind.eq(kind));
     }
@@ -69,13 +75,12 @@ pub fn likes(_actor: &Actor, filter: &FeedbackFilter) -> Select<activity_like::E
 }
 
 fn by_activity_and_member<C: ColumnTrait>(
-    activity: C,
-    member: C,
-    filter: &FeedbackFilter,
+    (activity, activity_id): (C, Option<Id>),
+    (member, member_id): (C, Option<Id>),
 ) -> Condition {
     Filters::new()
-        .eq(activity, filter.activity_id)
-        .eq(member, filter.member_id)
+        .eq(activity, activity_id)
+        .eq(member, member_id)
         .build()
 }
 

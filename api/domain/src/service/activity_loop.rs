@@ -4,6 +4,8 @@
 //! constraints of the tables stay the last line of defence against races.
 
 use crate::authz;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -32,11 +34,14 @@ pub struct Participation {
     pub member_id: i64,
 }
 
-/// Which sign-ups or check-ins to list.
-#[derive(Debug, Default, Clone)]
+/// Which sign-ups, check-ins, comments or reviews to list.
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "ActivityRecordFilter")]
 pub struct ParticipationFilter {
-    pub activity_id: Option<i64>,
-    pub member_id: Option<i64>,
+    /// Of this activity.
+    pub activity_id: Option<Id>,
+    /// By this member.
+    pub member_id: Option<Id>,
 }
 
 /// The sign-ups a caller may list, filtered.

@@ -5,6 +5,7 @@
 //! fails leaves no entry and an entry never lacks its change. Nothing updates or deletes
 //! them; only city administrators read them.
 
+use async_graphql::InputObject;
 use chrono::{DateTime, Utc};
 use entities::audit_entry;
 use sea_orm::{
@@ -47,14 +48,16 @@ pub async fn record_as(
     Ok(())
 }
 
-/// Which entries to list.
-#[derive(Debug, Default, Clone)]
+/// Which audit entries to list.
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct AuditFilter {
-    /// Actions to keep: exact (`rules.publish`) or a family (`rules.`).
+    /// One action (`rules.publish`) or a family ending in a dot (`rules.`).
     pub action: Option<String>,
     /// Who acted, as recorded (`city_admin:alice`).
     pub actor: Option<String>,
+    /// At or after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
     pub before: Option<DateTime<Utc>>,
 }
 

@@ -4,6 +4,9 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -25,20 +28,22 @@ const NAME_MAX: usize = 100;
 const TITLE_MAX: usize = 200;
 
 /// Which experts to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct ExpertFilter {
+    /// Of this field.
     pub field: Option<ExpertField>,
-    pub recruited_by_id: Option<i64>,
+    /// Recruited by this org unit.
+    pub recruited_by_id: Option<Id>,
     /// Recruited by any unit of this town (its Youth Homes included).
-    pub town_id: Option<i64>,
+    pub town_id: Option<Id>,
     /// Recruited by any unit of this district.
-    pub district_id: Option<i64>,
+    pub district_id: Option<Id>,
     /// Joined at or after this instant.
     pub joined_from: Option<DateTime<Utc>>,
     /// Joined before this instant.
     pub joined_before: Option<DateTime<Utc>>,
     /// Text contained in the name or title.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The experts a caller may list, filtered.

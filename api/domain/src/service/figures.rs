@@ -7,6 +7,8 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -58,14 +60,19 @@ pub struct FigureImport {
 }
 
 /// Which imported figures to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct ImportedFigureFilter {
-    pub org_unit_id: Option<i64>,
-    /// Figures of any unit of this town.
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Of this org unit.
+    pub org_unit_id: Option<Id>,
+    /// Of any unit of this town (the town itself included).
+    pub town_id: Option<Id>,
+    /// Of any unit of this district.
+    pub district_id: Option<Id>,
+    /// For exactly this period.
     pub period: Option<Period>,
+    /// With this key, e.g. `provincial_visits`.
     pub key: Option<String>,
+    /// Imported from this source.
     pub source: Option<String>,
 }
 

@@ -52,13 +52,13 @@ impl Filters {
     }
 
     /// The org unit in `column` belongs to this town (the town itself included).
-    pub fn town<C: ColumnTrait>(self, column: C, town: Option<i64>) -> Self {
-        self.when(town.map(|t| in_town(column, t)))
+    pub fn town<C: ColumnTrait>(self, column: C, town: Option<impl Into<i64>>) -> Self {
+        self.when(town.map(|t| in_town(column, t.into())))
     }
 
     /// The org unit in `column` belongs to this district.
-    pub fn district<C: ColumnTrait>(self, column: C, district: Option<i64>) -> Self {
-        self.when(district.map(|d| in_district(column, d)))
+    pub fn district<C: ColumnTrait>(self, column: C, district: Option<impl Into<i64>>) -> Self {
+        self.when(district.map(|d| in_district(column, d.into())))
     }
 
     /// Any of `columns` contains the text; blank text filters nothing.

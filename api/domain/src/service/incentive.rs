@@ -6,6 +6,9 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use std::collections::HashSet;
@@ -35,21 +38,25 @@ const NAME_MAX: usize = 200;
 const TEXT_MAX: usize = 20_000;
 
 /// Which applications to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "IncentiveApplicationFilter")]
 pub struct ApplicationFilter {
-    pub org_unit_id: Option<i64>,
-    /// Applications of any unit of this town.
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Filed by this unit.
+    pub org_unit_id: Option<Id>,
+    /// Filed by this town or one of its units.
+    pub town_id: Option<Id>,
+    /// Filed by a unit of this district.
+    pub district_id: Option<Id>,
+    /// In this status.
     pub status: Option<ApplicationStatus>,
-    /// Applications asking for this.
+    /// Asking for this.
     pub intent: Option<IncentiveIntent>,
-    /// Submitted at or after this instant.
+    /// Filed at or after this instant.
     pub submitted_from: Option<DateTime<Utc>>,
-    /// Submitted before this instant.
+    /// Filed before this instant.
     pub submitted_before: Option<DateTime<Utc>>,
     /// Text contained in the activity name, place or description.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The applications a caller may list, filtered.

@@ -2,7 +2,10 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
 use crate::identity::Role;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -19,16 +22,20 @@ use crate::{error::ServiceResult, identity::Actor};
 const NICKNAME_MAX: usize = 50;
 
 /// Which members to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct MemberFilter {
-    pub home_town_id: Option<i64>,
-    pub district_id: Option<i64>,
-    /// Only members with (or without) a bound mobile.
+    /// Registered under this town.
+    pub home_town_id: Option<Id>,
+    /// Registered under a town of this district.
+    pub district_id: Option<Id>,
+    /// With (or without) a bound mobile.
     pub mobile_bound: Option<bool>,
+    /// Registered at or after this instant.
     pub registered_from: Option<DateTime<Utc>>,
+    /// Registered before this instant.
     pub registered_before: Option<DateTime<Utc>>,
     /// Text contained in the nickname.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The members a caller may list, filtered.

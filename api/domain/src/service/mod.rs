@@ -1,7 +1,8 @@
 //! The service layer: validation, authorisation and transactions over the entities.
 //!
 //! Resolvers call these functions with the acting identity; they return typed
-//! [`ServiceError`]s. Nothing here knows about HTTP or GraphQL.
+//! [`ServiceError`]s. Nothing here knows about HTTP; the list filters double as GraphQL
+//! input types, so that a filter is declared once.
 
 pub mod accounts;
 pub mod activity;
@@ -137,20 +138,6 @@ pub fn opt_text(
 }
 
 pub use qii_engine::names::snake_name;
-
-/// Longest search text accepted.
-pub const SEARCH_MAX: usize = 200;
-
-/// A list's search text, refused when longer than [`SEARCH_MAX`] characters.
-pub fn search_text(text: Option<String>) -> ServiceResult<Option<String>> {
-    match text {
-        Some(t) if t.trim().chars().count() > SEARCH_MAX => Err(ServiceError::invalid(
-            "search",
-            format!("search for at most {SEARCH_MAX} characters"),
-        )),
-        other => Ok(other),
-    }
-}
 
 /// A LIKE pattern matching `needle` anywhere, with wildcards in the needle escaped.
 pub fn contains_pattern(needle: &str) -> sea_orm::sea_query::LikeExpr {

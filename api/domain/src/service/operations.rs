@@ -6,6 +6,8 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 mod targets;
 
@@ -34,12 +36,14 @@ pub const MAX_VISIT_ROWS: usize = 20_000;
 const INSERT_CHUNK: usize = 1_000;
 
 /// Which daily visit rows to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct DailyVisitFilter {
-    pub org_unit_id: Option<i64>,
-    /// Rows of any unit of this town.
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Of this org unit.
+    pub org_unit_id: Option<Id>,
+    /// Of any unit of this town (the town itself included).
+    pub town_id: Option<Id>,
+    /// Of any unit of this district.
+    pub district_id: Option<Id>,
     /// On or after this day.
     pub from: Option<NaiveDate>,
     /// On or before this day.

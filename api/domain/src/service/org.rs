@@ -5,7 +5,10 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
 use crate::identity::Role;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{NaiveDate, Utc};
@@ -25,16 +28,20 @@ use crate::{
 const NAME_MAX: usize = 100;
 
 /// Which org units to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct OrgUnitFilter {
+    /// Only units of this kind.
     pub kind: Option<OrgUnitKind>,
-    pub parent_id: Option<i64>,
-    /// Units of this town (the town itself and everything below it).
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Only units directly under this unit.
+    pub parent_id: Option<Id>,
+    /// Only units of this town (the town itself included).
+    pub town_id: Option<Id>,
+    /// Only units of this district.
+    pub district_id: Option<Id>,
+    /// Only registered (or unregistered) units.
     pub registered: Option<bool>,
-    /// Text contained in the Chinese or English name or the code.
-    pub search: Option<String>,
+    /// Text contained in the name, English name or code.
+    pub search: Option<Search>,
 }
 
 /// The districts a caller may list (all of them: they are public).

@@ -4,6 +4,9 @@
 //! index (length, status, …) is decided by the rule scripts, not here.
 
 use crate::authz::{self, Need};
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -25,21 +28,24 @@ const TITLE_MAX: usize = 200;
 const BODY_MAX: usize = 20_000;
 
 /// Which questions to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct QuestionFilter {
-    pub asker_id: Option<i64>,
-    pub addressed_to_id: Option<i64>,
+    /// Asked by this member.
+    pub asker_id: Option<Id>,
+    /// Addressed to this org unit.
+    pub addressed_to_id: Option<Id>,
     /// Addressed to any unit of this town (its Youth Homes included).
-    pub town_id: Option<i64>,
+    pub town_id: Option<Id>,
     /// Addressed to any unit of this district.
-    pub district_id: Option<i64>,
+    pub district_id: Option<Id>,
+    /// With this moderation status.
     pub status: Option<ModerationStatus>,
     /// Asked at or after this instant.
     pub asked_from: Option<DateTime<Utc>>,
     /// Asked before this instant.
     pub asked_before: Option<DateTime<Utc>>,
     /// Text contained in the title or body.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The questions a caller may list, filtered.
@@ -64,18 +70,19 @@ pub fn questions(
 }
 
 /// Which answers to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct AnswerFilter {
-    pub question_id: Option<i64>,
-    /// Answered by this expert.
-    pub expert_id: Option<i64>,
-    /// Answered by this member (as a member, not as an expert).
-    pub member_id: Option<i64>,
-    /// Answered by this org unit.
-    pub org_unit_id: Option<i64>,
-    /// Answered at or after this instant.
+    /// Answers to this question.
+    pub question_id: Option<Id>,
+    /// Written by this expert.
+    pub expert_id: Option<Id>,
+    /// Written by this member (answers given as an expert are under `expertId`).
+    pub member_id: Option<Id>,
+    /// Written by this org unit.
+    pub org_unit_id: Option<Id>,
+    /// Written at or after this instant.
     pub answered_from: Option<DateTime<Utc>>,
-    /// Answered before this instant.
+    /// Written before this instant.
     pub answered_before: Option<DateTime<Utc>>,
 }
 

@@ -6,6 +6,9 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -56,22 +59,26 @@ fn status_name(status: Status) -> &'static str {
 }
 
 /// Which service requests to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct ServiceRequestFilter {
-    pub youth_home_id: Option<i64>,
-    /// Requests at any Youth Home of this town.
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
-    pub applicant_id: Option<i64>,
+    /// Made to this Youth Home.
+    pub youth_home_id: Option<Id>,
+    /// Made to any Youth Home of this town.
+    pub town_id: Option<Id>,
+    /// Made to any Youth Home of this district.
+    pub district_id: Option<Id>,
+    /// Made by this member.
+    pub applicant_id: Option<Id>,
+    /// In this status.
     pub status: Option<Status>,
-    /// Requests in any of these statuses (e.g. the open ones).
+    /// In any of these statuses, e.g. `[SUBMITTED, REVIEWED, INTERVENING]` for the open ones.
     pub statuses: Option<Vec<Status>>,
     /// Submitted at or after this instant.
     pub submitted_from: Option<DateTime<Utc>>,
     /// Submitted before this instant.
     pub submitted_before: Option<DateTime<Utc>>,
     /// Text contained in the title or description.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The service requests a caller may list, filtered.
@@ -115,9 +122,10 @@ fn visible_requests(actor: &Actor) -> ServiceResult<sea_orm::Condition> {
 }
 
 /// Which history events to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct ServiceRequestEventFilter {
-    pub request_id: Option<i64>,
+    /// Events of this request.
+    pub request_id: Option<Id>,
 }
 
 /// The history events a caller may list, filtered.

@@ -3,6 +3,8 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use std::sync::Arc;
@@ -36,12 +38,14 @@ pub use meetings::*;
 pub use receipts::*;
 
 /// Which supervisor assignments to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "SupervisorAssignmentFilter")]
 pub struct AssignmentFilter {
-    pub town_id: Option<i64>,
-    /// Assignments of the towns of this district.
-    pub district_id: Option<i64>,
-    /// Assignments running on this day.
+    /// Of this town.
+    pub town_id: Option<Id>,
+    /// Of the towns of this district.
+    pub district_id: Option<Id>,
+    /// Running on this day.
     pub active_on: Option<NaiveDate>,
     /// Starting on or after this day.
     pub starts_from: Option<NaiveDate>,

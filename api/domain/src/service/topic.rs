@@ -2,6 +2,9 @@
 //! them by commenting or voting.
 
 use crate::authz;
+use crate::id::Id;
+use crate::text::Search;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::{DateTime, Utc};
@@ -23,19 +26,20 @@ const TITLE_MAX: usize = 200;
 const BODY_MAX: usize = 20_000;
 
 /// Which topics to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct TopicFilter {
-    pub org_unit_id: Option<i64>,
+    /// Published by this org unit.
+    pub org_unit_id: Option<Id>,
     /// Published by any unit of this town (its Youth Homes included).
-    pub town_id: Option<i64>,
+    pub town_id: Option<Id>,
     /// Published by any unit of this district.
-    pub district_id: Option<i64>,
+    pub district_id: Option<Id>,
     /// Published at or after this instant.
     pub published_from: Option<DateTime<Utc>>,
     /// Published before this instant.
     pub published_before: Option<DateTime<Utc>>,
     /// Text contained in the title or body.
-    pub search: Option<String>,
+    pub search: Option<Search>,
 }
 
 /// The topics a caller may list, filtered.
@@ -56,14 +60,18 @@ pub fn topics(_actor: &Actor, filter: &TopicFilter) -> ServiceResult<Select<topi
 }
 
 /// Which topic participations to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "TopicParticipationFilter")]
 pub struct ParticipationFilter {
-    pub topic_id: Option<i64>,
-    pub member_id: Option<i64>,
+    /// On this topic.
+    pub topic_id: Option<Id>,
+    /// By this member.
+    pub member_id: Option<Id>,
+    /// Only comments or only votes.
     pub kind: Option<ParticipationKind>,
-    /// Created at or after this instant.
+    /// At or after this instant.
     pub from: Option<DateTime<Utc>>,
-    /// Created before this instant.
+    /// Before this instant.
     pub before: Option<DateTime<Utc>>,
 }
 

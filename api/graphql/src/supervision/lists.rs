@@ -1,8 +1,7 @@
 //! Reading supervision: single records by id and filtered, sorted connections.
 
 use crate::Id;
-use async_graphql::{Context, Enum, InputObject, Object, Result};
-use chrono::NaiveDate;
+use async_graphql::{Context, Enum, Object, Result};
 use entities::{meeting_attendance, supervision_meeting, supervisor_assignment};
 
 use super::{AttendanceReceipt, SupervisionMeeting, SupervisorAssignment};
@@ -11,33 +10,6 @@ use crate::{
     visible_by_id, ContextExt,
 };
 use qii_domain::service::supervision as service;
-
-/// Which supervisor assignments to list.
-#[derive(InputObject, Default)]
-pub struct SupervisorAssignmentFilter {
-    /// Of this town.
-    town_id: Option<Id>,
-    /// Of the towns of this district.
-    district_id: Option<Id>,
-    /// Running on this day.
-    active_on: Option<NaiveDate>,
-    /// Starting on or after this day.
-    starts_from: Option<NaiveDate>,
-    /// Starting on or before this day.
-    starts_to: Option<NaiveDate>,
-}
-
-impl SupervisorAssignmentFilter {
-    pub(crate) fn into_service(self) -> Result<service::AssignmentFilter> {
-        Ok(service::AssignmentFilter {
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            active_on: self.active_on,
-            starts_from: self.starts_from,
-            starts_to: self.starts_to,
-        })
-    }
-}
 
 /// What supervisor-assignment lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
@@ -64,21 +36,6 @@ impl OrderField<supervisor_assignment::Entity> for SupervisorAssignmentOrderFiel
     }
 }
 
-/// Which supervision meetings to list.
-#[derive(InputObject, Default)]
-pub struct SupervisionMeetingFilter {
-    /// Of this district.
-    district_id: Option<Id>,
-    /// Of this town's district.
-    town_id: Option<Id>,
-    /// Visiting this unit.
-    visit_org_unit_id: Option<Id>,
-    /// Held on or after this day.
-    held_from: Option<NaiveDate>,
-    /// Held on or before this day.
-    held_to: Option<NaiveDate>,
-}
-
 /// What supervision-meeting lists can be sorted by.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum SupervisionMeetingOrderField {
@@ -101,36 +58,6 @@ impl OrderField<supervision_meeting::Entity> for SupervisionMeetingOrderField {
             Self::HeldOn => SortKey::Date(m.held_on),
             Self::Venue => SortKey::Text(m.venue.clone()),
         }
-    }
-}
-
-/// Which attendance receipts to list.
-#[derive(InputObject, Default)]
-pub struct AttendanceReceiptFilter {
-    /// For this meeting.
-    meeting_id: Option<Id>,
-    /// Sent by this unit.
-    org_unit_id: Option<Id>,
-    /// Sent by this town (or a unit of it).
-    town_id: Option<Id>,
-    /// For the meetings of this district.
-    district_id: Option<Id>,
-    /// For meetings held on or after this day.
-    held_from: Option<NaiveDate>,
-    /// For meetings held on or before this day.
-    held_to: Option<NaiveDate>,
-}
-
-impl AttendanceReceiptFilter {
-    pub(crate) fn into_service(self) -> Result<service::ReceiptFilter> {
-        Ok(service::ReceiptFilter {
-            meeting_id: self.meeting_id.map(Id::get),
-            org_unit_id: self.org_unit_id.map(Id::get),
-            town_id: self.town_id.map(Id::get),
-            district_id: self.district_id.map(Id::get),
-            held_from: self.held_from,
-            held_to: self.held_to,
-        })
     }
 }
 
@@ -207,30 +134,23 @@ lists! {
     pub struct SupervisionLists;
 
     /// Supervisor assignments, filtered and sorted, as a cursor connection.
-    supervisor_assignments(ctx, filter: SupervisorAssignmentFilter) by SupervisorAssignmentOrderField -> SupervisorAssignment {
+    supervisor_assignments(ctx, filter: service::AssignmentFilter) by SupervisorAssignmentOrderField -> SupervisorAssignment {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::assignments(&app.actor, &filter)?
     }
 
     /// Supervision meetings, filtered and sorted, as a cursor connection.
-    supervision_meetings(ctx, filter: SupervisionMeetingFilter) by SupervisionMeetingOrderField -> SupervisionMeeting {
+    supervision_meetings(ctx, filter: service::MeetingFilter) by SupervisionMeetingOrderField -> SupervisionMeeting {
         let app = ctx.app()?;
-        let f = filter.unwrap_or_default();
-        let filter = service::MeetingFilter {
-            district_id: f.district_id.map(Id::get),
-            town_id: f.town_id.map(Id::get),
-            visit_org_unit_id: f.visit_org_unit_id.map(Id::get),
-            held_from: f.held_from,
-            held_to: f.held_to,
-        };
+        let filter = filter.unwrap_or_default();
         service::meetings(&app.actor, &filter)?
     }
 
     /// Attendance receipts, filtered and sorted, as a cursor connection.
-    attendance_receipts(ctx, filter: AttendanceReceiptFilter) by AttendanceReceiptOrderField -> AttendanceReceipt {
+    attendance_receipts(ctx, filter: service::ReceiptFilter) by AttendanceReceiptOrderField -> AttendanceReceipt {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         service::receipts(&app.actor, &filter)?
     }
 }

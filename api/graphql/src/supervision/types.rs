@@ -108,7 +108,7 @@ impl SupervisionMeeting {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which rows to list; without it, every row the caller may read.")]
-        filter: Option<super::AttendanceReceiptFilter>,
+        filter: Option<qii_domain::service::supervision::ReceiptFilter>,
         #[graphql(
             default,
             desc = "The field the rows are sorted by; rows that tie are sorted by id."
@@ -120,7 +120,7 @@ impl SupervisionMeeting {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<AttendanceReceipt>> {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default().into_service()?;
+        let filter = filter.unwrap_or_default();
         let select = qii_domain::service::supervision::receipts(&app.actor, &filter)?;
         nested::<supervision_meeting::Entity, ReceiptsOfMeeting, _, _>(
             ctx,

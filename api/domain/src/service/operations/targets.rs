@@ -4,6 +4,8 @@
 
 use crate::authz;
 use crate::authz::Need;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use entities::{org_unit, target};
 use sea_orm::{
@@ -21,13 +23,17 @@ use crate::{
 use qii_engine::period::{Period, PeriodError};
 
 /// Which targets to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
 pub struct TargetFilter {
-    pub org_unit_id: Option<i64>,
-    /// Targets of any unit of this town.
-    pub town_id: Option<i64>,
-    pub district_id: Option<i64>,
+    /// Of this org unit.
+    pub org_unit_id: Option<Id>,
+    /// Of any unit of this town (the town itself included).
+    pub town_id: Option<Id>,
+    /// Of any unit of this district.
+    pub district_id: Option<Id>,
+    /// For exactly this period, e.g. `2017-10`.
     pub period: Option<String>,
+    /// On this metric, e.g. `update_days`.
     pub metric: Option<String>,
 }
 

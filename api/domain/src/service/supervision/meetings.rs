@@ -1,6 +1,8 @@
 //! Supervision meetings (督导会议) of the districts.
 
 use crate::authz::Need;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use chrono::NaiveDate;
@@ -18,12 +20,15 @@ use crate::{
 };
 
 /// Which supervision meetings to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "SupervisionMeetingFilter")]
 pub struct MeetingFilter {
-    pub district_id: Option<i64>,
-    /// Meetings of this town's district.
-    pub town_id: Option<i64>,
-    pub visit_org_unit_id: Option<i64>,
+    /// Of this district.
+    pub district_id: Option<Id>,
+    /// Of this town's district.
+    pub town_id: Option<Id>,
+    /// Visiting this unit.
+    pub visit_org_unit_id: Option<Id>,
     /// Held on or after this day.
     pub held_from: Option<NaiveDate>,
     /// Held on or before this day.

@@ -1,6 +1,8 @@
 //! Attendance receipts (回执): who each town or city-level unit sends to its district's meeting.
 
 use crate::authz;
+use crate::id::Id;
+use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
 use std::sync::Arc;
@@ -28,17 +30,20 @@ use crate::{
 use qii_engine::rules::Registry;
 
 /// Which attendance receipts to list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, InputObject)]
+#[graphql(name = "AttendanceReceiptFilter")]
 pub struct ReceiptFilter {
-    pub meeting_id: Option<i64>,
-    pub org_unit_id: Option<i64>,
-    /// Receipts of any unit of this town.
-    pub town_id: Option<i64>,
-    /// Receipts for the meetings of this district.
-    pub district_id: Option<i64>,
-    /// Receipts for meetings held on or after this day.
+    /// For this meeting.
+    pub meeting_id: Option<Id>,
+    /// Sent by this unit.
+    pub org_unit_id: Option<Id>,
+    /// Sent by this town (or a unit of it).
+    pub town_id: Option<Id>,
+    /// For the meetings of this district.
+    pub district_id: Option<Id>,
+    /// For meetings held on or after this day.
     pub held_from: Option<NaiveDate>,
-    /// Receipts for meetings held on or before this day.
+    /// For meetings held on or before this day.
     pub held_to: Option<NaiveDate>,
 }
 
