@@ -274,7 +274,7 @@ lists! {
     /// The audit log (city administrators), newest last by default.
     audit_log(ctx, filter: audit::AuditFilter) by AuditOrderField -> AuditEntry {
         let app = ctx.app()?;
-        audit::entries(&app.actor, &filter.unwrap_or_default())?
+        audit::entries(&app.actor, &filter)?
     }
 }
 

@@ -390,7 +390,6 @@ lists! {
     /// Activities, filtered and sorted, as a cursor connection.
     activities(ctx, filter: service::ActivityFilter) by ActivityOrderField -> Activity {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         lighten(ctx, service::activities(&app.actor, &filter)).0
     }
 }

@@ -228,42 +228,37 @@ lists! {
     /// Sign-ups, of an activity and/or by a member, as a cursor connection.
     activity_signups(ctx, filter: participation::ParticipationFilter) by ActivitySignupOrderField -> ActivitySignup {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         participation::signups(&app.actor, &filter)?
     }
 
     /// Check-ins, at an activity and/or by a member, as a cursor connection.
     activity_checkins(ctx, filter: participation::ParticipationFilter) by ActivityCheckinOrderField -> ActivityCheckin {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         participation::checkins(&app.actor, &filter)?
     }
 
     /// Comments, on an activity and/or by a member, as a cursor connection.
     activity_comments(ctx, filter: participation::ParticipationFilter) by ActivityCommentOrderField -> ActivityComment {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         feedback::comments(&app.actor, &filter)
     }
 
     /// Reviews, of an activity and/or by a member, as a cursor connection.
     activity_reviews(ctx, filter: participation::ParticipationFilter) by ActivityReviewOrderField -> ActivityReview {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         feedback::reviews(&app.actor, &filter)
     }
 
     /// Likes and votes, on an activity and/or by a member, as a cursor connection.
     activity_likes(ctx, filter: feedback::LikeFilter) by ActivityLikeOrderField -> ActivityLike {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         feedback::likes(&app.actor, &filter)
     }
 
     /// Photos, of an activity or of all, as a cursor connection.
     activity_photos(ctx, filter: ActivityPhotoFilter) by ActivityPhotoOrderField -> ActivityPhoto {
         let app = ctx.app()?;
-        let activity_id = filter.and_then(|f| f.activity_id).map(Id::get);
+        let activity_id = filter.activity_id.map(Id::get);
         photos::photos(&app.actor, activity_id)
     }
 }

@@ -108,7 +108,7 @@ lists! {
     /// Experts, filtered and sorted, as a cursor connection.
     experts(ctx, filter: service::ExpertFilter) by ExpertOrderField -> Expert {
         let app = ctx.app()?;
-        service::experts(&app.actor, &filter.unwrap_or_default())?
+        service::experts(&app.actor, &filter)?
     }
 }
 

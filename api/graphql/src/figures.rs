@@ -110,7 +110,6 @@ lists! {
     /// Imported figures, filtered and sorted, as a cursor connection.
     imported_figures(ctx, filter: service::ImportedFigureFilter) by ImportedFigureOrderField -> ImportedFigure {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::imported_figures(&app.actor, &filter)?
     }
 }

@@ -165,7 +165,6 @@ lists! {
     /// Incentive applications, filtered and sorted, as a cursor connection.
     incentive_applications(ctx, filter: service::ApplicationFilter) by IncentiveApplicationOrderField -> IncentiveApplication {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::applications(&app.actor, &filter)?
     }
 }

@@ -119,7 +119,6 @@ lists! {
     /// Members, filtered and sorted, as a cursor connection.
     members(ctx, filter: service::MemberFilter) by MemberOrderField -> Member {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::members(&app.actor, &filter)?
     }
 }

@@ -176,14 +176,12 @@ lists! {
     /// Daily visit rows, filtered and sorted, as a cursor connection.
     daily_visits(ctx, filter: service::DailyVisitFilter) by DailyVisitOrderField -> DailyVisit {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::daily_visits(&app.actor, &filter)?
     }
 
     /// Targets, filtered and sorted, as a cursor connection.
     targets(ctx, filter: service::TargetFilter) by TargetOrderField -> Target {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::targets(&app.actor, &filter)?
     }
 }

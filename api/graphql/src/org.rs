@@ -546,7 +546,6 @@ lists! {
     /// Org units, filtered and sorted, as a cursor connection.
     org_units(ctx, filter: service::OrgUnitFilter) by OrgUnitOrderField -> OrgUnit {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::org_units(&app.actor, &filter)
     }
 }

@@ -525,7 +525,7 @@ fn page_size(args: &PageArgs) -> Result<(usize, bool)> {
 ///     /// Experts, filtered and sorted, as a cursor connection.
 ///     experts(ctx, filter: ExpertFilter) by ExpertOrderField -> Expert {
 ///         let app = ctx.app()?;
-///         service::experts(&app.actor, &filter.unwrap_or_default())?
+///         service::experts(&app.actor, &filter)?
 ///     }
 /// }
 /// ```
@@ -571,6 +571,8 @@ macro_rules! lists {
                     #[graphql(desc = "Page size counted from the end, to page backwards (at most 100).")]
                     last: Option<i32>,
                 ) -> async_graphql::Result<$crate::pagination::Page<$node>> {
+                    // Without a filter, every row the caller may read.
+                    $(let $filter: $filter_ty = $filter.unwrap_or_default();)?
                     let select = $body;
                     let args = $crate::pagination::PageArgs::new(after, before, first, last);
                     $crate::pagination::paginate($ctx, select, order_by, direction, args, $node).await

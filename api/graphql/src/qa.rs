@@ -233,14 +233,12 @@ lists! {
     /// Questions, filtered and sorted, as a cursor connection.
     questions(ctx, filter: service::QuestionFilter) by QuestionOrderField -> Question {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::questions(&app.actor, &filter)?
     }
 
     /// Answers, filtered and sorted, as a cursor connection.
     answers(ctx, filter: service::AnswerFilter) by AnswerOrderField -> Answer {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::answers(&app.actor, &filter)?
     }
 }

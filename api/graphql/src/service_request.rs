@@ -196,14 +196,12 @@ lists! {
     /// Service requests, filtered and sorted, as a cursor connection.
     service_requests(ctx, filter: service::ServiceRequestFilter) by ServiceRequestOrderField -> ServiceRequest {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::service_requests(&app.actor, &filter)?
     }
 
     /// History events of service requests, filtered and sorted, as a cursor connection.
     service_request_events(ctx, filter: service::ServiceRequestEventFilter) by ServiceRequestEventOrderField -> ServiceRequestEvent {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::service_request_events(&app.actor, &filter)?
     }
 }

@@ -278,14 +278,12 @@ lists! {
     /// Topics, filtered and sorted, as a cursor connection.
     topics(ctx, filter: service::TopicFilter) by TopicOrderField -> Topic {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::topics(&app.actor, &filter)?
     }
 
     /// Comments and votes on topics, filtered and sorted, as a cursor connection.
     topic_participations(ctx, filter: service::ParticipationFilter) by TopicParticipationOrderField -> TopicParticipation {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::participations(&app.actor, &filter)?
     }
 }

@@ -136,21 +136,18 @@ lists! {
     /// Supervisor assignments, filtered and sorted, as a cursor connection.
     supervisor_assignments(ctx, filter: service::AssignmentFilter) by SupervisorAssignmentOrderField -> SupervisorAssignment {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::assignments(&app.actor, &filter)?
     }
 
     /// Supervision meetings, filtered and sorted, as a cursor connection.
     supervision_meetings(ctx, filter: service::MeetingFilter) by SupervisionMeetingOrderField -> SupervisionMeeting {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::meetings(&app.actor, &filter)?
     }
 
     /// Attendance receipts, filtered and sorted, as a cursor connection.
     attendance_receipts(ctx, filter: service::ReceiptFilter) by AttendanceReceiptOrderField -> AttendanceReceipt {
         let app = ctx.app()?;
-        let filter = filter.unwrap_or_default();
         service::receipts(&app.actor, &filter)?
     }
 }
