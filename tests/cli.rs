@@ -509,3 +509,53 @@ fn report_writes_the_city_workbook_and_every_towns_or_one_towns_and_refuses_a_wr
     assert!(!dir.join("wrong").exists(), "nothing is written");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn queries_register_lists_and_removes_and_a_broken_document_registers_nothing() {
+    let dir = fresh_dir();
+    let ops = dir.join("operations");
+    std::fs::create_dir_all(ops.join("screens")).unwrap();
+    let districts = "{ districts { nodes { name } } }";
+    std::fs::write(ops.join("districts.graphql"), districts).unwrap();
+    std::fs::write(
+        ops.join("screens/towns.gql"),
+        "query Towns { orgUnits(first: 5) { nodes { name } } }",
+    )
+    .unwrap();
+    std::fs::write(ops.join("screens/broken.graphql"), "{ districts { nmae } }").unwrap();
+    let ops_arg = ops.to_str().unwrap();
+
+    let refused = qii(&dir)
+        .args(["queries", "register", ops_arg])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("nothing was registered"), "{stderr}");
+    assert!(
+        stderr.contains("broken.graphql (line 1, column"),
+        "{stderr}"
+    );
+    assert!(run_ok(&dir, &["queries", "list"]).contains("0 registered operation(s)"));
+
+    std::fs::remove_file(ops.join("screens/broken.graphql")).unwrap();
+    let registered = run_ok(&dir, &["queries", "register", ops_arg]);
+    assert!(
+        registered.contains("2 document(s): 2 registered, 0 already registered"),
+        "{registered}"
+    );
+    let hash = qii_domain::service::persisted::sha256_hex(districts);
+    let listed = run_ok(&dir, &["queries", "list"]);
+    assert!(listed.contains(&hash), "{listed}");
+    assert!(listed.contains("Towns"), "{listed}");
+    assert!(listed.contains("2 registered operation(s)"), "{listed}");
+
+    let missing = qii(&dir)
+        .args(["queries", "remove", &hash, &"0".repeat(64)])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success(), "an unknown hash removes nothing");
+    let removed = run_ok(&dir, &["queries", "remove", &hash]);
+    assert!(removed.contains("1 operation(s) removed"), "{removed}");
+    assert!(run_ok(&dir, &["queries", "list"]).contains("1 registered operation(s)"));
+}

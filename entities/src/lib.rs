@@ -27,6 +27,7 @@ pub mod issued_token;
 pub mod meeting_attendance;
 pub mod member;
 pub mod org_unit;
+pub mod persisted_operation;
 pub mod question;
 pub mod refresh_token;
 pub mod rule_release;

@@ -17,6 +17,7 @@ pub use crate::incentive_intent::Entity as IncentiveIntent;
 pub use crate::meeting_attendance::Entity as MeetingAttendance;
 pub use crate::member::Entity as Member;
 pub use crate::org_unit::Entity as OrgUnit;
+pub use crate::persisted_operation::Entity as PersistedOperation;
 pub use crate::question::Entity as Question;
 pub use crate::rule_release::Entity as RuleRelease;
 pub use crate::rule_release_script::Entity as RuleReleaseScript;

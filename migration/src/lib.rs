@@ -25,6 +25,7 @@ mod m20261121_000015_attendee_roles;
 mod m20261121_000016_access;
 mod m20261202_000017_login_lockout;
 mod m20261203_000018_kept_signup_counts;
+mod m20261207_000019_persisted_operations;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000016_access::Migration),
             Box::new(m20261202_000017_login_lockout::Migration),
             Box::new(m20261203_000018_kept_signup_counts::Migration),
+            Box::new(m20261207_000019_persisted_operations::Migration),
         ]
     }
 }

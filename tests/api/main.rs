@@ -18,6 +18,7 @@ mod http;
 mod incentives;
 mod operations;
 mod org;
+mod persisted;
 mod promise;
 mod qa;
 mod raw_figures;

@@ -51,6 +51,56 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    #[command(flatten)]
+    pub persisted: PersistedQueries,
+}
+
+/// Which operations the server runs, and how clients may name them by hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PersistedMode {
+    /// Any valid operation; a client may also send a query's SHA-256 alone
+    /// (`extensions.persistedQuery`, as Apollo clients do) once the server has seen its
+    /// text, or when it is registered.
+    #[default]
+    Automatic,
+    /// Only the operations registered with `qii queries register`, by hash or by their
+    /// exact text; anything else is refused with `OPERATION_NOT_REGISTERED`.
+    AllowList,
+    /// Query text only: a request naming a hash is refused with
+    /// `PERSISTED_QUERY_NOT_SUPPORTED`.
+    Off,
+}
+
+/// Persisted queries: automatic, allow-listed, or off.
+#[derive(Debug, Clone, Args)]
+pub struct PersistedQueries {
+    /// `automatic`, `allow-list` (production: only registered operations run) or `off`.
+    #[arg(
+        long = "persisted-queries",
+        env = "QII_PERSISTED_QUERIES",
+        value_enum,
+        default_value = "automatic"
+    )]
+    pub mode: PersistedMode,
+
+    /// Bytes of query text each server keeps for persisted queries (the least recently
+    /// used go first); a client whose hash is no longer kept is asked for the text again.
+    #[arg(
+        long = "persisted-query-cache-bytes",
+        env = "QII_PERSISTED_QUERY_CACHE_BYTES",
+        default_value_t = 8 * 1024 * 1024
+    )]
+    pub cache_bytes: usize,
+}
+
+impl Default for PersistedQueries {
+    fn default() -> Self {
+        Self {
+            mode: PersistedMode::Automatic,
+            cache_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 /// A secret value: it never prints (`Debug` shows `Secret(***)`, and there is no
@@ -282,6 +332,7 @@ impl Config {
             db_max_connections: 5,
             auth: AuthConfig::default(),
             limits: Limits::default(),
+            persisted: PersistedQueries::default(),
         }
     }
 }

@@ -27,3 +27,10 @@ pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 pub const TIMEOUT: &str = "TIMEOUT";
 /// Too many attempts: wait (sign-in throttling, busy script pool).
 pub const RATE_LIMITED: &str = "RATE_LIMITED";
+/// A persisted query's hash the server does not know: send the query text with it (Apollo
+/// clients do so on their own).
+pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+/// Persisted queries are turned off: send the query text.
+pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
+/// The server runs registered operations only, and this is not one.
+pub const OPERATION_NOT_REGISTERED: &str = "OPERATION_NOT_REGISTERED";

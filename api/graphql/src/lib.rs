@@ -139,6 +139,39 @@ pub fn sdl() -> String {
     schema().sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
 }
 
+/// Checks a document as the server checks a request before running it (it parses, is valid
+/// against the schema, and keeps within the depth, cost and input limits of `schema`)
+/// without running anything: the errors found, none when it is sound.
+///
+/// The values of its variables are not known yet: a whole-number variable without a default
+/// counts as 1 where the cost of a page is worked out (the request's own values are
+/// checked when it runs).
+pub async fn check_document(schema: &QiiSchema, document: &str) -> Vec<async_graphql::ServerError> {
+    let mut request = async_graphql::Request::new(document).data(limits::CheckOnly);
+    if let Ok(parsed) = async_graphql::parser::parse_query(document) {
+        let mut values = async_graphql::indexmap::IndexMap::new();
+        for (_, operation) in parsed.operations.iter() {
+            for variable in &operation.node.variable_definitions {
+                let variable = &variable.node;
+                let whole_number = matches!(
+                    &variable.var_type.node.base,
+                    async_graphql::parser::types::BaseType::Named(name) if name.as_str() == "Int"
+                );
+                if whole_number && variable.default_value.is_none() {
+                    values.insert(
+                        async_graphql::Name::new(variable.name.node.as_str()),
+                        async_graphql::Value::from(1),
+                    );
+                }
+            }
+        }
+        request = request.variables(async_graphql::Variables::from_value(
+            async_graphql::Value::Object(values),
+        ));
+    }
+    schema.execute(request).await.errors
+}
+
 /// What one request runs with.
 pub struct RequestContext {
     pub db: DatabaseConnection,

@@ -38,6 +38,10 @@ impl Outcome {
     }
 }
 
+/// Request data that asks for a document to be checked (parsed, validated against the
+/// schema and the limits) and not run: see [`crate::check_document`].
+pub struct CheckOnly;
+
 /// The extension that applies [`Limits`] to every request.
 pub struct RequestLimits(pub Limits);
 
@@ -154,6 +158,10 @@ impl Extension for Checks {
                     result.complexity, self.limits.max_complexity
                 ),
             )]));
+        }
+        if ctx.data_opt::<CheckOnly>().is_some() {
+            // Checked and found sound: stop before anything runs.
+            return Err(Vec::new());
         }
         Ok(result)
     }

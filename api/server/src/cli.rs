@@ -3,6 +3,7 @@
 
 mod access;
 mod import;
+pub mod queries;
 mod report;
 
 use std::path::PathBuf;
@@ -116,6 +117,12 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: access::UserCommand,
+    },
+    /// Registered operations: what a server in allow-list mode runs (register, list,
+    /// remove).
+    Queries {
+        #[command(subcommand)]
+        command: queries::QueriesCommand,
     },
     /// Tokens: issue one to a partner, revoke one or a subject's.
     Token {
@@ -255,6 +262,7 @@ pub async fn run() -> anyhow::Result<()> {
         } => report::run(&config, kind, &period, town.as_deref(), &out).await,
         Command::User { command } => access::user(command).await,
         Command::Token { command } => access::token(command).await,
+        Command::Queries { command } => queries::run(command).await,
         Command::Import {
             config,
             file,

@@ -4,6 +4,7 @@
 //! first: body size, bearer token, rate limit.
 
 pub mod guard;
+pub mod persisted;
 pub mod reports;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
@@ -55,6 +56,8 @@ pub struct AppState {
     pub rate_limit: Option<std::sync::Arc<guard::RateLimit>>,
     /// Request size and cost limits.
     pub limits: qii_domain::config::Limits,
+    /// Persisted queries: the policy and the texts this server holds.
+    pub persisted: std::sync::Arc<persisted::Persisted>,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -185,7 +188,14 @@ async fn graphql_get(
     headers: HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> Response {
-    let request = request.into_inner();
+    let request = match state
+        .persisted
+        .prepare(&state.db, request.into_inner())
+        .await
+    {
+        Ok(request) => request,
+        Err(refusal) => return respond(&headers, refusal.into()),
+    };
     if is_mutation(&request) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -196,7 +206,8 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, actor, caller, &headers, request).await
+    let answer = run_prepared(&state, actor, &caller, request).await;
+    respond(&headers, answer)
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
@@ -230,10 +241,34 @@ struct Answer {
     malformed: bool,
 }
 
+impl From<persisted::Refusal> for Answer {
+    fn from(refusal: persisted::Refusal) -> Self {
+        Self {
+            body: error_bytes(refusal.code, &refusal.message),
+            executed: false,
+            timed_out: false,
+            malformed: refusal.code == code::BAD_REQUEST,
+        }
+    }
+}
+
+/// Runs one operation: its query text put in place first (persisted queries).
+async fn run(
+    state: &AppState,
+    actor: Actor,
+    caller: &guard::Caller,
+    request: async_graphql::Request,
+) -> Answer {
+    match state.persisted.prepare(&state.db, request).await {
+        Ok(request) => run_prepared(state, actor, caller, request).await,
+        Err(refusal) => refusal.into(),
+    }
+}
+
 /// Runs one operation within the request deadline. A request that did not get to
 /// execution (it did not parse or validate, or a limit refused it) has no `data` in its
 /// answer, as the GraphQL-over-HTTP specification has it.
-async fn run(
+async fn run_prepared(
     state: &AppState,
     actor: Actor,
     caller: &guard::Caller,
@@ -351,6 +386,11 @@ async fn execute(
     request: async_graphql::Request,
 ) -> Response {
     let answer = run(&state, actor, &caller, request).await;
+    respond(headers, answer)
+}
+
+/// One operation's answer as an HTTP response, in the media type the client accepts.
+fn respond(headers: &HeaderMap, answer: Answer) -> Response {
     let wants_graphql = wants_graphql_response(headers);
     let status = match (wants_graphql, answer.executed, answer.timed_out) {
         _ if answer.malformed => StatusCode::BAD_REQUEST,
@@ -484,6 +524,7 @@ impl Server {
                 auth: std::sync::Arc::new(auth),
                 rate_limit: guard::RateLimit::new(&config.limits),
                 limits: config.limits.clone(),
+                persisted: std::sync::Arc::new(persisted::Persisted::new(&config.persisted)),
             },
             statements,
         })

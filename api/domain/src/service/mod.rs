@@ -23,6 +23,7 @@ pub mod incentive_eligibility;
 pub mod member;
 pub mod operations;
 pub mod org;
+pub mod persisted;
 pub mod qa;
 pub mod rules;
 pub mod scoring;
