@@ -33,6 +33,7 @@ pub mod refresh_token;
 pub mod rule_release;
 pub mod rule_release_script;
 pub mod rule_script;
+pub mod score_change;
 pub mod score_snapshot;
 pub mod server_key;
 pub mod service_request;
@@ -91,6 +92,7 @@ has_id!(
     question,
     rule_release,
     rule_script,
+    score_change,
     score_snapshot,
     service_request,
     service_request_event,

@@ -333,10 +333,15 @@ impl Drop for TestApp {
 
 /// QII v3.0 for tests: the shipped v2 with other weights, effective from January 2018.
 pub fn qii_v3() -> String {
-    std::fs::read_to_string(shipped_rules().join("qii/v2.rhai"))
-        .unwrap()
+    qii_v2_reweighted()
         .replace("version: \"2.0\"", "version: \"3.0\"")
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
+}
+
+/// The shipped `qii/v2.rhai` with other weights (still adding up to 100 %).
+pub fn qii_v2_reweighted() -> String {
+    let v2 = std::fs::read_to_string(shipped_rules().join("qii/v2.rhai")).unwrap();
+    let edited = v2
         .replace(
             "indicator(\"work_integration\", \"eligible_activities\", 40.0)",
             "indicator(\"work_integration\", \"eligible_activities\", 30.0)",
@@ -344,7 +349,9 @@ pub fn qii_v3() -> String {
         .replace(
             "weight: 15.0, transform: [\"log1p\"]",
             "weight: 25.0, transform: [\"log1p\"]",
-        )
+        );
+    assert_ne!(edited, v2, "the shipped v2 changed: update the test's edit");
+    edited
 }
 
 /// The rules shipped in the repository.

@@ -27,6 +27,7 @@ mod releases;
 mod reports;
 mod reports_browser;
 mod schema;
+mod score_changes;
 mod scoring;
 mod screens;
 mod service_requests;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_databases,
-    helpers::{shipped_rules, TestApp},
+    helpers::{qii_v2_reweighted, shipped_rules, TestApp},
 };
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) {
@@ -100,16 +100,7 @@ both_databases! {
     async fn a_stored_ranking_scored_by_an_older_version_is_outdated_until_recomputed(app) {
         app.load_demo(0.05).await;
         let before = ranking(&app, "2017-11").await;
-        let v2 = std::fs::read_to_string(shipped_rules().join("qii/v2.rhai")).unwrap();
-        let edited = v2.replace(
-            "indicator(\"work_integration\", \"eligible_activities\", 40.0)",
-            "indicator(\"work_integration\", \"eligible_activities\", 30.0)",
-        )
-        .replace(
-            "weight: 15.0, transform: [\"log1p\"]",
-            "weight: 25.0, transform: [\"log1p\"]",
-        );
-        assert_ne!(edited, v2);
+        let edited = qii_v2_reweighted();
         app.data(
             "mutation($s: String!) { publishRuleSet(path: \"qii/v2.rhai\", source: $s) { changed } }",
             json!({ "s": edited }),

@@ -5,8 +5,8 @@ use async_graphql::{EmptySubscription, SchemaBuilder};
 
 use super::{
     access, activity_types, compliance, contest, expert_eval, figures, incentive, nodes,
-    operations, pagination::Page, qa, scoring, service_request, stats, supervision, topic,
-    Mutation, Query,
+    operations, pagination::Page, qa, score_changes, scoring, service_request, stats, supervision,
+    topic, Mutation, Query,
 };
 
 type Builder = SchemaBuilder<Query, Mutation, EmptySubscription>;
@@ -79,6 +79,9 @@ pub fn describe(builder: Builder) -> Builder {
         )
         .override_output_type_description::<Page<expert_eval::ExpertEvaluationEntry>>(
             "A page of experts' evaluation entries, with its cursors and the total count.",
+        )
+        .override_output_type_description::<Page<score_changes::ScoreChange>>(
+            "A page of the change feed of stored rankings, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<figures::ImportedFigure>>(
             "A page of imported figures, with its cursors and the total count.",

@@ -36,6 +36,7 @@ mod org;
 mod qa;
 mod report;
 mod rules;
+mod score_changes;
 mod scoring;
 mod service_request;
 mod stats;
@@ -85,6 +86,7 @@ pub struct Query(
     incentive::IncentiveLists,
     contest::ContestQuery,
     scoring::ScoringQuery,
+    score_changes::ScoreChangeLists,
     report::ReportQuery,
     rules::RulesQuery,
     access::AccessQuery,

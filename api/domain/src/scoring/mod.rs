@@ -3,6 +3,7 @@
 //! in [`qii_engine::rules::compute`].
 
 pub mod activity_sql;
+pub mod changes;
 pub mod compliance;
 pub mod experts;
 mod families;

@@ -197,7 +197,8 @@ pub async fn store(
         .filter(score_snapshot::Column::RuleSet.eq(&ranking.rule_set))
         .filter(score_snapshot::Column::Level.eq(ranking.level.to_string()))
         .filter(score_snapshot::Column::Period.eq(ranking.period.to_string()));
-    if let Some(old) = key.one(&tx).await? {
+    let replaced = key.one(&tx).await?;
+    if let Some(old) = &replaced {
         if !replace {
             return Ok(None);
         }
@@ -260,6 +261,23 @@ pub async fn store(
             .exec_without_returning(&tx)
             .await?;
     }
+    let snapshot = score_snapshot::Model {
+        id: snapshot_id,
+        rule_set: ranking.rule_set.clone(),
+        level: ranking.level.to_string(),
+        period: ranking.period.to_string(),
+        version: ranking.version.clone(),
+        content_hash: ranking.hash.clone(),
+        effective_from: ranking.effective_from.clone(),
+        computed_at: stored.computed_at,
+        computed_by: stored.computed_by.clone(),
+        rules_hash: Some(ranking.rules_hash.clone()),
+    };
+    let kind = match replaced {
+        Some(_) => super::changes::Kind::Recomputed,
+        None => super::changes::Kind::Stored,
+    };
+    super::changes::record(&tx, kind, &snapshot, None).await?;
     tx.commit().await?;
     Ok(Some(stored))
 }

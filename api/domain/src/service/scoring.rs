@@ -225,3 +225,33 @@ fn ranks(ranking: &Ranking) -> HashMap<i64, u32> {
 fn totals(ranking: &Ranking) -> HashMap<i64, f64> {
     ranking.scores.iter().map(|s| (s.unit, s.total)).collect()
 }
+
+/// Which entries of the change feed of stored rankings to list.
+#[derive(Debug, Default, Clone, async_graphql::InputObject)]
+pub struct ScoreChangeFilter {
+    /// Only changes of this rule set, e.g. `qii`.
+    pub rule_set: Option<String>,
+    /// Only changes of rankings of exactly this period, e.g. `2017-10`.
+    pub period: Option<Period>,
+    /// Only changes made at or after this instant: a first pull without a cursor (later
+    /// pulls pass `after`, which never misses a change).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The change feed of stored rankings, for those who may read scores.
+pub fn score_changes(
+    actor: &Actor,
+    filter: &ScoreChangeFilter,
+) -> ServiceResult<sea_orm::Select<entities::score_change::Entity>> {
+    use entities::score_change::Column as C;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    actor.require(Need::Scores, "read the changes of stored rankings")?;
+    let cond = super::filter::Filters::new()
+        .eq(C::RuleSet, filter.rule_set.as_deref().map(str::trim))
+        .eq(C::Period, filter.period.map(|p| p.to_string()));
+    let mut select = entities::score_change::Entity::find().filter(cond.build());
+    if let Some(since) = filter.since {
+        select = select.filter(C::ChangedAt.gte(since));
+    }
+    Ok(select)
+}

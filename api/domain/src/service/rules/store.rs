@@ -239,7 +239,7 @@ impl RuleStore {
             .run(move || Registry::validated(&sandbox, &files))
             .await;
         match built {
-            Ok(Ok(registry)) => self.install(id, registry),
+            Ok(Ok(registry)) => self.install(id, registry).await,
             Ok(Err(errors)) => {
                 let why = format!("release {id} cannot be used: {}", summary(&errors));
                 tracing::error!(error = %why, "the rules in force stay");
@@ -253,7 +253,9 @@ impl RuleStore {
         Ok(())
     }
 
-    fn install(&self, id: i64, registry: Registry) {
+    /// Puts a release in force here, then adds to the change feed the stored rankings it
+    /// outdates (or makes current again).
+    async fn install(&self, id: i64, registry: Registry) {
         let versions: Vec<String> = registry
             .versions()
             .map(|v| {
@@ -263,14 +265,29 @@ impl RuleStore {
                 )
             })
             .collect();
-        let mut in_force = self.write();
-        if in_force.release.is_some_and(|current| current > id) {
-            return;
+        let registry = Arc::new(registry);
+        {
+            let mut in_force = self.write();
+            if in_force.release.is_some_and(|current| current > id) {
+                return;
+            }
+            in_force.registry = Ok(registry.clone());
+            in_force.release = Some(id);
         }
-        in_force.registry = Ok(Arc::new(registry));
-        in_force.release = Some(id);
-        drop(in_force);
         tracing::info!(release = id, versions = ?versions, "rules in force");
+        match crate::scoring::changes::record_outdated(&self.db, &registry).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                release = id,
+                changes = n,
+                "stored rankings outdated or current again"
+            ),
+            // Every replica tries when it puts the release in force, and each again at
+            // its next start: the feed catches up.
+            Err(e) => {
+                tracing::error!(error = %e, "the change feed could not be brought up to date")
+            }
+        }
     }
 
     /// Makes a release of the files `make` derives from those in force, once they pass
@@ -317,7 +334,7 @@ impl RuleStore {
             };
             match releases::insert(&self.db, new).await? {
                 Ok(id) => {
-                    self.install(id, registry);
+                    self.install(id, registry).await;
                     return Ok(Changed::Released(id));
                 }
                 Err(Conflict) => continue,
