@@ -16,6 +16,7 @@ mod figures;
 mod hardening;
 mod http;
 mod incentives;
+mod metrics;
 mod operations;
 mod org;
 mod persisted;

@@ -54,6 +54,12 @@ pub struct Config {
 
     #[command(flatten)]
     pub persisted: PersistedQueries,
+
+    /// When set, `/metrics` answers only requests that carry it as
+    /// `Authorization: Bearer <token>`; without it, `/metrics` is open (keep it on an
+    /// internal network).
+    #[arg(long = "metrics-token", env = "QII_METRICS_TOKEN")]
+    pub metrics_token: Option<Secret>,
 }
 
 /// Which operations the server runs, and how clients may name them by hash.
@@ -333,6 +339,7 @@ impl Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             persisted: PersistedQueries::default(),
+            metrics_token: None,
         }
     }
 }

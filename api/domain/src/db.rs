@@ -174,6 +174,22 @@ pub async fn serialise(tx: &sea_orm::DatabaseTransaction, key: &str) -> Result<(
     Ok(())
 }
 
+/// The request pool's connections: how many are open and how many of those are idle.
+pub fn pool_figures(db: &DatabaseConnection) -> (u32, usize) {
+    // Every connection of the server is a pool of the backend it names (see `open`).
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{DbBackend, EntityTrait, QueryFilter, QueryTrait};

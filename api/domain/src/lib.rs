@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod id;
 pub mod identity;
+pub mod metrics;
 pub mod scoring;
 pub mod service;
 pub mod text;

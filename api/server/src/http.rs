@@ -4,6 +4,7 @@
 //! first: body size, bearer token, rate limit.
 
 pub mod guard;
+pub mod metrics;
 pub mod persisted;
 pub mod reports;
 
@@ -58,6 +59,10 @@ pub struct AppState {
     pub limits: qii_domain::config::Limits,
     /// Persisted queries: the policy and the texts this server holds.
     pub persisted: std::sync::Arc<persisted::Persisted>,
+    /// What `/metrics` reports.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// The bearer token `/metrics` asks for, when set.
+    pub metrics_token: Option<qii_domain::config::Secret>,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -80,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(graphiql))
         .merge(api)
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_page))
         .route("/readyz", get(readyz))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -104,6 +110,52 @@ async fn graphiql() -> Html<&'static str> {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The figures for Prometheus; with `QII_METRICS_TOKEN` set, only for a request that
+/// carries it as a bearer token.
+async fn metrics_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.expose()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "send the metrics token as `Authorization: Bearer <token>`",
+            )
+                .into_response();
+        }
+    }
+    let versions: Vec<String> = state
+        .rules
+        .current()
+        .map(|registry| {
+            registry
+                .versions()
+                .map(|v| {
+                    format!(
+                        "{} {} from {}",
+                        v.spec.name, v.spec.version, v.spec.effective_from
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = state.metrics.render(
+        db::pool_figures(&state.db),
+        state.rules.release(),
+        &versions,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// Ready when the database answers.
@@ -188,13 +240,11 @@ async fn graphql_get(
     headers: HeaderMap,
     request: GraphQLRequest<BadRequest>,
 ) -> Response {
-    let request = match state
-        .persisted
-        .prepare(&state.db, request.into_inner())
-        .await
-    {
+    let request = request.into_inner();
+    let operation = metrics::operation_name(&request);
+    let request = match state.persisted.prepare(&state.db, request).await {
         Ok(request) => request,
-        Err(refusal) => return respond(&headers, refusal.into()),
+        Err(refusal) => return respond(&headers, refused(&state, &operation, refusal)),
     };
     if is_mutation(&request) {
         let mut response = request_error(
@@ -239,6 +289,8 @@ struct Answer {
     timed_out: bool,
     /// Not a GraphQL request at all (no query): a 400 whatever the media type.
     malformed: bool,
+    /// `ok`, or the code of the first error: what metrics count.
+    outcome: String,
 }
 
 impl From<persisted::Refusal> for Answer {
@@ -248,6 +300,7 @@ impl From<persisted::Refusal> for Answer {
             executed: false,
             timed_out: false,
             malformed: refusal.code == code::BAD_REQUEST,
+            outcome: refusal.code.to_owned(),
         }
     }
 }
@@ -259,16 +312,42 @@ async fn run(
     caller: &guard::Caller,
     request: async_graphql::Request,
 ) -> Answer {
+    let operation = metrics::operation_name(&request);
     match state.persisted.prepare(&state.db, request).await {
         Ok(request) => run_prepared(state, actor, caller, request).await,
-        Err(refusal) => refusal.into(),
+        Err(refusal) => refused(state, &operation, refusal),
     }
+}
+
+/// A request refused before it could run, counted.
+fn refused(state: &AppState, operation: &str, refusal: persisted::Refusal) -> Answer {
+    let answer = Answer::from(refusal);
+    state
+        .metrics
+        .record(operation, &answer.outcome, Duration::ZERO);
+    answer
+}
+
+/// Runs one operation and counts it.
+async fn run_prepared(
+    state: &AppState,
+    actor: Actor,
+    caller: &guard::Caller,
+    request: async_graphql::Request,
+) -> Answer {
+    let started = std::time::Instant::now();
+    let operation = metrics::operation_name(&request);
+    let answer = answer_prepared(state, actor, caller, request).await;
+    state
+        .metrics
+        .record(&operation, &answer.outcome, started.elapsed());
+    answer
 }
 
 /// Runs one operation within the request deadline. A request that did not get to
 /// execution (it did not parse or validate, or a limit refused it) has no `data` in its
 /// answer, as the GraphQL-over-HTTP specification has it.
-async fn run_prepared(
+async fn answer_prepared(
     state: &AppState,
     actor: Actor,
     caller: &guard::Caller,
@@ -280,6 +359,7 @@ async fn run_prepared(
             executed: false,
             timed_out: false,
             malformed: true,
+            outcome: code::BAD_REQUEST.to_owned(),
         };
     }
     let outcome = std::sync::Arc::new(qii_graphql::limits::Outcome::default());
@@ -312,6 +392,7 @@ async fn run_prepared(
             executed: false,
             timed_out: true,
             malformed: false,
+            outcome: code::TIMEOUT.to_owned(),
         };
     };
     for error in &mut response.errors {
@@ -334,6 +415,13 @@ async fn run_prepared(
     let executed = !outcome
         .not_executed
         .load(std::sync::atomic::Ordering::Relaxed);
+    let mut counted = match response.errors.first() {
+        None => "ok".to_owned(),
+        Some(error) => match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => code::INTERNAL.to_owned(),
+        },
+    };
     let written = if executed {
         serde_json::to_vec(&response)
     } else {
@@ -347,6 +435,7 @@ async fn run_prepared(
         })
     };
     let body = written.unwrap_or_else(|_| {
+        counted = code::INTERNAL.to_owned();
         error_bytes(
             code::INTERNAL,
             "internal error: the response could not be written",
@@ -357,6 +446,7 @@ async fn run_prepared(
         executed,
         timed_out: false,
         malformed: false,
+        outcome: counted,
     }
 }
 
@@ -525,6 +615,8 @@ impl Server {
                 rate_limit: guard::RateLimit::new(&config.limits),
                 limits: config.limits.clone(),
                 persisted: std::sync::Arc::new(persisted::Persisted::new(&config.persisted)),
+                metrics: std::sync::Arc::default(),
+                metrics_token: config.metrics_token.clone(),
             },
             statements,
         })

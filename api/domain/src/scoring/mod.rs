@@ -132,6 +132,7 @@ async fn rank_with(
     period: &Period,
     level: Level,
 ) -> Result<Ranking, ScoringError> {
+    let started = std::time::Instant::now();
     let rules = registry.activity_rules()?;
     let raw = raw_table(db, period, level, &rules, &registry.targets_for(period)).await?;
     let names = unit_names(db, raw.units.iter().copied()).await?;
@@ -142,6 +143,7 @@ async fn rank_with(
     let scores = pool
         .run(move || compute::score(&sandbox, &script_, &spec_, &raw))
         .await??;
+    crate::metrics::SCORING.observe(started.elapsed());
     Ok(Ranking {
         rule_set: spec.name.clone(),
         version: spec.version.clone(),
