@@ -39,7 +39,7 @@ pub struct Document {
     pub source: String,
     /// The text exactly as clients will send it: its hash is the SHA-256 of these bytes.
     pub body: String,
-    /// Its operations' names (none for one anonymous operation).
+    /// Its operations' names, sorted (none for one anonymous operation).
     pub names: Vec<String>,
     /// `query`, `mutation`, `subscription`, or `mixed`.
     pub kind: &'static str,
@@ -64,10 +64,12 @@ impl Document {
             1 => kinds.into_iter().next().unwrap_or("query"),
             _ => "mixed",
         };
+        let mut names: Vec<String> = names.into_iter().flatten().collect();
+        names.sort();
         Ok(Self {
             source: source.into(),
             body,
-            names: names.into_iter().flatten().collect(),
+            names,
             kind,
         })
     }
