@@ -165,6 +165,14 @@ impl TestApp {
         Self::start(&self.url, Cleanup::Nothing, &self.rules_dir).await
     }
 
+    /// Another replica, with settings changed by `change` (say, how often it polls).
+    pub async fn replica_configured(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_database(&self.url);
+        Self::configure(&mut config);
+        change(&mut config);
+        Self::start_with(config, Cleanup::Nothing, &self.rules_dir).await
+    }
+
     /// POSTs a GraphQL request as a city administrator and returns the whole JSON response.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.graphql_as(Some(&self.token), query, variables).await

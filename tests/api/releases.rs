@@ -206,3 +206,22 @@ both_databases! {
         assert_eq!(app.count("rule_release").await, 3);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_release_is_announced_to_a_replica_that_would_not_poll_for_an_hour() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let other = app
+        .replica_configured(|config| config.rules_poll = Duration::from_secs(3600))
+        .await;
+    assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);
+    app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() }))
+        .await;
+    // Only the announcement can bring it within the next hour.
+    let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0", "3.0"]).await;
+    eprintln!("announced: the other server had v3.0 in force after {took:?}");
+    app.data("mutation { rollbackRuleSet { changed } }", json!({}))
+        .await;
+    eventually(&other, VERSIONS, |d| versions(d) == ["2.0"]).await;
+}

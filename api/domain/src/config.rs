@@ -24,6 +24,12 @@ pub struct Config {
     #[arg(long = "rules-dir", env = "QII_RULES_DIR", default_value = "rules")]
     pub rules_dir: PathBuf,
 
+    /// How often each server looks at the rules folder and the database for a new rule
+    /// release, e.g. `1s`. On PostgreSQL a release is also announced to every server as
+    /// it commits, so this is the fallback there.
+    #[arg(long = "rules-poll", env = "QII_RULES_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub rules_poll: std::time::Duration,
+
     /// Log filter, e.g. `info`, `qii=debug,sea_orm=info`.
     #[arg(long = "log", env = "QII_LOG", default_value = "info")]
     pub log: String,
@@ -334,6 +340,7 @@ impl Config {
             data_dir: PathBuf::from("."),
             log: "warn".into(),
             rules_dir: PathBuf::from("rules"),
+            rules_poll: std::time::Duration::from_secs(1),
             batch_window_ms: 2,
             db_max_connections: 5,
             auth: AuthConfig::default(),

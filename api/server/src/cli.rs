@@ -179,7 +179,8 @@ pub enum RulesCommand {
         dir: PathBuf,
     },
     /// Publish a rule file to the database: checked in full first (and refused with every
-    /// error found), then in force on every server within 2 seconds.
+    /// error found), then in force on every server: at once on PostgreSQL, within two
+    /// polls (`QII_RULES_POLL`) on SQLite.
     Publish {
         #[command(flatten)]
         config: Config,

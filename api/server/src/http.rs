@@ -587,6 +587,8 @@ pub struct Server {
     pub listener: TcpListener,
     pub state: AppState,
     pub statements: StatementCounter,
+    /// How often the rules folder and the database are looked at for a new release.
+    pub rules_poll: Duration,
 }
 
 impl Server {
@@ -619,6 +621,7 @@ impl Server {
                 metrics_token: config.metrics_token.clone(),
             },
             statements,
+            rules_poll: config.rules_poll,
         })
     }
 
@@ -633,7 +636,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
-        let watcher = self.state.rules.watch();
+        let watcher = self.state.rules.watch(self.rules_poll);
         let forgetter = self.state.rate_limit.clone().map(|limit| {
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(60));

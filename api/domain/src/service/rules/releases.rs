@@ -106,6 +106,9 @@ pub async fn history(
         .await
 }
 
+/// The PostgreSQL channel a new release is announced on, as it commits.
+pub const RELEASE_CHANNEL: &str = "qii_rule_release";
+
 /// Writes a release in one transaction, reusing stored scripts of the same content.
 pub async fn insert(
     db: &DatabaseConnection,
@@ -164,6 +167,15 @@ pub async fn insert(
             script_id: Set(script_id),
         })
         .exec_without_returning(&tx)
+        .await?;
+    }
+    if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Delivered at commit to every server listening (see `RuleStore::watch`).
+        tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [RELEASE_CHANNEL.into(), release_id.to_string().into()],
+        ))
         .await?;
     }
     crate::service::audit::record_as(

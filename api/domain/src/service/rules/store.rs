@@ -1,7 +1,9 @@
 //! The rules a running server scores with.
 //!
 //! The rules in force are the latest release in the database, so that every server on one
-//! database agrees: each one looks for a newer release every second and switches to it.
+//! database agrees: on PostgreSQL a release is announced to every server as it commits
+//! (`LISTEN`/`NOTIFY`), and each server also looks for a newer one every poll (1 s by
+//! default) and switches to it.
 //! Changes come three ways, each validated first (every script compiles, every declaration
 //! is sound, every test case passes) and refused with their errors otherwise, the rules in
 //! force staying: an edit of the rules folder (what changed in it since it was last
@@ -24,9 +26,6 @@ use qii_engine::rules::{
 };
 
 use super::releases::{self, Conflict, NewRelease, Release};
-
-/// How often the folder and the database are looked at: changes apply within two of these.
-const POLL: Duration = Duration::from_secs(1);
 
 /// How many times a change is retried when other changes keep landing first.
 const ATTEMPTS: usize = 5;
@@ -152,15 +151,55 @@ impl RuleStore {
         }
     }
 
-    /// Watches the folder and the database in the background.
-    pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// Watches the folder and the database in the background: every `poll`, and on
+    /// PostgreSQL also as soon as another server announces a release (`LISTEN`), so that
+    /// a release is in force on every replica moments after it commits.
+    pub fn watch(self: &Arc<Self>, poll: Duration) -> tokio::task::JoinHandle<()> {
         let store = Arc::clone(self);
         tokio::spawn(async move {
+            let mut listener = store.listen().await;
             loop {
-                tokio::time::sleep(POLL).await;
+                match listener.as_mut() {
+                    Some(listening) => {
+                        let heard = tokio::select! {
+                            _ = tokio::time::sleep(poll) => Ok(()),
+                            heard = listening.recv() => heard.map(|_| ()),
+                        };
+                        if let Err(e) = heard {
+                            // The listener reconnects on its next call; until then the
+                            // poll goes on.
+                            tracing::warn!(error = %e, "release announcements interrupted");
+                            tokio::time::sleep(poll).await;
+                        }
+                    }
+                    None => {
+                        tokio::time::sleep(poll).await;
+                        listener = store.listen().await;
+                    }
+                }
                 store.sync().await;
             }
         })
+    }
+
+    /// A listener for release announcements, on PostgreSQL.
+    async fn listen(&self) -> Option<sea_orm::sqlx::postgres::PgListener> {
+        if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return None;
+        }
+        let pool = self.db.get_postgres_connection_pool();
+        let listening = async {
+            let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(releases::RELEASE_CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        match listening.await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for release announcements; polling");
+                None
+            }
+        }
     }
 
     /// Makes a release of what changed in the folder since it was last applied.
@@ -291,7 +330,7 @@ impl RuleStore {
     }
 
     /// Makes a release of the files `make` derives from those in force, once they pass
-    /// every check, and puts it in force here (other servers follow within two polls).
+    /// every check, and puts it in force here (other servers follow at its announcement, or within two polls).
     /// `make` may refuse with errors of its own. When another change lands first, the
     /// change is made again on top of it.
     pub async fn change(
