@@ -128,20 +128,10 @@ async fn metrics_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
                 .into_response();
         }
     }
-    let versions: Vec<String> = state
+    let versions = state
         .rules
         .current()
-        .map(|registry| {
-            registry
-                .versions()
-                .map(|v| {
-                    format!(
-                        "{} {} from {}",
-                        v.spec.name, v.spec.version, v.spec.effective_from
-                    )
-                })
-                .collect()
-        })
+        .map(|registry| qii_domain::service::rules::version_labels(&registry))
         .unwrap_or_default();
     let text = state.metrics.render(
         db::pool_figures(&state.db),

@@ -44,6 +44,23 @@ impl Kind {
     }
 }
 
+/// Whether a ranking scored by the script with `content_hash`, fed by the scripts with
+/// `rules_hash`, is outdated under `registry`: another scoring script, or another script
+/// feeding it, is in effect for the period now. With it, the hash of the scoring script in
+/// effect; none when no version of the rule set is in effect for the period.
+pub fn outdated(
+    registry: &Registry,
+    rule_set: &str,
+    period: &Period,
+    content_hash: &str,
+    rules_hash: &str,
+) -> Option<(bool, String)> {
+    let version = registry.version_for(rule_set, period).ok()?;
+    let outdated = version.script.hash != content_hash
+        || registry.rules_hash(&version.script, period) != rules_hash;
+    Some((outdated, version.script.hash.clone()))
+}
+
 /// Adds a row for `snapshot` inside the caller's write transaction (which must be one of
 /// [`crate::db::write`]); the lock is held until that transaction ends.
 pub async fn record(
@@ -98,16 +115,19 @@ pub async fn record_outdated(db: &DatabaseConnection, registry: &Registry) -> Re
         let Ok(period) = snapshot.period.parse::<Period>() else {
             continue;
         };
-        let Ok(version) = registry.version_for(&snapshot.rule_set, &period) else {
+        // A ranking stored before the hash of every script was kept counts as outdated.
+        let rules_hash = snapshot.rules_hash.as_deref().unwrap_or_default();
+        let judged = outdated(
+            registry,
+            &snapshot.rule_set,
+            &period,
+            &snapshot.content_hash,
+            rules_hash,
+        );
+        let Some((outdated, in_effect)) = judged else {
             // No version in effect for the period any more: nothing to compare with.
             continue;
         };
-        let in_effect = version.script.hash.clone();
-        let rules_hash = registry.rules_hash(&version.script, &period);
-        // As `ranking` judges it: a ranking stored before the hash of every script was
-        // kept counts as outdated.
-        let outdated = in_effect != snapshot.content_hash
-            || snapshot.rules_hash.as_deref().unwrap_or_default() != rules_hash;
         let was_outdated =
             last.get(&snapshot.id).map(String::as_str) == Some(Kind::Outdated.as_str());
         if outdated != was_outdated {

@@ -12,8 +12,9 @@ use std::{
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use entities::{score_snapshot, unit_score};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, SqlErr,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    SqlErr,
 };
 use serde::{Deserialize, Serialize};
 
@@ -216,21 +217,24 @@ pub async fn store(
         computed_at: Utc::now().trunc_subsecs(6),
         computed_by: computed_by.to_owned(),
     };
-    let inserted = score_snapshot::Entity::insert(score_snapshot::ActiveModel {
-        rule_set: Set(ranking.rule_set.clone()),
-        level: Set(ranking.level.to_string()),
-        period: Set(ranking.period.to_string()),
-        version: Set(ranking.version.clone()),
-        content_hash: Set(ranking.hash.clone()),
-        effective_from: Set(ranking.effective_from.clone()),
-        computed_at: Set(stored.computed_at),
-        computed_by: Set(stored.computed_by.clone()),
-        rules_hash: Set(Some(ranking.rules_hash.clone())),
-        ..Default::default()
-    })
-    .exec(&tx)
-    .await;
-    let snapshot_id = match inserted {
+    let mut snapshot = score_snapshot::Model {
+        id: 0,
+        rule_set: ranking.rule_set.clone(),
+        level: ranking.level.to_string(),
+        period: ranking.period.to_string(),
+        version: ranking.version.clone(),
+        content_hash: ranking.hash.clone(),
+        effective_from: ranking.effective_from.clone(),
+        computed_at: stored.computed_at,
+        computed_by: stored.computed_by.clone(),
+        rules_hash: Some(ranking.rules_hash.clone()),
+    };
+    let row = score_snapshot::ActiveModel {
+        id: NotSet,
+        ..snapshot.clone().into()
+    };
+    let inserted = score_snapshot::Entity::insert(row).exec(&tx).await;
+    snapshot.id = match inserted {
         Ok(done) => done.last_insert_id,
         // Another server stored it meanwhile.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
@@ -247,7 +251,7 @@ pub async fn store(
                 indicators: score.indicators.clone(),
             };
             unit_score::ActiveModel {
-                snapshot_id: Set(snapshot_id),
+                snapshot_id: Set(snapshot.id),
                 org_unit_id: Set(score.unit),
                 rank: Set(i32::try_from(score.rank).unwrap_or(i32::MAX)),
                 total: Set(score.total),
@@ -261,18 +265,6 @@ pub async fn store(
             .exec_without_returning(&tx)
             .await?;
     }
-    let snapshot = score_snapshot::Model {
-        id: snapshot_id,
-        rule_set: ranking.rule_set.clone(),
-        level: ranking.level.to_string(),
-        period: ranking.period.to_string(),
-        version: ranking.version.clone(),
-        content_hash: ranking.hash.clone(),
-        effective_from: ranking.effective_from.clone(),
-        computed_at: stored.computed_at,
-        computed_by: stored.computed_by.clone(),
-        rules_hash: Some(ranking.rules_hash.clone()),
-    };
     let kind = match replaced {
         Some(_) => super::changes::Kind::Recomputed,
         None => super::changes::Kind::Stored,

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::{RowRejection, ServiceError, ServiceResult};
 use async_graphql::parser::{
     parse_query,
     types::{DocumentOperations, OperationType},
@@ -18,14 +19,9 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 
-use crate::error::{RowRejection, ServiceError, ServiceResult};
-
-/// The SHA-256 of a document's text, lowercase hex.
-pub fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
+/// The SHA-256 of a document's text, lowercase hex: the hash rule scripts are known by too.
+pub use qii_engine::rules::sandbox::content_hash as sha256_hex;
 
 /// Whether `hash` is written as a SHA-256 in hex (64 hex digits, either case).
 pub fn is_sha256_hex(hash: &str) -> bool {

@@ -15,7 +15,7 @@ use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
     scoring::{
-        self,
+        self, changes,
         snapshot::{self, Stored},
         Level, Ranking,
     },
@@ -53,21 +53,17 @@ pub async fn ranking(
         stored_or_scored(db, actor, (rules, cache), (rule_set, period, level), true).await?;
     let previous = period.previous();
     let registry = rules.current().ok();
-    // What the rules in effect would feed a ranking of a period: (scoring hash, hash of
-    // every script).
-    let in_effect = |p: &Period| {
-        let registry = registry.as_ref()?;
-        let version = registry.version_for(rule_set, p).ok()?;
-        Some((
-            version.script.hash.clone(),
-            registry.rules_hash(&version.script, p),
-        ))
-    };
     let outdated = stored.is_some()
-        && in_effect(period).is_some_and(|(hash, rules_hash)| {
-            hash != ranking.hash || rules_hash != ranking.rules_hash
-        });
-    let (baseline, baseline_totals, baseline_label) = if in_effect(&previous).is_some() {
+        && registry
+            .as_ref()
+            .and_then(|r| {
+                changes::outdated(r, rule_set, period, &ranking.hash, &ranking.rules_hash)
+            })
+            .is_some_and(|(outdated, _)| outdated);
+    let previous_has_rules = registry
+        .as_ref()
+        .is_some_and(|r| r.version_for(rule_set, &previous).is_ok());
+    let (baseline, baseline_totals, baseline_label) = if previous_has_rules {
         // Only its ranks and totals are compared: the names are not read.
         let (before, _) = stored_or_scored(
             db,

@@ -20,7 +20,7 @@ pub mod releases;
 pub mod store;
 
 use releases::Release;
-pub use store::{ChangeError, Changed, RuleStore};
+pub use store::{version_labels, ChangeError, Changed, RuleStore};
 
 /// The most releases one history read returns.
 pub const MAX_HISTORY: u64 = 500;

@@ -295,15 +295,7 @@ impl RuleStore {
     /// Puts a release in force here, then adds to the change feed the stored rankings it
     /// outdates (or makes current again).
     async fn install(&self, id: i64, registry: Registry) {
-        let versions: Vec<String> = registry
-            .versions()
-            .map(|v| {
-                format!(
-                    "{} {} from {}",
-                    v.spec.name, v.spec.version, v.spec.effective_from
-                )
-            })
-            .collect();
+        let versions = version_labels(&registry);
         let registry = Arc::new(registry);
         {
             let mut in_force = self.write();
@@ -381,6 +373,19 @@ impl RuleStore {
         }
         Err(ChangeError::Busy)
     }
+}
+
+/// The versions a registry holds, as logs and metrics name them: `qii 2.0 from 2017-10`.
+pub fn version_labels(registry: &Registry) -> Vec<String> {
+    registry
+        .versions()
+        .map(|v| {
+            format!(
+                "{} {} from {}",
+                v.spec.name, v.spec.version, v.spec.effective_from
+            )
+        })
+        .collect()
 }
 
 /// Reads the folder off the request threads.
