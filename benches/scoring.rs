@@ -221,9 +221,18 @@ async fn main() -> anyhow::Result<()> {
     db.close().await?;
     let (db, _) = qii_domain::db::connect(&config).await?;
 
-    let registry = Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))?;
+    let mut registry = Registry::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))?;
+    registry.read_events = std::env::var("QII_BENCH_FIGURES").as_deref() == Ok("events");
     let version = registry.version_for("qii", &period)?;
     let rules = registry.activity_rules()?;
+    // The rollups count the activities these rules count (a server does this when it puts
+    // rules in force).
+    qii_domain::scoring::rollups::sync_conditions(&db, &rules).await?;
+    let figures = if registry.read_events {
+        qii_domain::scoring::Figures::Events(&rules)
+    } else {
+        qii_domain::scoring::Figures::Rollups
+    };
     let targets = registry.targets_for(&period);
     let level = Level::Town;
 
@@ -241,12 +250,12 @@ async fn main() -> anyhow::Result<()> {
     let mut sql = Step::new();
     for round in 0..=rounds {
         let started = Instant::now();
-        let table = raw_table(&db, &period, level, &rules, &targets).await?;
+        let table = raw_table(&db, &period, level, figures, &targets).await?;
         sql.time(round, started);
         drop(table);
     }
     Step::count();
-    let table = raw_table(&db, &period, level, &rules, &targets).await;
+    let table = raw_table(&db, &period, level, figures, &targets).await;
     let raw = sql.counted(table)?;
 
     let evaluate = || {

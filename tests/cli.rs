@@ -559,3 +559,79 @@ fn queries_register_lists_and_removes_and_a_broken_document_registers_nothing() 
     assert!(removed.contains("1 operation(s) removed"), "{removed}");
     assert!(run_ok(&dir, &["queries", "list"]).contains("1 registered operation(s)"));
 }
+
+/// Runs SQL on the embedded database of `dir` directly, as an operator's tool would.
+fn sql(dir: &std::path::Path, statement: &str) {
+    use sea_orm::ConnectionTrait;
+    let url = format!("sqlite://{}?mode=rw", dir.join("qii.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        db.execute_unprepared(statement).await.unwrap();
+        db.close().await.unwrap();
+    });
+}
+
+#[test]
+fn rollups_verify_finds_a_difference_and_rebuild_mends_it() {
+    let dir = dir_with_demo();
+    assert!(run_ok(&dir, &["rollups", "verify"]).contains("rollups agree with the raw events"));
+
+    // A kept figure and a kept count changed behind the triggers' back.
+    sql(
+        &dir,
+        "UPDATE figure_rollup SET questions = questions + 7 \
+         WHERE rowid = (SELECT MIN(rowid) FROM figure_rollup WHERE grain = 'm')",
+    );
+    sql(
+        &dir,
+        "UPDATE activity SET like_count = like_count + 1 WHERE id = (SELECT MIN(id) FROM activity)",
+    );
+    let out = qii(&dir).args(["rollups", "verify"]).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("questions is"), "{stdout}");
+    assert!(stdout.contains(": like_count is"), "{stdout}");
+    assert!(stderr.contains("qii rollups rebuild"), "{stderr}");
+
+    // Bad spans are refused before anything is touched.
+    for args in [
+        &["rollups", "rebuild", "--from", "2017-13-01"][..],
+        &[
+            "rollups",
+            "rebuild",
+            "--from",
+            "2017-12-01",
+            "--to",
+            "2017-11-01",
+        ][..],
+    ] {
+        let out = qii(&dir).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is not a day") || stderr.contains("is after"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    assert!(run_ok(&dir, &["rollups", "rebuild"]).contains("rebuilt"));
+    assert!(run_ok(&dir, &["rollups", "verify"]).contains("agree"));
+    // A span alone, as after a correction of one month's events.
+    assert!(run_ok(
+        &dir,
+        &[
+            "rollups",
+            "rebuild",
+            "--from",
+            "2017-10-01",
+            "--to",
+            "2017-10-31"
+        ]
+    )
+    .contains("rebuilt"));
+    assert!(run_ok(&dir, &["rollups", "verify", "--from", "2017-10-01"]).contains("agree"));
+    assert!(run_ok(&dir, &["rollups", "verify"]).contains("agree"));
+}

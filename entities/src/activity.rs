@@ -27,6 +27,17 @@ pub struct Model {
     pub published_at: DateTimeUtc,
     /// Sign-ups it has, kept by the database with every sign-up written or removed.
     pub signup_count: i64,
+    /// Check-ins, comments, reviews, photos, photos uploaded after the end and likes it has,
+    /// kept by the database like `signup_count`.
+    pub checkin_count: i64,
+    pub comment_count: i64,
+    pub review_count: i64,
+    pub photo_count: i64,
+    pub photos_after_end_count: i64,
+    pub like_count: i64,
+    /// An incentive application with the intent `heavyweight` naming it has been approved
+    /// (kept by the database); a heavyweight activity counts for its publisher only then.
+    pub heavyweight_approved: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,8 @@ mod m20261202_000017_login_lockout;
 mod m20261203_000018_kept_signup_counts;
 mod m20261207_000019_persisted_operations;
 mod m20261207_000020_score_changes;
+mod m20261207_000021_figure_rollups;
+pub mod rollup;
 
 /// All migrations of the qii database, oldest first.
 pub struct Migrator;
@@ -54,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_kept_signup_counts::Migration),
             Box::new(m20261207_000019_persisted_operations::Migration),
             Box::new(m20261207_000020_score_changes::Migration),
+            Box::new(m20261207_000021_figure_rollups::Migration),
         ]
     }
 }

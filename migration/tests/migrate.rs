@@ -854,6 +854,13 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             heavyweight: i == 0,
             published_at: t0,
             signup_count: 0,
+            checkin_count: 0,
+            comment_count: 0,
+            review_count: 0,
+            photo_count: 0,
+            photos_after_end_count: 0,
+            like_count: 0,
+            heavyweight_approved: false,
         };
         activities.push(insert::<activity::Entity>(db, activity).await);
     }
@@ -929,6 +936,17 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
         };
         photos.push(insert::<activity_photo::Entity>(db, photo).await);
     }
+    // The database keeps the loop counts of the activity.
+    let first = &mut activities[0];
+    first.checkin_count = checkins.len() as i64;
+    first.comment_count = comments.len() as i64;
+    first.review_count = reviews.len() as i64;
+    first.like_count = likes.len() as i64;
+    first.photo_count = photos.len() as i64;
+    first.photos_after_end_count = photos
+        .iter()
+        .filter(|p| p.uploaded_at > first.ends_at)
+        .count() as i64;
 
     let mut requests = Vec::new();
     for status in ServiceRequestStatus::iter() {

@@ -193,7 +193,7 @@ both_databases! {
         app.data(IMPORT, json!({ "rows": [row("town-shijie", "2017-10", "reach", 5.0)] })).await;
         let rules = crate::helpers::shipped_activity_rules(1);
         let november: Period = "2017-11".parse().unwrap();
-        let table = raw_table(&app.db, &november, Level::Town, &rules, &[]).await.unwrap();
+        let table = raw_table(&app.db, &november, Level::Town, qii_domain::scoring::Figures::Events(&rules), &[]).await.unwrap();
         let keys: BTreeSet<&str> = table.figures.keys().map(String::as_str).collect();
         let mut expected: BTreeSet<&str> = COMPUTED_FIGURES.iter().copied().collect();
         expected.insert("reach");

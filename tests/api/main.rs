@@ -27,6 +27,7 @@ mod reach;
 mod releases;
 mod reports;
 mod reports_browser;
+mod rollups;
 mod schema;
 mod score_changes;
 mod scoring;

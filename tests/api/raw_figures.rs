@@ -30,7 +30,7 @@ both_databases! {
         let october: Period = "2017-10".parse().unwrap();
         let registry = qii_engine::rules::Registry::load(&crate::helpers::shipped_rules()).unwrap();
         let targets = registry.targets_for(&october);
-        let table = raw_table(&app.db, &october, Level::Town, &crate::helpers::shipped_activity_rules(1), &targets).await.unwrap();
+        let table = raw_table(&app.db, &october, Level::Town, qii_domain::scoring::Figures::Events(&crate::helpers::shipped_activity_rules(1)), &targets).await.unwrap();
         assert_eq!(table.units.len(), 32);
         for values in table.figures.values() {
             assert_eq!(values.len(), 32);
@@ -58,7 +58,7 @@ both_databases! {
             t("a.ends_at"), no = if pg { "FALSE" } else { "0" })).await;
         assert_eq!(total(&table, "eligible_activities"), eligible);
 
-        let stricter = raw_table(&app.db, &october, Level::Town, &crate::helpers::shipped_activity_rules(1_000_000), &targets).await.unwrap();
+        let stricter = raw_table(&app.db, &october, Level::Town, qii_domain::scoring::Figures::Events(&crate::helpers::shipped_activity_rules(1_000_000)), &targets).await.unwrap();
         assert_eq!(total(&stricter, "eligible_activities"), 0.0, "thresholds come from the rules");
 
         for rate in table.figures["mobile_binding_rate"].iter().flatten() {
@@ -102,7 +102,7 @@ both_databases! {
     async fn youth_homes_can_be_ranked_on_their_own(app) {
         app.load_demo(0.05).await;
         let q4: Period = "2017-Q4".parse().unwrap();
-        let table = raw_table(&app.db, &q4, Level::Kind(OrgUnitKind::YouthHome), &crate::helpers::shipped_activity_rules(1), &[]).await.unwrap();
+        let table = raw_table(&app.db, &q4, Level::Kind(OrgUnitKind::YouthHome), qii_domain::scoring::Figures::Events(&crate::helpers::shipped_activity_rules(1)), &[]).await.unwrap();
         let homes = scalar(&app, "SELECT COUNT(*) AS n FROM org_unit WHERE kind = 'youth_home'").await;
         assert_eq!(table.units.len() as f64, homes);
         assert!(total(&table, "youth_home_activities") > 0.0);

@@ -24,6 +24,8 @@ pub(crate) struct Loader<'a> {
     progress: bool,
     /// Tables that received explicit ids, for the PostgreSQL sequence reset.
     tables: Vec<String>,
+    /// The rollup triggers are dropped for the load (rebuilt and recreated by `finish`).
+    rollups_suspended: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -32,6 +34,7 @@ impl<'a> Loader<'a> {
             txn,
             progress,
             tables: Vec::new(),
+            rollups_suspended: false,
         }
     }
 
@@ -66,6 +69,14 @@ impl<'a> Loader<'a> {
     {
         let table = E::default().table_name().to_owned();
         let total = rows.len() as u64;
+        if !self.rollups_suspended {
+            // Row by row, the triggers would cost more than the load: the rollups are
+            // computed once from everything loaded instead.
+            migration::rollup::drop_triggers(self.txn)
+                .await
+                .context("suspending the rollup triggers for the load")?;
+            self.rollups_suspended = true;
+        }
         let bar = self.bar(stage, total);
         let per_chunk = MAX_PARAMS / E::Column::iter().count().max(1);
         let mut rows = rows.into_iter().peekable();
@@ -90,9 +101,27 @@ impl<'a> Loader<'a> {
         Ok(total)
     }
 
-    /// Lets PostgreSQL's identity sequences continue after the explicitly assigned ids.
+    /// Recomputes the rollups from everything loaded and recreates their triggers, and lets
+    /// PostgreSQL's identity sequences continue after the explicitly assigned ids.
     pub async fn finish(self) -> anyhow::Result<()> {
         let backend = self.txn.get_database_backend();
+        if self.rollups_suspended {
+            let bar = self.bar("rollups", 0);
+            let (from, to) = migration::rollup::all_days(backend);
+            let statements = migration::rollup::rebuild_plan(backend, &from, &to);
+            bar.set_length(statements.len() as u64);
+            for (_, statement) in statements {
+                self.txn
+                    .execute_unprepared(&statement)
+                    .await
+                    .context("computing the rollups of the loaded rows")?;
+                bar.inc(1);
+            }
+            migration::rollup::create_triggers(self.txn)
+                .await
+                .context("recreating the rollup triggers")?;
+            bar.finish();
+        }
         if backend != DbBackend::Postgres {
             return Ok(());
         }

@@ -30,6 +30,12 @@ pub struct Config {
     #[arg(long = "rules-poll", env = "QII_RULES_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub rules_poll: std::time::Duration,
 
+    /// Where scoring reads the platform's figures: `rollups` (kept per unit and day, the
+    /// default) or `events` (counted from the raw events on every ranking: slower, and the
+    /// independent computation the rollups are checked against).
+    #[arg(long = "figures", env = "QII_FIGURES", default_value = "rollups", value_parser = ["rollups", "events"])]
+    pub figures: String,
+
     /// Log filter, e.g. `info`, `qii=debug,sea_orm=info`.
     #[arg(long = "log", env = "QII_LOG", default_value = "info")]
     pub log: String,
@@ -341,6 +347,7 @@ impl Config {
             log: "warn".into(),
             rules_dir: PathBuf::from("rules"),
             rules_poll: std::time::Duration::from_secs(1),
+            figures: "rollups".into(),
             batch_window_ms: 2,
             db_max_connections: 5,
             auth: AuthConfig::default(),

@@ -5,6 +5,7 @@ mod access;
 mod import;
 pub mod queries;
 mod report;
+mod rollups;
 
 use std::path::PathBuf;
 
@@ -123,6 +124,12 @@ pub enum Command {
     Queries {
         #[command(subcommand)]
         command: queries::QueriesCommand,
+    },
+    /// Figure rollups: recompute them from the raw events (`rebuild`) or check them against
+    /// the raw events (`verify`).
+    Rollups {
+        #[command(subcommand)]
+        command: rollups::RollupsCommand,
     },
     /// Tokens: issue one to a partner, revoke one or a subject's.
     Token {
@@ -264,6 +271,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::User { command } => access::user(command).await,
         Command::Token { command } => access::token(command).await,
         Command::Queries { command } => queries::run(command).await,
+        Command::Rollups { command } => rollups::run(command).await,
         Command::Import {
             config,
             file,
@@ -387,7 +395,7 @@ async fn open_rules(config: &Config) -> anyhow::Result<(sea_orm::DatabaseConnect
     telemetry::init(&config.log);
     let (db, _) = db::connect(config).await?;
     db::migrate(&db).await?;
-    let store = RuleStore::open(db.clone(), &config.rules_dir).await;
+    let store = RuleStore::open(db.clone(), &config.rules_dir, config.figures == "events").await;
     Ok((db, store))
 }
 

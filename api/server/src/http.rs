@@ -591,8 +591,12 @@ impl Server {
             db.close().await?;
         }
         let (db, statements) = db::connect_for_requests(config).await?;
-        let rules =
-            qii_domain::service::rules::RuleStore::open(db.clone(), &config.rules_dir).await;
+        let rules = qii_domain::service::rules::RuleStore::open(
+            db.clone(),
+            &config.rules_dir,
+            config.figures == "events",
+        )
+        .await;
         let auth = qii_domain::auth::Authenticator::open(&db, &config.auth).await?;
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {

@@ -301,6 +301,13 @@ impl Builder<'_, '_> {
             heavyweight,
             published_at,
             signup_count: 0,
+            checkin_count: 0,
+            comment_count: 0,
+            review_count: 0,
+            photo_count: 0,
+            photos_after_end_count: 0,
+            like_count: 0,
+            heavyweight_approved: false,
         });
         let signups_close = deadline.unwrap_or(starts_at);
         self.held.push(Held {

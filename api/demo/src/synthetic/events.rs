@@ -221,6 +221,13 @@ impl Events {
             heavyweight: false,
             published_at,
             signup_count: 0,
+            checkin_count: 0,
+            comment_count: 0,
+            review_count: 0,
+            photo_count: 0,
+            photos_after_end_count: 0,
+            like_count: 0,
+            heavyweight_approved: false,
         });
 
         let quality = town.engagement * between(rng, 0.6, 1.4);

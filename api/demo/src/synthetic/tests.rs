@@ -51,9 +51,15 @@ async fn the_event_budget_is_met_and_every_figure_of_the_index_has_data() {
     let registry = registry();
     let period: Period = "2017-11".parse().unwrap();
     let rules = registry.activity_rules().unwrap();
-    let table = raw_table(&db, &period, Level::Town, &rules, &[])
-        .await
-        .unwrap();
+    let table = raw_table(
+        &db,
+        &period,
+        Level::Town,
+        qii_domain::scoring::Figures::Events(&rules),
+        &[],
+    )
+    .await
+    .unwrap();
     assert_eq!(table.units.len(), 20);
     let version = registry.version_for("qii", &period).unwrap();
     for (_, indicator) in version.spec.indicators() {

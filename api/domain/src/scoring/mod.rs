@@ -10,6 +10,7 @@ mod families;
 mod imported;
 mod level;
 pub mod raw;
+pub mod rollups;
 pub mod snapshot;
 pub mod targets;
 mod update_days;
@@ -20,7 +21,7 @@ use entities::{enums::OrgUnitKind, org_unit};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use level::Level;
-pub use raw::{raw_table, COMPUTED_FIGURES};
+pub use raw::{raw_table, Figures, COMPUTED_FIGURES};
 
 use qii_engine::period::Period;
 use qii_engine::rules::{
@@ -134,7 +135,12 @@ async fn rank_with(
 ) -> Result<Ranking, ScoringError> {
     let started = std::time::Instant::now();
     let rules = registry.activity_rules()?;
-    let raw = raw_table(db, period, level, &rules, &registry.targets_for(period)).await?;
+    let source = if registry.read_events {
+        Figures::Events(&rules)
+    } else {
+        Figures::Rollups
+    };
+    let raw = raw_table(db, period, level, source, &registry.targets_for(period)).await?;
     let names = unit_names(db, raw.units.iter().copied()).await?;
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.

@@ -45,7 +45,7 @@ pub async fn raw_table(
     db: &impl ConnectionTrait,
     period: &Period,
     level: Level,
-    rules: &ActivityRules,
+    source: Figures<'_>,
     targets: &[&TargetsVersion],
 ) -> Result<RawTable, DbErr> {
     let unit_rows = org_unit::Entity::find()
@@ -54,6 +54,123 @@ pub async fn raw_table(
         .all(db)
         .await?;
     let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
+    let computed = match source {
+        Figures::Events(rules) => from_events(db, period, level, rules).await?,
+        Figures::Rollups => from_rollups(db, period, level).await?,
+    };
+    let Computed {
+        figures,
+        registrations,
+        bound,
+        visits,
+    } = computed;
+
+    let column = |values: &HashMap<i64, i64>| -> Vec<Option<f64>> {
+        units
+            .iter()
+            .map(|u| Some(values.get(u).copied().unwrap_or(0) as f64))
+            .collect()
+    };
+    let mut table = RawTable {
+        units: units.clone(),
+        figures: figures
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), column(v)))
+            .collect(),
+        targets: HashMap::new(),
+    };
+    table
+        .figures
+        .insert("registrations".into(), column(&registrations));
+    // Rates and imported figures are missing (not zero) where there is nothing to count.
+    table.figures.insert(
+        "mobile_binding_rate".into(),
+        units
+            .iter()
+            .map(|u| match registrations.get(u) {
+                Some(&n) if n > 0 => Some(bound.get(u).copied().unwrap_or(0) as f64 / n as f64),
+                _ => None,
+            })
+            .collect(),
+    );
+    table.figures.insert(
+        "valid_visits".into(),
+        units
+            .iter()
+            .map(|u| visits.get(u).map(|v| *v as f64))
+            .collect(),
+    );
+    let imported = super::imported::imported_figures(db, period, level, &units).await?;
+    for (key, column) in imported {
+        // Imports refuse computed keys; should one be stored anyway, the platform's
+        // figure stands.
+        table.figures.entry(key).or_insert(column);
+    }
+    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    for target in super::targets::unit_targets(db, targets, period, &unit_rows).await? {
+        if let Some(&i) = position.get(&target.org_unit_id) {
+            table
+                .targets
+                .entry(target.metric)
+                .or_insert_with(|| vec![None; units.len()])[i] = Some(target.value);
+        }
+    }
+    Ok(table)
+}
+
+/// Where the platform's figures are read.
+#[derive(Debug, Clone, Copy)]
+pub enum Figures<'a> {
+    /// The rollups the database keeps (the activity conditions they hold are those of the
+    /// release in force).
+    Rollups,
+    /// The raw events, counted with these activity rules: slower, and the independent
+    /// computation the rollups are checked against (`QII_FIGURES=events`).
+    Events(&'a ActivityRules),
+}
+
+/// The figures computed from the platform's own data, per unit of the level.
+struct Computed {
+    figures: HashMap<&'static str, HashMap<i64, i64>>,
+    registrations: HashMap<i64, i64>,
+    bound: HashMap<i64, i64>,
+    /// Units without any visit row are absent.
+    visits: HashMap<i64, i64>,
+}
+
+/// Every computed figure read from the rollups, with the Youth Homes counted from the org
+/// units.
+async fn from_rollups(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+) -> Result<Computed, DbErr> {
+    let f = Families {
+        level,
+        start: period.start_utc(),
+        end: period.end_utc(),
+    };
+    let (rolled, youth_homes) = tokio::try_join!(
+        super::rollups::rolled_up(db, period, level),
+        f.count(db, f.youth_homes(period)),
+    )?;
+    let mut figures = rolled.figures;
+    figures.insert("youth_homes", youth_homes);
+    Ok(Computed {
+        figures,
+        registrations: rolled.registrations,
+        bound: rolled.bound,
+        visits: rolled.visits,
+    })
+}
+
+/// Every computed figure counted from the raw events, one grouped query per family.
+async fn from_events(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+    rules: &ActivityRules,
+) -> Result<Computed, DbErr> {
     let (start, end) = (period.start_utc(), period.end_utc());
     let f = Families { level, start, end };
 
@@ -115,7 +232,7 @@ pub async fn raw_table(
             (daily_visit::Entity, daily_visit::Column::Visits),
         ),
     )?;
-    let figures: HashMap<String, HashMap<i64, i64>> = [
+    let figures: HashMap<&'static str, HashMap<i64, i64>> = [
         ("valid_questions", valid_questions),
         ("answers", answers),
         ("expert_answers", expert_answers),
@@ -130,58 +247,12 @@ pub async fn raw_table(
         ("update_days", update_days),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
     .collect();
 
-    let column = |values: &HashMap<i64, i64>| -> Vec<Option<f64>> {
-        units
-            .iter()
-            .map(|u| Some(values.get(u).copied().unwrap_or(0) as f64))
-            .collect()
-    };
-    let mut table = RawTable {
-        units: units.clone(),
-        figures: figures
-            .iter()
-            .map(|(k, v)| (k.clone(), column(v)))
-            .collect(),
-        targets: HashMap::new(),
-    };
-    table
-        .figures
-        .insert("registrations".into(), column(&registrations));
-    // Rates and imported figures are missing (not zero) where there is nothing to count.
-    table.figures.insert(
-        "mobile_binding_rate".into(),
-        units
-            .iter()
-            .map(|u| match registrations.get(u) {
-                Some(&n) if n > 0 => Some(bound.get(u).copied().unwrap_or(0) as f64 / n as f64),
-                _ => None,
-            })
-            .collect(),
-    );
-    table.figures.insert(
-        "valid_visits".into(),
-        units
-            .iter()
-            .map(|u| visits.get(u).map(|v| *v as f64))
-            .collect(),
-    );
-    let imported = super::imported::imported_figures(db, period, level, &units).await?;
-    for (key, column) in imported {
-        // Imports refuse computed keys; should one be stored anyway, the platform's
-        // figure stands.
-        table.figures.entry(key).or_insert(column);
-    }
-    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
-    for target in super::targets::unit_targets(db, targets, period, &unit_rows).await? {
-        if let Some(&i) = position.get(&target.org_unit_id) {
-            table
-                .targets
-                .entry(target.metric)
-                .or_insert_with(|| vec![None; units.len()])[i] = Some(target.value);
-        }
-    }
-    Ok(table)
+    Ok(Computed {
+        figures,
+        registrations,
+        bound,
+        visits,
+    })
 }

@@ -32,6 +32,21 @@ pub enum ActivityFigure {
     Likes,
 }
 
+impl ActivityFigure {
+    /// The figure's name in the rules (`signups`, `photos_after_end`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Signups => "signups",
+            Self::Checkins => "checkins",
+            Self::Comments => "comments",
+            Self::Reviews => "reviews",
+            Self::Photos => "photos",
+            Self::PhotosAfterEnd => "photos_after_end",
+            Self::Likes => "likes",
+        }
+    }
+}
+
 /// One condition an activity must meet to count toward the index.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -48,6 +48,10 @@ pub struct Registry {
     targets: Vec<TargetsVersion>,
     eligibility: Option<(Script, ActivityRules)>,
     policies: Vec<PolicyVersion>,
+    /// Where scoring reads the platform's figures: counted from the raw events on every
+    /// ranking (`true`), or from the kept rollups (`false`, the default). The server holding
+    /// the registry sets it (`QII_FIGURES`).
+    pub read_events: bool,
 }
 
 impl Registry {
@@ -131,6 +135,7 @@ impl Registry {
             targets,
             eligibility,
             policies,
+            read_events: false,
         })
     }
 

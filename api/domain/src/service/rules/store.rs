@@ -44,6 +44,8 @@ struct InForce {
 
 /// The current rules, shared by all requests.
 pub struct RuleStore {
+    /// Scoring counts the raw events instead of reading the rollups (`QII_FIGURES=events`).
+    read_events: bool,
     dir: PathBuf,
     db: DatabaseConnection,
     sandbox: Sandbox,
@@ -80,8 +82,9 @@ pub enum Changed {
 impl RuleStore {
     /// The rules in force for the database `db`, after applying what changed in the rules
     /// folder `dir` since it was last applied (on a new database: the whole folder).
-    pub async fn open(db: DatabaseConnection, dir: &Path) -> Self {
+    pub async fn open(db: DatabaseConnection, dir: &Path, read_events: bool) -> Self {
         let store = Self {
+            read_events,
             dir: dir.to_owned(),
             db,
             sandbox: Sandbox::new(),
@@ -296,6 +299,27 @@ impl RuleStore {
     /// outdates (or makes current again).
     async fn install(&self, id: i64, registry: Registry) {
         let versions = version_labels(&registry);
+        if self.read().release.is_some_and(|current| current > id) {
+            return;
+        }
+        // The rollups count the activities these rules count before the rules answer here.
+        match registry.activity_rules() {
+            Ok(rules) => match crate::scoring::rollups::sync_conditions(&self.db, &rules).await {
+                Ok(true) => tracing::info!(
+                    release = id,
+                    "activity conditions put in force in the rollups"
+                ),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "the rollups could not take the activity conditions")
+                }
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "the activity rules of release {id} cannot be read")
+            }
+        }
+        let mut registry = registry;
+        registry.read_events = self.read_events;
         let registry = Arc::new(registry);
         {
             let mut in_force = self.write();

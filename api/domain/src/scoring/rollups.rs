@@ -1,0 +1,518 @@
+//! The figure rollups ([`migration::rollup`]): reading a period's figures from them, putting
+//! the activity rules' conditions in force in them, rebuilding them from the raw events and
+//! checking them against the raw events.
+//!
+//! A period is read as whole years, whole months and single days, each from the rows of its
+//! grain, so that a month costs one row per unit whatever its number of events. Cumulative
+//! figures (registrations, bindings) add up everything before the period's end the same way.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use migration::rollup::{self, COLUMNS};
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait,
+};
+
+use super::Level;
+use qii_engine::period::Period;
+use qii_engine::rules::activity::ActivityRules;
+
+/// A span of rows of one grain: `day` within `[from, to]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    grain: char,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// The days `[first, last]` as whole years, whole months and single days, each run of one
+/// grain merged into one span.
+fn spans(first: NaiveDate, last: NaiveDate) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut day = first;
+    while day <= last {
+        let year_end = NaiveDate::from_ymd_opt(day.year(), 12, 31).unwrap_or(day);
+        let next_month = if day.month() == 12 {
+            NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+        };
+        let month_end = next_month.map_or(day, |n| n - Duration::days(1));
+        let (grain, end) = if day.ordinal() == 1 && year_end <= last {
+            ('y', year_end)
+        } else if day.day() == 1 && month_end <= last {
+            ('m', month_end)
+        } else {
+            ('d', day)
+        };
+        match out.last_mut() {
+            Some(span) if span.grain == grain => span.to = day,
+            _ => out.push(Span {
+                grain,
+                from: day,
+                to: day,
+            }),
+        }
+        match end.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    out
+}
+
+fn date(backend: DbBackend, day: NaiveDate) -> String {
+    rollup::date_literal(backend, &day.to_string())
+}
+
+fn span_condition(backend: DbBackend, spans: &[Span]) -> String {
+    if spans.is_empty() {
+        return "FALSE".into();
+    }
+    spans
+        .iter()
+        .map(|s| {
+            format!(
+                "(grain = '{}' AND day >= {} AND day <= {})",
+                s.grain,
+                date(backend, s.from),
+                date(backend, s.to)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The earliest day a rollup may hold.
+const EPOCH: (i32, u32, u32) = (1900, 1, 1);
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(EPOCH.0, EPOCH.1, EPOCH.2).expect("a valid day")
+}
+
+/// The figures of the period per unit of `level`, read from the rollups: every computed
+/// family but the Youth Homes (read from the org units) and the visits, whose units with no
+/// visit row at all are left out of `visits` (a missing figure, not zero).
+pub(super) struct RolledUp {
+    pub figures: HashMap<&'static str, HashMap<i64, i64>>,
+    pub registrations: HashMap<i64, i64>,
+    pub bound: HashMap<i64, i64>,
+    pub visits: HashMap<i64, i64>,
+}
+
+/// (figure key, the column summed at the town level, at a kind's level).
+const PERIOD_FIGURES: &[(&str, &str, &str)] = &[
+    ("valid_questions", "questions", "questions"),
+    ("answers", "answers", "answers"),
+    ("expert_answers", "expert_answers", "expert_answers"),
+    ("topic_participations", "participations", "participations"),
+    (
+        "eligible_activities",
+        "eligible_activities",
+        "eligible_activities",
+    ),
+    (
+        "youth_home_activities",
+        "home_activities",
+        "home_activities",
+    ),
+    ("youth_home_signups", "home_signups", "home_signups"),
+    ("youth_home_comments", "home_comments", "home_comments"),
+    ("youth_home_rating_total", "home_rating", "home_rating"),
+    ("experts_recruited", "experts", "experts"),
+    ("update_days", "town_update_days", "update_days"),
+    ("visits", "visits", "visits"),
+    ("visit_rows", "visit_rows", "visit_rows"),
+];
+
+async fn grouped(
+    db: &impl ConnectionTrait,
+    level: Level,
+    columns: &[(&'static str, &str)],
+    spans: &[Span],
+) -> Result<HashMap<&'static str, HashMap<i64, i64>>, DbErr> {
+    let backend = db.get_database_backend();
+    let unit = match level {
+        Level::Town => "town_id",
+        Level::Kind(_) => "org_unit_id",
+    };
+    let kind = match level {
+        Level::Town => String::new(),
+        Level::Kind(kind) => format!(" AND kind = '{}'", kind.to_value()),
+    };
+    let sums: String = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, column))| format!(", CAST(SUM({column}) AS BIGINT) AS c{i}"))
+        .collect();
+    let sql = format!(
+        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({}){kind} AND {unit} IS NOT NULL GROUP BY {unit}",
+        span_condition(backend, spans)
+    );
+    let mut out: HashMap<&'static str, HashMap<i64, i64>> =
+        columns.iter().map(|(k, _)| (*k, HashMap::new())).collect();
+    for row in db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        let unit: i64 = row.try_get("", "unit")?;
+        for (i, (key, _)) in columns.iter().enumerate() {
+            let n: Option<i64> = row.try_get("", &format!("c{i}"))?;
+            if let Some(values) = out.get_mut(key) {
+                values.insert(unit, n.unwrap_or(0));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the period's figures of every unit of `level` from the rollups.
+pub(super) async fn rolled_up(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+) -> Result<RolledUp, DbErr> {
+    let town = level == Level::Town;
+    let columns: Vec<(&'static str, &str)> = PERIOD_FIGURES
+        .iter()
+        .map(|(key, t, k)| (*key, if town { *t } else { *k }))
+        .collect();
+    let within = spans(period.first_day(), period.last_day());
+    let before_end = spans(epoch(), period.last_day());
+    let (mut figures, mut cumulative) = tokio::try_join!(
+        grouped(db, level, &columns, &within),
+        grouped(
+            db,
+            level,
+            &[("registrations", "registrations"), ("bound", "bound")],
+            &before_end
+        ),
+    )?;
+    let visit_rows = figures.remove("visit_rows").unwrap_or_default();
+    let mut visits = figures.remove("visits").unwrap_or_default();
+    visits.retain(|unit, _| visit_rows.get(unit).is_some_and(|n| *n > 0));
+    Ok(RolledUp {
+        figures,
+        registrations: cumulative.remove("registrations").unwrap_or_default(),
+        bound: cumulative.remove("bound").unwrap_or_default(),
+        visits,
+    })
+}
+
+/// The conditions of the activity rules as the rollups hold them: (figure, least value).
+fn conditions_of(rules: &ActivityRules) -> Vec<(&'static str, i64)> {
+    let mut out: Vec<(&'static str, i64)> = rules
+        .conditions
+        .iter()
+        .map(|c| (c.figure.name(), c.at_least))
+        .collect();
+    // Two conditions on one figure: the stricter holds.
+    out.sort();
+    let mut merged: Vec<(&'static str, i64)> = Vec::new();
+    for (figure, at_least) in out {
+        match merged.last_mut() {
+            Some(last) if last.0 == figure => last.1 = last.1.max(at_least),
+            _ => merged.push((figure, at_least)),
+        }
+    }
+    merged
+}
+
+/// Puts the conditions of `rules` in force in the rollups, re-deriving the eligible
+/// activities they change, in one transaction. Returns whether anything changed (every
+/// replica calls it when it puts rules in force; the first does the work).
+pub async fn sync_conditions(
+    db: &DatabaseConnection,
+    rules: &ActivityRules,
+) -> Result<bool, DbErr> {
+    let wanted = conditions_of(rules);
+    let tx = crate::db::write(db).await?;
+    crate::db::serialise(&tx, "rollup-conditions").await?;
+    let backend = tx.get_database_backend();
+    let mut current: Vec<(String, i64)> = Vec::new();
+    for row in tx
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT figure, at_least FROM activity_rule_condition ORDER BY figure",
+        ))
+        .await?
+    {
+        current.push((row.try_get("", "figure")?, row.try_get("", "at_least")?));
+    }
+    let same = current.len() == wanted.len()
+        && current
+            .iter()
+            .zip(&wanted)
+            .all(|((f, n), (g, m))| f == g && n == m);
+    if same {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    for statement in rollup::change_conditions(backend, &wanted) {
+        tx.execute_unprepared(&statement).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The days a rebuild or a check covers, both included; none for all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DaySpan {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DaySpan {
+    fn bounds(&self, backend: DbBackend) -> (String, String) {
+        let from = self.from.unwrap_or_else(epoch);
+        let to = self
+            .to
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid day"));
+        (date(backend, from), date(backend, to))
+    }
+}
+
+/// Recomputes the rollups of `span` (and every activity's kept counts) from the raw events
+/// in one transaction, calling `step(done, total, what)` before each step.
+pub async fn rebuild(
+    db: &DatabaseConnection,
+    span: DaySpan,
+    mut step: impl FnMut(usize, usize, &str),
+) -> Result<(), DbErr> {
+    let tx = crate::db::write(db).await?;
+    crate::db::serialise(&tx, "rollup-conditions").await?;
+    let backend = tx.get_database_backend();
+    let (from, to) = span.bounds(backend);
+    let statements = rollup::rebuild_plan(backend, &from, &to);
+    let total = statements.len();
+    for (i, (what, statement)) in statements.iter().enumerate() {
+        step(i, total, what);
+        tx.execute_unprepared(statement).await?;
+    }
+    step(total, total, "done");
+    tx.commit().await
+}
+
+/// One difference between the kept rollups and the raw events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// `activity 12` or `unit 3, m 2017-10-01`.
+    pub row: String,
+    pub column: String,
+    pub kept: i64,
+    pub expected: i64,
+}
+
+/// Compares the kept rollups of `span` and every activity's kept counts with what the raw
+/// events give, changing nothing.
+pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Difference>, DbErr> {
+    let tx = db.begin().await?;
+    let backend = tx.get_database_backend();
+    let (from, to) = span.bounds(backend);
+    let mut out = Vec::new();
+
+    // The activities' kept counts against a recount.
+    let assignments = rollup::activity_recounts();
+    let selected: String = assignments
+        .iter()
+        .map(|(column, expr)| {
+            // The approval is a truth value: read as 0 or 1 on both databases.
+            let (kept, expected) = if *column == "heavyweight_approved" {
+                (
+                    format!("CASE WHEN {column} THEN 1 ELSE 0 END"),
+                    format!("CASE WHEN {expr} THEN 1 ELSE 0 END"),
+                )
+            } else {
+                ((*column).to_owned(), expr.clone())
+            };
+            format!(
+                ", CAST({kept} AS BIGINT) AS k_{column}, CAST({expected} AS BIGINT) AS e_{column}"
+            )
+        })
+        .collect();
+    let rows = tx
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT id{selected} FROM activity ORDER BY id"),
+        ))
+        .await?;
+    for row in rows {
+        let id: i64 = row.try_get("", "id")?;
+        for (column, _) in &assignments {
+            let kept: i64 = row.try_get("", &format!("k_{column}"))?;
+            let expected: i64 = row.try_get("", &format!("e_{column}"))?;
+            if kept != expected {
+                out.push(Difference {
+                    row: format!("activity {id}"),
+                    column: (*column).to_owned(),
+                    kept,
+                    expected,
+                });
+            }
+        }
+    }
+
+    // The rollups recomputed into a scratch table, then compared row by row.
+    let scratch = "figure_rollup_expected";
+    let create = match backend {
+        DbBackend::Postgres => format!(
+            "CREATE TEMPORARY TABLE {scratch} (LIKE figure_rollup INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP"
+        ),
+        _ => {
+            let figures: String = COLUMNS
+                .iter()
+                .map(|c| format!(", {c} BIGINT NOT NULL DEFAULT 0"))
+                .collect();
+            format!(
+                "CREATE TEMPORARY TABLE {scratch} (org_unit_id BIGINT NOT NULL, grain TEXT NOT NULL, \
+                 day DATE NOT NULL, town_id BIGINT, kind TEXT NOT NULL{figures}, \
+                 PRIMARY KEY (org_unit_id, grain, day))"
+            )
+        }
+    };
+    tx.execute_unprepared(&create).await?;
+    // The kept days and months outside the span, copied, so that the recomputed months and
+    // years the span touches add up the same rows outside it.
+    let month = |day: &str| match backend {
+        DbBackend::Postgres => format!("date_trunc('month', ({day})::timestamp)::date"),
+        _ => format!("date({day}, 'start of month')"),
+    };
+    let year = |day: &str| match backend {
+        DbBackend::Postgres => format!("date_trunc('year', ({day})::timestamp)::date"),
+        _ => format!("date({day}, 'start of year')"),
+    };
+    tx.execute_unprepared(&format!(
+        "INSERT INTO {scratch} SELECT * FROM figure_rollup WHERE (grain = 'd' AND (day < {from} OR day > {to})) \
+         OR (grain = 'm' AND (day < {mf} OR day > {mt}))",
+        mf = month(&from),
+        mt = month(&to),
+    ))
+    .await?;
+    for (_, statement) in rollup::rebuild_statements(backend, scratch, &from, &to) {
+        tx.execute_unprepared(&statement).await?;
+    }
+    let columns = COLUMNS.join(", ");
+    let in_span = |table: &str| {
+        format!(
+            "SELECT org_unit_id, grain, day, town_id, kind, {columns} FROM {table} \
+             WHERE ({nonzero}) AND day <= {to} AND ((grain = 'd' AND day >= {from}) \
+             OR (grain = 'm' AND day >= {mf}) OR (grain = 'y' AND day >= {yf}))",
+            nonzero = COLUMNS
+                .iter()
+                .map(|c| format!("{c} <> 0"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            mf = month(&from),
+            yf = year(&from),
+        )
+    };
+    let (kept, expected) = (in_span("figure_rollup"), in_span(scratch));
+    let differing = format!(
+        "SELECT 'kept' AS side, * FROM ({kept} EXCEPT {expected}) a \
+         UNION ALL SELECT 'expected' AS side, * FROM ({expected} EXCEPT {kept}) b"
+    );
+    let mut sides: HashMap<(i64, String, String), [HashMap<String, i64>; 2]> = HashMap::new();
+    for row in tx
+        .query_all_raw(Statement::from_string(backend, differing))
+        .await?
+    {
+        let side: String = row.try_get("", "side")?;
+        let unit: i64 = row.try_get("", "org_unit_id")?;
+        let grain: String = row.try_get("", "grain")?;
+        let day: NaiveDate = row.try_get("", "day")?;
+        let entry = sides
+            .entry((unit, grain, day.to_string()))
+            .or_insert_with(|| [HashMap::new(), HashMap::new()]);
+        let slot = usize::from(side != "kept");
+        for column in COLUMNS {
+            entry[slot].insert((*column).to_owned(), row.try_get("", column)?);
+        }
+    }
+    let mut keys: Vec<_> = sides.keys().cloned().collect();
+    keys.sort();
+    for key in keys {
+        let [kept, expected] = &sides[&key];
+        for column in COLUMNS {
+            let (k, e) = (
+                kept.get(*column).copied().unwrap_or(0),
+                expected.get(*column).copied().unwrap_or(0),
+            );
+            if k != e {
+                out.push(Difference {
+                    row: format!("unit {}, {} {}", key.0, key.1, key.2),
+                    column: (*column).to_owned(),
+                    kept: k,
+                    expected: e,
+                });
+            }
+        }
+    }
+    tx.rollback().await?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_period_is_read_as_years_months_and_days() {
+        let s = spans(d("2016-12-30"), d("2018-03-02"));
+        assert_eq!(
+            s,
+            vec![
+                Span {
+                    grain: 'd',
+                    from: d("2016-12-30"),
+                    to: d("2016-12-31")
+                },
+                Span {
+                    grain: 'y',
+                    from: d("2017-01-01"),
+                    to: d("2017-01-01")
+                },
+                Span {
+                    grain: 'm',
+                    from: d("2018-01-01"),
+                    to: d("2018-02-01")
+                },
+                Span {
+                    grain: 'd',
+                    from: d("2018-03-01"),
+                    to: d("2018-03-02")
+                },
+            ]
+        );
+        assert_eq!(
+            spans(d("2017-11-01"), d("2017-11-30")),
+            vec![Span {
+                grain: 'm',
+                from: d("2017-11-01"),
+                to: d("2017-11-01")
+            }]
+        );
+        assert_eq!(
+            spans(d("2017-11-06"), d("2017-11-12")),
+            vec![Span {
+                grain: 'd',
+                from: d("2017-11-06"),
+                to: d("2017-11-12")
+            }]
+        );
+        let all = spans(epoch(), d("2017-11-30"));
+        assert_eq!(
+            all[0],
+            Span {
+                grain: 'y',
+                from: epoch(),
+                to: d("2016-01-01")
+            }
+        );
+        assert_eq!(all.len(), 2);
+    }
+}

@@ -1,0 +1,1064 @@
+//! Figure rollups: for every org unit and Asia/Shanghai day, month and year, the figures that
+//! scoring reads (sign-ups, questions, visits, …), so that ranking a period adds up a few
+//! rows per unit instead of rescanning the events.
+//!
+//! Database triggers keep them, in the same transaction as every write that changes them,
+//! whoever writes (the services, an import, a script in `psql`): an insert adds a row's
+//! contribution, a delete takes it away, an update takes away what the old row gave and adds
+//! what the new one gives, and a change of a parent (a question's addressee, an expert's
+//! recruiting unit, an activity's approval as a heavyweight one) moves the contributions of
+//! its children. Each activity keeps its loop counts (sign-ups, check-ins, comments, reviews,
+//! photos, photos after the end, likes) the same way, and whether it counts toward the index
+//! is read from those counts and the conditions of the activity rules in force, which the
+//! server writes into `activity_rule_condition` (see `qii_domain::rollups`).
+//!
+//! Everything here is generated from one declaration, [`FAMILIES`]: the triggers of both
+//! databases and the rebuild from the raw events, so that what is kept and what a rebuild
+//! computes cannot be two different things.
+//!
+//! Rows: `grain` is `d` (a day), `m` (the month starting on `day`) or `y` (the year starting
+//! on `day`); a month row is the sum of its days and a year row the sum of its months, except
+//! `update_days` and `town_update_days`, which count the days whose `published` /
+//! `town_published` is above zero. `town_published` is kept on the row of the publisher's
+//! town, so that a town's update days count distinct days over everything below it.
+
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, DbErr};
+
+/// The SQL dialect a statement is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    pub fn of(backend: DbBackend) -> Self {
+        match backend {
+            DbBackend::Postgres => Self::Postgres,
+            _ => Self::Sqlite,
+        }
+    }
+
+    /// The Asia/Shanghai day of an instant.
+    fn local_day(self, instant: &str) -> String {
+        match self {
+            Self::Postgres => format!("(({instant}) AT TIME ZONE 'Asia/Shanghai')::date"),
+            // Stored as RFC 3339 text in UTC; Shanghai has kept UTC+8 without DST since 1991.
+            Self::Sqlite => format!("date({instant}, '+8 hours')"),
+        }
+    }
+
+    /// The first day of the month or year of a day.
+    fn start_of(self, day: &str, unit: &str) -> String {
+        match self {
+            Self::Postgres => format!("date_trunc('{unit}', ({day})::timestamp)::date"),
+            Self::Sqlite => format!("date({day}, 'start of {unit}')"),
+        }
+    }
+
+    /// The day after the month or year a row of `grain` starts on `day`.
+    fn end_of_row(self, day: &str, grain: &str) -> String {
+        match self {
+            Self::Postgres => format!(
+                "({day} + CASE {grain} WHEN 'm' THEN INTERVAL '1 month' ELSE INTERVAL '1 year' END)"
+            ),
+            Self::Sqlite => {
+                format!("date({day}, CASE {grain} WHEN 'm' THEN '+1 month' ELSE '+1 year' END)")
+            }
+        }
+    }
+
+    fn greatest(self, a: &str, b: &str) -> String {
+        match self {
+            Self::Postgres => format!("GREATEST({a}, {b})"),
+            Self::Sqlite => format!("max({a}, {b})"),
+        }
+    }
+
+    /// `a` and `b` differ, nulls included.
+    fn differ(self, a: &str, b: &str) -> String {
+        match self {
+            Self::Postgres => format!("{a} IS DISTINCT FROM {b}"),
+            Self::Sqlite => format!("{a} IS NOT {b}"),
+        }
+    }
+}
+
+/// When a row happened: an instant (its local day is taken) or a day.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'a> {
+    Instant(&'a str),
+    Day(&'a str),
+    /// The later of two instants (a binding counts once the member is registered).
+    Later(&'a str, &'a str),
+}
+
+/// One figure family: each row of `table` (written `{r}`) that meets `when` adds `amount` to
+/// `column` on the rollup rows of the unit `unit` for the day of `at`. Expressions may name
+/// the row's parent as `{p}` (the row of `parent.0` whose id is the row's `parent.1`) and the
+/// unit as `ou`; `{counted_r}` / `{counted_p}` stand for "this activity counts for its
+/// publisher" and `{eligible_r}` for "this activity meets the activity rules".
+#[derive(Debug, Clone, Copy)]
+pub struct Family<'a> {
+    pub column: &'a str,
+    pub table: &'a str,
+    pub parent: Option<(&'a str, &'a str)>,
+    pub unit: &'a str,
+    pub at: At<'a>,
+    pub amount: &'a str,
+    pub when: &'a str,
+    /// Columns of the row whose change moves its contribution.
+    pub row_deps: &'a [&'a str],
+    /// Columns of the parent whose change moves the contribution.
+    pub parent_deps: &'a [&'a str],
+}
+
+/// Every family. The column names are those of `figure_rollup`.
+pub const FAMILIES: &[Family<'static>] = &[
+    Family {
+        column: "questions",
+        table: "question",
+        parent: None,
+        unit: "{r}.addressed_to_id",
+        at: At::Instant("{r}.asked_at"),
+        amount: "1",
+        when: "{r}.status = 'visible'",
+        row_deps: &["addressed_to_id", "asked_at", "status"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "answers",
+        table: "answer",
+        parent: Some(("question", "question_id")),
+        unit: "{p}.addressed_to_id",
+        at: At::Instant("{r}.answered_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["question_id", "answered_at"],
+        parent_deps: &["addressed_to_id"],
+    },
+    Family {
+        column: "expert_answers",
+        table: "answer",
+        parent: Some(("expert", "expert_id")),
+        unit: "{p}.recruited_by_id",
+        at: At::Instant("{r}.answered_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["expert_id", "answered_at"],
+        parent_deps: &["recruited_by_id"],
+    },
+    Family {
+        column: "participations",
+        table: "topic_participation",
+        parent: Some(("topic", "topic_id")),
+        unit: "{p}.org_unit_id",
+        at: At::Instant("{r}.created_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["topic_id", "created_at"],
+        parent_deps: &["org_unit_id"],
+    },
+    Family {
+        column: "eligible_activities",
+        table: "activity",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Instant("{r}.ends_at"),
+        amount: "1",
+        when: "{counted_r} AND {eligible_r}",
+        row_deps: &[
+            "org_unit_id",
+            "ends_at",
+            "heavyweight",
+            "heavyweight_approved",
+            "signup_count",
+            "checkin_count",
+            "comment_count",
+            "review_count",
+            "photo_count",
+            "photos_after_end_count",
+            "like_count",
+        ],
+        parent_deps: &[],
+    },
+    Family {
+        column: "home_activities",
+        table: "activity",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Instant("{r}.starts_at"),
+        amount: "1",
+        when: "{counted_r} AND ou.kind = 'youth_home'",
+        row_deps: &[
+            "org_unit_id",
+            "starts_at",
+            "heavyweight",
+            "heavyweight_approved",
+        ],
+        parent_deps: &[],
+    },
+    Family {
+        column: "home_signups",
+        table: "activity_signup",
+        parent: Some(("activity", "activity_id")),
+        unit: "{p}.org_unit_id",
+        at: At::Instant("{r}.signed_up_at"),
+        amount: "1",
+        when: "{counted_p} AND ou.kind = 'youth_home'",
+        row_deps: &["activity_id", "signed_up_at"],
+        parent_deps: &["org_unit_id", "heavyweight", "heavyweight_approved"],
+    },
+    Family {
+        column: "home_comments",
+        table: "activity_comment",
+        parent: Some(("activity", "activity_id")),
+        unit: "{p}.org_unit_id",
+        at: At::Instant("{r}.created_at"),
+        amount: "1",
+        when: "{counted_p} AND ou.kind = 'youth_home'",
+        row_deps: &["activity_id", "created_at"],
+        parent_deps: &["org_unit_id", "heavyweight", "heavyweight_approved"],
+    },
+    Family {
+        column: "home_rating",
+        table: "activity_review",
+        parent: Some(("activity", "activity_id")),
+        unit: "{p}.org_unit_id",
+        at: At::Instant("{r}.created_at"),
+        amount: "{r}.rating",
+        when: "{counted_p} AND ou.kind = 'youth_home'",
+        row_deps: &["activity_id", "created_at", "rating"],
+        parent_deps: &["org_unit_id", "heavyweight", "heavyweight_approved"],
+    },
+    Family {
+        column: "experts",
+        table: "expert",
+        parent: None,
+        unit: "{r}.recruited_by_id",
+        at: At::Instant("{r}.joined_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["recruited_by_id", "joined_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "registrations",
+        table: "member",
+        parent: None,
+        unit: "{r}.home_town_id",
+        at: At::Instant("{r}.registered_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["home_town_id", "registered_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "bound",
+        table: "member",
+        parent: None,
+        unit: "{r}.home_town_id",
+        at: At::Later("{r}.registered_at", "{r}.mobile_bound_at"),
+        amount: "1",
+        when: "{r}.mobile_bound_at IS NOT NULL",
+        row_deps: &["home_town_id", "registered_at", "mobile_bound_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "visits",
+        table: "daily_visit",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Day("{r}.day"),
+        amount: "{r}.visits",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "day", "visits"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "visit_rows",
+        table: "daily_visit",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Day("{r}.day"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "day"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "published",
+        table: "activity",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Instant("{r}.published_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "published_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "published",
+        table: "topic",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Instant("{r}.published_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "published_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "published",
+        table: "answer",
+        parent: None,
+        unit: "{r}.org_unit_id",
+        at: At::Instant("{r}.answered_at"),
+        amount: "1",
+        when: "{r}.org_unit_id IS NOT NULL",
+        row_deps: &["org_unit_id", "answered_at"],
+        parent_deps: &[],
+    },
+    Family {
+        column: "town_published",
+        table: "activity",
+        parent: Some(("org_unit", "org_unit_id")),
+        unit: "{p}.town_id",
+        at: At::Instant("{r}.published_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "published_at"],
+        parent_deps: &["town_id"],
+    },
+    Family {
+        column: "town_published",
+        table: "topic",
+        parent: Some(("org_unit", "org_unit_id")),
+        unit: "{p}.town_id",
+        at: At::Instant("{r}.published_at"),
+        amount: "1",
+        when: "TRUE",
+        row_deps: &["org_unit_id", "published_at"],
+        parent_deps: &["town_id"],
+    },
+    Family {
+        column: "town_published",
+        table: "answer",
+        parent: Some(("org_unit", "org_unit_id")),
+        unit: "{p}.town_id",
+        at: At::Instant("{r}.answered_at"),
+        amount: "1",
+        when: "{r}.org_unit_id IS NOT NULL",
+        row_deps: &["org_unit_id", "answered_at"],
+        parent_deps: &["town_id"],
+    },
+];
+
+/// The distinct-day columns: (the count kept per day, the days counted).
+pub const DISTINCT_DAYS: &[(&str, &str)] = &[
+    ("published", "update_days"),
+    ("town_published", "town_update_days"),
+];
+
+/// Every figure column of `figure_rollup`, in table order.
+pub const COLUMNS: &[&str] = &[
+    "questions",
+    "answers",
+    "expert_answers",
+    "participations",
+    "eligible_activities",
+    "home_activities",
+    "home_signups",
+    "home_comments",
+    "home_rating",
+    "experts",
+    "registrations",
+    "bound",
+    "visits",
+    "visit_rows",
+    "published",
+    "update_days",
+    "town_published",
+    "town_update_days",
+];
+
+/// A loop count kept on each activity: rows of `table` whose activity is `activity` (an
+/// expression of the row `{r}`) and that meet `when` (which may name the activity's columns
+/// unqualified).
+struct Kept {
+    column: &'static str,
+    table: &'static str,
+    activity: &'static str,
+    when: &'static str,
+    row_deps: &'static [&'static str],
+}
+
+/// `signup_count` is kept by its own triggers (an earlier migration).
+const KEPT: &[Kept] = &[
+    Kept {
+        column: "checkin_count",
+        table: "activity_checkin",
+        activity: "(SELECT s.activity_id FROM activity_signup s WHERE s.id = {r}.signup_id)",
+        when: "TRUE",
+        row_deps: &["signup_id"],
+    },
+    Kept {
+        column: "comment_count",
+        table: "activity_comment",
+        activity: "{r}.activity_id",
+        when: "TRUE",
+        row_deps: &["activity_id"],
+    },
+    Kept {
+        column: "review_count",
+        table: "activity_review",
+        activity: "{r}.activity_id",
+        when: "TRUE",
+        row_deps: &["activity_id"],
+    },
+    Kept {
+        column: "photo_count",
+        table: "activity_photo",
+        activity: "{r}.activity_id",
+        when: "TRUE",
+        row_deps: &["activity_id"],
+    },
+    Kept {
+        column: "photos_after_end_count",
+        table: "activity_photo",
+        activity: "{r}.activity_id",
+        when: "{r}.uploaded_at > ends_at",
+        row_deps: &["activity_id", "uploaded_at"],
+    },
+    Kept {
+        column: "like_count",
+        table: "activity_like",
+        activity: "{r}.activity_id",
+        when: "TRUE",
+        row_deps: &["activity_id"],
+    },
+];
+
+/// The activity counts that an activity rule's figure reads, by the figure's name in the
+/// rules (`signups`, `photos_after_end`, …).
+pub const RULE_FIGURES: &[(&str, &str)] = &[
+    ("signups", "signup_count"),
+    ("checkins", "checkin_count"),
+    ("comments", "comment_count"),
+    ("reviews", "review_count"),
+    ("photos", "photo_count"),
+    ("photos_after_end", "photos_after_end_count"),
+    ("likes", "like_count"),
+];
+
+/// "The activity `a` meets every condition of `conditions`" (a table or subquery with the
+/// columns `figure` and `at_least`).
+pub fn eligible(a: &str, conditions: &str) -> String {
+    let figure = RULE_FIGURES
+        .iter()
+        .map(|(name, column)| format!(" WHEN '{name}' THEN {a}.{column}"))
+        .collect::<String>();
+    format!(
+        "NOT EXISTS (SELECT 1 FROM {conditions} c WHERE c.at_least > CASE c.figure{figure} END)"
+    )
+}
+
+/// "The activity `a` counts for its publisher": an ordinary one always, a heavyweight one
+/// once approved.
+fn counted(a: &str) -> String {
+    format!("({a}.heavyweight = FALSE OR {a}.heavyweight_approved = TRUE)")
+}
+
+/// "An approved application with the intent `heavyweight` names the activity `id`".
+fn approved(id: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM incentive_application ia JOIN incentive_intent ii \
+         ON ii.application_id = ia.id WHERE ia.activity_id = {id} \
+         AND ia.status = 'approved' AND ii.intent = 'heavyweight')"
+    )
+}
+
+fn render(expr: &str, r: &str, p: &str) -> String {
+    expr.replace("{counted_r}", &counted(r))
+        .replace("{counted_p}", &counted(p))
+        .replace("{eligible_r}", &eligible(r, "activity_rule_condition"))
+        .replace("{r}", r)
+        .replace("{p}", p)
+}
+
+impl Family<'_> {
+    /// The local day of the row, `{r}` and `{p}` rendered.
+    fn day(&self, d: Dialect, r: &str, p: &str) -> String {
+        match self.at {
+            At::Instant(at) => d.local_day(&render(at, r, p)),
+            At::Day(day) => render(day, r, p),
+            At::Later(a, b) => d.local_day(&d.greatest(&render(a, r, p), &render(b, r, p))),
+        }
+    }
+}
+
+/// Where the rows of a statement come from.
+enum Source<'a> {
+    /// One row of the family's table, as the trigger sees it (`NEW` or `OLD`).
+    Row(&'a str),
+    /// The family's rows whose parent is this row of the parent table (`NEW` or `OLD`).
+    Children(&'a str),
+    /// Every row of the table whose day falls within `[from, to]` (a rebuild).
+    Range(&'a str, &'a str),
+    /// Every row of the table, on the day, month and year rows.
+    All,
+}
+
+const GRAINS: &str = "(SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'y')";
+
+/// `INSERT … ON CONFLICT DO UPDATE` adding `sign` × the family's rows of `source` to its
+/// column of `target`, on the day, month and year rows (only the day rows for a rebuild,
+/// which derives the others after), for the rows that also meet `guard`.
+fn bump(
+    d: Dialect,
+    f: &Family<'_>,
+    source: Source,
+    sign: &str,
+    guard: &str,
+    target: &str,
+) -> String {
+    let (r, p, from, mut cond) = match source {
+        Source::Row(row) => {
+            let (from, cond) = match f.parent {
+                Some((table, key)) => (format!("{table} p, "), format!("p.id = {row}.{key} AND ")),
+                None => (String::new(), String::new()),
+            };
+            (row.to_owned(), "p".to_owned(), from, cond)
+        }
+        Source::Children(parent) => {
+            let (_, key) = f.parent.expect("children of a family with a parent");
+            (
+                "r".to_owned(),
+                parent.to_owned(),
+                format!("{} r, ", f.table),
+                format!("r.{key} = {parent}.id AND "),
+            )
+        }
+        Source::Range(..) | Source::All => {
+            let (from, cond) = match f.parent {
+                Some((table, key)) => (
+                    format!("{} r JOIN {table} p ON p.id = r.{key}, ", f.table),
+                    String::new(),
+                ),
+                None => (format!("{} r, ", f.table), String::new()),
+            };
+            ("r".to_owned(), "p".to_owned(), from, cond)
+        }
+    };
+    let day = f.day(d, &r, &p);
+    let (grains, grain_day) = match source {
+        Source::Range(lo, hi) => {
+            cond.push_str(&format!("{day} >= {lo} AND {day} <= {hi} AND "));
+            ("(SELECT 'd' AS grain) g".to_owned(), day.clone())
+        }
+        _ => (
+            format!("{GRAINS} g"),
+            format!(
+                "CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {} ELSE {} END",
+                d.start_of(&day, "month"),
+                d.start_of(&day, "year")
+            ),
+        ),
+    };
+    let column = f.column;
+    format!(
+        "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {column}) \
+         SELECT ou.id, g.grain, {grain_day}, ou.town_id, ou.kind, {sign}SUM({amount}) \
+         FROM {from}org_unit ou, {grains} \
+         WHERE {cond}ou.id = {unit} AND ({when}) AND ({guard}) \
+         GROUP BY ou.id, g.grain, {grain_day}, ou.town_id, ou.kind \
+         ON CONFLICT (org_unit_id, grain, day) DO UPDATE SET {column} = {target}.{column} + excluded.{column}",
+        amount = render(f.amount, &r, &p),
+        unit = render(f.unit, &r, &p),
+        when = render(f.when, &r, &p),
+    )
+}
+
+/// `UPDATE figure_rollup` setting the distinct-day column `counted` from the kept counts of
+/// `kept` on the rows `rows` selects: on a day row whether its count is above zero, on a
+/// month or year row how many of its days are.
+fn days_update(d: Dialect, kept: &str, counted: &str, rows: &str) -> String {
+    let end = d.end_of_row("figure_rollup.day", "figure_rollup.grain");
+    format!(
+        "UPDATE figure_rollup SET {counted} = CASE WHEN grain = 'd' \
+         THEN (CASE WHEN {kept} > 0 THEN 1 ELSE 0 END) \
+         ELSE (SELECT COUNT(*) FROM figure_rollup x WHERE x.org_unit_id = figure_rollup.org_unit_id \
+         AND x.grain = 'd' AND x.day >= figure_rollup.day AND x.day < {end} AND x.{kept} > 0) END \
+         WHERE {rows}"
+    )
+}
+
+/// Sets the distinct-day column of a family of kept days on the day, month and year rows of
+/// the unit and day of one row (`NEW` or `OLD`).
+fn recount_days(d: Dialect, f: &Family<'_>, row: &str, guard: &str) -> Option<String> {
+    let (kept, counted) = DISTINCT_DAYS.iter().find(|(kept, _)| *kept == f.column)?;
+    let day = f.day(d, row, "p");
+    let unit = match f.parent {
+        Some((parent, key)) => format!(
+            "(SELECT {} FROM {parent} x WHERE x.id = {row}.{key})",
+            render(f.unit, row, "x")
+        ),
+        None => render(f.unit, row, "p"),
+    };
+    let rows = format!(
+        "org_unit_id = {unit} AND ({when}) AND ({guard}) \
+         AND ((grain = 'd' AND day = {day}) OR (grain = 'm' AND day = {month}) OR (grain = 'y' AND day = {year}))",
+        when = render(f.when, row, "p"),
+        month = d.start_of(&day, "month"),
+        year = d.start_of(&day, "year"),
+    );
+    Some(days_update(d, kept, counted, &rows))
+}
+
+/// Sets the distinct-day column of a family of kept days on every row of the unit a parent
+/// row (`NEW` or `OLD`) gives the family's rows: after their contributions moved between
+/// units.
+fn recount_all_days(d: Dialect, f: &Family<'_>, parent: &str, guard: &str) -> Option<String> {
+    let (kept, counted) = DISTINCT_DAYS.iter().find(|(kept, _)| *kept == f.column)?;
+    let rows = format!(
+        "org_unit_id = {} AND ({guard})",
+        render(f.unit, "r", parent)
+    );
+    Some(days_update(d, kept, counted, &rows))
+}
+
+/// "Any of `columns` differs between `OLD` and `NEW`".
+fn changed(d: Dialect, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| d.differ(&format!("OLD.{c}"), &format!("NEW.{c}")))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// A trigger: `timing` (`AFTER`/`BEFORE`) `event` (`INSERT`/`UPDATE`/`DELETE`) on `table`
+/// running `statements` for each row.
+struct Trigger {
+    name: String,
+    table: &'static str,
+    timing: &'static str,
+    event: &'static str,
+    statements: Vec<String>,
+}
+
+/// Every trigger that keeps the rollups and the activities' counts.
+fn triggers(d: Dialect) -> Vec<Trigger> {
+    let mut tables: Vec<&'static str> = Vec::new();
+    let mut note = |t: &'static str| {
+        if !tables.contains(&t) {
+            tables.push(t);
+        }
+    };
+    for f in FAMILIES {
+        note(f.table);
+        if let Some((parent, _)) = f.parent {
+            note(parent);
+        }
+    }
+    for k in KEPT {
+        note(k.table);
+    }
+    let target = "figure_rollup";
+    let mut out = Vec::new();
+    for &table in &tables {
+        let own: Vec<&Family<'_>> = FAMILIES.iter().filter(|f| f.table == table).collect();
+        let children: Vec<&Family<'_>> = FAMILIES
+            .iter()
+            .filter(|f| f.parent.map(|(p, _)| p) == Some(table))
+            .collect();
+        let kept: Vec<&Kept> = KEPT.iter().filter(|k| k.table == table).collect();
+
+        let mut insert = Vec::new();
+        let mut delete = Vec::new();
+        let mut update = Vec::new();
+        let mut before_delete = Vec::new();
+        for k in &kept {
+            let bump = |row: &str, sign: &str, guard: &str| {
+                format!(
+                    "UPDATE activity SET {c} = {c} {sign} 1 WHERE id = {a} AND ({when}) AND ({guard})",
+                    c = k.column,
+                    a = render(k.activity, row, "p"),
+                    when = render(k.when, row, "p"),
+                )
+            };
+            insert.push(bump("NEW", "+", "TRUE"));
+            delete.push(bump("OLD", "-", "TRUE"));
+            let moved = changed(d, k.row_deps);
+            update.push(bump("OLD", "-", &moved));
+            update.push(bump("NEW", "+", &moved));
+        }
+        for f in &own {
+            insert.push(bump(d, f, Source::Row("NEW"), "", "TRUE", target));
+            insert.extend(recount_days(d, f, "NEW", "TRUE"));
+            delete.push(bump(d, f, Source::Row("OLD"), "-", "TRUE", target));
+            delete.extend(recount_days(d, f, "OLD", "TRUE"));
+            let moved = changed(d, f.row_deps);
+            update.push(bump(d, f, Source::Row("OLD"), "-", &moved, target));
+            update.push(bump(d, f, Source::Row("NEW"), "", &moved, target));
+            update.extend(recount_days(d, f, "OLD", &moved));
+            update.extend(recount_days(d, f, "NEW", &moved));
+        }
+        for f in &children {
+            // A parent removed takes its children's contributions with it while they are
+            // still there to be counted (a cascade removes them after).
+            before_delete.push(bump(d, f, Source::Children("OLD"), "-", "TRUE", target));
+            let moved = changed(d, f.parent_deps);
+            update.push(bump(d, f, Source::Children("OLD"), "-", &moved, target));
+            update.push(bump(d, f, Source::Children("NEW"), "", &moved, target));
+            update.extend(recount_all_days(d, f, "OLD", &moved));
+            update.extend(recount_all_days(d, f, "NEW", &moved));
+        }
+        if table == "org_unit" {
+            // Its rows are grouped under its town and filtered by its kind.
+            update.push(format!(
+                "UPDATE figure_rollup SET town_id = NEW.town_id, kind = NEW.kind \
+                 WHERE org_unit_id = NEW.id AND ({})",
+                changed(d, &["town_id", "kind"])
+            ));
+        }
+        if table == "activity_signup" {
+            // Check-ins go with their sign-up; their own trigger no longer finds it.
+            before_delete.push(
+                "UPDATE activity SET checkin_count = checkin_count - \
+                 (SELECT COUNT(*) FROM activity_checkin c WHERE c.signup_id = OLD.id) \
+                 WHERE id = OLD.activity_id"
+                    .to_owned(),
+            );
+        }
+        for (timing, event, statements) in [
+            ("AFTER", "INSERT", insert),
+            ("AFTER", "UPDATE", update),
+            ("AFTER", "DELETE", delete),
+            ("BEFORE", "DELETE", before_delete),
+        ] {
+            if !statements.is_empty() {
+                out.push(Trigger {
+                    name: format!(
+                        "qii_rollup_{table}_{}_{}",
+                        timing.to_lowercase(),
+                        event.to_lowercase()
+                    ),
+                    table,
+                    timing,
+                    event,
+                    statements,
+                });
+            }
+        }
+    }
+    // A new end re-decides which photos came after it: a trigger of its own, so that on
+    // SQLite (whose triggers do not fire themselves) its update reaches the one above.
+    out.push(Trigger {
+        name: "qii_rollup_activity_after_update_ends".into(),
+        table: "activity",
+        timing: "AFTER",
+        event: "UPDATE",
+        statements: vec!["UPDATE activity SET photos_after_end_count = \
+             (SELECT COUNT(*) FROM activity_photo x WHERE x.activity_id = NEW.id AND x.uploaded_at > NEW.ends_at) \
+             WHERE id = NEW.id AND OLD.ends_at <> NEW.ends_at"
+            .to_owned()],
+    });
+    // A decision on a heavyweight application decides whether its activity counts.
+    let sync = |id: &str| {
+        format!(
+            "UPDATE activity SET heavyweight_approved = {a} \
+             WHERE id = {id} AND heavyweight_approved <> {a}",
+            a = approved("activity.id")
+        )
+    };
+    let of_intent = |row: &str| {
+        format!("(SELECT ia2.activity_id FROM incentive_application ia2 WHERE ia2.id = {row}.application_id)")
+    };
+    for (table, ids) in [
+        (
+            "incentive_application",
+            ["NEW.activity_id".to_owned(), "OLD.activity_id".to_owned()],
+        ),
+        ("incentive_intent", [of_intent("NEW"), of_intent("OLD")]),
+    ] {
+        for event in ["INSERT", "UPDATE", "DELETE"] {
+            let statements = match event {
+                "INSERT" => vec![sync(&ids[0])],
+                "DELETE" => vec![sync(&ids[1])],
+                _ => vec![sync(&ids[1]), sync(&ids[0])],
+            };
+            out.push(Trigger {
+                name: format!("qii_rollup_{table}_after_{}", event.to_lowercase()),
+                table,
+                timing: "AFTER",
+                event,
+                statements,
+            });
+        }
+    }
+    out
+}
+
+fn create_statements(d: Dialect, t: &Trigger) -> Vec<String> {
+    match d {
+        Dialect::Postgres => {
+            let body: String = t.statements.iter().map(|s| format!("  {s};\n")).collect();
+            let ret = if t.timing == "BEFORE" { "OLD" } else { "NULL" };
+            vec![
+                format!(
+                    "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $qii$\nBEGIN\n{body}  RETURN {ret};\nEND\n$qii$",
+                    name = t.name
+                ),
+                format!(
+                    "CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()",
+                    name = t.name,
+                    timing = t.timing,
+                    event = t.event,
+                    table = t.table
+                ),
+            ]
+        }
+        Dialect::Sqlite => {
+            let body: String = t.statements.iter().map(|s| format!("  {s};\n")).collect();
+            vec![format!(
+                "CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW BEGIN\n{body}END",
+                name = t.name,
+                timing = t.timing,
+                event = t.event,
+                table = t.table
+            )]
+        }
+    }
+}
+
+fn drop_statements(d: Dialect, t: &Trigger) -> Vec<String> {
+    match d {
+        Dialect::Postgres => vec![
+            format!("DROP TRIGGER IF EXISTS {} ON {}", t.name, t.table),
+            format!("DROP FUNCTION IF EXISTS {}()", t.name),
+        ],
+        Dialect::Sqlite => vec![format!("DROP TRIGGER IF EXISTS {}", t.name)],
+    }
+}
+
+/// Creates every trigger that keeps the rollups.
+pub async fn create_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let d = Dialect::of(db.get_database_backend());
+    for t in triggers(d) {
+        for s in create_statements(d, &t) {
+            db.execute_unprepared(&s).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops every trigger that keeps the rollups: a bulk load drops them, loads, rebuilds and
+/// creates them again, in one transaction.
+pub async fn drop_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let d = Dialect::of(db.get_database_backend());
+    for t in triggers(d) {
+        for s in drop_statements(d, &t) {
+            db.execute_unprepared(&s).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The statements that recompute the rollups of the days `[from, to]` (SQL date literals)
+/// into `target` (a table shaped like `figure_rollup`) from the raw events, with what each
+/// does: the day rows family by family, their distinct-day counts, then the month and year
+/// rows they fall in, added up again from the day rows. The rows of those days, months and
+/// years must have been removed first ([`clear_statements`]).
+pub fn rebuild_statements(
+    backend: DbBackend,
+    target: &str,
+    from: &str,
+    to: &str,
+) -> Vec<(String, String)> {
+    let d = Dialect::of(backend);
+    let mut out: Vec<(String, String)> = FAMILIES
+        .iter()
+        .map(|f| {
+            (
+                format!("{} from {}", f.column, f.table),
+                bump(d, f, Source::Range(from, to), "", "TRUE", target),
+            )
+        })
+        .collect();
+    let days_set: String = DISTINCT_DAYS
+        .iter()
+        .map(|(kept, counted)| format!("{counted} = CASE WHEN {kept} > 0 THEN 1 ELSE 0 END"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push((
+        "update days".into(),
+        format!(
+            "UPDATE {target} SET {days_set} WHERE grain = 'd' AND day >= {from} AND day <= {to}"
+        ),
+    ));
+    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("SUM({c})")).collect();
+    let set: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    for (grain, unit, below, lo, hi) in [
+        (
+            "m",
+            "month",
+            "d",
+            d.start_of(from, "month"),
+            d.start_of(to, "month"),
+        ),
+        (
+            "y",
+            "year",
+            "m",
+            d.start_of(from, "year"),
+            d.start_of(to, "year"),
+        ),
+    ] {
+        let start = d.start_of("x.day", unit);
+        out.push((
+            format!("{unit} rows"),
+            format!(
+                "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {columns}) \
+                 SELECT x.org_unit_id, '{grain}', {start}, MAX(x.town_id), MAX(x.kind), {sums} \
+                 FROM {target} x WHERE x.grain = '{below}' AND {start} >= {lo} AND {start} <= {hi} \
+                 GROUP BY x.org_unit_id, {start} \
+                 ON CONFLICT (org_unit_id, grain, day) DO UPDATE SET {set}",
+                columns = COLUMNS.join(", "),
+                sums = sums.join(", "),
+                set = set.join(", "),
+            ),
+        ));
+    }
+    out
+}
+
+/// A day (`YYYY-MM-DD`) as an SQL date literal.
+pub fn date_literal(backend: DbBackend, day: &str) -> String {
+    match Dialect::of(backend) {
+        Dialect::Postgres => format!("DATE '{day}'"),
+        Dialect::Sqlite => format!("'{day}'"),
+    }
+}
+
+/// The first and last day a rollup may hold, as SQL literals: a rebuild of everything.
+pub fn all_days(backend: DbBackend) -> (String, String) {
+    (
+        date_literal(backend, "1900-01-01"),
+        date_literal(backend, "2999-12-31"),
+    )
+}
+
+/// Every statement of a rebuild of the days `[from, to]` (SQL date literals) of
+/// `figure_rollup`, with what each does: the activities' kept counts, the removal of the rows
+/// recomputed, then [`rebuild_statements`].
+pub fn rebuild_plan(backend: DbBackend, from: &str, to: &str) -> Vec<(String, String)> {
+    let mut out = vec![("activity counts".to_owned(), recount_activities())];
+    out.extend(
+        clear_statements(backend, "figure_rollup", from, to)
+            .into_iter()
+            .map(|s| ("clearing".to_owned(), s)),
+    );
+    out.extend(rebuild_statements(backend, "figure_rollup", from, to));
+    out
+}
+
+/// Removes the rows of `target` a rebuild of `[from, to]` recomputes: the days, and the
+/// months and years they fall in (those are added up again from their days).
+pub fn clear_statements(backend: DbBackend, target: &str, from: &str, to: &str) -> Vec<String> {
+    let d = Dialect::of(backend);
+    vec![
+        format!("DELETE FROM {target} WHERE grain = 'd' AND day >= {from} AND day <= {to}"),
+        format!(
+            "DELETE FROM {target} WHERE grain = 'm' AND day >= {} AND day <= {}",
+            d.start_of(from, "month"),
+            d.start_of(to, "month")
+        ),
+        format!(
+            "DELETE FROM {target} WHERE grain = 'y' AND day >= {} AND day <= {}",
+            d.start_of(from, "year"),
+            d.start_of(to, "year")
+        ),
+    ]
+}
+
+/// Each kept column of an activity (the loop counts and the approval) with the expression
+/// that recounts it from the raw rows, for the activity row `activity`.
+pub fn activity_recounts() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = vec![(
+        "signup_count",
+        "(SELECT COUNT(*) FROM activity_signup r WHERE r.activity_id = activity.id)".into(),
+    )];
+    out.extend(KEPT.iter().map(|k| {
+        let when = k.when.replace("ends_at", "activity.ends_at");
+        (
+            k.column,
+            format!(
+                "(SELECT COUNT(*) FROM {t} r WHERE {a} = activity.id AND ({when}))",
+                t = k.table,
+                a = render(k.activity, "r", "p"),
+                when = render(&when, "r", "p"),
+            ),
+        )
+    }));
+    out.push(("heavyweight_approved", approved("activity.id")));
+    out
+}
+
+/// The statement that recounts every activity's kept columns from the raw rows (a rebuild;
+/// the triggers keep them between rebuilds).
+pub fn recount_activities() -> String {
+    let sets: Vec<String> = activity_recounts()
+        .into_iter()
+        .map(|(column, expr)| format!("{column} = {expr}"))
+        .collect();
+    format!("UPDATE activity SET {}", sets.join(", "))
+}
+
+/// The statements that put `conditions` (figure name, least value) in force as the activity
+/// rules' conditions: every activity that counts for its publisher and whose eligibility
+/// they change moves in or out of `eligible_activities`, then the conditions are replaced.
+/// Nothing happens when they are those in force already (the caller compares).
+pub fn change_conditions(backend: DbBackend, conditions: &[(&str, i64)]) -> Vec<String> {
+    let d = Dialect::of(backend);
+    let new = if conditions.is_empty() {
+        "(SELECT '' AS figure, 0 AS at_least WHERE 1 = 0)".to_owned()
+    } else {
+        let rows: Vec<String> = conditions
+            .iter()
+            .map(|(figure, at_least)| {
+                format!(
+                    "SELECT '{}' AS figure, {at_least} AS at_least",
+                    figure.replace('\'', "''")
+                )
+            })
+            .collect();
+        format!("({})", rows.join(" UNION ALL "))
+    };
+    let (old, new) = (
+        eligible("r", "activity_rule_condition"),
+        eligible("r", &new),
+    );
+    let when = format!("{{counted_r}} AND ({old}) <> ({new})");
+    let amount = format!("CASE WHEN {new} THEN 1 ELSE -1 END");
+    let family = Family {
+        amount: &amount,
+        when: &when,
+        ..FAMILIES
+            .iter()
+            .find(|f| f.column == "eligible_activities")
+            .copied()
+            .expect("eligible activities are a family")
+    };
+    let mut out = vec![bump(d, &family, Source::All, "", "TRUE", "figure_rollup")];
+    out.push("DELETE FROM activity_rule_condition".into());
+    for (figure, at_least) in conditions {
+        out.push(format!(
+            "INSERT INTO activity_rule_condition (figure, at_least) VALUES ('{}', {at_least})",
+            figure.replace('\'', "''")
+        ));
+    }
+    out
+}
