@@ -6,6 +6,10 @@
 //! (c) the same index in plain Rust (`scoring/reference.rs`), checked against (b), and
 //! (d) the full monthly ranking (`scoring::rank`),
 //!
+//! beside (a′) the same figures counted from the raw events (the path before the rollups,
+//! checked equal), and the cost the rollup triggers add to single writes (`QII_BENCH_WRITES`
+//! inserts of each kind, default 2,000, alternating rounds with and without the triggers),
+//!
 //! with the peak heap of each step (a counting global allocator: the largest growth of the
 //! bytes allocated during one extra round of the step) and the process's peak resident set
 //! (`VmHWM`, which includes the generation).
@@ -19,6 +23,8 @@
 
 #[path = "scoring/reference.rs"]
 mod reference;
+#[path = "scoring/writes.rs"]
+mod writes;
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
@@ -258,6 +264,27 @@ async fn main() -> anyhow::Result<()> {
     let table = raw_table(&db, &period, level, figures, &targets).await;
     let raw = sql.counted(table)?;
 
+    // The same figures counted from the raw events, as before the rollups (and as
+    // `QII_FIGURES=events` does): fewer rounds, it is the slow path.
+    let mut counted = Step::new();
+    let event_rounds: usize = env_or("QII_BENCH_EVENT_ROUNDS", 3);
+    for round in 0..=event_rounds {
+        let started = Instant::now();
+        let table = raw_table(
+            &db,
+            &period,
+            level,
+            qii_domain::scoring::Figures::Events(&rules),
+            &targets,
+        )
+        .await?;
+        counted.time(round, started);
+        anyhow::ensure!(
+            table.units == raw.units && table.figures == raw.figures,
+            "the rollups and the raw events give the same figures"
+        );
+    }
+
     let evaluate = || {
         qii_engine::rules::Sandbox::on_this_thread(|| {
             compute::score(&registry.sandbox, &version.script, &version.spec, &raw)
@@ -316,7 +343,11 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("| step | p50 | p95 | peak heap |");
     println!("|---|---|---|---|");
-    println!("{}", sql.row("(a) SQL aggregation `raw_table`"));
+    println!("{}", sql.row("(a) SQL aggregation `raw_table` (rollups)"));
+    println!(
+        "{}",
+        counted.row("(a′) the same figures counted from the raw events")
+    );
     println!(
         "{}",
         script.row("(b) script evaluation `compute::score` (v2.rhai)")
@@ -337,6 +368,26 @@ async fn main() -> anyhow::Result<()> {
         "peak resident set (VmHWM, whole process including the load): {}",
         vm_hwm().unwrap_or_else(|| "unknown".into())
     );
+
+    let writes: usize = env_or("QII_BENCH_WRITES", 2_000);
+    if writes > 0 {
+        println!();
+        println!("write cost, mean of {writes} single-row inserts each (autocommit), with and without the rollup triggers:");
+        println!();
+        println!("| write | with triggers | without | added |");
+        println!("|---|---|---|---|");
+        for kind in writes::KINDS {
+            let (with, without) = writes::measure(&db, *kind, writes).await?;
+            println!(
+                "| {} | {:.0} µs | {:.0} µs | {:+.0} µs ({:+.0} %) |",
+                kind.name(),
+                with * 1e6,
+                without * 1e6,
+                (with - without) * 1e6,
+                (with / without - 1.0) * 100.0
+            );
+        }
+    }
 
     drop(db);
     if backend == DbBackend::Sqlite {

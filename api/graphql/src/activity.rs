@@ -20,7 +20,6 @@ use super::{
         ActivityComment, ActivityLoopSteps, ActivityPhoto, ActivityReview, ActivitySignup,
         CommentsOfActivity, PhotosOfActivity, ReviewsOfActivity,
     },
-    count_of,
     nodes::{load_activity, unit_via, Activity, OrgUnit, SignupsOfActivity},
     pagination::{cost, nested, OrderField, Page, SortDirection, SortKey},
     undefined_to_option, ContextExt,
@@ -115,12 +114,12 @@ impl Activity {
         Some((i64::from(capacity) - self.0.signup_count).max(0))
     }
     /// Number of check-ins (签到).
-    async fn checkin_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.checkins(ctx).await
+    async fn checkin_count(&self) -> i64 {
+        self.0.checkin_count
     }
     /// Number of comments (评论).
-    async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        count_of::<CommentsOfActivity>(ctx, self.0.id).await
+    async fn comment_count(&self) -> i64 {
+        self.0.comment_count
     }
     /// Number of likes (点赞).
     async fn like_count(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -131,8 +130,8 @@ impl Activity {
         Ok(self.likes(ctx).await?.votes)
     }
     /// Number of reviews (评价).
-    async fn review_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.ratings(ctx).await?.count)
+    async fn review_count(&self) -> i64 {
+        self.0.review_count
     }
     /// Sum of all review ratings (打分), e.g. for a "total rating" indicator.
     async fn rating_total(&self, ctx: &Context<'_>) -> Result<i64> {
@@ -143,12 +142,12 @@ impl Activity {
         Ok(self.ratings(ctx).await?.mean())
     }
     /// Number of photos.
-    async fn photo_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        count_of::<PhotosOfActivity>(ctx, self.0.id).await
+    async fn photo_count(&self) -> i64 {
+        self.0.photo_count
     }
     /// Number of photos uploaded after the activity ended.
-    async fn photos_after_end(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.photos_after(ctx).await
+    async fn photos_after_end(&self) -> i64 {
+        self.0.photos_after_end_count
     }
     /// Its sign-ups, oldest first unless sorted otherwise: all of them for the
     /// administrators of its unit, a member's own for a member.

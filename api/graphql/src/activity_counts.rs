@@ -1,6 +1,6 @@
-//! Batched per-activity figures the generic loaders cannot express: check-ins (reached
-//! through sign-ups), likes and votes apart, and photos uploaded after the end. Each is
-//! one grouped query for every activity of a response.
+//! Batched per-activity figures the kept counts of the activity row do not give: likes and
+//! votes apart, and the ratings' sum and mean. Each is one grouped query for every activity
+//! of a response.
 
 use std::collections::HashMap;
 
@@ -17,24 +17,6 @@ use super::{
     loaders::{FromDb, LoadError, Tally, TallyOf},
     nodes::Activity,
 };
-
-/// Check-ins per activity.
-pub struct CheckinCounts(DatabaseConnection);
-
-impl FromDb for CheckinCounts {
-    fn from_db(db: DatabaseConnection) -> Self {
-        Self(db)
-    }
-}
-
-impl Loader<i64> for CheckinCounts {
-    type Value = i64;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
-        Ok(qii_domain::service::activity_counts::checkins(&self.0, keys).await?)
-    }
-}
 
 /// Likes and votes of one activity.
 #[derive(Debug, Clone, Copy, Default)]
@@ -86,30 +68,8 @@ impl Loader<i64> for LikeTallies {
     }
 }
 
-/// Photos uploaded after their activity ended, per activity.
-pub struct PhotosAfterEnd(DatabaseConnection);
-
-impl FromDb for PhotosAfterEnd {
-    fn from_db(db: DatabaseConnection) -> Self {
-        Self(db)
-    }
-}
-
-impl Loader<i64> for PhotosAfterEnd {
-    type Value = i64;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, i64>, Self::Error> {
-        Ok(qii_domain::service::activity_counts::photos_after_end(&self.0, keys).await?)
-    }
-}
-
 /// The figures above for one activity, batched across the response.
 impl Activity {
-    pub(super) async fn checkins(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = batched::<activity::Entity, CheckinCounts>(ctx, self.0.id).await?;
-        Ok(n.unwrap_or(0))
-    }
     pub(super) async fn likes(&self, ctx: &Context<'_>) -> Result<LikeTally> {
         let tally = batched::<activity::Entity, LikeTallies>(ctx, self.0.id).await?;
         Ok(tally.unwrap_or_default())
@@ -117,9 +77,5 @@ impl Activity {
     pub(super) async fn ratings(&self, ctx: &Context<'_>) -> Result<Tally> {
         let tally = batched::<activity::Entity, TallyOf<ReviewsOfActivity>>(ctx, self.0.id).await?;
         Ok(tally.unwrap_or_default())
-    }
-    pub(super) async fn photos_after(&self, ctx: &Context<'_>) -> Result<i64> {
-        let n = batched::<activity::Entity, PhotosAfterEnd>(ctx, self.0.id).await?;
-        Ok(n.unwrap_or(0))
     }
 }

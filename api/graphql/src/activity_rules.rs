@@ -4,12 +4,7 @@
 
 use async_graphql::{Context, Result, SimpleObject};
 
-use super::{
-    activity_types::{CommentsOfActivity, PhotosOfActivity},
-    count_of,
-    nodes::{Activity, SignupsOfActivity},
-    ContextExt,
-};
+use super::{nodes::Activity, ContextExt};
 use qii_domain::error::ServiceError;
 use qii_engine::rules::activity::{ActivityFigures, ActivityRules};
 
@@ -99,27 +94,6 @@ impl Activity {
     ) -> Result<(ActivityRules, ActivityFigures)> {
         let registry = ctx.app()?.registry()?;
         let rules = registry.activity_rules().map_err(ServiceError::from)?;
-        let id = self.0.id;
-        let (signups, checkins, comments, ratings, photos, photos_after_end, likes) = tokio::try_join!(
-            count_of::<SignupsOfActivity>(ctx, id),
-            self.checkins(ctx),
-            count_of::<CommentsOfActivity>(ctx, id),
-            self.ratings(ctx),
-            count_of::<PhotosOfActivity>(ctx, id),
-            self.photos_after(ctx),
-            self.likes(ctx),
-        )?;
-        Ok((
-            rules,
-            ActivityFigures {
-                signups,
-                checkins,
-                comments,
-                reviews: ratings.count,
-                photos,
-                photos_after_end,
-                likes: likes.likes + likes.votes,
-            },
-        ))
+        Ok((rules, qii_domain::service::activity_counts::kept(&self.0)))
     }
 }

@@ -10,9 +10,9 @@ use entities::{
 };
 
 use super::{
-    children_of, count_of, load_error,
+    children_of, load_error,
     loaders::{ById, SummedColumn},
-    nodes::{load_activity, load_member, Activity, Member, SignupsOfActivity},
+    nodes::{load_activity, load_member, Activity, Member},
     ContextExt,
 };
 use crate::foreign_key;
@@ -260,24 +260,24 @@ impl ActivityLoopSteps<'_> {
         true
     }
     /// At least one member signed up.
-    async fn has_signups(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(count_of::<SignupsOfActivity>(ctx, self.0 .0.id).await? > 0)
+    async fn has_signups(&self) -> bool {
+        self.0 .0.signup_count > 0
     }
     /// At least one member checked in.
-    async fn has_checkins(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.0.checkins(ctx).await? > 0)
+    async fn has_checkins(&self) -> bool {
+        self.0 .0.checkin_count > 0
     }
     /// At least one comment was written.
-    async fn has_comments(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(count_of::<CommentsOfActivity>(ctx, self.0 .0.id).await? > 0)
+    async fn has_comments(&self) -> bool {
+        self.0 .0.comment_count > 0
     }
     /// At least one review (with a rating) was given.
-    async fn has_reviews(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.0.ratings(ctx).await?.count > 0)
+    async fn has_reviews(&self) -> bool {
+        self.0 .0.review_count > 0
     }
     /// At least one photo was uploaded after the activity ended.
-    async fn has_photos_after_end(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(self.0.photos_after(ctx).await? > 0)
+    async fn has_photos_after_end(&self) -> bool {
+        self.0 .0.photos_after_end_count > 0
     }
     /// The activity has started (now is at or after its start).
     async fn started(&self) -> bool {

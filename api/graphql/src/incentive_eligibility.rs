@@ -5,7 +5,7 @@
 use async_graphql::{Context, Result, SimpleObject};
 use entities::{activity, enums::IncentiveIntent, incentive_application};
 
-use super::{children_of, load_by_id, nodes::Activity, ContextExt};
+use super::{children_of, load_by_id, ContextExt};
 use crate::foreign_key;
 use qii_domain::{
     error::ServiceError,
@@ -77,7 +77,7 @@ pub(super) async fn eligibility_of(
                 category: found.category,
                 starts_at: found.starts_at,
                 signups: found.signup_count,
-                checkins: Activity(found).checkins(ctx).await?,
+                checkins: found.checkin_count,
             }),
             None => None,
         },

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use entities::{
-    activity, activity_comment, activity_like, activity_photo, activity_review, activity_signup,
+    activity, activity_review,
     enums::{ApplicationStatus, IncentiveIntent},
     incentive_application, incentive_intent,
 };
@@ -225,25 +225,8 @@ async fn candidates(
         .collect())
 }
 
-/// Rows per activity of a table with an `activity_id` column.
-async fn count_per_activity<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    activity_id: E::Column,
-    ids: &[i64],
-) -> Result<HashMap<i64, i64>, DbErr> {
-    let rows: Vec<(i64, i64)> = E::find()
-        .select_only()
-        .column(activity_id)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(activity_id.is_in(ids.iter().copied()))
-        .group_by(activity_id)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Each activity's figures and the sum of its ratings, in one grouped query per figure.
+/// Each activity's figures (kept on its row) and the sum of its ratings (one grouped
+/// query).
 async fn figures(
     db: &impl ConnectionTrait,
     ids: &[i64],
@@ -251,13 +234,13 @@ async fn figures(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    use activity_photo::Column as P;
     use activity_review::Column as R;
-    use activity_signup::Column as S;
-    let reviews = activity_review::Entity::find()
+    let activities = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids.iter().copied()))
+        .all(db);
+    let sums = activity_review::Entity::find()
         .select_only()
         .column(R::ActivityId)
-        .column_as(Expr::cust("COUNT(*)"), "n")
         .column_as(
             Expr::expr(Func::cast_as(
                 Func::sum(Expr::col(R::Rating)),
@@ -267,40 +250,18 @@ async fn figures(
         )
         .filter(R::ActivityId.is_in(ids.iter().copied()))
         .group_by(R::ActivityId)
-        .into_tuple::<(i64, i64, Option<i64>)>()
+        .into_tuple::<(i64, Option<i64>)>()
         .all(db);
-    let (signups, checkins, comments, reviews, photos, after_end, likes) = tokio::try_join!(
-        count_per_activity::<activity_signup::Entity>(db, S::ActivityId, ids),
-        super::activity_counts::checkins(db, ids),
-        count_per_activity::<activity_comment::Entity>(
-            db,
-            activity_comment::Column::ActivityId,
-            ids
-        ),
-        reviews,
-        count_per_activity::<activity_photo::Entity>(db, P::ActivityId, ids),
-        super::activity_counts::photos_after_end(db, ids),
-        count_per_activity::<activity_like::Entity>(db, activity_like::Column::ActivityId, ids),
-    )?;
-    let reviews: HashMap<i64, (i64, i64)> = reviews
+    let (activities, sums) = tokio::try_join!(activities, sums)?;
+    let sums: HashMap<i64, i64> = sums
         .into_iter()
-        .map(|(a, n, total)| (a, (n, total.unwrap_or(0))))
+        .map(|(a, total)| (a, total.unwrap_or(0)))
         .collect();
-    let get = |m: &HashMap<i64, i64>, id: &i64| m.get(id).copied().unwrap_or(0);
-    Ok(ids
+    Ok(activities
         .iter()
-        .map(|id| {
-            let (n_reviews, rating_sum) = reviews.get(id).copied().unwrap_or((0, 0));
-            let figures = ActivityFigures {
-                signups: get(&signups, id),
-                checkins: get(&checkins, id),
-                comments: get(&comments, id),
-                reviews: n_reviews,
-                photos: get(&photos, id),
-                photos_after_end: get(&after_end, id),
-                likes: get(&likes, id),
-            };
-            (*id, (figures, rating_sum))
+        .map(|a| {
+            let figures = super::activity_counts::kept(a);
+            (a.id, (figures, sums.get(&a.id).copied().unwrap_or(0)))
         })
         .collect())
 }
