@@ -243,7 +243,9 @@ async fn main() -> anyhow::Result<()> {
     let level = Level::Town;
 
     let declared = Instant::now();
-    let spec = IndexSpec::from_script(&registry.sandbox, &version.script)?;
+    let spec = qii_engine::rules::Sandbox::on_this_thread(|| {
+        IndexSpec::from_script(&registry.sandbox, &version.script)
+    })?;
     let declared = declared.elapsed();
     anyhow::ensure!(
         spec == version.spec,

@@ -167,18 +167,12 @@ pub const FAMILIES: &[Family<'static>] = &[
         at: At::Instant("{r}.ends_at"),
         amount: "1",
         when: "{counted_r} AND {eligible_r}",
+        // And whether the activity meets the rules (its loop counts), see `moved`.
         row_deps: &[
             "org_unit_id",
             "ends_at",
             "heavyweight",
             "heavyweight_approved",
-            "signup_count",
-            "checkin_count",
-            "comment_count",
-            "review_count",
-            "photo_count",
-            "photos_after_end_count",
-            "like_count",
         ],
         parent_deps: &[],
     },
@@ -391,6 +385,9 @@ struct Kept {
     activity: &'static str,
     when: &'static str,
     row_deps: &'static [&'static str],
+    /// The rows as a recount reads them (`r`, joined to what leads to the activity), and
+    /// the activity's id there.
+    recount: (&'static str, &'static str),
 }
 
 /// `signup_count` is kept by its own triggers (an earlier migration).
@@ -401,6 +398,10 @@ const KEPT: &[Kept] = &[
         activity: "(SELECT s.activity_id FROM activity_signup s WHERE s.id = {r}.signup_id)",
         when: "TRUE",
         row_deps: &["signup_id"],
+        recount: (
+            "activity_checkin r JOIN activity_signup s ON s.id = r.signup_id",
+            "s.activity_id",
+        ),
     },
     Kept {
         column: "comment_count",
@@ -408,6 +409,7 @@ const KEPT: &[Kept] = &[
         activity: "{r}.activity_id",
         when: "TRUE",
         row_deps: &["activity_id"],
+        recount: ("activity_comment r", "r.activity_id"),
     },
     Kept {
         column: "review_count",
@@ -415,6 +417,7 @@ const KEPT: &[Kept] = &[
         activity: "{r}.activity_id",
         when: "TRUE",
         row_deps: &["activity_id"],
+        recount: ("activity_review r", "r.activity_id"),
     },
     Kept {
         column: "photo_count",
@@ -422,6 +425,7 @@ const KEPT: &[Kept] = &[
         activity: "{r}.activity_id",
         when: "TRUE",
         row_deps: &["activity_id"],
+        recount: ("activity_photo r", "r.activity_id"),
     },
     Kept {
         column: "photos_after_end_count",
@@ -429,6 +433,7 @@ const KEPT: &[Kept] = &[
         activity: "{r}.activity_id",
         when: "{r}.uploaded_at > ends_at",
         row_deps: &["activity_id", "uploaded_at"],
+        recount: ("activity_photo r", "r.activity_id"),
     },
     Kept {
         column: "like_count",
@@ -436,6 +441,7 @@ const KEPT: &[Kept] = &[
         activity: "{r}.activity_id",
         when: "TRUE",
         row_deps: &["activity_id"],
+        recount: ("activity_like r", "r.activity_id"),
     },
 ];
 
@@ -643,7 +649,25 @@ struct Trigger {
     table: &'static str,
     timing: &'static str,
     event: &'static str,
-    statements: Vec<String>,
+    /// Each statement with the condition on `OLD`/`NEW` under which it runs (`TRUE`: always).
+    statements: Vec<(String, String)>,
+}
+
+/// "The row's contribution to the family moved": a column it depends on changed, or, for a
+/// family counting the activities that meet the activity rules, whether it meets them.
+fn moved(d: Dialect, f: &Family<'_>) -> String {
+    let mut guard = changed(d, f.row_deps);
+    if f.when.contains("{eligible_r}") {
+        let rules = "activity_rule_condition";
+        guard = format!(
+            "{guard} OR {}",
+            d.differ(
+                &format!("({})", eligible("OLD", rules)),
+                &format!("({})", eligible("NEW", rules))
+            )
+        );
+    }
+    guard
 }
 
 /// Every trigger that keeps the rollups and the activities' counts.
@@ -675,50 +699,57 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
 
         let mut insert = Vec::new();
         let mut delete = Vec::new();
-        let mut update = Vec::new();
+        let mut update: Vec<(String, String)> = Vec::new();
         let mut before_delete = Vec::new();
         for k in &kept {
-            let bump = |row: &str, sign: &str, guard: &str| {
+            let bump = |row: &str, sign: &str| {
                 format!(
-                    "UPDATE activity SET {c} = {c} {sign} 1 WHERE id = {a} AND ({when}) AND ({guard})",
+                    "UPDATE activity SET {c} = {c} {sign} 1 WHERE id = {a} AND ({when})",
                     c = k.column,
                     a = render(k.activity, row, "p"),
                     when = render(k.when, row, "p"),
                 )
             };
-            insert.push(bump("NEW", "+", "TRUE"));
-            delete.push(bump("OLD", "-", "TRUE"));
+            insert.push(bump("NEW", "+"));
+            delete.push(bump("OLD", "-"));
             let moved = changed(d, k.row_deps);
-            update.push(bump("OLD", "-", &moved));
-            update.push(bump("NEW", "+", &moved));
+            update.push((moved.clone(), bump("OLD", "-")));
+            update.push((moved, bump("NEW", "+")));
         }
         for f in &own {
             insert.push(bump(d, f, Source::Row("NEW"), "", "TRUE", target));
             insert.extend(recount_days(d, f, "NEW", "TRUE"));
             delete.push(bump(d, f, Source::Row("OLD"), "-", "TRUE", target));
             delete.extend(recount_days(d, f, "OLD", "TRUE"));
-            let moved = changed(d, f.row_deps);
-            update.push(bump(d, f, Source::Row("OLD"), "-", &moved, target));
-            update.push(bump(d, f, Source::Row("NEW"), "", &moved, target));
-            update.extend(recount_days(d, f, "OLD", &moved));
-            update.extend(recount_days(d, f, "NEW", &moved));
+            let moved = moved(d, f);
+            let mut statements = vec![
+                bump(d, f, Source::Row("OLD"), "-", "TRUE", target),
+                bump(d, f, Source::Row("NEW"), "", "TRUE", target),
+            ];
+            statements.extend(recount_days(d, f, "OLD", "TRUE"));
+            statements.extend(recount_days(d, f, "NEW", "TRUE"));
+            update.extend(statements.into_iter().map(|s| (moved.clone(), s)));
         }
         for f in &children {
             // A parent removed takes its children's contributions with it while they are
             // still there to be counted (a cascade removes them after).
             before_delete.push(bump(d, f, Source::Children("OLD"), "-", "TRUE", target));
             let moved = changed(d, f.parent_deps);
-            update.push(bump(d, f, Source::Children("OLD"), "-", &moved, target));
-            update.push(bump(d, f, Source::Children("NEW"), "", &moved, target));
-            update.extend(recount_all_days(d, f, "OLD", &moved));
-            update.extend(recount_all_days(d, f, "NEW", &moved));
+            let mut statements = vec![
+                bump(d, f, Source::Children("OLD"), "-", "TRUE", target),
+                bump(d, f, Source::Children("NEW"), "", "TRUE", target),
+            ];
+            statements.extend(recount_all_days(d, f, "OLD", "TRUE"));
+            statements.extend(recount_all_days(d, f, "NEW", "TRUE"));
+            update.extend(statements.into_iter().map(|s| (moved.clone(), s)));
         }
         if table == "org_unit" {
             // Its rows are grouped under its town and filtered by its kind.
-            update.push(format!(
+            update.push((
+                changed(d, &["town_id", "kind"]),
                 "UPDATE figure_rollup SET town_id = NEW.town_id, kind = NEW.kind \
-                 WHERE org_unit_id = NEW.id AND ({})",
-                changed(d, &["town_id", "kind"])
+                 WHERE org_unit_id = NEW.id"
+                    .to_owned(),
             ));
         }
         if table == "activity_signup" {
@@ -730,6 +761,14 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
                     .to_owned(),
             );
         }
+        let always = |statements: Vec<String>| -> Vec<(String, String)> {
+            statements
+                .into_iter()
+                .map(|s| ("TRUE".to_owned(), s))
+                .collect()
+        };
+        let (insert, delete, before_delete) =
+            (always(insert), always(delete), always(before_delete));
         for (timing, event, statements) in [
             ("AFTER", "INSERT", insert),
             ("AFTER", "UPDATE", update),
@@ -758,10 +797,13 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
         table: "activity",
         timing: "AFTER",
         event: "UPDATE",
-        statements: vec!["UPDATE activity SET photos_after_end_count = \
+        statements: vec![(
+            changed(d, &["ends_at"]),
+            "UPDATE activity SET photos_after_end_count = \
              (SELECT COUNT(*) FROM activity_photo x WHERE x.activity_id = NEW.id AND x.uploaded_at > NEW.ends_at) \
-             WHERE id = NEW.id AND OLD.ends_at <> NEW.ends_at"
-            .to_owned()],
+             WHERE id = NEW.id"
+                .to_owned(),
+        )],
     });
     // A decision on a heavyweight application decides whether its activity counts.
     let sync = |id: &str| {
@@ -786,7 +828,10 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
                 "INSERT" => vec![sync(&ids[0])],
                 "DELETE" => vec![sync(&ids[1])],
                 _ => vec![sync(&ids[1]), sync(&ids[0])],
-            };
+            }
+            .into_iter()
+            .map(|s| ("TRUE".to_owned(), s))
+            .collect();
             out.push(Trigger {
                 name: format!("qii_rollup_{table}_after_{}", event.to_lowercase()),
                 table,
@@ -799,10 +844,53 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
     out
 }
 
+/// A trigger's statements in runs of one condition, in order.
+fn runs(t: &Trigger) -> Vec<(&str, Vec<&str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (guard, statement) in &t.statements {
+        match out.last_mut() {
+            Some((g, run)) if g == guard => run.push(statement),
+            _ => out.push((guard, vec![statement])),
+        }
+    }
+    out
+}
+
+/// SQLite runs every statement of a trigger: each run of one condition becomes a trigger of
+/// its own with that condition as its `WHEN`, so that a statement whose condition does not
+/// hold costs nothing. (name, condition, statements)
+fn sqlite_parts(t: &Trigger) -> Vec<(String, &str, Vec<&str>)> {
+    let runs = runs(t);
+    let single = runs.len() == 1;
+    runs.into_iter()
+        .enumerate()
+        .map(|(i, (guard, statements))| {
+            let name = if single {
+                t.name.clone()
+            } else {
+                format!("{}_{i}", t.name)
+            };
+            (name, guard, statements)
+        })
+        .collect()
+}
+
 fn create_statements(d: Dialect, t: &Trigger) -> Vec<String> {
     match d {
         Dialect::Postgres => {
-            let body: String = t.statements.iter().map(|s| format!("  {s};\n")).collect();
+            // PostgreSQL plans and runs each statement it reaches: a condition that does
+            // not hold skips its statements.
+            let body: String = runs(t)
+                .into_iter()
+                .map(|(guard, statements)| {
+                    let run: String = statements.iter().map(|s| format!("  {s};\n")).collect();
+                    if guard == "TRUE" {
+                        run
+                    } else {
+                        format!("  IF {guard} THEN\n{run}  END IF;\n")
+                    }
+                })
+                .collect();
             let ret = if t.timing == "BEFORE" { "OLD" } else { "NULL" };
             vec![
                 format!(
@@ -818,16 +906,23 @@ fn create_statements(d: Dialect, t: &Trigger) -> Vec<String> {
                 ),
             ]
         }
-        Dialect::Sqlite => {
-            let body: String = t.statements.iter().map(|s| format!("  {s};\n")).collect();
-            vec![format!(
-                "CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW BEGIN\n{body}END",
-                name = t.name,
-                timing = t.timing,
-                event = t.event,
-                table = t.table
-            )]
-        }
+        Dialect::Sqlite => sqlite_parts(t)
+            .into_iter()
+            .map(|(name, guard, statements)| {
+                let body: String = statements.iter().map(|s| format!("  {s};\n")).collect();
+                let when = if guard == "TRUE" {
+                    String::new()
+                } else {
+                    format!(" WHEN {guard}")
+                };
+                format!(
+                    "CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW{when} BEGIN\n{body}END",
+                    timing = t.timing,
+                    event = t.event,
+                    table = t.table
+                )
+            })
+            .collect(),
     }
 }
 
@@ -837,7 +932,10 @@ fn drop_statements(d: Dialect, t: &Trigger) -> Vec<String> {
             format!("DROP TRIGGER IF EXISTS {} ON {}", t.name, t.table),
             format!("DROP FUNCTION IF EXISTS {}()", t.name),
         ],
-        Dialect::Sqlite => vec![format!("DROP TRIGGER IF EXISTS {}", t.name)],
+        Dialect::Sqlite => sqlite_parts(t)
+            .into_iter()
+            .map(|(name, _, _)| format!("DROP TRIGGER IF EXISTS {name}"))
+            .collect(),
     }
 }
 
@@ -993,12 +1091,11 @@ pub fn activity_recounts() -> Vec<(&'static str, String)> {
     )];
     out.extend(KEPT.iter().map(|k| {
         let when = k.when.replace("ends_at", "activity.ends_at");
+        let (from, key) = k.recount;
         (
             k.column,
             format!(
-                "(SELECT COUNT(*) FROM {t} r WHERE {a} = activity.id AND ({when}))",
-                t = k.table,
-                a = render(k.activity, "r", "p"),
+                "(SELECT COUNT(*) FROM {from} WHERE {key} = activity.id AND ({when}))",
                 when = render(&when, "r", "p"),
             ),
         )
