@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::rollup::{self, COLUMNS};
+use crate::rollup;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -30,17 +30,8 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&format!("ALTER TABLE activity ADD COLUMN {column} {ty}"))
                 .await?;
         }
-        let figures: String = COLUMNS
-            .iter()
-            .map(|c| format!(", {c} BIGINT NOT NULL DEFAULT 0"))
-            .collect();
-        db.execute_unprepared(&format!(
-            "CREATE TABLE figure_rollup (org_unit_id BIGINT NOT NULL, grain TEXT NOT NULL \
-             CONSTRAINT ck_figure_rollup_grain CHECK (grain IN ('d', 'm', 'y')), \
-             day DATE NOT NULL, town_id BIGINT, kind TEXT NOT NULL{figures}, \
-             CONSTRAINT pk_figure_rollup PRIMARY KEY (org_unit_id, grain, day))"
-        ))
-        .await?;
+        db.execute_unprepared(&rollup::create_table(backend, "figure_rollup", false))
+            .await?;
         // Scoring reads the rows of a grain and a span of days.
         db.execute_unprepared(
             "CREATE INDEX idx_figure_rollup_grain_day ON figure_rollup (grain, day)",

@@ -1041,11 +1041,41 @@ pub fn date_literal(backend: DbBackend, day: &str) -> String {
     }
 }
 
+/// The first day a rollup may hold (`YYYY-MM-DD`).
+pub const FIRST_DAY: &str = "1900-01-01";
+/// The last day a rollup may hold.
+pub const LAST_DAY: &str = "2999-12-31";
+
 /// The first and last day a rollup may hold, as SQL literals: a rebuild of everything.
 pub fn all_days(backend: DbBackend) -> (String, String) {
     (
-        date_literal(backend, "1900-01-01"),
-        date_literal(backend, "2999-12-31"),
+        date_literal(backend, FIRST_DAY),
+        date_literal(backend, LAST_DAY),
+    )
+}
+
+/// The first day of the month (`unit` = `month`) or year (`year`) of the SQL date `day`.
+pub fn start_of(backend: DbBackend, day: &str, unit: &str) -> String {
+    Dialect::of(backend).start_of(day, unit)
+}
+
+/// `CREATE [TEMPORARY] TABLE name` shaped like `figure_rollup` (a temporary one is dropped
+/// at the end of its transaction on PostgreSQL, and goes with its rollback on SQLite).
+pub fn create_table(backend: DbBackend, name: &str, temporary: bool) -> String {
+    let figures: String = COLUMNS
+        .iter()
+        .map(|c| format!(", {c} BIGINT NOT NULL DEFAULT 0"))
+        .collect();
+    let (temp, on_commit) = match (temporary, Dialect::of(backend)) {
+        (false, _) => ("", ""),
+        (true, Dialect::Postgres) => ("TEMPORARY ", " ON COMMIT DROP"),
+        (true, Dialect::Sqlite) => ("TEMPORARY ", ""),
+    };
+    format!(
+        "CREATE {temp}TABLE {name} (org_unit_id BIGINT NOT NULL, grain TEXT NOT NULL \
+         CONSTRAINT ck_{name}_grain CHECK (grain IN ('d', 'm', 'y')), \
+         day DATE NOT NULL, town_id BIGINT, kind TEXT NOT NULL{figures}, \
+         CONSTRAINT pk_{name} PRIMARY KEY (org_unit_id, grain, day)){on_commit}"
     )
 }
 

@@ -85,10 +85,8 @@ fn span_condition(backend: DbBackend, spans: &[Span]) -> String {
 }
 
 /// The earliest day a rollup may hold.
-const EPOCH: (i32, u32, u32) = (1900, 1, 1);
-
 fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(EPOCH.0, EPOCH.1, EPOCH.2).expect("a valid day")
+    rollup::FIRST_DAY.parse().expect("a valid day")
 }
 
 /// The figures of the period per unit of `level`, read from the rollups: every computed
@@ -265,11 +263,11 @@ pub struct DaySpan {
 
 impl DaySpan {
     fn bounds(&self, backend: DbBackend) -> (String, String) {
-        let from = self.from.unwrap_or_else(epoch);
-        let to = self
-            .to
-            .unwrap_or_else(|| NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid day"));
-        (date(backend, from), date(backend, to))
+        let (first, last) = rollup::all_days(backend);
+        (
+            self.from.map_or(first, |day| date(backend, day)),
+            self.to.map_or(last, |day| date(backend, day)),
+        )
     }
 }
 
@@ -355,33 +353,12 @@ pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Differ
 
     // The rollups recomputed into a scratch table, then compared row by row.
     let scratch = "figure_rollup_expected";
-    let create = match backend {
-        DbBackend::Postgres => format!(
-            "CREATE TEMPORARY TABLE {scratch} (LIKE figure_rollup INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES) ON COMMIT DROP"
-        ),
-        _ => {
-            let figures: String = COLUMNS
-                .iter()
-                .map(|c| format!(", {c} BIGINT NOT NULL DEFAULT 0"))
-                .collect();
-            format!(
-                "CREATE TEMPORARY TABLE {scratch} (org_unit_id BIGINT NOT NULL, grain TEXT NOT NULL, \
-                 day DATE NOT NULL, town_id BIGINT, kind TEXT NOT NULL{figures}, \
-                 PRIMARY KEY (org_unit_id, grain, day))"
-            )
-        }
-    };
-    tx.execute_unprepared(&create).await?;
+    tx.execute_unprepared(&rollup::create_table(backend, scratch, true))
+        .await?;
     // The kept days and months outside the span, copied, so that the recomputed months and
     // years the span touches add up the same rows outside it.
-    let month = |day: &str| match backend {
-        DbBackend::Postgres => format!("date_trunc('month', ({day})::timestamp)::date"),
-        _ => format!("date({day}, 'start of month')"),
-    };
-    let year = |day: &str| match backend {
-        DbBackend::Postgres => format!("date_trunc('year', ({day})::timestamp)::date"),
-        _ => format!("date({day}, 'start of year')"),
-    };
+    let month = |day: &str| rollup::start_of(backend, day, "month");
+    let year = |day: &str| rollup::start_of(backend, day, "year");
     tx.execute_unprepared(&format!(
         "INSERT INTO {scratch} SELECT * FROM figure_rollup WHERE (grain = 'd' AND (day < {from} OR day > {to})) \
          OR (grain = 'm' AND (day < {mf} OR day > {mt}))",
