@@ -635,3 +635,300 @@ fn rollups_verify_finds_a_difference_and_rebuild_mends_it() {
     assert!(run_ok(&dir, &["rollups", "verify", "--from", "2017-10-01"]).contains("agree"));
     assert!(run_ok(&dir, &["rollups", "verify"]).contains("agree"));
 }
+
+#[path = "support/ws.rs"]
+mod ws;
+
+/// Starts `qii serve` on a free port with `env`, its log drained in the background so
+/// that it never blocks on a full pipe: the process and its address.
+fn serve(dir: &PathBuf, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = qii(dir);
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--log", "info"])
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("qii logs its address").unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    (child, addr)
+}
+
+/// Sends one GraphQL request; the `data` of an answer that must succeed.
+async fn data(
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let response: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(response.get("errors").is_none(), "{response:#}");
+    response["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_on_one_postgres_database_push_each_others_writes_and_releases() {
+    use serde_json::json;
+    let Ok(admin_url) = std::env::var("QII_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set QII_TEST_DATABASE_URL"
+        );
+        return;
+    };
+    let name = format!("qii_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (server_part, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{server_part}/{name}");
+    const SECRET: &str = "two-processes-secret-of-32-characters!";
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("QII_JWT_SECRET", SECRET),
+        ("QII_RULES_DIR", rules),
+        ("QII_RATE_LIMIT_PER_MINUTE", "0"),
+        ("QII_LIVE_DEBOUNCE", "200ms"),
+        // Only the announcements can bring a release within the test.
+        ("QII_RULES_POLL", "1h"),
+    ];
+    let dir = fresh_dir();
+    // One after the other: the first migrates the database.
+    let (mut first, first_addr) = serve(&dir, &env);
+    let (mut second, second_addr) = serve(&dir, &env);
+    let (a, b) = (
+        format!("http://{first_addr}"),
+        format!("http://{second_addr}"),
+    );
+    let auth = qii_domain::auth::Authenticator::with_secret(
+        SECRET,
+        &qii_domain::config::AuthConfig::default(),
+    )
+    .unwrap();
+    let token = auth
+        .issue(
+            "ops",
+            &qii_domain::identity::Role::CityAdmin,
+            Duration::from_secs(3600),
+        )
+        .token;
+
+    let district = data(&a, &token, "mutation { createDistrict(input: {code: \"d1\", name: \"第一片区\", nameEn: \"d1\"}) { id } }", json!({})).await["createDistrict"]["id"].clone();
+    let unit = "mutation($input: CreateOrgUnitInput!) { createOrgUnit(input: $input) { id } }";
+    let city = data(
+        &a,
+        &token,
+        unit,
+        json!({ "input": { "code": "city", "name": "团市委", "kind": "CITY" } }),
+    )
+    .await["createOrgUnit"]["id"]
+        .clone();
+    let mut towns = Vec::new();
+    for (code, town) in [("town-shijie", "石碣"), ("town-houjie", "厚街")] {
+        let input = json!({ "input": { "code": code, "name": town, "kind": "TOWN", "parentId": city, "districtId": district } });
+        towns.push(
+            data(&a, &token, unit, input).await["createOrgUnit"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+
+    let local = chrono::Utc::now() + chrono::Duration::hours(8);
+    let (month, today) = (
+        local.format("%Y-%m").to_string(),
+        local.format("%Y-%m-%d").to_string(),
+    );
+    let wait = Duration::from_secs(30);
+    let mut live = ws::Ws::connect(&b, Some(&token))
+        .await
+        .expect("connected to the second server");
+    live.subscribe(
+        "releases",
+        "subscription { ruleReleaseChanged { id action } }",
+        json!({}),
+    )
+    .await;
+    live.subscribe(
+        "ranking",
+        "subscription($p: Period!) { rankingUpdated(period: $p) { initial moved { orgUnitId rank previousRank } } }",
+        json!({ "p": month }),
+    )
+    .await;
+    let initial = live.data("ranking", wait).await["rankingUpdated"].clone();
+    assert_eq!(initial["initial"], true);
+    assert_eq!(initial["moved"].as_array().unwrap().len(), 2);
+
+    // A write on the first server moves the ranking the second one pushes.
+    let visits = "mutation($rows: [DailyVisitRowInput!]!) { recordDailyVisits(input: {rows: $rows}) { inserted } }";
+    data(
+        &a,
+        &token,
+        visits,
+        json!({ "rows": [{ "orgUnitId": towns[1], "day": today, "visits": 900 }] }),
+    )
+    .await;
+    let update = live.data("ranking", wait).await["rankingUpdated"].clone();
+    assert_eq!(update["initial"], false);
+    let moved = update["moved"].as_array().unwrap();
+    let houjie = moved
+        .iter()
+        .find(|m| m["orgUnitId"] == towns[1].as_str())
+        .expect("厚街 moved");
+    assert_eq!(houjie["rank"], 1);
+
+    // A release published on the first server is in force on the second at once.
+    let publish = "mutation($path: String!, $source: String!) { publishRuleSet(path: $path, source: $source) { release { id } } }";
+    let v3 = std::fs::read_to_string(format!("{rules}/qii/v2.rhai"))
+        .unwrap()
+        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"");
+    let published = data(
+        &a,
+        &token,
+        publish,
+        json!({ "path": "qii/v3.rhai", "source": v3 }),
+    )
+    .await;
+    let sent = Instant::now();
+    let release = live.data("releases", wait).await["ruleReleaseChanged"].clone();
+    eprintln!(
+        "the second server put the release in force {:?} after the first answered",
+        sent.elapsed()
+    );
+    assert_eq!(release["id"], published["publishRuleSet"]["release"]["id"]);
+    assert_eq!(release["action"], "publish");
+
+    for child in [&mut first, &mut second] {
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(wait_for_exit(child, Duration::from_secs(20)).success());
+    }
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &admin,
+        &format!("DROP DATABASE {name} WITH (FORCE)"),
+    )
+    .await
+    .ok();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A stand-in OpenTelemetry collector: answers every HTTP request 200 and keeps each one's
+/// path, content type and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+fn collector() -> (String, Received) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let received: Received = Default::default();
+    let kept = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = request_line
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or("")
+                        .to_owned();
+                    let (mut length, mut content_type) = (0usize, String::new());
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+                        match name.to_ascii_lowercase().as_str() {
+                            "content-length" => length = value.trim().parse().unwrap_or(0),
+                            "content-type" => content_type = value.trim().to_owned(),
+                            _ => {}
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    kept.lock().unwrap().push((path, content_type, body));
+                    writer
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .unwrap();
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exports_traces_over_otlp_continuing_the_callers_trace() {
+    let (endpoint, received) = collector();
+    let dir = fresh_dir();
+    let (mut child, addr) = serve(&dir, &[("QII_OTLP_ENDPOINT", endpoint.as_str())]);
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&serde_json::json!({ "query": "query Districts { districts { name } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Stopping flushes the traces still held.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(wait_for_exit(&mut child, Duration::from_secs(20)).success());
+
+    let received = received.lock().unwrap();
+    assert!(!received.is_empty(), "the collector received traces");
+    let (path, content_type, _) = &received[0];
+    assert_eq!(path, "/v1/traces");
+    assert_eq!(content_type, "application/x-protobuf");
+    let bodies: Vec<u8> = received
+        .iter()
+        .flat_map(|(_, _, body)| body.clone())
+        .collect();
+    let contains = |needle: &[u8]| bodies.windows(needle.len()).any(|w| w == needle);
+    let trace_bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&trace_id[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(
+        contains(&trace_bytes),
+        "the request's spans continue the caller's trace"
+    );
+    assert!(contains(b"qii"), "the service is named");
+    assert!(
+        contains(b"graphql") && contains(b"Districts"),
+        "the operation has its span"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -559,3 +559,97 @@ async fn configured_limits_refuse_deep_costly_large_and_too_frequent_requests_on
         limits(app).await
     }
 }
+
+/// Three requests a minute, all at once at most.
+fn three_a_minute(config: &mut qii_domain::config::Config, redis: Option<String>) {
+    config.limits.rate_per_minute = 3;
+    config.limits.rate_burst = 3;
+    config.redis_url = redis;
+}
+
+/// The Redis the tests share, when one is configured (`QII_TEST_REDIS_URL`; CI sets it).
+fn test_redis() -> Option<String> {
+    match std::env::var("QII_TEST_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set QII_TEST_REDIS_URL"
+            );
+            eprintln!("QII_TEST_REDIS_URL not set: skipping the shared rate limit");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_a_callers_rate_budget_is_shared_by_every_replica() {
+    let Some(redis) = test_redis() else {
+        return;
+    };
+    let app = TestApp::sqlite_configured(|c| three_a_minute(c, Some(redis.clone()))).await;
+    let other = app
+        .replica_configured(|c| three_a_minute(c, Some(redis.clone())))
+        .await;
+    // A fresh token: its budget is its own, in Redis as everywhere.
+    let token = app.partner_token();
+    for server in [&app, &app, &other] {
+        let status = server
+            .post_as(Some(&token), ACTIVITIES, json!({}))
+            .await
+            .status();
+        assert_eq!(status, 200);
+    }
+    // The fourth request within the minute is refused by either replica: they share it.
+    for server in [&other, &app] {
+        let limited = server.post_as(Some(&token), ACTIVITIES, json!({})).await;
+        assert_eq!(limited.status(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+        let (code, _) = first_error(limited.json().await.unwrap());
+        assert_eq!(code, "RATE_LIMITED");
+    }
+    // A batch spends one request per operation, from the same shared budget.
+    let fresh = app.partner_token();
+    let batch = json!([
+        { "query": ACTIVITIES }, { "query": ACTIVITIES }, { "query": ACTIVITIES }
+    ]);
+    let sent = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .bearer_auth(&fresh)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(
+        other
+            .post_as(Some(&fresh), ACTIVITIES, json!({}))
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_reachable_redis_each_replica_keeps_its_own_budget() {
+    // Nothing listens on port 1: the server starts, and limits still hold per replica.
+    let app =
+        TestApp::sqlite_configured(|c| three_a_minute(c, Some("redis://127.0.0.1:1/".to_owned())))
+            .await;
+    let token = app.partner_token();
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_as(Some(&token), ACTIVITIES, json!({}))
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        app.post_as(Some(&token), ACTIVITIES, json!({}))
+            .await
+            .status(),
+        429
+    );
+}

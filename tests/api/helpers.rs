@@ -102,6 +102,8 @@ impl TestApp {
         config.auth.jwt_secret = Some(TEST_SECRET.into());
         // Many requests per test: the limit is tested on its own servers.
         config.limits.rate_per_minute = 0;
+        // Live rankings answer soon after a write.
+        config.live.debounce = std::time::Duration::from_millis(200);
     }
 
     /// A server on a fresh SQLite file with settings changed by `change` (limits, keys).

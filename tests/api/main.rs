@@ -16,6 +16,7 @@ mod figures;
 mod hardening;
 mod http;
 mod incentives;
+mod live;
 mod metrics;
 mod operations;
 mod org;
@@ -37,3 +38,5 @@ mod snapshots;
 mod supervision;
 mod targets;
 mod unique;
+#[path = "../support/ws.rs"]
+mod ws;

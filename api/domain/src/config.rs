@@ -67,11 +67,60 @@ pub struct Config {
     #[command(flatten)]
     pub persisted: PersistedQueries,
 
+    #[command(flatten)]
+    pub live: LiveConfig,
+
+    /// Redis, e.g. `redis://127.0.0.1:6379/0`: when set, the rate limits are kept there and
+    /// shared by every replica; without it, each server keeps its own.
+    #[arg(long = "redis-url", env = "QII_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Where traces go, as OpenTelemetry (OTLP over HTTP, e.g. `http://collector:4318`):
+    /// one span per request and per GraphQL operation, resolver and statement. Without
+    /// it, traces only reach the log.
+    #[arg(long = "otlp-endpoint", env = "QII_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// When set, `/metrics` answers only requests that carry it as
     /// `Authorization: Bearer <token>`; without it, `/metrics` is open (keep it on an
     /// internal network).
     #[arg(long = "metrics-token", env = "QII_METRICS_TOKEN")]
     pub metrics_token: Option<Secret>,
+}
+
+/// Subscriptions: how live rankings follow the data.
+#[derive(Debug, Clone, Args)]
+pub struct LiveConfig {
+    /// How long a live ranking waits after a change for more before it is computed again
+    /// and pushed, e.g. `1s`: a burst of writes costs one computation.
+    #[arg(long = "live-debounce", env = "QII_LIVE_DEBOUNCE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub debounce: std::time::Duration,
+
+    /// Most subscriptions one WebSocket connection may hold open at once.
+    #[arg(
+        long = "max-subscriptions-per-connection",
+        env = "QII_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 8
+    )]
+    pub max_per_connection: usize,
+
+    /// Most subscriptions one server holds open at once, all connections together.
+    #[arg(
+        long = "max-subscriptions",
+        env = "QII_MAX_SUBSCRIPTIONS",
+        default_value_t = 2000
+    )]
+    pub max_total: usize,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            debounce: std::time::Duration::from_secs(1),
+            max_per_connection: 8,
+            max_total: 2000,
+        }
+    }
 }
 
 /// Which operations the server runs, and how clients may name them by hash.
@@ -353,6 +402,9 @@ impl Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             persisted: PersistedQueries::default(),
+            live: LiveConfig::default(),
+            redis_url: None,
+            otlp_endpoint: None,
             metrics_token: None,
         }
     }

@@ -32,6 +32,8 @@ pub enum ServiceError {
     Forbidden(String),
     /// Too many attempts: the caller must wait (sign-in throttling).
     Throttled(String),
+    /// The work ran past its deadline and was stopped.
+    TimedOut(String),
     /// A database failure.
     Database(DbErr),
     /// A rule script failed (compile, run or declaration); located in the script.
@@ -138,6 +140,7 @@ impl ServiceError {
             Self::Unauthenticated | Self::BadCredentials(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Throttled(_) => code::RATE_LIMITED,
+            Self::TimedOut(_) => code::TIMEOUT,
             Self::Database(e) if is_timeout(e) => code::TIMEOUT,
             Self::Rule(_) | Self::RulesRejected(_) => code::RULE_ERROR,
             Self::Rows(_) => code::BAD_USER_INPUT,
@@ -192,7 +195,9 @@ impl ServiceError {
             Self::NotFound { entity, id } => format!("{entity} {id} does not exist"),
             Self::Unauthenticated => "sign in first: send `Authorization: Bearer <token>` (the `login` mutation gives one)".into(),
             Self::BadCredentials(message) => message.clone(),
-            Self::Forbidden(message) | Self::Throttled(message) => message.clone(),
+            Self::Forbidden(message) | Self::Throttled(message) | Self::TimedOut(message) => {
+                message.clone()
+            }
             Self::Rule(err) => err.to_string(),
             Self::RulesRejected(errors) => format!(
                 "the change was rejected and the rules in force stay: {}",

@@ -76,6 +76,9 @@ impl Histogram {
 /// Scoring one ranking: the figures read from the database and the script run over them.
 pub static SCORING: Histogram = Histogram::new();
 
+/// Reading one period's figures from the rollups.
+pub static ROLLUP_READS: Histogram = Histogram::new();
+
 #[cfg(test)]
 mod tests {
     use super::*;

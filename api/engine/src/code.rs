@@ -34,3 +34,5 @@ pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
 /// The server runs registered operations only, and this is not one.
 pub const OPERATION_NOT_REGISTERED: &str = "OPERATION_NOT_REGISTERED";
+/// A WebSocket connection or the server holds as many subscriptions as it may.
+pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";

@@ -1,15 +1,15 @@
 //! Descriptions of the connection types (`XxxConnection`): async-graphql generates them
 //! from [`Page`] without one, so the schema builder is given each type's here.
 
-use async_graphql::{EmptySubscription, SchemaBuilder};
+use async_graphql::SchemaBuilder;
 
 use super::{
     access, activity_types, compliance, contest, expert_eval, figures, incentive, nodes,
     operations, pagination::Page, qa, score_changes, scoring, service_request, stats, supervision,
-    topic, Mutation, Query,
+    topic, Mutation, Query, Subscription,
 };
 
-type Builder = SchemaBuilder<Query, Mutation, EmptySubscription>;
+type Builder = SchemaBuilder<Query, Mutation, Subscription>;
 
 /// Gives every connection type of the schema its description.
 pub fn describe(builder: Builder) -> Builder {

@@ -1,4 +1,5 @@
-//! The GraphQL schema: one module per domain, merged into one query and one mutation root.
+//! The GraphQL schema: one module per domain, merged into one query and one mutation root,
+//! and the subscriptions served over WebSocket.
 //!
 //! The schema holds no database: each request carries a [`RequestContext`] (connection,
 //! acting identity, loaders), so the SDL can be printed without one.
@@ -29,6 +30,7 @@ mod figures;
 mod heavyweight;
 mod incentive;
 mod incentive_eligibility;
+mod live;
 mod member;
 mod nodes;
 mod operations;
@@ -45,8 +47,7 @@ mod targets;
 mod topic;
 
 use async_graphql::{
-    dataloader::DataLoader, Context, EmptySubscription, MaybeUndefined, MergedObject, Result,
-    SDLExportOptions, Schema,
+    dataloader::DataLoader, Context, MaybeUndefined, MergedObject, Result, SDLExportOptions, Schema,
 };
 use sea_orm::DatabaseConnection;
 
@@ -114,8 +115,10 @@ pub struct Mutation(
     access::AccessMutation,
 );
 
+pub use live::Subscription;
+
 /// The executable schema.
-pub type QiiSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type QiiSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with the default limits (no database attached).
 pub fn schema() -> QiiSchema {
@@ -126,8 +129,9 @@ pub fn schema() -> QiiSchema {
 /// switch: generous for screens, fatal for abusive queries.
 pub fn schema_with(limits: &qii_domain::config::Limits) -> QiiSchema {
     // Depth and complexity are checked by the extension, which names the figures.
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .extension(limits::RequestLimits(limits.clone()));
+    let builder = Schema::build(Query::default(), Mutation::default(), Subscription)
+        .extension(limits::RequestLimits(limits.clone()))
+        .extension(live::Announce);
     let builder = connections::describe(builder);
     if limits.introspection {
         builder.finish()

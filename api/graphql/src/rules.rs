@@ -26,7 +26,7 @@ pub struct RuleFile {
 
 /// The set of rule files in force after one change. The latest release is in force on
 /// every server of the database.
-pub struct RuleRelease(rule_release::Model);
+pub struct RuleRelease(pub(crate) rule_release::Model);
 
 /// The set of rule files in force after one change. The latest release is in force on
 /// every server of the database.

@@ -228,7 +228,8 @@ pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config, demo } => {
-            telemetry::init(&config.log);
+            // Held while serving: dropped, it exports the traces still held.
+            let _telemetry = telemetry::init_with(&config.log, config.otlp_endpoint.as_deref())?;
             let server = http::Server::build(&config).await?;
             if demo {
                 load_demo(&server.state.db, demo::DemoOptions::default()).await?;

@@ -4,9 +4,11 @@
 //! first: body size, bearer token, rate limit.
 
 pub mod guard;
+pub mod live;
 pub mod metrics;
 pub mod persisted;
 pub mod reports;
+pub mod shared_limit;
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -63,6 +65,10 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// The bearer token `/metrics` asks for, when set.
     pub metrics_token: Option<qii_domain::config::Secret>,
+    /// Live rankings and the announcements of writes.
+    pub live: std::sync::Arc<qii_domain::live::Live>,
+    /// Subscription limits.
+    pub live_limits: qii_domain::config::LiveConfig,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -73,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = header::HeaderName::from_static("x-request-id");
     let api = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(live::graphql_ws))
         .merge(crate::http::reports::router())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -95,7 +102,9 @@ pub fn router(state: AppState) -> Router {
                 .get::<RequestId>()
                 .and_then(|id| id.header_value().to_str().ok())
                 .unwrap_or("-");
-            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+            crate::telemetry::continue_trace(&span, req.headers());
+            span
         })
         // One line per response (status, latency) inside the request's span: its id.
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
@@ -133,11 +142,12 @@ async fn metrics_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
         .current()
         .map(|registry| qii_domain::service::rules::version_labels(&registry))
         .unwrap_or_default();
-    let text = state.metrics.render(
+    let mut text = state.metrics.render(
         db::pool_figures(&state.db),
         state.rules.release(),
         &versions,
     );
+    metrics::render_live(&state.live.figures, &mut text);
     (
         [(
             header::CONTENT_TYPE,
@@ -251,16 +261,20 @@ async fn graphql_get(
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = parse_query(&request.query) else {
-        return false;
-    };
-    doc.operations.iter().any(|(name, op)| {
+    selects(request, OperationType::Mutation) == Some(true)
+}
+
+/// Whether the operation a request selects is of type `ty`; none when the document does
+/// not parse.
+pub(crate) fn selects(request: &async_graphql::Request, ty: OperationType) -> Option<bool> {
+    let doc = parse_query(&request.query).ok()?;
+    Some(doc.operations.iter().any(|(name, op)| {
         let selected = match (&request.operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             _ => true,
         };
-        selected && op.node.ty == OperationType::Mutation
-    })
+        selected && op.node.ty == ty
+    }))
 }
 
 /// Whether the client asked for the GraphQL-over-HTTP response media type.
@@ -327,7 +341,11 @@ async fn run_prepared(
 ) -> Answer {
     let started = std::time::Instant::now();
     let operation = metrics::operation_name(&request);
-    let answer = answer_prepared(state, actor, caller, request).await;
+    let answer = tracing::Instrument::instrument(
+        answer_prepared(state, actor, caller, request),
+        tracing::info_span!("graphql", operation = %operation),
+    )
+    .await;
     state
         .metrics
         .record(&operation, &answer.outcome, started.elapsed());
@@ -363,7 +381,10 @@ async fn answer_prepared(
     );
     context.client = caller.address.clone();
     context.rankings = state.rankings.clone();
-    let request = request.data(context).data(outcome.clone());
+    let request = request
+        .data(context)
+        .data(outcome.clone())
+        .data(state.live.clone());
     let deadline = state.limits.request_timeout;
     let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await
     else {
@@ -385,23 +406,7 @@ async fn answer_prepared(
             outcome: code::TIMEOUT.to_owned(),
         };
     };
-    for error in &mut response.errors {
-        withhold_script_internals(&viewer, &mut error.message, error.extensions.as_mut());
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            if is_input_coercion(&error.message) {
-                // A value the schema could not read as its type (a date that is not a
-                // date, a number out of its range), found as the arguments are read: the
-                // caller's input, and the message names the type and the input object.
-                extensions.set("code", code::BAD_USER_INPUT);
-                continue;
-            }
-            // Every error the services raise carries its code; one without is a fault.
-            tracing::error!(message = %error.message, "error without a code");
-            error.message = "internal error".into();
-            extensions.set("code", code::INTERNAL);
-        }
-    }
+    finish_errors(&viewer, &mut response.errors);
     let executed = !outcome
         .not_executed
         .load(std::sync::atomic::Ordering::Relaxed);
@@ -437,6 +442,29 @@ async fn answer_prepared(
         timed_out: false,
         malformed: false,
         outcome: counted,
+    }
+}
+
+/// Every error as a client may see it: script internals withheld from those who may not
+/// read scripts, and a code on each (an input the schema could not read is the caller's;
+/// any other error without a code is a fault, logged and reported as `INTERNAL`).
+pub(crate) fn finish_errors(viewer: &Actor, errors: &mut [async_graphql::ServerError]) {
+    for error in errors {
+        withhold_script_internals(viewer, &mut error.message, error.extensions.as_mut());
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            if is_input_coercion(&error.message) {
+                // A value the schema could not read as its type (a date that is not a
+                // date, a number out of its range), found as the arguments are read: the
+                // caller's input, and the message names the type and the input object.
+                extensions.set("code", code::BAD_USER_INPUT);
+                continue;
+            }
+            // Every error the services raise carries its code; one without is a fault.
+            tracing::error!(message = %error.message, "error without a code");
+            error.message = "internal error".into();
+            extensions.set("code", code::INTERNAL);
+        }
     }
 }
 
@@ -520,7 +548,7 @@ async fn execute_batch(
     }
     if let Some(limit) = &state.rate_limit {
         // The first operation passed the gate; the others pay their way too.
-        if let Some(response) = limit.charge(&caller.key, requests.len() - 1) {
+        if let Some(response) = limit.charge(&caller.key, requests.len() - 1).await {
             return response;
         }
     }
@@ -599,20 +627,32 @@ impl Server {
         .await;
         let auth = qii_domain::auth::Authenticator::open(&db, &config.auth).await?;
         let listener = TcpListener::bind(config.addr).await?;
+        let rules = std::sync::Arc::new(rules);
+        let rankings: std::sync::Arc<qii_domain::scoring::snapshot::Cache> =
+            std::sync::Arc::default();
+        let live = qii_domain::live::Live::new(
+            db.clone(),
+            rules.clone(),
+            rankings.clone(),
+            config.live.debounce,
+            config.limits.request_timeout,
+        );
         Ok(Self {
             listener,
             state: AppState {
                 schema: schema_with(&config.limits),
                 db,
                 batch_window: Duration::from_millis(config.batch_window_ms),
-                rules: std::sync::Arc::new(rules),
-                rankings: std::sync::Arc::default(),
+                rules,
+                rankings,
                 auth: std::sync::Arc::new(auth),
-                rate_limit: guard::RateLimit::new(&config.limits),
+                rate_limit: guard::RateLimit::new(&config.limits, config.redis_url.as_deref())?,
                 limits: config.limits.clone(),
                 persisted: std::sync::Arc::new(persisted::Persisted::new(&config.persisted)),
                 metrics: std::sync::Arc::default(),
                 metrics_token: config.metrics_token.clone(),
+                live,
+                live_limits: config.live.clone(),
             },
             statements,
             rules_poll: config.rules_poll,
@@ -631,6 +671,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         let watcher = self.state.rules.watch(self.rules_poll);
+        let announcing = self.state.live.start();
         let forgetter = self.state.rate_limit.clone().map(|limit| {
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -640,7 +681,7 @@ impl Server {
                 }
             })
         });
-        tracing::info!(addr = %self.addr()?, "serving GraphQL at /graphql, GraphiQL at /");
+        tracing::info!(addr = %self.addr()?, "serving GraphQL at /graphql (subscriptions over WebSocket at /graphql/ws), GraphiQL at /");
         axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -648,6 +689,9 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await?;
         watcher.abort();
+        for task in announcing {
+            task.abort();
+        }
         if let Some(forgetter) = forgetter {
             forgetter.abort();
         }

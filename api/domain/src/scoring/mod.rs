@@ -78,6 +78,7 @@ pub struct Ranking {
 }
 
 /// Scores every unit of `level` for `period` under the version of `rule_set` in effect.
+#[tracing::instrument(name = "score", skip_all, fields(rule_set = %rule_set, period = %period, level = ?level))]
 pub async fn rank(
     db: &impl ConnectionTrait,
     registry: &Registry,

@@ -171,6 +171,17 @@ pub(super) async fn rolled_up(
     period: &Period,
     level: Level,
 ) -> Result<RolledUp, DbErr> {
+    let started = std::time::Instant::now();
+    let read = read_rollups(db, period, level).await;
+    crate::metrics::ROLLUP_READS.observe(started.elapsed());
+    read
+}
+
+async fn read_rollups(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+) -> Result<RolledUp, DbErr> {
     let town = level == Level::Town;
     let columns: Vec<(&'static str, &str)> = PERIOD_FIGURES
         .iter()

@@ -8,7 +8,8 @@
 //!   request without the header may carry the token as `?access_token=` (links opened in a
 //!   browser: report pages and their downloads).
 //! - Each token (without one: each client address) may make so many requests a minute;
-//!   beyond that the answer is 429 with `Retry-After`. Limits are kept per replica.
+//!   beyond that the answer is 429 with `Retry-After`. Limits are kept in Redis and shared
+//!   by every replica when `QII_REDIS_URL` is set, else per replica.
 
 use std::{net::SocketAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
@@ -28,46 +29,63 @@ use qii_domain::{
     identity::{Actor, Role},
 };
 
-/// Requests per minute per caller.
+/// Requests per minute per caller: kept in Redis and shared by every replica when a Redis
+/// URL is configured, else (and while Redis cannot be reached) by each replica.
 pub struct RateLimit {
     limiter: DefaultKeyedRateLimiter<String>,
+    shared: Option<super::shared_limit::Shared>,
     per_minute: u32,
 }
 
 impl RateLimit {
-    /// The configured limit, or none when it is 0.
-    pub fn new(limits: &Limits) -> Option<Arc<Self>> {
-        let per_minute = NonZeroU32::new(limits.rate_per_minute)?;
-        let burst = NonZeroU32::new(limits.rate_burst.max(1)).expect("at least 1");
+    /// The configured limit, or none when it is 0; the error when the Redis URL is not one.
+    pub fn new(limits: &Limits, redis_url: Option<&str>) -> anyhow::Result<Option<Arc<Self>>> {
+        let Some(per_minute) = NonZeroU32::new(limits.rate_per_minute) else {
+            return Ok(None);
+        };
+        let burst = NonZeroU32::new(limits.rate_burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        Some(Arc::new(Self {
+        let shared = redis_url
+            .map(|url| super::shared_limit::Shared::new(url, per_minute.get(), burst.get()))
+            .transpose()?;
+        Ok(Some(Arc::new(Self {
             limiter: RateLimiter::keyed(quota),
+            shared,
             per_minute: per_minute.get(),
-        }))
+        })))
     }
 
-    /// How long `key` must wait, or none when it may go now.
-    fn check(&self, key: &str) -> Option<Duration> {
-        match self.limiter.check_key(&key.to_owned()) {
-            Ok(()) => None,
-            Err(not_until) => {
-                Some(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+    /// Spends `n` requests of `key`'s budget: how long `key` must wait instead, none when
+    /// it may go now.
+    async fn spend(&self, key: &str, n: NonZeroU32) -> Option<Duration> {
+        if let Some(shared) = &self.shared {
+            match shared.spend(key, n.get()).await {
+                super::shared_limit::Verdict::Allowed => return None,
+                super::shared_limit::Verdict::Wait(wait) => return Some(wait),
+                super::shared_limit::Verdict::Never => return Some(Duration::from_secs(60)),
+                super::shared_limit::Verdict::Unknown => {}
             }
         }
+        match self.limiter.check_key_n(&key.to_owned(), n) {
+            Ok(Ok(())) => None,
+            Ok(Err(not_until)) => {
+                Some(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+            }
+            // More than a whole burst: never at once.
+            Err(_) => Some(Duration::from_secs(60)),
+        }
+    }
+
+    /// How long `key` must wait, or none when it may go now (and has spent one request).
+    pub(crate) async fn check(&self, key: &str) -> Option<Duration> {
+        self.spend(key, NonZeroU32::MIN).await
     }
 
     /// Spends `n` more requests of `key`'s budget at once (the rest of a batch); the
     /// refusal to send when it cannot.
-    pub fn charge(&self, key: &str, n: usize) -> Option<Response> {
+    pub async fn charge(&self, key: &str, n: usize) -> Option<Response> {
         let n = u32::try_from(n).ok().and_then(NonZeroU32::new)?;
-        let wait = match self.limiter.check_key_n(&key.to_owned(), n) {
-            Ok(Ok(())) => return None,
-            Ok(Err(not_until)) => {
-                not_until.wait_time_from(governor::clock::DefaultClock::default().now())
-            }
-            // More than a whole burst: never at once.
-            Err(_) => Duration::from_secs(60),
-        };
+        let wait = self.spend(key, n).await?;
         Some(self.refuse(key, wait))
     }
 
@@ -133,7 +151,7 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
         address: client_address(&request),
     };
     if let Some(limit) = &state.rate_limit {
-        if let Some(wait) = limit.check(&caller.key) {
+        if let Some(wait) = limit.check(&caller.key).await {
             return limit.refuse(&caller.key, wait);
         }
     }

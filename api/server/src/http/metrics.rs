@@ -113,6 +113,41 @@ impl Metrics {
     }
 }
 
+/// The live side's figures: subscriptions, live rankings, the rollups they read.
+pub fn render_live(live: &qii_domain::live::LiveFigures, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    out.push_str(
+        "# HELP qii_rollup_read_duration_seconds Time to read one period's figures from the rollups.\n\
+         # TYPE qii_rollup_read_duration_seconds histogram\n",
+    );
+    qii_domain::metrics::ROLLUP_READS.render("qii_rollup_read_duration_seconds", "", out);
+    let _ = write!(
+        out,
+        "# HELP qii_subscriptions_open Subscriptions open on this server.\n\
+         # TYPE qii_subscriptions_open gauge\n\
+         qii_subscriptions_open {}\n\
+         # HELP qii_live_rankings Live rankings this server keeps (one per rule set, period and level followed).\n\
+         # TYPE qii_live_rankings gauge\n\
+         qii_live_rankings {}\n\
+         # HELP qii_live_rankings_published_total Live rankings computed again and found moved.\n\
+         # TYPE qii_live_rankings_published_total counter\n\
+         qii_live_rankings_published_total {}\n\
+         # HELP qii_live_changes_heard_total Writes announced by other servers and heard here.\n\
+         # TYPE qii_live_changes_heard_total counter\n\
+         qii_live_changes_heard_total {}\n",
+        live.subscriptions.load(Relaxed),
+        live.feeds.load(Relaxed),
+        live.published.load(Relaxed),
+        live.heard.load(Relaxed),
+    );
+    out.push_str(
+        "# HELP qii_live_ranking_duration_seconds Time to compute a live ranking.\n\
+         # TYPE qii_live_ranking_duration_seconds histogram\n",
+    );
+    live.computing
+        .render("qii_live_ranking_duration_seconds", "", out);
+}
+
 /// A label value as Prometheus's text format writes it.
 fn escape(value: &str) -> String {
     value

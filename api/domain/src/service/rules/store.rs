@@ -52,6 +52,8 @@ pub struct RuleStore {
     in_force: RwLock<InForce>,
     /// The folder as last looked at; held while syncing so that syncs do not overlap.
     folder_seen: tokio::sync::Mutex<Option<BTreeMap<String, String>>>,
+    /// Each release as it is put in force here (its id), for subscribers.
+    announced: tokio::sync::broadcast::Sender<i64>,
 }
 
 /// Why a change was not made.
@@ -97,6 +99,7 @@ impl RuleStore {
                 rejected: None,
             }),
             folder_seen: tokio::sync::Mutex::new(None),
+            announced: tokio::sync::broadcast::channel(16).0,
         };
         store.sync().await;
         if let Err(err) = &store.read().registry {
@@ -121,6 +124,12 @@ impl RuleStore {
     /// The release in force.
     pub fn release(&self) -> Option<i64> {
         self.read().release
+    }
+
+    /// Each release from now on as it is put in force on this server (its id). A receiver
+    /// that falls behind skips to the latest.
+    pub fn releases(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.announced.subscribe()
     }
 
     /// Why the folder's latest change was not applied, if it was not.
@@ -330,6 +339,8 @@ impl RuleStore {
             in_force.release = Some(id);
         }
         tracing::info!(release = id, versions = ?versions, "rules in force");
+        // None listening is no error.
+        let _ = self.announced.send(id);
         match crate::scoring::changes::record_outdated(&self.db, &registry).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
