@@ -1135,13 +1135,52 @@ pub fn activity_recounts() -> Vec<(&'static str, String)> {
 }
 
 /// The statement that recounts every activity's kept columns from the raw rows (a rebuild;
-/// the triggers keep them between rebuilds).
+/// the triggers keep them between rebuilds): each count grouped once over its whole table
+/// and joined to the activities, so that a rebuild is linear in the rows whatever the
+/// indexes.
 pub fn recount_activities() -> String {
-    let sets: Vec<String> = activity_recounts()
-        .into_iter()
-        .map(|(column, expr)| format!("{column} = {expr}"))
-        .collect();
-    format!("UPDATE activity SET {}", sets.join(", "))
+    let mut groups: Vec<(&str, String)> = vec![(
+        "signup_count",
+        "SELECT r.activity_id AS id, COUNT(*) AS n FROM activity_signup r GROUP BY r.activity_id"
+            .to_owned(),
+    )];
+    for k in KEPT {
+        let (from, key) = k.recount;
+        let grouped = if k.when == "TRUE" {
+            format!("SELECT {key} AS id, COUNT(*) AS n FROM {from} GROUP BY {key}")
+        } else {
+            // The condition reads the activity (its end): joined once.
+            let when = render(&k.when.replace("ends_at", "act.ends_at"), "r", "p");
+            format!(
+                "SELECT {key} AS id, COUNT(*) AS n FROM {from} JOIN activity act ON act.id = {key} \
+                 WHERE {when} GROUP BY {key}"
+            )
+        };
+        groups.push((k.column, grouped));
+    }
+    groups.push((
+        "heavyweight_approved",
+        "SELECT ia.activity_id AS id, 1 AS n FROM incentive_application ia JOIN incentive_intent ii \
+         ON ii.application_id = ia.id WHERE ia.status = 'approved' AND ii.intent = 'heavyweight' \
+         AND ia.activity_id IS NOT NULL GROUP BY ia.activity_id"
+            .to_owned(),
+    ));
+    let mut sets = Vec::new();
+    let mut joins = Vec::new();
+    for (i, (column, grouped)) in groups.iter().enumerate() {
+        let value = if *column == "heavyweight_approved" {
+            format!("(g{i}.n IS NOT NULL)")
+        } else {
+            format!("COALESCE(g{i}.n, 0)")
+        };
+        sets.push(format!("{column} = {value}"));
+        joins.push(format!("LEFT JOIN ({grouped}) g{i} ON g{i}.id = a.id"));
+    }
+    format!(
+        "UPDATE activity SET {} FROM activity a {} WHERE a.id = activity.id",
+        sets.join(", "),
+        joins.join(" ")
+    )
 }
 
 /// The statements that put `conditions` (figure name, least value) in force as the activity

@@ -22,7 +22,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use tokio::sync::watch;
 
 use qii_engine::period::Period;
@@ -155,14 +155,16 @@ impl Live {
     /// are covered by the next.
     async fn announce(self: Arc<Self>) {
         let mut writes = self.local.subscribe();
+        // Straight on the pool: the announcements are not the requests' statements.
+        let pool = self.db.get_postgres_connection_pool().clone();
         while writes.changed().await.is_ok() {
             writes.borrow_and_update();
-            let notify = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANGES_CHANNEL.into(), self.server.clone().into()],
-            );
-            if let Err(e) = self.db.execute_raw(notify).await {
+            let sent = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANGES_CHANNEL)
+                .bind(&self.server)
+                .execute(&pool)
+                .await;
+            if let Err(e) = sent {
                 tracing::warn!(error = %e, "a change could not be announced to the other servers");
             }
         }
