@@ -169,6 +169,7 @@ both_databases! {
 async fn a_connection_holds_so_many_subscriptions_and_allow_list_mode_covers_them() {
     let app = TestApp::sqlite_configured(|config| {
         config.live.max_per_connection = 1;
+        config.live.max_rankings = 1;
     })
     .await;
     let (month, _) = now_in_shanghai();
@@ -179,6 +180,21 @@ async fn a_connection_holds_so_many_subscriptions_and_allow_list_mode_covers_the
     ws.data("one", WAIT).await;
     ws.subscribe("two", LIVE, json!({ "p": month })).await;
     assert_eq!(ws.error_code("two", WAIT).await, "TOO_MANY_SUBSCRIPTIONS");
+    // The server follows one ranking at most: another period waits its turn, the same
+    // one is shared.
+    let mut other = Ws::connect(&app.base, Some(&app.token))
+        .await
+        .expect("connected");
+    other
+        .subscribe("older", LIVE, json!({ "p": "2017-11" }))
+        .await;
+    assert_eq!(other.error_code("older", WAIT).await, "RATE_LIMITED");
+    other.subscribe("same", LIVE, json!({ "p": month })).await;
+    assert_eq!(
+        other.data("same", WAIT).await["rankingUpdated"]["initial"],
+        true
+    );
+    other.complete("same").await;
     // A place is given back when a subscription completes.
     ws.complete("one").await;
     let mut freed = false;

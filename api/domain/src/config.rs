@@ -111,6 +111,15 @@ pub struct LiveConfig {
         default_value_t = 2000
     )]
     pub max_total: usize,
+
+    /// Most rankings (rule set, period, level) one server follows live at once, each
+    /// computed again after writes whatever its number of subscribers.
+    #[arg(
+        long = "max-live-rankings",
+        env = "QII_MAX_LIVE_RANKINGS",
+        default_value_t = 32
+    )]
+    pub max_rankings: usize,
 }
 
 impl Default for LiveConfig {
@@ -119,6 +128,7 @@ impl Default for LiveConfig {
             debounce: std::time::Duration::from_secs(1),
             max_per_connection: 8,
             max_total: 2000,
+            max_rankings: 32,
         }
     }
 }

@@ -22,7 +22,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::watch;
 
 use qii_engine::period::Period;
@@ -93,6 +93,8 @@ pub struct Live {
     cache: Arc<snapshot::Cache>,
     /// How long a feed waits after a change for more before computing again.
     pub debounce: Duration,
+    /// Most feeds kept at once.
+    max_feeds: usize,
     /// How long one computation may run.
     deadline: Duration,
     /// This server's id in announcements.
@@ -110,14 +112,15 @@ impl Live {
         db: DatabaseConnection,
         rules: Arc<RuleStore>,
         cache: Arc<snapshot::Cache>,
-        debounce: Duration,
+        config: &crate::config::LiveConfig,
         deadline: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
             rules,
             cache,
-            debounce,
+            debounce: config.debounce,
+            max_feeds: config.max_rankings,
             deadline,
             server: uuid::Uuid::new_v4().simple().to_string(),
             any: watch::channel(0).0,
@@ -225,6 +228,13 @@ impl Live {
             .and_then(Weak::upgrade);
         if let Some(feed) = existing {
             return Ok(feed);
+        }
+        let kept = self.figures.feeds.load(Ordering::Relaxed);
+        if kept >= self.max_feeds {
+            return Err(ServiceError::Throttled(format!(
+                "this server follows {kept} rankings live already, the most it may: follow \
+                 one of those, or try again later"
+            )));
         }
         let first = self.compute(rule_set, period, level).await?;
         let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());

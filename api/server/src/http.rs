@@ -634,7 +634,7 @@ impl Server {
             db.clone(),
             rules.clone(),
             rankings.clone(),
-            config.live.debounce,
+            &config.live,
             config.limits.request_timeout,
         );
         Ok(Self {
