@@ -42,6 +42,9 @@ pub enum TargetSource {
     Override { target_id: i64 },
 }
 
+/// Most units whose targets are read by listing their ids.
+const LISTED_UNITS: usize = 1000;
+
 /// Every target of `units` for `period`, by unit then metric: the scripts' values from
 /// `versions` (those in effect for the period), replaced by the rows set for exactly this
 /// period.
@@ -83,17 +86,20 @@ pub async fn unit_targets(
             }
         }
     }
-    let mut rows = Vec::new();
-    // Bounded lists of bound parameters, whatever the number of units.
-    for chunk in units.chunks(10_000) {
-        rows.extend(
-            target::Entity::find()
-                .filter(target::Column::Period.eq(period.to_string()))
-                .filter(target::Column::OrgUnitId.is_in(chunk.iter().map(|u| u.id)))
-                .all(db)
-                .await?,
-        );
-    }
+    let by_period = target::Entity::find().filter(target::Column::Period.eq(period.to_string()));
+    let rows = if units.len() <= LISTED_UNITS {
+        by_period
+            .filter(target::Column::OrgUnitId.is_in(units.iter().map(|u| u.id)))
+            .all(db)
+            .await?
+    } else {
+        // A whole level: the period's targets in one statement, those of other units left
+        // out here (a list of 100,000 bound ids costs more than the rows it saves).
+        let wanted: std::collections::HashSet<i64> = units.iter().map(|u| u.id).collect();
+        let mut rows = by_period.all(db).await?;
+        rows.retain(|row| wanted.contains(&row.org_unit_id));
+        rows
+    };
     for row in rows {
         let source = TargetSource::Override { target_id: row.id };
         let key = (row.org_unit_id, row.metric);
