@@ -16,7 +16,7 @@
 //! the demo data. Results go to standard output in the form used in BENCHMARKS.md.
 
 #[path = "support.rs"]
-#[allow(dead_code)] // The demo-loading helpers serve the other benches.
+#[allow(dead_code)] // Its table printer serves the other benches.
 mod support;
 #[path = "../tests/support/ws.rs"]
 mod ws;
@@ -57,32 +57,14 @@ async fn main() -> anyhow::Result<()> {
     let rounds: usize = setting("QII_BENCH_ROUNDS", 20);
     let subscribers: usize = setting("QII_BENCH_SUBSCRIBERS", 200);
     let debounce = Duration::from_millis(setting("QII_BENCH_DEBOUNCE_MS", 0));
-    let (url, label) = support::database("live");
     let configure = |config: &mut qii_domain::config::Config| {
         config.limits.rate_per_minute = 0;
         config.live.debounce = debounce;
         config.live.max_total = subscribers + 10;
         config.db_max_connections = 10;
-        config.auth.jwt_secret = Some("live-bench-secret-of-32-characters!!".into());
     };
-    let mut config = qii_domain::config::Config::for_database(url.clone());
-    configure(&mut config);
-    let first = qii_server::http::Server::build(&config).await?;
-    let options = qii_demo::DemoOptions {
-        scale,
-        progress: false,
-        ..Default::default()
-    };
-    qii_demo::load(&first.state.db, &options).await?;
-    let token = first
-        .state
-        .auth
-        .issue(
-            "bench",
-            &qii_domain::identity::Role::CityAdmin,
-            Duration::from_secs(3600),
-        )
-        .token;
+    let (bench, _) = support::start_configured("live", scale, configure).await?;
+    let (url, label, token, first) = (bench.url, bench.label, bench.token, bench.server);
     let (first_addr, _, _) = first.spawn()?;
     let a = format!("http://{first_addr}");
     let b = if label == "PostgreSQL" {
@@ -129,25 +111,14 @@ async fn main() -> anyhow::Result<()> {
     let publish = "mutation($path: String!, $source: String!) { publishRuleSet(path: $path, source: $source) { release { id } } }";
     let mut releases = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let answered = if round % 2 == 0 {
-            data(
-                &a,
-                &token,
-                publish,
-                json!({ "path": "qii/v3.rhai", "source": v3 }),
-            )
-            .await;
-            Instant::now()
+        // Published and rolled back in turn.
+        let (mutation, variables) = if round % 2 == 0 {
+            (publish, json!({ "path": "qii/v3.rhai", "source": v3 }))
         } else {
-            data(
-                &a,
-                &token,
-                "mutation { rollbackRuleSet { changed } }",
-                json!({}),
-            )
-            .await;
-            Instant::now()
+            ("mutation { rollbackRuleSet { changed } }", json!({}))
         };
+        data(&a, &token, mutation, variables).await;
+        let answered = Instant::now();
         watcher.data("releases", Duration::from_secs(60)).await;
         releases.push(answered.elapsed());
     }

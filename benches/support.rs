@@ -61,10 +61,20 @@ pub struct Bench {
 
 /// Builds the server for the bench `name` and loads the demo data.
 pub async fn start(name: &str, scale: f64) -> anyhow::Result<(Bench, qii_demo::DemoSummary)> {
+    start_configured(name, scale, |_| {}).await
+}
+
+/// As [`start`], with the server's settings changed by `change` first.
+pub async fn start_configured(
+    name: &str,
+    scale: f64,
+    change: impl FnOnce(&mut qii_domain::config::Config),
+) -> anyhow::Result<(Bench, qii_demo::DemoSummary)> {
     let (url, label) = database(name);
     let mut config = qii_domain::config::Config::for_database(url.clone());
     // The bench measures requests, not the per-caller rate limit it would run into.
     config.limits.rate_per_minute = 0;
+    change(&mut config);
     let server = qii_server::http::Server::build(&config).await?;
     let started = std::time::Instant::now();
     let options = qii_demo::DemoOptions {

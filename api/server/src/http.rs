@@ -410,13 +410,7 @@ async fn answer_prepared(
     let executed = !outcome
         .not_executed
         .load(std::sync::atomic::Ordering::Relaxed);
-    let mut counted = match response.errors.first() {
-        None => "ok".to_owned(),
-        Some(error) => match error.extensions.as_ref().and_then(|e| e.get("code")) {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            _ => code::INTERNAL.to_owned(),
-        },
-    };
+    let mut counted = outcome_of(&response.errors);
     let written = if executed {
         serde_json::to_vec(&response)
     } else {
@@ -465,6 +459,17 @@ pub(crate) fn finish_errors(viewer: &Actor, errors: &mut [async_graphql::ServerE
             error.message = "internal error".into();
             extensions.set("code", code::INTERNAL);
         }
+    }
+}
+
+/// What metrics count for an answer: `ok`, or the code of its first error.
+pub(crate) fn outcome_of(errors: &[async_graphql::ServerError]) -> String {
+    match errors.first() {
+        None => "ok".to_owned(),
+        Some(error) => match error.extensions.as_ref().and_then(|e| e.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => code::INTERNAL.to_owned(),
+        },
     }
 }
 

@@ -24,7 +24,7 @@ use async_graphql::{
     futures_util::{stream, stream::BoxStream, StreamExt},
     http::ALL_WEBSOCKET_PROTOCOLS,
     parser::types::OperationType,
-    Data, Executor, Response, ServerError,
+    Data, Executor, Response,
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
@@ -35,7 +35,7 @@ use axum::{
 use qii_domain::{error::code, identity::Actor};
 use qii_graphql::RequestContext;
 
-use super::{finish_errors, guard::Caller, metrics::operation_name, AppState};
+use super::{finish_errors, guard::Caller, metrics::operation_name, outcome_of, AppState};
 
 /// Who holds a WebSocket connection, and how many subscriptions it has open.
 #[derive(Clone)]
@@ -98,11 +98,7 @@ struct Subscriptions {
 
 /// One answer carrying one error.
 fn refused(code: &str, message: impl Into<String>) -> Response {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", code);
-    error.extensions = Some(extensions);
-    Response::from_errors(vec![error])
+    Response::from_errors(vec![qii_graphql::limits::refusal(code, message)])
 }
 
 /// Gives back a subscription's places when it ends.
@@ -175,7 +171,7 @@ impl Subscriptions {
             .boxed();
         };
         let refuse = |response: Response| {
-            let outcome = code_of(&response).unwrap_or_else(|| code::INTERNAL.to_owned());
+            let outcome = outcome_of(&response.errors);
             state
                 .metrics
                 .record(&operation, &outcome, started.elapsed());
@@ -224,21 +220,11 @@ impl Subscriptions {
                 let _ = &slot;
                 finish_errors(&viewer, &mut response.errors);
                 if std::mem::take(&mut first) {
-                    let outcome = code_of(&response).unwrap_or_else(|| "ok".to_owned());
-                    metrics.record(&operation, &outcome, started.elapsed());
+                    metrics.record(&operation, &outcome_of(&response.errors), started.elapsed());
                 }
                 response
             })
             .boxed()
-    }
-}
-
-/// The code of an answer's first error.
-fn code_of(response: &Response) -> Option<String> {
-    let error = response.errors.first()?;
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code.clone()),
-        _ => None,
     }
 }
 
