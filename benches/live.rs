@@ -23,23 +23,8 @@ mod ws;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use support::{percentile, remove_sqlite, setting};
-
-async fn data(base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let response: Value = reqwest::Client::new()
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("the server answers")
-        .json()
-        .await
-        .expect("JSON");
-    assert!(response.get("errors").is_none(), "{response:#}");
-    response["data"].clone()
-}
+use serde_json::json;
+use support::{data, percentile, remove_sqlite, setting};
 
 fn summary(name: &str, times: &mut [Duration]) {
     times.sort();

@@ -14,6 +14,31 @@ pub fn database(name: &str) -> (String, &'static str) {
     }
 }
 
+/// The `data` of a GraphQL request to the server at `base` as the bearer of `token`,
+/// panicking on errors; one client (and its kept-alive connections) for every call.
+#[allow(dead_code)] // Not every bench includes this file to post through it.
+pub async fn data(
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let response: serde_json::Value = CLIENT
+        .get_or_init(reqwest::Client::new)
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(response.get("errors").is_none(), "{response:#}");
+    response["data"].clone()
+}
+
 /// A numeric setting from the environment.
 pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

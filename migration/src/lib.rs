@@ -28,6 +28,7 @@ mod m20261203_000018_kept_signup_counts;
 mod m20261207_000019_persisted_operations;
 mod m20261207_000020_score_changes;
 mod m20261207_000021_figure_rollups;
+mod m20261208_000022_rollups_to_date;
 pub mod rollup;
 
 /// All migrations of the qii database, oldest first.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_persisted_operations::Migration),
             Box::new(m20261207_000020_score_changes::Migration),
             Box::new(m20261207_000021_figure_rollups::Migration),
+            Box::new(m20261208_000022_rollups_to_date::Migration),
         ]
     }
 }

@@ -16,8 +16,11 @@
 //! databases and the rebuild from the raw events, so that what is kept and what a rebuild
 //! computes cannot be two different things.
 //!
-//! Rows: `grain` is `d` (a day), `m` (the month starting on `day`) or `y` (the year starting
-//! on `day`); a month row is the sum of its days and a year row the sum of its months, except
+//! Rows: `grain` is `d` (a day), `m` (the month starting on `day`), `y` (the year starting
+//! on `day`) or, for the cumulative columns ([`CUMULATIVE`]) only, `a` (all time, on
+//! [`FIRST_DAY`]); a month row is the sum of its days, a year row the sum of its months and
+//! an all-time row the sum of its years (so that a figure to date is the all-time row less
+//! the rows after the date, which are few for a recent date), except
 //! `update_days` and `town_update_days`, which count the days whose `published` /
 //! `town_published` is above zero. `town_published` is kept on the row of the publisher's
 //! town, so that a town's update days count distinct days over everything below it.
@@ -65,6 +68,14 @@ impl Dialect {
             Self::Sqlite => {
                 format!("date({day}, CASE {grain} WHEN 'm' THEN '+1 month' ELSE '+1 year' END)")
             }
+        }
+    }
+
+    /// A day (`YYYY-MM-DD`) as a date literal.
+    fn date(self, day: &str) -> String {
+        match self {
+            Self::Postgres => format!("DATE '{day}'"),
+            Self::Sqlite => format!("'{day}'"),
         }
     }
 
@@ -516,6 +527,12 @@ enum Source<'a> {
 }
 
 const GRAINS: &str = "(SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'y')";
+/// The grains of a cumulative column: also all time.
+const CUMULATIVE_GRAINS: &str =
+    "(SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'y' UNION ALL SELECT 'a')";
+
+/// The columns read as figures to date (registrations, bindings): kept on all-time rows too.
+pub const CUMULATIVE: &[&str] = &["registrations", "bound"];
 
 /// `INSERT … ON CONFLICT DO UPDATE` adding `sign` × the family's rows of `source` to its
 /// column of `target`, on the day, month and year rows (only the day rows for a rebuild,
@@ -562,6 +579,15 @@ fn bump(
             cond.push_str(&format!("{day} >= {lo} AND {day} <= {hi} AND "));
             ("(SELECT 'd' AS grain) g".to_owned(), day.clone())
         }
+        _ if CUMULATIVE.contains(&f.column) => (
+            format!("{CUMULATIVE_GRAINS} g"),
+            format!(
+                "CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {} WHEN 'y' THEN {} ELSE {} END",
+                d.start_of(&day, "month"),
+                d.start_of(&day, "year"),
+                d.date(FIRST_DAY),
+            ),
+        ),
         _ => (
             format!("{GRAINS} g"),
             format!(
@@ -950,6 +976,17 @@ pub async fn create_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// The statements creating the triggers as they were before the all-time rows: the same,
+/// keeping none (a migration taken back).
+pub fn create_triggers_without_all_time(backend: DbBackend) -> Vec<String> {
+    let d = Dialect::of(backend);
+    triggers(d)
+        .iter()
+        .flat_map(|t| create_statements(d, t))
+        .map(|s| s.replace(CUMULATIVE_GRAINS, GRAINS))
+        .collect()
+}
+
 /// Drops every trigger that keeps the rollups: a bulk load drops them, loads, rebuilds and
 /// creates them again, in one transaction.
 pub async fn drop_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
@@ -965,8 +1002,9 @@ pub async fn drop_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 /// The statements that recompute the rollups of the days `[from, to]` (SQL date literals)
 /// into `target` (a table shaped like `figure_rollup`) from the raw events, with what each
 /// does: the day rows family by family, their distinct-day counts, then the month and year
-/// rows they fall in, added up again from the day rows. The rows of those days, months and
-/// years must have been removed first ([`clear_statements`]).
+/// rows they fall in, added up again from the day rows, and the all-time rows from every year
+/// row. The rows of those days, months and years and the all-time rows must have been removed
+/// first ([`clear_statements`]).
 pub fn rebuild_statements(
     backend: DbBackend,
     target: &str,
@@ -1030,15 +1068,34 @@ pub fn rebuild_statements(
             ),
         ));
     }
+    out.push(("all-time rows".into(), all_time_rows(backend, target)));
     out
+}
+
+/// `INSERT` of the all-time rows of `target` from its year rows (which must have been
+/// removed first, with [`clear_statements`]): the cumulative columns, for the units that
+/// have any.
+pub fn all_time_rows(backend: DbBackend, target: &str) -> String {
+    let d = Dialect::of(backend);
+    let sums: Vec<String> = CUMULATIVE.iter().map(|c| format!("SUM({c})")).collect();
+    let nonzero: Vec<String> = CUMULATIVE
+        .iter()
+        .map(|c| format!("SUM({c}) <> 0"))
+        .collect();
+    format!(
+        "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {columns}) \
+         SELECT x.org_unit_id, 'a', {first}, MAX(x.town_id), MAX(x.kind), {sums} \
+         FROM {target} x WHERE x.grain = 'y' GROUP BY x.org_unit_id HAVING {nonzero}",
+        columns = CUMULATIVE.join(", "),
+        first = d.date(FIRST_DAY),
+        sums = sums.join(", "),
+        nonzero = nonzero.join(" OR "),
+    )
 }
 
 /// A day (`YYYY-MM-DD`) as an SQL date literal.
 pub fn date_literal(backend: DbBackend, day: &str) -> String {
-    match Dialect::of(backend) {
-        Dialect::Postgres => format!("DATE '{day}'"),
-        Dialect::Sqlite => format!("'{day}'"),
-    }
+    Dialect::of(backend).date(day)
 }
 
 /// The first day a rollup may hold (`YYYY-MM-DD`).
@@ -1059,6 +1116,9 @@ pub fn start_of(backend: DbBackend, day: &str, unit: &str) -> String {
     Dialect::of(backend).start_of(day, unit)
 }
 
+/// The grains a row may have.
+pub const GRAIN_CHECK: &str = "grain IN ('d', 'm', 'y', 'a')";
+
 /// `CREATE [TEMPORARY] TABLE name` shaped like `figure_rollup` (a temporary one is dropped
 /// at the end of its transaction on PostgreSQL, and goes with its rollback on SQLite).
 pub fn create_table(backend: DbBackend, name: &str, temporary: bool) -> String {
@@ -1073,7 +1133,7 @@ pub fn create_table(backend: DbBackend, name: &str, temporary: bool) -> String {
     };
     format!(
         "CREATE {temp}TABLE {name} (org_unit_id BIGINT NOT NULL, grain TEXT NOT NULL \
-         CONSTRAINT ck_{name}_grain CHECK (grain IN ('d', 'm', 'y')), \
+         CONSTRAINT ck_{name}_grain CHECK ({GRAIN_CHECK}), \
          day DATE NOT NULL, town_id BIGINT, kind TEXT NOT NULL{figures}, \
          CONSTRAINT pk_{name} PRIMARY KEY (org_unit_id, grain, day)){on_commit}"
     )
@@ -1093,8 +1153,8 @@ pub fn rebuild_plan(backend: DbBackend, from: &str, to: &str) -> Vec<(String, St
     out
 }
 
-/// Removes the rows of `target` a rebuild of `[from, to]` recomputes: the days, and the
-/// months and years they fall in (those are added up again from their days).
+/// Removes the rows of `target` a rebuild of `[from, to]` recomputes: the days, the months
+/// and years they fall in (those are added up again from their days) and the all-time rows.
 pub fn clear_statements(backend: DbBackend, target: &str, from: &str, to: &str) -> Vec<String> {
     let d = Dialect::of(backend);
     vec![
@@ -1109,6 +1169,8 @@ pub fn clear_statements(backend: DbBackend, target: &str, from: &str, to: &str) 
             d.start_of(from, "year"),
             d.start_of(to, "year")
         ),
+        // Added up again from every year row.
+        format!("DELETE FROM {target} WHERE grain = 'a'"),
     ]
 }
 

@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
-use entities::{activity_comment, activity_review, activity_signup, daily_visit, org_unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use entities::{activity_comment, activity_review, activity_signup, daily_visit};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::{families::Families, level::Level};
 use qii_engine::period::Period;
@@ -48,16 +48,22 @@ pub async fn raw_table(
     source: Figures<'_>,
     targets: &[&TargetsVersion],
 ) -> Result<RawTable, DbErr> {
-    let unit_rows = org_unit::Entity::find()
-        .filter(org_unit::Column::Kind.eq(level.kind()))
-        .order_by_asc(org_unit::Column::Id)
-        .all(db)
-        .await?;
-    let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
-    let computed = match source {
-        Figures::Events(rules) => from_events(db, period, level, rules).await?,
-        Figures::Rollups => from_rollups(db, period, level).await?,
+    // Independent reads, side by side: the units, the platform's figures, the imported
+    // figures and the targets set by administrators.
+    let kind = level.kind();
+    let computed = async {
+        match source {
+            Figures::Events(rules) => from_events(db, period, level, rules).await,
+            Figures::Rollups => from_rollups(db, period, level).await,
+        }
     };
+    let (unit_rows, computed, imported, overrides) = tokio::try_join!(
+        super::targets::level_units(db, kind),
+        computed,
+        super::imported::imported_figures(db, period, level),
+        super::targets::level_overrides(db, period, kind),
+    )?;
+    let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
     let Computed {
         figures,
         registrations,
@@ -100,21 +106,12 @@ pub async fn raw_table(
             .map(|u| visits.get(u).map(|v| *v as f64))
             .collect(),
     );
-    let imported = super::imported::imported_figures(db, period, level, &units).await?;
-    for (key, column) in imported {
+    for (key, column) in imported.columns(&units) {
         // Imports refuse computed keys; should one be stored anyway, the platform's
         // figure stands.
         table.figures.entry(key).or_insert(column);
     }
-    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
-    for target in super::targets::unit_targets(db, targets, period, &unit_rows).await? {
-        if let Some(&i) = position.get(&target.org_unit_id) {
-            table
-                .targets
-                .entry(target.metric)
-                .or_insert_with(|| vec![None; units.len()])[i] = Some(target.value);
-        }
-    }
+    table.targets = super::targets::level_columns(targets, period, &unit_rows, overrides);
     Ok(table)
 }
 

@@ -124,11 +124,13 @@ const PERIOD_FIGURES: &[(&str, &str, &str)] = &[
     ("visit_rows", "visit_rows", "visit_rows"),
 ];
 
+/// The sums of `columns` per unit of `level` over the rows of `spans`, less those of `less`.
 async fn grouped(
     db: &impl ConnectionTrait,
     level: Level,
     columns: &[(&'static str, &str)],
     spans: &[Span],
+    less: &[Span],
 ) -> Result<HashMap<&'static str, HashMap<i64, i64>>, DbErr> {
     let backend = db.get_database_backend();
     let unit = match level {
@@ -139,30 +141,39 @@ async fn grouped(
         Level::Town => String::new(),
         Level::Kind(kind) => format!(" AND kind = '{}'", kind.to_value()),
     };
+    let (rows, sign) = if less.is_empty() {
+        (span_condition(backend, spans), String::new())
+    } else {
+        let minus = span_condition(backend, less);
+        (
+            format!("{} OR {minus}", span_condition(backend, spans)),
+            format!("CASE WHEN {minus} THEN -1 ELSE 1 END * "),
+        )
+    };
     let sums: String = columns
         .iter()
         .enumerate()
-        .map(|(i, (_, column))| format!(", CAST(SUM({column}) AS BIGINT) AS c{i}"))
+        .map(|(i, (_, column))| format!(", CAST(SUM({sign}{column}) AS BIGINT) AS c{i}"))
         .collect();
     let sql = format!(
-        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({}){kind} AND {unit} IS NOT NULL GROUP BY {unit}",
-        span_condition(backend, spans)
+        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({rows}){kind} AND {unit} IS NOT NULL GROUP BY {unit}"
     );
-    let mut out: HashMap<&'static str, HashMap<i64, i64>> =
-        columns.iter().map(|(k, _)| (*k, HashMap::new())).collect();
-    for row in db
+    let rows = db
         .query_all_raw(Statement::from_string(backend, sql))
-        .await?
-    {
-        let unit: i64 = row.try_get("", "unit")?;
-        for (i, (key, _)) in columns.iter().enumerate() {
-            let n: Option<i64> = row.try_get("", &format!("c{i}"))?;
-            if let Some(values) = out.get_mut(key) {
-                values.insert(unit, n.unwrap_or(0));
-            }
+        .await?;
+    // Read by position: a unit's sums follow its id, in the order of `columns`.
+    let mut sums: Vec<HashMap<i64, i64>> = columns
+        .iter()
+        .map(|_| HashMap::with_capacity(rows.len()))
+        .collect();
+    for row in rows {
+        let unit: i64 = row.try_get_by_index(0)?;
+        for (i, values) in sums.iter_mut().enumerate() {
+            let n: Option<i64> = row.try_get_by_index(i + 1)?;
+            values.insert(unit, n.unwrap_or(0));
         }
     }
-    Ok(out)
+    Ok(columns.iter().map(|(k, _)| *k).zip(sums).collect())
 }
 
 /// Reads the period's figures of every unit of `level` from the rollups.
@@ -188,14 +199,13 @@ async fn read_rollups(
         .map(|(key, t, k)| (*key, if town { *t } else { *k }))
         .collect();
     let within = spans(period.first_day(), period.last_day());
-    let before_end = spans(epoch(), period.last_day());
     let (mut figures, mut cumulative) = tokio::try_join!(
-        grouped(db, level, &columns, &within),
-        grouped(
+        grouped(db, level, &columns, &within, &[]),
+        to_date(
             db,
             level,
             &[("registrations", "registrations"), ("bound", "bound")],
-            &before_end
+            period.last_day()
         ),
     )?;
     let visit_rows = figures.remove("visit_rows").unwrap_or_default();
@@ -207,6 +217,52 @@ async fn read_rollups(
         bound: cumulative.remove("bound").unwrap_or_default(),
         visits,
     })
+}
+
+/// The cumulative `columns` ([`rollup::CUMULATIVE`]) to the end of `last` per unit of
+/// `level`: the rows up to that day, or, when fewer years of rows follow it than precede it,
+/// the all-time rows less the rows after it (a recent period reads little more than one row
+/// per unit).
+async fn to_date(
+    db: &impl ConnectionTrait,
+    level: Level,
+    columns: &[(&'static str, &str)],
+    last: NaiveDate,
+) -> Result<HashMap<&'static str, HashMap<i64, i64>>, DbErr> {
+    let backend = db.get_database_backend();
+    let years = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT MIN(day) AS first, MAX(day) AS last FROM figure_rollup WHERE grain = 'y'",
+        ))
+        .await?;
+    let years: Option<(NaiveDate, NaiveDate)> = match years {
+        Some(row) => {
+            let first: Option<NaiveDate> = row.try_get("", "first")?;
+            let last: Option<NaiveDate> = row.try_get("", "last")?;
+            first.zip(last)
+        }
+        None => None,
+    };
+    let Some((first, final_year)) = years else {
+        return Ok(columns.iter().map(|(k, _)| (*k, HashMap::new())).collect());
+    };
+    let after = final_year.year() - last.year();
+    let before = last.year() - first.year();
+    match (
+        last.succ_opt(),
+        NaiveDate::from_ymd_opt(final_year.year(), 12, 31),
+    ) {
+        (Some(next), Some(end)) if after <= before => {
+            let all_time = Span {
+                grain: 'a',
+                from: epoch(),
+                to: epoch(),
+            };
+            grouped(db, level, columns, &[all_time], &spans(next, end)).await
+        }
+        _ => grouped(db, level, columns, &spans(first.min(last), last), &[]).await,
+    }
 }
 
 /// The conditions of the activity rules as the rollups hold them: (figure, least value).
@@ -366,15 +422,17 @@ pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Differ
     let scratch = "figure_rollup_expected";
     tx.execute_unprepared(&rollup::create_table(backend, scratch, true))
         .await?;
-    // The kept days and months outside the span, copied, so that the recomputed months and
-    // years the span touches add up the same rows outside it.
+    // The kept days, months and years outside the span, copied, so that the recomputed
+    // months, years and all-time rows the span touches add up the same rows outside it.
     let month = |day: &str| rollup::start_of(backend, day, "month");
     let year = |day: &str| rollup::start_of(backend, day, "year");
     tx.execute_unprepared(&format!(
         "INSERT INTO {scratch} SELECT * FROM figure_rollup WHERE (grain = 'd' AND (day < {from} OR day > {to})) \
-         OR (grain = 'm' AND (day < {mf} OR day > {mt}))",
+         OR (grain = 'm' AND (day < {mf} OR day > {mt})) OR (grain = 'y' AND (day < {yf} OR day > {yt}))",
         mf = month(&from),
         mt = month(&to),
+        yf = year(&from),
+        yt = year(&to),
     ))
     .await?;
     for (_, statement) in rollup::rebuild_statements(backend, scratch, &from, &to) {
@@ -384,8 +442,8 @@ pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Differ
     let in_span = |table: &str| {
         format!(
             "SELECT org_unit_id, grain, day, town_id, kind, {columns} FROM {table} \
-             WHERE ({nonzero}) AND day <= {to} AND ((grain = 'd' AND day >= {from}) \
-             OR (grain = 'm' AND day >= {mf}) OR (grain = 'y' AND day >= {yf}))",
+             WHERE ({nonzero}) AND ((day <= {to} AND ((grain = 'd' AND day >= {from}) \
+             OR (grain = 'm' AND day >= {mf}) OR (grain = 'y' AND day >= {yf}))) OR grain = 'a')",
             nonzero = COLUMNS
                 .iter()
                 .map(|c| format!("{c} <> 0"))

@@ -3,10 +3,14 @@
 //! in their place any row of the `target` table an administrator set for that unit, period
 //! and metric. One query of the `target` table per 10,000 units.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entities::{enums::OrgUnitKind, org_unit, target};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Query},
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
 use qii_engine::period::Period;
 use qii_engine::rules::{
@@ -42,6 +46,114 @@ pub enum TargetSource {
     Override { target_id: i64 },
 }
 
+/// What the targets scripts read of a unit.
+fn facts(kind: OrgUnitKind, registered: bool, population_coefficient: Option<f64>) -> UnitFacts {
+    UnitFacts {
+        kind: match kind {
+            OrgUnitKind::City => UnitKind::City,
+            OrgUnitKind::Town => UnitKind::Town,
+            OrgUnitKind::YouthHome => UnitKind::YouthHome,
+            _ => UnitKind::Other,
+        },
+        registered,
+        population_coefficient,
+    }
+}
+
+/// A unit of a whole level, as its figures and targets are read: the columns they need.
+#[derive(Debug, Clone, FromQueryResult)]
+pub(super) struct LevelUnit {
+    pub id: i64,
+    pub kind: OrgUnitKind,
+    pub registered: bool,
+    pub population_coefficient: Option<f64>,
+}
+
+/// Every unit of `kind`, by id.
+pub(super) async fn level_units(
+    db: &impl ConnectionTrait,
+    kind: OrgUnitKind,
+) -> Result<Vec<LevelUnit>, DbErr> {
+    org_unit::Entity::find()
+        .select_only()
+        .columns([
+            org_unit::Column::Id,
+            org_unit::Column::Kind,
+            org_unit::Column::Registered,
+            org_unit::Column::PopulationCoefficient,
+        ])
+        .filter(org_unit::Column::Kind.eq(kind))
+        .order_by_asc(org_unit::Column::Id)
+        .into_model::<LevelUnit>()
+        .all(db)
+        .await
+}
+
+/// The rows an administrator set for `period` on units of `kind`: (unit, metric, value).
+pub(super) async fn level_overrides(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    kind: OrgUnitKind,
+) -> Result<Vec<(i64, String, f64)>, DbErr> {
+    target::Entity::find()
+        .select_only()
+        .columns([
+            target::Column::OrgUnitId,
+            target::Column::Metric,
+            target::Column::Value,
+        ])
+        .filter(target::Column::Period.eq(period.to_string()))
+        .filter(
+            target::Column::OrgUnitId.in_subquery(
+                Query::select()
+                    .column(org_unit::Column::Id)
+                    .from(org_unit::Entity)
+                    .and_where(Expr::col(org_unit::Column::Kind).eq(kind.to_value()))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The targets of a whole level, metric by metric, a value per unit in the order of
+/// `units`: what [`unit_targets`] gives each unit (the scripts' values replaced by the
+/// `overrides` of [`level_overrides`]), without its sources.
+pub(super) fn level_columns(
+    versions: &[&TargetsVersion],
+    period: &Period,
+    units: &[LevelUnit],
+    overrides: Vec<(i64, String, f64)>,
+) -> HashMap<String, Vec<Option<f64>>> {
+    fn column<'a>(
+        out: &'a mut HashMap<String, Vec<Option<f64>>>,
+        metric: &str,
+        units: usize,
+    ) -> &'a mut Vec<Option<f64>> {
+        if !out.contains_key(metric) {
+            out.insert(metric.to_owned(), vec![None; units]);
+        }
+        out.get_mut(metric).expect("inserted above")
+    }
+    let mut out: HashMap<String, Vec<Option<f64>>> = HashMap::new();
+    for (i, unit) in units.iter().enumerate() {
+        let facts = facts(unit.kind, unit.registered, unit.population_coefficient);
+        for version in versions {
+            for (spec, value) in version.spec.targets_of(period, &facts) {
+                column(&mut out, &spec.metric, units.len())[i] = Some(value);
+            }
+        }
+    }
+    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    for (unit, metric, value) in overrides {
+        if let Some(&i) = position.get(&unit) {
+            column(&mut out, &metric, units.len())[i] = Some(value);
+        }
+    }
+    out
+}
+
 /// Most units whose targets are read by listing their ids.
 const LISTED_UNITS: usize = 1000;
 
@@ -56,16 +168,7 @@ pub async fn unit_targets(
 ) -> Result<Vec<UnitTarget>, DbErr> {
     let mut by_unit: BTreeMap<(i64, String), UnitTarget> = BTreeMap::new();
     for unit in units {
-        let facts = UnitFacts {
-            kind: match unit.kind {
-                OrgUnitKind::City => UnitKind::City,
-                OrgUnitKind::Town => UnitKind::Town,
-                OrgUnitKind::YouthHome => UnitKind::YouthHome,
-                _ => UnitKind::Other,
-            },
-            registered: unit.registered,
-            population_coefficient: unit.population_coefficient,
-        };
+        let facts = facts(unit.kind, unit.registered, unit.population_coefficient);
         for version in versions {
             for (spec, value) in version.spec.targets_of(period, &facts) {
                 by_unit.insert(

@@ -1,0 +1,84 @@
+//! Figures to date read from all-time rows: `figure_rollup` accepts the grain `a` (see
+//! [`crate::rollup`]), its triggers keep those rows, and they are added up once from the year
+//! rows already kept. The Youth Homes of a town are counted from an index of the org units.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{DbBackend, TransactionTrait};
+
+use crate::rollup;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const GRAIN_INDEX: &str = "CREATE INDEX idx_figure_rollup_grain_day ON figure_rollup (grain, day)";
+
+/// Replaces the grain check of `figure_rollup` with `check`: in place on PostgreSQL; on
+/// SQLite, which cannot alter a constraint, by copying the table (its triggers are dropped
+/// meanwhile).
+async fn grain_check(
+    db: &SchemaManagerConnection<'_>,
+    backend: DbBackend,
+    check: &str,
+) -> Result<(), DbErr> {
+    match backend {
+        DbBackend::Postgres => {
+            db.execute_unprepared(&format!(
+                "ALTER TABLE figure_rollup DROP CONSTRAINT ck_figure_rollup_grain, \
+                 ADD CONSTRAINT ck_figure_rollup_grain CHECK ({check})"
+            ))
+            .await?;
+        }
+        _ => {
+            // One connection throughout: another one of the pool could still hold the
+            // schema from before the copy (and take the index for one that exists).
+            let tx = db.begin().await?;
+            let created = rollup::create_table(backend, "figure_rollup_next", false)
+                .replace(rollup::GRAIN_CHECK, check);
+            tx.execute_unprepared(&created).await?;
+            tx.execute_unprepared("INSERT INTO figure_rollup_next SELECT * FROM figure_rollup")
+                .await?;
+            tx.execute_unprepared("DROP TABLE figure_rollup").await?;
+            tx.execute_unprepared("ALTER TABLE figure_rollup_next RENAME TO figure_rollup")
+                .await?;
+            tx.execute_unprepared(GRAIN_INDEX).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        rollup::drop_triggers(db).await?;
+        grain_check(db, backend, rollup::GRAIN_CHECK).await?;
+        db.execute_unprepared("DELETE FROM figure_rollup WHERE grain = 'a'")
+            .await?;
+        db.execute_unprepared(&rollup::all_time_rows(backend, "figure_rollup"))
+            .await?;
+        rollup::create_triggers(db).await?;
+        db.execute_unprepared(
+            "CREATE INDEX idx_org_unit_kind_town ON org_unit (kind, town_id, registered, founded_on)",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        db.execute_unprepared("DROP INDEX idx_org_unit_kind_town")
+            .await?;
+        // The triggers of the version before, which keep no all-time rows.
+        rollup::drop_triggers(db).await?;
+        db.execute_unprepared("DELETE FROM figure_rollup WHERE grain = 'a'")
+            .await?;
+        grain_check(db, backend, "grain IN ('d', 'm', 'y')").await?;
+        for statement in rollup::create_triggers_without_all_time(backend) {
+            db.execute_unprepared(&statement).await?;
+        }
+        Ok(())
+    }
+}
