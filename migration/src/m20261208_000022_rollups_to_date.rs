@@ -1,6 +1,7 @@
-//! Figures to date read from all-time rows: `figure_rollup` accepts the grain `a` (see
-//! [`crate::rollup`]), its triggers keep those rows, and they are added up once from the year
-//! rows already kept. The Youth Homes of a town are counted from an index of the org units.
+//! Rows kept for reading at scale (see [`crate::rollup`]): `figure_rollup` accepts the
+//! towns' totals (`M`, `Y`) and the all-time rows (`a`), its triggers keep them, and they are
+//! added up once from the month and year rows already kept. The Youth Homes of a town are
+//! counted from an index of the org units.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DbBackend, TransactionTrait};
@@ -9,6 +10,9 @@ use crate::rollup;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// The rows of the grains this migration adds.
+const ADDED_ROWS: &str = "DELETE FROM figure_rollup WHERE grain IN ('M', 'Y', 'a')";
 
 const GRAIN_INDEX: &str = "CREATE INDEX idx_figure_rollup_grain_day ON figure_rollup (grain, day)";
 
@@ -54,8 +58,11 @@ impl MigrationTrait for Migration {
         let backend = manager.get_database_backend();
         rollup::drop_triggers(db).await?;
         grain_check(db, backend, rollup::GRAIN_CHECK).await?;
-        db.execute_unprepared("DELETE FROM figure_rollup WHERE grain = 'a'")
-            .await?;
+        db.execute_unprepared(ADDED_ROWS).await?;
+        let (first, last) = rollup::all_days(backend);
+        for (_, statement) in rollup::town_rows(backend, "figure_rollup", &first, &last) {
+            db.execute_unprepared(&statement).await?;
+        }
         db.execute_unprepared(&rollup::all_time_rows(backend, "figure_rollup"))
             .await?;
         rollup::create_triggers(db).await?;
@@ -71,12 +78,11 @@ impl MigrationTrait for Migration {
         let backend = manager.get_database_backend();
         db.execute_unprepared("DROP INDEX idx_org_unit_kind_town")
             .await?;
-        // The triggers of the version before, which keep no all-time rows.
+        // The triggers of the version before, which keep none of those rows.
         rollup::drop_triggers(db).await?;
-        db.execute_unprepared("DELETE FROM figure_rollup WHERE grain = 'a'")
-            .await?;
+        db.execute_unprepared(ADDED_ROWS).await?;
         grain_check(db, backend, "grain IN ('d', 'm', 'y')").await?;
-        for statement in rollup::create_triggers_without_all_time(backend) {
+        for statement in rollup::trigger_statements(backend, rollup::Keeping::PerUnit) {
             db.execute_unprepared(&statement).await?;
         }
         Ok(())

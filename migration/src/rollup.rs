@@ -17,12 +17,14 @@
 //! computes cannot be two different things.
 //!
 //! Rows: `grain` is `d` (a day), `m` (the month starting on `day`), `y` (the year starting
-//! on `day`) or, for the cumulative columns ([`CUMULATIVE`]) only, `a` (all time, on
-//! [`FIRST_DAY`]); a month row is the sum of its days, a year row the sum of its months and
-//! an all-time row the sum of its years (so that a figure to date is the all-time row less
-//! the rows after the date, which are few for a recent date), except
-//! `update_days` and `town_update_days`, which count the days whose `published` /
-//! `town_published` is above zero. `town_published` is kept on the row of the publisher's
+//! on `day`), `M` and `Y` (a town's totals: the month or year rows of every unit under the
+//! town, keyed by the town, so that ranking the towns reads one row per town), or, for the
+//! cumulative columns ([`CUMULATIVE`]) only, `a` (all time, on [`FIRST_DAY`]); a month row is
+//! the sum of its days, a year row the sum of its months and an all-time row the sum of its
+//! years (so that a figure to date is the all-time row less the rows after the date, which are
+//! few for a recent date), except `update_days` and `town_update_days`, which count the days
+//! whose `published` / `town_published` is above zero (on a town's totals, the town's own
+//! days). `town_published` is kept on the row of the publisher's
 //! town, so that a town's update days count distinct days over everything below it.
 
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -63,10 +65,10 @@ impl Dialect {
     fn end_of_row(self, day: &str, grain: &str) -> String {
         match self {
             Self::Postgres => format!(
-                "({day} + CASE {grain} WHEN 'm' THEN INTERVAL '1 month' ELSE INTERVAL '1 year' END)"
+                "({day} + CASE WHEN {grain} IN ('m', 'M') THEN INTERVAL '1 month' ELSE INTERVAL '1 year' END)"
             ),
             Self::Sqlite => {
-                format!("date({day}, CASE {grain} WHEN 'm' THEN '+1 month' ELSE '+1 year' END)")
+                format!("date({day}, CASE WHEN {grain} IN ('m', 'M') THEN '+1 month' ELSE '+1 year' END)")
             }
         }
     }
@@ -526,19 +528,57 @@ enum Source<'a> {
     All,
 }
 
-const GRAINS: &str = "(SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'y')";
-/// The grains of a cumulative column: also all time.
-const CUMULATIVE_GRAINS: &str =
-    "(SELECT 'd' AS grain UNION ALL SELECT 'm' UNION ALL SELECT 'y' UNION ALL SELECT 'a')";
+/// Which rows the triggers keep: those of migration 21 (each unit's days, months and years),
+/// or also the town totals and the all-time rows of the cumulative columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeping {
+    PerUnit,
+    WithTotals,
+}
+
+/// A grain a family's rows are kept on: its code, the span its day starts (`d`, `m`, `y`
+/// or `a`), and whether its rows are the town's totals (keyed by the town).
+struct Grain(char, char, bool);
+
+const UNIT_GRAINS: &[Grain] = &[
+    Grain('d', 'd', false),
+    Grain('m', 'm', false),
+    Grain('y', 'y', false),
+];
+const TOWN_GRAINS: &[Grain] = &[Grain('M', 'm', true), Grain('Y', 'y', true)];
+const ALL_TIME: Grain = Grain('a', 'a', false);
 
 /// The columns read as figures to date (registrations, bindings): kept on all-time rows too.
 pub const CUMULATIVE: &[&str] = &["registrations", "bound"];
 
+/// The grains `column` is kept on, as a subquery `g` with the columns `grain`, `span` and
+/// `town` (1 for a town's total).
+fn grains_of(column: &str, keeping: Keeping) -> String {
+    let mut grains: Vec<&Grain> = UNIT_GRAINS.iter().collect();
+    if keeping == Keeping::WithTotals {
+        grains.extend(TOWN_GRAINS);
+        if CUMULATIVE.contains(&column) {
+            grains.push(&ALL_TIME);
+        }
+    }
+    let rows: Vec<String> = grains
+        .iter()
+        .map(|Grain(code, span, town)| {
+            format!(
+                "SELECT '{code}' AS grain, '{span}' AS span, {} AS town",
+                u8::from(*town)
+            )
+        })
+        .collect();
+    format!("({}) g", rows.join(" UNION ALL "))
+}
+
 /// `INSERT … ON CONFLICT DO UPDATE` adding `sign` × the family's rows of `source` to its
-/// column of `target`, on the day, month and year rows (only the day rows for a rebuild,
-/// which derives the others after), for the rows that also meet `guard`.
+/// column of `target`, on the rows of every grain `kept` keeps (only the day rows for a
+/// rebuild, which derives the others after), for the rows that also meet `guard`.
 fn bump(
     d: Dialect,
+    keeping: Keeping,
     f: &Family<'_>,
     source: Source,
     sign: &str,
@@ -574,46 +614,46 @@ fn bump(
         }
     };
     let day = f.day(d, &r, &p);
-    let (grains, grain_day) = match source {
-        Source::Range(lo, hi) => {
-            cond.push_str(&format!("{day} >= {lo} AND {day} <= {hi} AND "));
-            ("(SELECT 'd' AS grain) g".to_owned(), day.clone())
-        }
-        _ if CUMULATIVE.contains(&f.column) => (
-            format!("{CUMULATIVE_GRAINS} g"),
-            format!(
-                "CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {} WHEN 'y' THEN {} ELSE {} END",
-                d.start_of(&day, "month"),
-                d.start_of(&day, "year"),
-                d.date(FIRST_DAY),
-            ),
-        ),
-        _ => (
-            format!("{GRAINS} g"),
-            format!(
-                "CASE g.grain WHEN 'd' THEN {day} WHEN 'm' THEN {} ELSE {} END",
-                d.start_of(&day, "month"),
-                d.start_of(&day, "year")
-            ),
-        ),
-    };
     let column = f.column;
+    let (amount, unit, when) = (
+        render(f.amount, &r, &p),
+        render(f.unit, &r, &p),
+        render(f.when, &r, &p),
+    );
+    if let Source::Range(lo, hi) = source {
+        // The day rows only: the rebuild derives the others from them.
+        cond.push_str(&format!("{day} >= {lo} AND {day} <= {hi} AND "));
+        return format!(
+            "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {column}) \
+             SELECT ou.id, 'd', {day}, ou.town_id, ou.kind, {sign}SUM({amount}) \
+             FROM {from}org_unit ou WHERE {cond}ou.id = {unit} AND ({when}) AND ({guard}) \
+             GROUP BY ou.id, {day}, ou.town_id, ou.kind \
+             ON CONFLICT (org_unit_id, grain, day) DO UPDATE SET {column} = {target}.{column} + excluded.{column}"
+        );
+    }
+    let grain_day = format!(
+        "CASE g.span WHEN 'd' THEN {day} WHEN 'm' THEN {} WHEN 'y' THEN {} ELSE {} END",
+        d.start_of(&day, "month"),
+        d.start_of(&day, "year"),
+        d.date(FIRST_DAY),
+    );
+    // A town's total is keyed by the town and counts as the town's.
+    let key = "CASE g.town WHEN 1 THEN ou.town_id ELSE ou.id END";
+    let kind = "CASE g.town WHEN 1 THEN 'town' ELSE ou.kind END";
     format!(
         "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {column}) \
-         SELECT ou.id, g.grain, {grain_day}, ou.town_id, ou.kind, {sign}SUM({amount}) \
+         SELECT {key}, g.grain, {grain_day}, ou.town_id, {kind}, {sign}SUM({amount}) \
          FROM {from}org_unit ou, {grains} \
-         WHERE {cond}ou.id = {unit} AND ({when}) AND ({guard}) \
-         GROUP BY ou.id, g.grain, {grain_day}, ou.town_id, ou.kind \
+         WHERE {cond}ou.id = {unit} AND (g.town = 0 OR ou.town_id IS NOT NULL) AND ({when}) AND ({guard}) \
+         GROUP BY {key}, g.grain, {grain_day}, ou.town_id, {kind} \
          ON CONFLICT (org_unit_id, grain, day) DO UPDATE SET {column} = {target}.{column} + excluded.{column}",
-        amount = render(f.amount, &r, &p),
-        unit = render(f.unit, &r, &p),
-        when = render(f.when, &r, &p),
+        grains = grains_of(column, keeping),
     )
 }
 
 /// `UPDATE figure_rollup` setting the distinct-day column `counted` from the kept counts of
 /// `kept` on the rows `rows` selects: on a day row whether its count is above zero, on a
-/// month or year row how many of its days are.
+/// month or year row (a town's total too) how many of the unit's own days are.
 fn days_update(d: Dialect, kept: &str, counted: &str, rows: &str) -> String {
     let end = d.end_of_row("figure_rollup.day", "figure_rollup.grain");
     format!(
@@ -639,7 +679,8 @@ fn recount_days(d: Dialect, f: &Family<'_>, row: &str, guard: &str) -> Option<St
     };
     let rows = format!(
         "org_unit_id = {unit} AND ({when}) AND ({guard}) \
-         AND ((grain = 'd' AND day = {day}) OR (grain = 'm' AND day = {month}) OR (grain = 'y' AND day = {year}))",
+         AND ((grain = 'd' AND day = {day}) OR (grain IN ('m', 'M') AND day = {month}) \
+         OR (grain IN ('y', 'Y') AND day = {year}))",
         when = render(f.when, row, "p"),
         month = d.start_of(&day, "month"),
         year = d.start_of(&day, "year"),
@@ -657,6 +698,35 @@ fn recount_all_days(d: Dialect, f: &Family<'_>, parent: &str, guard: &str) -> Op
         render(f.unit, "r", parent)
     );
     Some(days_update(d, kept, counted, &rows))
+}
+
+/// The columns a town's total adds up from its units' rows: all but the distinct days
+/// (counted from the town's own days) and the town's own updates (kept on the town's rows,
+/// which its children's triggers move).
+fn summed_columns() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().copied().filter(|c| {
+        *c != "town_published" && !DISTINCT_DAYS.iter().any(|(_, counted)| counted == c)
+    })
+}
+
+/// Adds `sign` × the month and year rows of the org unit `NEW` to the totals of the town of
+/// `row` (`OLD` or `NEW`).
+fn move_totals(row: &str, sign: &str) -> String {
+    let columns: Vec<&str> = summed_columns().collect();
+    let values: Vec<String> = columns.iter().map(|c| format!("{sign}x.{c}")).collect();
+    let set: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = figure_rollup.{c} + excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO figure_rollup (org_unit_id, grain, day, town_id, kind, {columns}) \
+         SELECT {row}.town_id, CASE x.grain WHEN 'm' THEN 'M' ELSE 'Y' END, x.day, {row}.town_id, 'town', {values} \
+         FROM figure_rollup x WHERE x.org_unit_id = NEW.id AND x.grain IN ('m', 'y') AND {row}.town_id IS NOT NULL \
+         ON CONFLICT (org_unit_id, grain, day) DO UPDATE SET {set}",
+        columns = columns.join(", "),
+        values = values.join(", "),
+        set = set.join(", "),
+    )
 }
 
 /// "Any of `columns` differs between `OLD` and `NEW`".
@@ -697,7 +767,7 @@ fn moved(d: Dialect, f: &Family<'_>) -> String {
 }
 
 /// Every trigger that keeps the rollups and the activities' counts.
-fn triggers(d: Dialect) -> Vec<Trigger> {
+fn triggers(d: Dialect, keeping: Keeping) -> Vec<Trigger> {
     let mut tables: Vec<&'static str> = Vec::new();
     let mut note = |t: &'static str| {
         if !tables.contains(&t) {
@@ -743,14 +813,14 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
             update.push((moved, bump("NEW", "+")));
         }
         for f in &own {
-            insert.push(bump(d, f, Source::Row("NEW"), "", "TRUE", target));
+            insert.push(bump(d, keeping, f, Source::Row("NEW"), "", "TRUE", target));
             insert.extend(recount_days(d, f, "NEW", "TRUE"));
-            delete.push(bump(d, f, Source::Row("OLD"), "-", "TRUE", target));
+            delete.push(bump(d, keeping, f, Source::Row("OLD"), "-", "TRUE", target));
             delete.extend(recount_days(d, f, "OLD", "TRUE"));
             let moved = moved(d, f);
             let mut statements = vec![
-                bump(d, f, Source::Row("OLD"), "-", "TRUE", target),
-                bump(d, f, Source::Row("NEW"), "", "TRUE", target),
+                bump(d, keeping, f, Source::Row("OLD"), "-", "TRUE", target),
+                bump(d, keeping, f, Source::Row("NEW"), "", "TRUE", target),
             ];
             statements.extend(recount_days(d, f, "OLD", "TRUE"));
             statements.extend(recount_days(d, f, "NEW", "TRUE"));
@@ -759,11 +829,19 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
         for f in &children {
             // A parent removed takes its children's contributions with it while they are
             // still there to be counted (a cascade removes them after).
-            before_delete.push(bump(d, f, Source::Children("OLD"), "-", "TRUE", target));
+            before_delete.push(bump(
+                d,
+                keeping,
+                f,
+                Source::Children("OLD"),
+                "-",
+                "TRUE",
+                target,
+            ));
             let moved = changed(d, f.parent_deps);
             let mut statements = vec![
-                bump(d, f, Source::Children("OLD"), "-", "TRUE", target),
-                bump(d, f, Source::Children("NEW"), "", "TRUE", target),
+                bump(d, keeping, f, Source::Children("OLD"), "-", "TRUE", target),
+                bump(d, keeping, f, Source::Children("NEW"), "", "TRUE", target),
             ];
             statements.extend(recount_all_days(d, f, "OLD", "TRUE"));
             statements.extend(recount_all_days(d, f, "NEW", "TRUE"));
@@ -774,9 +852,15 @@ fn triggers(d: Dialect) -> Vec<Trigger> {
             update.push((
                 changed(d, &["town_id", "kind"]),
                 "UPDATE figure_rollup SET town_id = NEW.town_id, kind = NEW.kind \
-                 WHERE org_unit_id = NEW.id"
+                 WHERE org_unit_id = NEW.id AND grain NOT IN ('M', 'Y')"
                     .to_owned(),
             ));
+            if keeping == Keeping::WithTotals {
+                // Its months and years leave the totals of its old town for the new one's.
+                let moved = changed(d, &["town_id"]);
+                update.push((moved.clone(), move_totals("OLD", "-")));
+                update.push((moved, move_totals("NEW", "")));
+            }
         }
         if table == "activity_signup" {
             // Check-ins go with their sign-up; their own trigger no longer finds it.
@@ -967,23 +1051,20 @@ fn drop_statements(d: Dialect, t: &Trigger) -> Vec<String> {
 
 /// Creates every trigger that keeps the rollups.
 pub async fn create_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    let d = Dialect::of(db.get_database_backend());
-    for t in triggers(d) {
-        for s in create_statements(d, &t) {
-            db.execute_unprepared(&s).await?;
-        }
+    let backend = db.get_database_backend();
+    for s in trigger_statements(backend, Keeping::WithTotals) {
+        db.execute_unprepared(&s).await?;
     }
     Ok(())
 }
 
-/// The statements creating the triggers as they were before the all-time rows: the same,
-/// keeping none (a migration taken back).
-pub fn create_triggers_without_all_time(backend: DbBackend) -> Vec<String> {
+/// The statements creating the triggers that keep the rows of `keeping` (the triggers of an
+/// earlier migration, for one taken back).
+pub fn trigger_statements(backend: DbBackend, keeping: Keeping) -> Vec<String> {
     let d = Dialect::of(backend);
-    triggers(d)
+    triggers(d, keeping)
         .iter()
         .flat_map(|t| create_statements(d, t))
-        .map(|s| s.replace(CUMULATIVE_GRAINS, GRAINS))
         .collect()
 }
 
@@ -991,7 +1072,7 @@ pub fn create_triggers_without_all_time(backend: DbBackend) -> Vec<String> {
 /// creates them again, in one transaction.
 pub async fn drop_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     let d = Dialect::of(db.get_database_backend());
-    for t in triggers(d) {
+    for t in triggers(d, Keeping::WithTotals) {
         for s in drop_statements(d, &t) {
             db.execute_unprepared(&s).await?;
         }
@@ -1002,9 +1083,9 @@ pub async fn drop_triggers(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 /// The statements that recompute the rollups of the days `[from, to]` (SQL date literals)
 /// into `target` (a table shaped like `figure_rollup`) from the raw events, with what each
 /// does: the day rows family by family, their distinct-day counts, then the month and year
-/// rows they fall in, added up again from the day rows, and the all-time rows from every year
-/// row. The rows of those days, months and years and the all-time rows must have been removed
-/// first ([`clear_statements`]).
+/// rows they fall in, added up again from the day rows, the towns' totals of those, and the
+/// all-time rows from every year row. The rows of those days, months and years and the
+/// all-time rows must have been removed first ([`clear_statements`]).
 pub fn rebuild_statements(
     backend: DbBackend,
     target: &str,
@@ -1017,7 +1098,15 @@ pub fn rebuild_statements(
         .map(|f| {
             (
                 format!("{} from {}", f.column, f.table),
-                bump(d, f, Source::Range(from, to), "", "TRUE", target),
+                bump(
+                    d,
+                    Keeping::WithTotals,
+                    f,
+                    Source::Range(from, to),
+                    "",
+                    "TRUE",
+                    target,
+                ),
             )
         })
         .collect();
@@ -1068,8 +1157,62 @@ pub fn rebuild_statements(
             ),
         ));
     }
+    out.extend(town_rows(
+        backend,
+        target,
+        &d.start_of(from, "month"),
+        &d.start_of(to, "month"),
+    ));
     out.push(("all-time rows".into(), all_time_rows(backend, target)));
     out
+}
+
+/// The statements adding up the towns' totals of the months `[month_from, month_to]` and of
+/// the years they fall in (SQL dates, first days) from the units' month and year rows of
+/// `target`, with what each does. Those totals must have been removed first
+/// ([`clear_statements`]).
+pub fn town_rows(
+    backend: DbBackend,
+    target: &str,
+    month_from: &str,
+    month_to: &str,
+) -> Vec<(String, String)> {
+    let d = Dialect::of(backend);
+    let sums: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| {
+            if summed_columns().any(|s| s == *c) || *c == "town_published" {
+                format!("SUM(x.{c})")
+            } else {
+                // Distinct days: the town's own.
+                format!("SUM(CASE WHEN x.org_unit_id = x.town_id THEN x.{c} ELSE 0 END)")
+            }
+        })
+        .collect();
+    [
+        ("M", "m", month_from.to_owned(), month_to.to_owned()),
+        (
+            "Y",
+            "y",
+            d.start_of(month_from, "year"),
+            d.start_of(month_to, "year"),
+        ),
+    ]
+    .into_iter()
+    .map(|(grain, below, lo, hi)| {
+        (
+            format!("town totals ({below})"),
+            format!(
+                "INSERT INTO {target} (org_unit_id, grain, day, town_id, kind, {columns}) \
+                 SELECT x.town_id, '{grain}', x.day, x.town_id, 'town', {sums} \
+                 FROM {target} x WHERE x.grain = '{below}' AND x.day >= {lo} AND x.day <= {hi} \
+                 AND x.town_id IS NOT NULL GROUP BY x.town_id, x.day",
+                columns = COLUMNS.join(", "),
+                sums = sums.join(", "),
+            ),
+        )
+    })
+    .collect()
 }
 
 /// `INSERT` of the all-time rows of `target` from its year rows (which must have been
@@ -1117,7 +1260,7 @@ pub fn start_of(backend: DbBackend, day: &str, unit: &str) -> String {
 }
 
 /// The grains a row may have.
-pub const GRAIN_CHECK: &str = "grain IN ('d', 'm', 'y', 'a')";
+pub const GRAIN_CHECK: &str = "grain IN ('d', 'm', 'y', 'M', 'Y', 'a')";
 
 /// `CREATE [TEMPORARY] TABLE name` shaped like `figure_rollup` (a temporary one is dropped
 /// at the end of its transaction on PostgreSQL, and goes with its rollback on SQLite).
@@ -1154,18 +1297,19 @@ pub fn rebuild_plan(backend: DbBackend, from: &str, to: &str) -> Vec<(String, St
 }
 
 /// Removes the rows of `target` a rebuild of `[from, to]` recomputes: the days, the months
-/// and years they fall in (those are added up again from their days) and the all-time rows.
+/// and years they fall in and their towns' totals (those are added up again from the days)
+/// and the all-time rows.
 pub fn clear_statements(backend: DbBackend, target: &str, from: &str, to: &str) -> Vec<String> {
     let d = Dialect::of(backend);
     vec![
         format!("DELETE FROM {target} WHERE grain = 'd' AND day >= {from} AND day <= {to}"),
         format!(
-            "DELETE FROM {target} WHERE grain = 'm' AND day >= {} AND day <= {}",
+            "DELETE FROM {target} WHERE grain IN ('m', 'M') AND day >= {} AND day <= {}",
             d.start_of(from, "month"),
             d.start_of(to, "month")
         ),
         format!(
-            "DELETE FROM {target} WHERE grain = 'y' AND day >= {} AND day <= {}",
+            "DELETE FROM {target} WHERE grain IN ('y', 'Y') AND day >= {} AND day <= {}",
             d.start_of(from, "year"),
             d.start_of(to, "year")
         ),
@@ -1280,7 +1424,15 @@ pub fn change_conditions(backend: DbBackend, conditions: &[(&str, i64)]) -> Vec<
             .copied()
             .expect("eligible activities are a family")
     };
-    let mut out = vec![bump(d, &family, Source::All, "", "TRUE", "figure_rollup")];
+    let mut out = vec![bump(
+        d,
+        Keeping::WithTotals,
+        &family,
+        Source::All,
+        "",
+        "TRUE",
+        "figure_rollup",
+    )];
     out.push("DELETE FROM activity_rule_condition".into());
     for (figure, at_least) in conditions {
         out.push(format!(

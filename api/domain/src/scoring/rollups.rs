@@ -141,22 +141,57 @@ async fn grouped(
         Level::Town => String::new(),
         Level::Kind(kind) => format!(" AND kind = '{}'", kind.to_value()),
     };
+    // The towns read their totals for whole months and years, and their units' days.
+    let read = |spans: &[Span]| -> Vec<Span> {
+        spans
+            .iter()
+            .map(|s| Span {
+                grain: match (level, s.grain) {
+                    (Level::Town, 'm') => 'M',
+                    (Level::Town, 'y') => 'Y',
+                    (_, grain) => grain,
+                },
+                ..*s
+            })
+            .collect()
+    };
+    let (spans, less) = (read(spans), read(less));
+    // One row per unit (a single month or year of the towns' totals, a single row of a
+    // kind's units): nothing to add up.
+    let single = match spans.as_slice() {
+        [only] if less.is_empty() && only.from == only.to => match level {
+            Level::Town => matches!(only.grain, 'M' | 'Y'),
+            Level::Kind(_) => only.grain != 'a',
+        },
+        _ => false,
+    };
     let (rows, sign) = if less.is_empty() {
-        (span_condition(backend, spans), String::new())
+        (span_condition(backend, &spans), String::new())
     } else {
-        let minus = span_condition(backend, less);
+        let minus = span_condition(backend, &less);
         (
-            format!("{} OR {minus}", span_condition(backend, spans)),
+            format!("{} OR {minus}", span_condition(backend, &spans)),
             format!("CASE WHEN {minus} THEN -1 ELSE 1 END * "),
         )
     };
     let sums: String = columns
         .iter()
         .enumerate()
-        .map(|(i, (_, column))| format!(", CAST(SUM({sign}{column}) AS BIGINT) AS c{i}"))
+        .map(|(i, (_, column))| {
+            if single {
+                format!(", CAST({column} AS BIGINT) AS c{i}")
+            } else {
+                format!(", CAST(SUM({sign}{column}) AS BIGINT) AS c{i}")
+            }
+        })
         .collect();
+    let group = if single {
+        String::new()
+    } else {
+        format!(" GROUP BY {unit}")
+    };
     let sql = format!(
-        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({rows}){kind} AND {unit} IS NOT NULL GROUP BY {unit}"
+        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({rows}){kind} AND {unit} IS NOT NULL{group}"
     );
     let rows = db
         .query_all_raw(Statement::from_string(backend, sql))
@@ -422,13 +457,13 @@ pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Differ
     let scratch = "figure_rollup_expected";
     tx.execute_unprepared(&rollup::create_table(backend, scratch, true))
         .await?;
-    // The kept days, months and years outside the span, copied, so that the recomputed
-    // months, years and all-time rows the span touches add up the same rows outside it.
+    // The kept days, months and years (and towns' totals) outside the span, copied, so that
+    // the recomputed months, years, totals and all-time rows add up the same rows outside it.
     let month = |day: &str| rollup::start_of(backend, day, "month");
     let year = |day: &str| rollup::start_of(backend, day, "year");
     tx.execute_unprepared(&format!(
         "INSERT INTO {scratch} SELECT * FROM figure_rollup WHERE (grain = 'd' AND (day < {from} OR day > {to})) \
-         OR (grain = 'm' AND (day < {mf} OR day > {mt})) OR (grain = 'y' AND (day < {yf} OR day > {yt}))",
+         OR (grain IN ('m', 'M') AND (day < {mf} OR day > {mt})) OR (grain IN ('y', 'Y') AND (day < {yf} OR day > {yt}))",
         mf = month(&from),
         mt = month(&to),
         yf = year(&from),
@@ -443,7 +478,7 @@ pub async fn verify(db: &DatabaseConnection, span: DaySpan) -> Result<Vec<Differ
         format!(
             "SELECT org_unit_id, grain, day, town_id, kind, {columns} FROM {table} \
              WHERE ({nonzero}) AND ((day <= {to} AND ((grain = 'd' AND day >= {from}) \
-             OR (grain = 'm' AND day >= {mf}) OR (grain = 'y' AND day >= {yf}))) OR grain = 'a')",
+             OR (grain IN ('m', 'M') AND day >= {mf}) OR (grain IN ('y', 'Y') AND day >= {yf}))) OR grain = 'a')",
             nonzero = COLUMNS
                 .iter()
                 .map(|c| format!("{c} <> 0"))
