@@ -186,6 +186,37 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// Where two tables of figures differ: the first few (figure, unit, first, second).
+fn differences(a: &qii_engine::rules::compute::RawTable, b: &qii_engine::rules::compute::RawTable) -> String {
+    if a.units != b.units {
+        return format!("their units ({} and {})", a.units.len(), b.units.len());
+    }
+    let mut keys: Vec<&String> = a.figures.keys().chain(b.figures.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        match (a.figures.get(key), b.figures.get(key)) {
+            (Some(x), Some(y)) => {
+                let differing: Vec<String> = x
+                    .iter()
+                    .zip(y)
+                    .zip(&a.units)
+                    .filter(|((p, q), _)| p != q)
+                    .take(3)
+                    .map(|((p, q), unit)| format!("unit {unit}: {p:?} / {q:?}"))
+                    .collect();
+                let count = x.iter().zip(y).filter(|(p, q)| p != q).count();
+                if count > 0 {
+                    out.push(format!("{key} ({count} units; {})", differing.join(", ")));
+                }
+            }
+            _ => out.push(format!("{key} (in one only)")),
+        }
+    }
+    out.join("; ")
+}
+
 /// What a load put in the database, kept there for `QII_BENCH_REUSE`.
 struct Loaded {
     towns: i64,
@@ -366,7 +397,8 @@ async fn main() -> anyhow::Result<()> {
         counted.time(round, started);
         anyhow::ensure!(
             table.units == raw.units && table.figures == raw.figures,
-            "the rollups and the raw events give the same figures"
+            "the rollups and the raw events give the same figures; they differ in {}",
+            differences(&raw, &table)
         );
     }
 
