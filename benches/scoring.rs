@@ -187,7 +187,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// Where two tables of figures differ: the first few (figure, unit, first, second).
-fn differences(a: &qii_engine::rules::compute::RawTable, b: &qii_engine::rules::compute::RawTable) -> String {
+fn differences(
+    a: &qii_engine::rules::compute::RawTable,
+    b: &qii_engine::rules::compute::RawTable,
+) -> String {
     if a.units != b.units {
         return format!("their units ({} and {})", a.units.len(), b.units.len());
     }

@@ -41,10 +41,10 @@ async fn main() -> anyhow::Result<()> {
     let home = data(
         &base,
         &token,
-        "{ youthHomes(first: 1) { nodes { id } } }",
+        "{ orgUnits(first: 1, filter: {kind: YOUTH_HOME}) { nodes { id } } }",
         json!({}),
     )
-    .await["youthHomes"]["nodes"][0]["id"]
+    .await["orgUnits"]["nodes"][0]["id"]
         .clone();
     let starts = chrono::Utc::now() + chrono::Duration::days(30);
     let activity = data(
