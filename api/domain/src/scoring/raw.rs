@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use entities::{activity_comment, activity_review, activity_signup, daily_visit};
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{families::Families, level::Level};
+use super::{families::Families, level::Level, rollups::PerUnit};
 use qii_engine::period::Period;
 use qii_engine::rules::{activity::ActivityRules, compute::RawTable, TargetsVersion};
 
@@ -64,48 +64,57 @@ pub async fn raw_table(
         super::targets::level_overrides(db, period, kind),
     )?;
     let units: Vec<i64> = unit_rows.iter().map(|u| u.id).collect();
-    let Computed {
-        figures,
-        registrations,
-        bound,
-        visits,
-    } = computed;
 
-    let column = |values: &HashMap<i64, i64>| -> Vec<Option<f64>> {
-        units
-            .iter()
-            .map(|u| Some(values.get(u).copied().unwrap_or(0) as f64))
-            .collect()
+    // Every computed figure as a column in the order of `units` (zero where a unit has no
+    // row), each table placed with one lookup per unit.
+    let position: HashMap<i64, usize> = units.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    let mut columns: HashMap<&'static str, Vec<i64>> = HashMap::new();
+    for table in computed.tables {
+        let width = table.keys.len();
+        let mut placed = vec![vec![0i64; units.len()]; width];
+        for (row, unit) in table.units.iter().enumerate() {
+            if let Some(&i) = position.get(unit) {
+                for (k, column) in placed.iter_mut().enumerate() {
+                    column[i] += table.values[row * width + k];
+                }
+            }
+        }
+        columns.extend(table.keys.iter().copied().zip(placed));
+    }
+    let mut take = |key: &str| columns.remove(key).unwrap_or_else(|| vec![0; units.len()]);
+    let (registrations, bound) = (take("registrations"), take("bound"));
+    let (visits, visit_rows) = (take("visits"), take("visit_rows"));
+    let as_figure = |values: Vec<i64>| -> Vec<Option<f64>> {
+        values.into_iter().map(|n| Some(n as f64)).collect()
     };
     let mut table = RawTable {
         units: units.clone(),
-        figures: figures
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), column(v)))
-            .collect(),
+        figures: HashMap::new(),
         targets: HashMap::new(),
     };
-    table
-        .figures
-        .insert("registrations".into(), column(&registrations));
     // Rates and imported figures are missing (not zero) where there is nothing to count.
     table.figures.insert(
         "mobile_binding_rate".into(),
-        units
+        registrations
             .iter()
-            .map(|u| match registrations.get(u) {
-                Some(&n) if n > 0 => Some(bound.get(u).copied().unwrap_or(0) as f64 / n as f64),
-                _ => None,
-            })
+            .zip(&bound)
+            .map(|(&n, &b)| (n > 0).then(|| b as f64 / n as f64))
             .collect(),
     );
     table.figures.insert(
         "valid_visits".into(),
-        units
+        visits
             .iter()
-            .map(|u| visits.get(u).map(|v| *v as f64))
+            .zip(&visit_rows)
+            .map(|(&v, &rows)| (rows > 0).then_some(v as f64))
             .collect(),
     );
+    table
+        .figures
+        .insert("registrations".into(), as_figure(registrations));
+    for (key, values) in columns {
+        table.figures.insert(key.to_owned(), as_figure(values));
+    }
     for (key, column) in imported.columns(&units) {
         // Imports refuse computed keys; should one be stored anyway, the platform's
         // figure stands.
@@ -126,13 +135,11 @@ pub enum Figures<'a> {
     Events(&'a ActivityRules),
 }
 
-/// The figures computed from the platform's own data, per unit of the level.
+/// The figures computed from the platform's own data, per unit of the level: tables whose
+/// keys are those of [`COMPUTED_FIGURES`] but the rate and the visits, which come as
+/// `registrations` and `bound`, `visits` and `visit_rows` (the units with visit rows at all).
 struct Computed {
-    figures: HashMap<&'static str, HashMap<i64, i64>>,
-    registrations: HashMap<i64, i64>,
-    bound: HashMap<i64, i64>,
-    /// Units without any visit row are absent.
-    visits: HashMap<i64, i64>,
+    tables: Vec<PerUnit>,
 }
 
 /// Every computed figure read from the rollups, with the Youth Homes counted from the org
@@ -151,13 +158,12 @@ async fn from_rollups(
         super::rollups::rolled_up(db, period, level),
         f.count(db, f.youth_homes(period)),
     )?;
-    let mut figures = rolled.figures;
-    figures.insert("youth_homes", youth_homes);
     Ok(Computed {
-        figures,
-        registrations: rolled.registrations,
-        bound: rolled.bound,
-        visits: rolled.visits,
+        tables: vec![
+            rolled.figures,
+            rolled.to_date,
+            PerUnit::of_map("youth_homes", youth_homes),
+        ],
     })
 }
 
@@ -229,7 +235,8 @@ async fn from_events(
             (daily_visit::Entity, daily_visit::Column::Visits),
         ),
     )?;
-    let figures: HashMap<&'static str, HashMap<i64, i64>> = [
+    let visit_rows: HashMap<i64, i64> = visits.keys().map(|unit| (*unit, 1)).collect();
+    let tables = [
         ("valid_questions", valid_questions),
         ("answers", answers),
         ("expert_answers", expert_answers),
@@ -242,14 +249,13 @@ async fn from_events(
         ("youth_home_rating_total", home_rating),
         ("experts_recruited", experts),
         ("update_days", update_days),
+        ("registrations", registrations),
+        ("bound", bound),
+        ("visits", visits),
+        ("visit_rows", visit_rows),
     ]
     .into_iter()
+    .map(|(key, values)| PerUnit::of_map(key, values))
     .collect();
-
-    Ok(Computed {
-        figures,
-        registrations,
-        bound,
-        visits,
-    })
+    Ok(Computed { tables })
 }

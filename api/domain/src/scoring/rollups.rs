@@ -89,14 +89,43 @@ fn epoch() -> NaiveDate {
     rollup::FIRST_DAY.parse().expect("a valid day")
 }
 
+/// Figures per unit: `keys.len()` values for each unit of `units`, unit after unit, in the
+/// order they were read (one allocation for a whole level, where a map per figure would
+/// cost a hash per unit and figure).
+#[derive(Debug, Clone, Default)]
+pub(super) struct PerUnit {
+    pub keys: Vec<&'static str>,
+    pub units: Vec<i64>,
+    pub values: Vec<i64>,
+}
+
+impl PerUnit {
+    fn new(keys: Vec<&'static str>, capacity: usize) -> Self {
+        PerUnit {
+            values: Vec::with_capacity(capacity * keys.len()),
+            units: Vec::with_capacity(capacity),
+            keys,
+        }
+    }
+
+    /// One figure counted per unit (a unit absent has none).
+    pub fn of_map(key: &'static str, values: HashMap<i64, i64>) -> Self {
+        let mut out = Self::new(vec![key], values.len());
+        for (unit, n) in values {
+            out.units.push(unit);
+            out.values.push(n);
+        }
+        out
+    }
+}
+
 /// The figures of the period per unit of `level`, read from the rollups: every computed
-/// family but the Youth Homes (read from the org units) and the visits, whose units with no
-/// visit row at all are left out of `visits` (a missing figure, not zero).
+/// family but the Youth Homes (read from the org units), `visit_rows` telling the units that
+/// have visits at all from those with none (a missing figure, not zero); and the
+/// registrations and bindings to the period's end.
 pub(super) struct RolledUp {
-    pub figures: HashMap<&'static str, HashMap<i64, i64>>,
-    pub registrations: HashMap<i64, i64>,
-    pub bound: HashMap<i64, i64>,
-    pub visits: HashMap<i64, i64>,
+    pub figures: PerUnit,
+    pub to_date: PerUnit,
 }
 
 /// (figure key, the column summed at the town level, at a kind's level).
@@ -124,14 +153,17 @@ const PERIOD_FIGURES: &[(&str, &str, &str)] = &[
     ("visit_rows", "visit_rows", "visit_rows"),
 ];
 
-/// The sums of `columns` per unit of `level` over the rows of `spans`, less those of `less`.
+/// The sums of `columns` per unit of `level` over the rows of `spans`, less those of `less`:
+/// added up by the database, or here when `here` (the few rows per unit of a figure to
+/// date, which the database would hash by unit at greater cost).
 async fn grouped(
     db: &impl ConnectionTrait,
     level: Level,
     columns: &[(&'static str, &str)],
     spans: &[Span],
     less: &[Span],
-) -> Result<HashMap<&'static str, HashMap<i64, i64>>, DbErr> {
+    here: bool,
+) -> Result<PerUnit, DbErr> {
     let backend = db.get_database_backend();
     let unit = match level {
         Level::Town => "town_id",
@@ -165,50 +197,77 @@ async fn grouped(
         },
         _ => false,
     };
-    let (rows, sign) = if less.is_empty() {
+    let (mut rows, sign) = if less.is_empty() {
         (span_condition(backend, &spans), String::new())
     } else {
         let minus = span_condition(backend, &less);
         (
-            format!("{} OR {minus}", span_condition(backend, &spans)),
+            format!("({}) OR {minus}", span_condition(backend, &spans)),
             format!("CASE WHEN {minus} THEN -1 ELSE 1 END * "),
         )
     };
-    let sums: String = columns
+    let mut group = String::new();
+    // The values of a row as one text (`3,0,12`): one field to decode per row, not one per
+    // figure.
+    let values: Vec<String> = columns
         .iter()
-        .enumerate()
-        .map(|(i, (_, column))| {
-            if single {
-                format!(", CAST({column} AS BIGINT) AS c{i}")
+        .map(|(_, column)| {
+            let value = if single {
+                (*column).to_owned()
+            } else if here {
+                format!("{sign}{column}")
             } else {
-                format!(", CAST(SUM({sign}{column}) AS BIGINT) AS c{i}")
-            }
+                format!("CAST(SUM({sign}{column}) AS BIGINT)")
+            };
+            format!("CAST({value} AS TEXT)")
         })
         .collect();
-    let group = if single {
-        String::new()
-    } else {
-        format!(" GROUP BY {unit}")
-    };
+    if here {
+        let nonzero: Vec<String> = columns.iter().map(|(_, c)| format!("{c} <> 0")).collect();
+        rows = format!("({rows}) AND ({})", nonzero.join(" OR "));
+    } else if !single {
+        group = format!(" GROUP BY {unit}");
+    }
     let sql = format!(
-        "SELECT {unit} AS unit{sums} FROM figure_rollup WHERE ({rows}){kind} AND {unit} IS NOT NULL{group}"
+        "SELECT {unit} AS unit, {} AS v FROM figure_rollup WHERE ({rows}){kind} AND {unit} IS NOT NULL{group}",
+        values.join(" || ',' || ")
     );
-    let rows = db
+    let found = db
         .query_all_raw(Statement::from_string(backend, sql))
         .await?;
-    // Read by position: a unit's sums follow its id, in the order of `columns`.
-    let mut sums: Vec<HashMap<i64, i64>> = columns
-        .iter()
-        .map(|_| HashMap::with_capacity(rows.len()))
-        .collect();
-    for row in rows {
+    let keys: Vec<&'static str> = columns.iter().map(|(k, _)| *k).collect();
+    let width = keys.len();
+    let mut out = PerUnit::new(keys, found.len());
+    let mut position: HashMap<i64, usize> = HashMap::new();
+    for row in found {
         let unit: i64 = row.try_get_by_index(0)?;
-        for (i, values) in sums.iter_mut().enumerate() {
-            let n: Option<i64> = row.try_get_by_index(i + 1)?;
-            values.insert(unit, n.unwrap_or(0));
+        let text: String = row.try_get_by_index(1)?;
+        let at = if here {
+            match position.get(&unit) {
+                Some(&at) => Some(at),
+                None => {
+                    position.insert(unit, out.units.len());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if at.is_none() {
+            out.units.push(unit);
+            out.values.extend(std::iter::repeat_n(0, width));
+        }
+        let base = at.unwrap_or(out.units.len() - 1) * width;
+        let mut parts = text.split(',');
+        for k in 0..width {
+            let n: i64 = parts
+                .next()
+                .and_then(|part| part.parse().ok())
+                .ok_or_else(|| DbErr::Custom(format!("a rollup row read as {text:?}")))?;
+            out.values[base + k] += n;
         }
     }
-    Ok(columns.iter().map(|(k, _)| *k).zip(sums).collect())
+    Ok(out)
 }
 
 /// Reads the period's figures of every unit of `level` from the rollups.
@@ -234,8 +293,8 @@ async fn read_rollups(
         .map(|(key, t, k)| (*key, if town { *t } else { *k }))
         .collect();
     let within = spans(period.first_day(), period.last_day());
-    let (mut figures, mut cumulative) = tokio::try_join!(
-        grouped(db, level, &columns, &within, &[]),
+    let (figures, to_date) = tokio::try_join!(
+        grouped(db, level, &columns, &within, &[], false),
         to_date(
             db,
             level,
@@ -243,15 +302,7 @@ async fn read_rollups(
             period.last_day()
         ),
     )?;
-    let visit_rows = figures.remove("visit_rows").unwrap_or_default();
-    let mut visits = figures.remove("visits").unwrap_or_default();
-    visits.retain(|unit, _| visit_rows.get(unit).is_some_and(|n| *n > 0));
-    Ok(RolledUp {
-        figures,
-        registrations: cumulative.remove("registrations").unwrap_or_default(),
-        bound: cumulative.remove("bound").unwrap_or_default(),
-        visits,
-    })
+    Ok(RolledUp { figures, to_date })
 }
 
 /// The cumulative `columns` ([`rollup::CUMULATIVE`]) to the end of `last` per unit of
@@ -263,7 +314,7 @@ async fn to_date(
     level: Level,
     columns: &[(&'static str, &str)],
     last: NaiveDate,
-) -> Result<HashMap<&'static str, HashMap<i64, i64>>, DbErr> {
+) -> Result<PerUnit, DbErr> {
     let backend = db.get_database_backend();
     let years = db
         .query_one_raw(Statement::from_string(
@@ -280,7 +331,7 @@ async fn to_date(
         None => None,
     };
     let Some((first, final_year)) = years else {
-        return Ok(columns.iter().map(|(k, _)| (*k, HashMap::new())).collect());
+        return Ok(PerUnit::new(columns.iter().map(|(k, _)| *k).collect(), 0));
     };
     let after = final_year.year() - last.year();
     let before = last.year() - first.year();
@@ -294,9 +345,19 @@ async fn to_date(
                 from: epoch(),
                 to: epoch(),
             };
-            grouped(db, level, columns, &[all_time], &spans(next, end)).await
+            grouped(db, level, columns, &[all_time], &spans(next, end), true).await
         }
-        _ => grouped(db, level, columns, &spans(first.min(last), last), &[]).await,
+        _ => {
+            grouped(
+                db,
+                level,
+                columns,
+                &spans(first.min(last), last),
+                &[],
+                false,
+            )
+            .await
+        }
     }
 }
 
