@@ -386,7 +386,7 @@ async fn main() -> anyhow::Result<()> {
     // The same figures counted from the raw events, as before the rollups (and as
     // `QII_FIGURES=events` does): fewer rounds, it is the slow path.
     let mut counted = Step::new();
-    let event_rounds: usize = env_or("QII_BENCH_EVENT_ROUNDS", 3);
+    let event_rounds: usize = env_or("QII_BENCH_EVENT_ROUNDS", 3).max(1);
     for round in 0..=event_rounds {
         let started = Instant::now();
         let table = raw_table(
