@@ -18,7 +18,7 @@ mod update_days;
 use std::{collections::HashMap, fmt};
 
 use entities::{enums::OrgUnitKind, org_unit};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use level::Level;
 pub use raw::{raw_table, Figures, COMPUTED_FIGURES};
@@ -141,8 +141,13 @@ async fn rank_with(
     } else {
         Figures::Rollups
     };
-    let raw = raw_table(db, period, level, source, &registry.targets_for(period)).await?;
-    let names = unit_names(db, raw.units.iter().copied()).await?;
+    // The names of the level's units are read beside its figures (the units ranked are
+    // every unit of the level).
+    let targets = registry.targets_for(period);
+    let (raw, names) = tokio::try_join!(
+        raw_table(db, period, level, source, &targets),
+        level_names(db, level),
+    )?;
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.
     let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
@@ -162,6 +167,23 @@ async fn rank_with(
         scores,
         names,
     })
+}
+
+/// The names of every unit of `level`, by id.
+async fn level_names(
+    db: &impl ConnectionTrait,
+    level: Level,
+) -> Result<HashMap<i64, String>, DbErr> {
+    Ok(org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Id)
+        .column(org_unit::Column::Name)
+        .filter(org_unit::Column::Kind.eq(level.kind()))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// The names of org units, by id.
