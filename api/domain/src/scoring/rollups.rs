@@ -90,7 +90,7 @@ fn epoch() -> NaiveDate {
 }
 
 /// Figures per unit: `keys.len()` values for each unit of `units`, unit after unit, in the
-/// order they were read (one allocation for a whole level, where a map per figure would
+/// order they were read (a unit read more than once adds up its rows) (one allocation for a whole level, where a map per figure would
 /// cost a hash per unit and figure).
 #[derive(Debug, Clone, Default)]
 pub(super) struct PerUnit {
@@ -154,8 +154,8 @@ const PERIOD_FIGURES: &[(&str, &str, &str)] = &[
 ];
 
 /// The sums of `columns` per unit of `level` over the rows of `spans`, less those of `less`:
-/// added up by the database, or here when `here` (the few rows per unit of a figure to
-/// date, which the database would hash by unit at greater cost).
+/// added up by the database, or, when `here`, left as rows for the caller to add up (the few
+/// rows per unit of a figure to date, which the database would hash by unit at greater cost).
 async fn grouped(
     db: &impl ConnectionTrait,
     level: Level,
@@ -238,26 +238,12 @@ async fn grouped(
     let keys: Vec<&'static str> = columns.iter().map(|(k, _)| *k).collect();
     let width = keys.len();
     let mut out = PerUnit::new(keys, found.len());
-    let mut position: HashMap<i64, usize> = HashMap::new();
     for row in found {
         let unit: i64 = row.try_get_by_index(0)?;
         let text: String = row.try_get_by_index(1)?;
-        let at = if here {
-            match position.get(&unit) {
-                Some(&at) => Some(at),
-                None => {
-                    position.insert(unit, out.units.len());
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        if at.is_none() {
-            out.units.push(unit);
-            out.values.extend(std::iter::repeat_n(0, width));
-        }
-        let base = at.unwrap_or(out.units.len() - 1) * width;
+        out.units.push(unit);
+        let base = out.values.len();
+        out.values.extend(std::iter::repeat_n(0, width));
         let mut parts = text.split(',');
         for k in 0..width {
             let n: i64 = parts
