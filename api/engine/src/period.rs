@@ -1,6 +1,6 @@
-//! Reporting periods: a month, an ISO week, a quarter or an inclusive range of
-//! Asia/Shanghai days, written `2017-10`, `2017-W43`, `2017-Q4` or
-//! `2017-10-01..2017-10-15`. That text is the one spelling used everywhere: command-line
+//! Reporting periods: a month, an ISO week, a quarter, a half-year, a year or an inclusive
+//! range of Asia/Shanghai days, written `2017-10`, `2017-W43`, `2017-Q4`, `2017-H2`, `2017`
+//! or `2017-10-01..2017-10-15`. That text is the one spelling used everywhere: command-line
 //! arguments (`FromStr`), the GraphQL `Period` scalar, serde and the database.
 
 use std::fmt;
@@ -17,7 +17,8 @@ pub use parse::PeriodError;
 /// A reporting period of whole Asia/Shanghai days.
 ///
 /// Build one by parsing its text or with [`Period::month`], [`Period::iso_week`],
-/// [`Period::quarter`] or [`Period::range`], which check it. Months, weeks and quarters
+/// [`Period::quarter`], [`Period::half`], [`Period::year`] or [`Period::range`], which
+/// check it. Months, weeks and quarters
 /// are typed so that none can be out of range; a period built by hand must still keep
 /// its years within 0000–9999 (the written form) and, for a range, `from <= to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +30,10 @@ pub enum Period {
     IsoWeek(IsoWeek),
     /// A calendar quarter, `2017-Q4`.
     Quarter { year: i32, quarter: Quarter },
+    /// A half of a calendar year, `2017-H1` (January to June) or `2017-H2`.
+    Half { year: i32, second: bool },
+    /// A calendar year, `2017`.
+    Year { year: i32 },
     /// The days `from` to `to`, both included, `2017-10-01..2017-10-15`.
     Range { from: NaiveDate, to: NaiveDate },
 }
@@ -48,16 +53,20 @@ pub enum PeriodKind {
     Month,
     Week,
     Quarter,
+    Half,
+    Year,
     Range,
 }
 
 impl PeriodKind {
-    /// In words: `month`, `ISO week`, `quarter`, `range`.
+    /// In words: `month`, `ISO week`, `quarter`, `half-year`, `year`, `range`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Month => "month",
             Self::Week => "ISO week",
             Self::Quarter => "quarter",
+            Self::Half => "half-year",
+            Self::Year => "year",
             Self::Range => "range",
         }
     }
@@ -146,6 +155,28 @@ impl Period {
         }
     }
 
+    /// The half-year numbered 1 (January to June) or 2 of a year.
+    pub fn half(year: i32, half: u32) -> Result<Self, PeriodError> {
+        let text = format!("{year:04}-H{half}");
+        check_year(year, &text)?;
+        match half {
+            1 | 2 => Ok(Self::Half {
+                year,
+                second: half == 2,
+            }),
+            _ => Err(PeriodError::new(
+                text,
+                format!("there is no half-year {half} (they are H1 and H2)"),
+            )),
+        }
+    }
+
+    /// A calendar year.
+    pub fn year(year: i32) -> Result<Self, PeriodError> {
+        check_year(year, &format!("{year:04}"))?;
+        Ok(Self::Year { year })
+    }
+
     /// The days `from` to `to`, both included; one day is `day..day`.
     pub fn range(from: NaiveDate, to: NaiveDate) -> Result<Self, PeriodError> {
         let text = format!("{from}..{to}");
@@ -160,12 +191,14 @@ impl Period {
         Ok(Self::Range { from, to })
     }
 
-    /// Month, week, quarter or range.
+    /// Month, week, quarter, half-year, year or range.
     pub fn kind(&self) -> PeriodKind {
         match self {
             Self::Month { .. } => PeriodKind::Month,
             Self::IsoWeek(_) => PeriodKind::Week,
             Self::Quarter { .. } => PeriodKind::Quarter,
+            Self::Half { .. } => PeriodKind::Half,
+            Self::Year { .. } => PeriodKind::Year,
             Self::Range { .. } => PeriodKind::Range,
         }
     }
@@ -176,6 +209,10 @@ impl Period {
             Self::Month { year, month } => ymd(year, month, 1),
             Self::IsoWeek(week) => monday_of(week),
             Self::Quarter { year, quarter } => ymd(year, quarter.first_month(), 1),
+            Self::Half { year, second } => {
+                ymd(year, if second { Month::July } else { Month::January }, 1)
+            }
+            Self::Year { year } => ymd(year, Month::January, 1),
             Self::Range { from, .. } => from,
         }
     }
@@ -186,6 +223,10 @@ impl Period {
             Self::Month { year, month } => month_end(year, month),
             Self::IsoWeek(week) => days_after(monday_of(week), 6),
             Self::Quarter { year, quarter } => month_end(year, quarter.last_month()),
+            Self::Half { year, second } => {
+                month_end(year, if second { Month::December } else { Month::June })
+            }
+            Self::Year { year } => month_end(year, Month::December),
             Self::Range { to, .. } => to,
         }
     }
@@ -211,7 +252,7 @@ impl Period {
         self.first_day() <= day && day <= self.last_day()
     }
 
-    /// The month, ISO week or quarter holding `day`; none for a range.
+    /// The month, ISO week, quarter, half-year or year holding `day`; none for a range.
     pub fn containing(kind: PeriodKind, day: NaiveDate) -> Option<Self> {
         let month = Month::try_from(u8::try_from(day.month()).ok()?).ok()?;
         match kind {
@@ -224,11 +265,16 @@ impl Period {
                 year: day.year(),
                 quarter: Quarter::from_number((day.month() - 1) / 3 + 1)?,
             }),
+            PeriodKind::Half => Some(Self::Half {
+                year: day.year(),
+                second: day.month() > 6,
+            }),
+            PeriodKind::Year => Some(Self::Year { year: day.year() }),
             PeriodKind::Range => None,
         }
     }
 
-    /// The months, ISO weeks or quarters that start within this period, in order.
+    /// The periods of a kind (months, ISO weeks, …) that start within this period, in order.
     pub fn starting_within(&self, kind: PeriodKind) -> Vec<Self> {
         let mut out = Vec::new();
         let mut next = Self::containing(kind, self.first_day());
@@ -244,8 +290,8 @@ impl Period {
         out
     }
 
-    /// The period of the same kind just before: the previous month, ISO week or quarter;
-    /// for a range, the range as long ending the day before it starts.
+    /// The period of the same kind just before: the previous month, ISO week, quarter,
+    /// half-year or year; for a range, the range as long ending the day before it starts.
     pub fn previous(&self) -> Self {
         match *self {
             Self::Month { year, month } => match month {
@@ -265,6 +311,20 @@ impl Period {
                     year: year.saturating_sub(1),
                     quarter: Quarter::Q4,
                 },
+            },
+            Self::Half { year, second: true } => Self::Half {
+                year,
+                second: false,
+            },
+            Self::Half {
+                year,
+                second: false,
+            } => Self::Half {
+                year: year.saturating_sub(1),
+                second: true,
+            },
+            Self::Year { year } => Self::Year {
+                year: year.saturating_sub(1),
             },
             Self::Range { from, .. } => Self::Range {
                 from: days_before(from, self.days().unsigned_abs()),
@@ -325,6 +385,8 @@ impl fmt::Display for Period {
             Self::Month { year, month } => write!(f, "{year:04}-{:02}", month.number_from_month()),
             Self::IsoWeek(week) => write!(f, "{:04}-W{:02}", week.year(), week.week()),
             Self::Quarter { year, quarter } => write!(f, "{year:04}-Q{}", quarter.number()),
+            Self::Half { year, second } => write!(f, "{year:04}-H{}", 1 + u8::from(*second)),
+            Self::Year { year } => write!(f, "{year:04}"),
             Self::Range { from, to } => write!(f, "{from}..{to}"),
         }
     }

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use super::Period;
 
 /// The accepted forms, ending every parse error.
-const FORMS: &str = "write a month `2017-10`, an ISO week `2017-W43`, a quarter `2017-Q4` \
-                     or an inclusive range of days `2017-10-01..2017-10-15`";
+const FORMS: &str = "write a month `2017-10`, an ISO week `2017-W43`, a quarter `2017-Q4`, \
+                     a half-year `2017-H2`, a year `2017` or an inclusive range of days \
+                     `2017-10-01..2017-10-15`";
 
 /// Text that is not a period: what is wrong with it, followed by the accepted forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +69,11 @@ impl FromStr for Period {
         if strict_day(text).is_some() {
             return fail(format!("one day is written as a range, `{text}..{text}`"));
         }
+        if let Some(year) = digits(text, 4).and_then(|y| i32::try_from(y).ok()) {
+            return Self::year(year).map_err(|e| e.of(text));
+        }
         let Some((year, rest)) = text.split_once('-') else {
-            return fail("it has none of the four forms".into());
+            return fail("it has none of the six forms".into());
         };
         let Some(year) = digits(year, 4).and_then(|y| i32::try_from(y).ok()) else {
             return fail(format!("the year must be four digits, not `{year}`"));
@@ -84,8 +88,13 @@ impl FromStr for Period {
                 Some(quarter) => Self::quarter(year, quarter),
                 None => return fail(format!("the quarter must be Q1 to Q4, not `Q{quarter}`")),
             }
-        } else if rest.starts_with(['w', 'q']) {
-            return fail("`W` and `Q` are written in capitals".into());
+        } else if let Some(half) = rest.strip_prefix('H') {
+            match digits(half, 1) {
+                Some(half) => Self::half(year, half),
+                None => return fail(format!("the half-year must be H1 or H2, not `H{half}`")),
+            }
+        } else if rest.starts_with(['w', 'q', 'h']) {
+            return fail("`W`, `Q` and `H` are written in capitals".into());
         } else {
             match digits(rest, 2) {
                 Some(month) => Self::month(year, month),

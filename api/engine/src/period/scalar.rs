@@ -5,11 +5,11 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 use super::{Period, PeriodError};
 use crate::code;
 
-/// A reporting period of whole Asia/Shanghai days, written in one of four forms: a month
+/// A reporting period of whole Asia/Shanghai days, written in one of six forms: a month
 /// `2017-10`, an ISO 8601 week `2017-W43` (Monday to Sunday; 2018-W01 starts on Monday
-/// 2018-01-01), a quarter `2017-Q4`, or an inclusive range of days
-/// `2017-10-01..2017-10-15` (one day is `2017-10-01..2017-10-01`). Numbers are
-/// zero-padded and `W` and `Q` are capitals.
+/// 2018-01-01), a quarter `2017-Q4`, a half-year `2017-H1` (January to June) or `2017-H2`,
+/// a year `2017`, or an inclusive range of days `2017-10-01..2017-10-15` (one day is
+/// `2017-10-01..2017-10-01`). Numbers are zero-padded and `W`, `Q` and `H` are capitals.
 #[Scalar(name = "Period")]
 impl ScalarType for Period {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -48,6 +48,15 @@ fn each_form_parses_and_prints_back_the_same_text() {
             Period::range(day(2017, 10, 1), day(2017, 10, 1)).unwrap(),
         ),
         ("0001-01", Period::month(1, 1).unwrap()),
+        ("2021", Period::Year { year: 2021 }),
+        (
+            "2017-H1",
+            Period::Half {
+                year: 2017,
+                second: false,
+            },
+        ),
+        ("2017-H2", Period::half(2017, 2).unwrap()),
     ];
     for (text, expected) in cases {
         assert_eq!(period(text), expected, "{text}");
@@ -70,6 +79,12 @@ fn each_form_covers_the_days_it_names() {
     assert_eq!(period("2017-W43").days(), 7);
     assert_eq!(period("2017-10-01..2017-10-15").days(), 15);
     assert_eq!(period("2017-10-01..2017-10-01").days(), 1);
+    assert_eq!(bounds("2017-H1"), (day(2017, 1, 1), day(2017, 6, 30)));
+    assert_eq!(bounds("2017-H2"), (day(2017, 7, 1), day(2017, 12, 31)));
+    assert_eq!(bounds("2020"), (day(2020, 1, 1), day(2020, 12, 31)));
+    assert_eq!(period("2020").days(), 366);
+    assert_eq!(period("2020").kind(), PeriodKind::Year);
+    assert_eq!(period("2020-H2").kind(), PeriodKind::Half);
     let kinds =
         ["2017-10", "2017-W43", "2017-Q4", "2017-10-01..2017-10-15"].map(|t| period(t).kind());
     assert_eq!(
@@ -138,6 +153,9 @@ fn the_previous_period_is_of_the_same_kind_and_crosses_years() {
         ("2017-W43", "2017-W42"),
         ("2018-Q1", "2017-Q4"),
         ("2017-Q4", "2017-Q3"),
+        ("2018-H1", "2017-H2"),
+        ("2018-H2", "2018-H1"),
+        ("2018", "2017"),
         ("2017-10-01..2017-10-15", "2017-09-16..2017-09-30"),
         ("2018-01-01..2018-01-01", "2017-12-31..2017-12-31"),
     ] {
@@ -170,8 +188,12 @@ fn bad_inputs_are_rejected_saying_what_is_wrong() {
             "one day is written as a range, `2017-10-01..2017-10-01`",
         ),
         ("17-10", "the year must be four digits"),
-        ("2017/10", "none of the four forms"),
-        ("Oct 2017", "none of the four forms"),
+        ("2017/10", "none of the six forms"),
+        ("Oct 2017", "none of the six forms"),
+        ("2017-H3", "there is no half-year 3"),
+        ("2017-h1", "capitals"),
+        ("2017-H", "H1 or H2"),
+        ("10000", "none of the six forms"),
         ("   ", "nothing was given"),
     ] {
         let err = text.parse::<Period>().unwrap_err().to_string();

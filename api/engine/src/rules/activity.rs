@@ -150,19 +150,10 @@ impl ActivityRules {
                 ));
             }
         }
-        let read = |function: &str| -> Result<rhai::Dynamic, RuleError> {
-            sandbox.call(script, function, ())
-        };
-        let invalid = |function: &str, e: &dyn std::fmt::Display| {
-            RuleError::new(
-                &script.name,
-                format!("`{function}()` returned an invalid declaration: {e}"),
-            )
-        };
-        let eligibility: Eligibility = rhai::serde::from_dynamic(&read("counts_toward_index")?)
-            .map_err(|e| invalid("counts_toward_index", &e))?;
-        let lp: Loop = rhai::serde::from_dynamic(&read("activity_loop")?)
-            .map_err(|e| invalid("activity_loop", &e))?;
+        use super::declaration::Declaration;
+        let eligibility: Eligibility =
+            Declaration::call(sandbox, script, "counts_toward_index")?.read()?;
+        let lp: Loop = Declaration::call(sandbox, script, "activity_loop")?.read()?;
         let rules = Self {
             conditions: eligibility.conditions,
             steps: lp.steps,

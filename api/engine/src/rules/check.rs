@@ -9,7 +9,7 @@
 //! [{ "name": "more answers rank higher",
 //!    "units": { "A": { "answers": 10 }, "B": { "answers": 2 } },
 //!    "targets": { "A": { "registrations": 100 } },
-//!    "expect": { "A": { "rank": 1, "total": 100.0 }, "B": { "rank": 2 } },
+//!    "expect": { "A": { "rank": 1, "total": 100.0 }, "B": { "rank": 2 }, "C": { "ranked": false } },
 //!    "tolerance": 0.01 }]
 //! ```
 
@@ -53,6 +53,8 @@ fn default_tolerance() -> f64 {
 pub struct Expected {
     pub rank: Option<u32>,
     pub total: Option<f64>,
+    /// `false`: the unit must not be ranked (it has none of the figures).
+    pub ranked: Option<bool>,
 }
 
 /// The outcome for one script.
@@ -282,7 +284,16 @@ pub fn run_case(
                 .or_insert_with(|| vec![None; labels.len()])[i] = Some(*value);
         }
     }
-    let scores = score(sandbox, script, spec, &raw).map_err(|e: RuleError| e.to_string())?;
+    let scores = score(sandbox, script, spec, &raw).map_err(|e: RuleError| {
+        // Units are the case's labels, not org units.
+        match e.unit.and_then(|u| labels.get((u - 1) as usize)) {
+            Some(label) => e.to_string().replace(
+                &format!("org unit {}", e.unit.unwrap_or_default()),
+                &format!("unit {label}"),
+            ),
+            None => e.to_string(),
+        }
+    })?;
     let by_label: HashMap<&str, _> = scores
         .iter()
         .map(|s| (labels[(s.unit - 1) as usize].as_str(), s))
@@ -290,9 +301,22 @@ pub fn run_case(
     let mut problems = Vec::new();
     for (label, expected) in &case.expect {
         let Some(got) = by_label.get(label.as_str()) else {
-            problems.push(format!("unit {label} is not among the units"));
+            if expected.ranked != Some(false) {
+                let why = if case.units.contains_key(label) {
+                    "is not ranked (it has none of the figures)"
+                } else {
+                    "is not among the units"
+                };
+                problems.push(format!("unit {label} {why}"));
+            }
             continue;
         };
+        if expected.ranked == Some(false) {
+            problems.push(format!(
+                "unit {label} is ranked {} although it should not be",
+                got.rank
+            ));
+        }
         if let Some(rank) = expected.rank {
             if got.rank != rank {
                 problems.push(format!("unit {label}: rank {} instead of {rank}", got.rank));
@@ -336,6 +360,33 @@ mod tests {
             .find(|r| r.path == "qii/v2.rhai")
             .expect("QII v2.0 is shipped");
         assert!(v2.cases_passed > 0, "v2 carries test cases");
+    }
+
+    #[test]
+    fn the_human_development_index_example_gives_the_published_values_with_declared_methods() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/examples/rules");
+        let sources = RuleSource::read_dir(&dir).unwrap();
+        let hdi = sources.iter().find(|s| s.path == "hdi/2021.rhai").unwrap();
+        // Declared methods only: no function of its own but `index()`.
+        assert!(!hdi.source.contains("custom"));
+        let reports = check_sources(&Sandbox::new(), &sources);
+        let report = reports.iter().find(|r| r.path == "hdi/2021.rhai").unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.cases_passed, 2);
+        // The published values to three decimals: a looser tolerance would not hold.
+        let strict = RuleSource {
+            tests: hdi
+                .tests
+                .as_ref()
+                .map(|t| t.replace("\"tolerance\": 0.05", "\"tolerance\": 0.0001")),
+            ..hdi.clone()
+        };
+        let report = check_source(&Sandbox::new(), &strict);
+        assert!(
+            !report.errors.is_empty(),
+            "the totals are the published values rounded"
+        );
     }
 
     #[test]

@@ -167,9 +167,25 @@ pub fn score(
         sums.add(dimension.weight, &dimension.scores);
     }
     let totals: Vec<f64> = (0..n).map(|u| sums.combine(u).unwrap_or(0.0)).collect();
+    if let Some(u) = totals.iter().position(|t| !t.is_finite()) {
+        return Err(not_a_number(
+            script,
+            raw.units[u],
+            format!("the total of org unit {} is {}", raw.units[u], totals[u]),
+        ));
+    }
     let weighted_sums = sums.weighted;
 
-    let mut order: Vec<usize> = (0..n).collect();
+    // A unit with none of the figures is not ranked (every indicator missing).
+    let present: Vec<bool> = (0..n)
+        .map(|u| {
+            dimensions
+                .iter()
+                .flat_map(|d| &d.indicators)
+                .any(|c| c.raw[u].is_some())
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).filter(|&u| present[u]).collect();
     order.sort_by(|&a, &b| {
         totals[b]
             .total_cmp(&totals[a])
@@ -202,6 +218,13 @@ pub fn score(
         });
     }
     Ok(results)
+}
+
+/// A value of one unit that is not a finite number: an error of the script, naming the unit.
+fn not_a_number(script: &Script, unit: i64, message: String) -> RuleError {
+    let mut err = RuleError::new(&script.name, message);
+    err.unit = Some(unit);
+    err
 }
 
 fn unknown_figure(script: &Script, indicator: &IndicatorSpec, raw: &RawTable) -> RuleError {
@@ -402,6 +425,29 @@ fn standardise(
     raw_values: &[Option<f64>],
     raw: &RawTable,
 ) -> Result<Vec<Option<f64>>, RuleError> {
+    let unit_error = |u: usize, what: String| {
+        not_a_number(
+            script,
+            raw.units[u],
+            format!(
+                "indicator `{}`: {what} for org unit {}",
+                indicator.key, raw.units[u]
+            ),
+        )
+    };
+    if let Some(u) = raw_values
+        .iter()
+        .position(|v| v.is_some_and(|x| !x.is_finite()))
+    {
+        return Err(unit_error(
+            u,
+            format!(
+                "the figure `{}` is {}, not a finite number (a sum too large to hold?)",
+                indicator.raw,
+                raw_values[u].unwrap_or_default()
+            ),
+        ));
+    }
     let mut values: Vec<Option<f64>> = raw_values
         .iter()
         .map(|v| match (v, indicator.missing) {
@@ -410,7 +456,15 @@ fn standardise(
         })
         .collect();
     for transform in &indicator.transform {
-        apply(transform, &mut values);
+        if let Err((u, before, after)) = apply(transform, &mut values) {
+            return Err(unit_error(
+                u,
+                format!(
+                    "{} of {before} is {after}, not a number (the transform needs another figure, or `missing`)",
+                    transform.name()
+                ),
+            ));
+        }
     }
     let stats = Stats::of(&values);
     let mut scores: Vec<Option<f64>> = match &indicator.standardise {
@@ -481,6 +535,13 @@ fn standardise(
                                     format!("`{function}` must return a number, not {t}"),
                                 )
                             })?;
+                        if !number.is_finite() {
+                            let u = out.len();
+                            return Err(unit_error(
+                                u,
+                                format!("`{function}({x}, stats)` returned {number}, not a finite number"),
+                            ));
+                        }
                         Some(number.clamp(0.0, TOP))
                     }
                     None => None,
@@ -489,6 +550,18 @@ fn standardise(
             out
         }
     };
+    if let Some(u) = scores
+        .iter()
+        .position(|s| s.is_some_and(|x| !x.is_finite()))
+    {
+        return Err(unit_error(
+            u,
+            format!(
+                "the standardised score of {} is not a number (the figures of the units span more than a number can hold?)",
+                values[u].unwrap_or_default()
+            ),
+        ));
+    }
     if indicator.direction == Direction::Lower {
         for s in scores.iter_mut().flatten() {
             *s = TOP - *s;
@@ -510,22 +583,36 @@ fn standardise(
     Ok(scores)
 }
 
-fn apply(transform: &Transform, values: &mut [Option<f64>]) {
+/// Applies a transform to every present value; a value it turns into no finite number is
+/// an error: the unit's position, the value before and after.
+fn apply(transform: &Transform, values: &mut [Option<f64>]) -> Result<(), (usize, f64, f64)> {
+    let each = |values: &mut [Option<f64>], f: &dyn Fn(f64) -> f64| {
+        for (u, value) in values.iter_mut().enumerate() {
+            if let Some(x) = value {
+                let y = f(*x);
+                if !y.is_finite() {
+                    return Err((u, *x, y));
+                }
+                *x = y;
+            }
+        }
+        Ok(())
+    };
     match transform {
-        Transform::Log1p => values
-            .iter_mut()
-            .flatten()
-            .for_each(|x| *x = x.max(0.0).ln_1p()),
-        Transform::Cap(cap) => values.iter_mut().flatten().for_each(|x| *x = x.min(*cap)),
+        Transform::Log1p => each(values, &|x| x.max(0.0).ln_1p()),
+        Transform::Ln => each(values, &f64::ln),
+        Transform::Log10 => each(values, &f64::log10),
+        Transform::Power(p) => each(values, &|x| x.powf(*p)),
+        Transform::Cap(cap) => each(values, &|x| x.min(*cap)),
         Transform::Winsorise(q) => {
             let mut present: Vec<f64> = values.iter().flatten().copied().collect();
             if present.is_empty() {
-                return;
+                return Ok(());
             }
             present.sort_by(f64::total_cmp);
             let index = ((present.len() - 1) as f64 * q).round() as usize;
             let cap = present[index.min(present.len() - 1)];
-            values.iter_mut().flatten().for_each(|x| *x = x.min(cap));
+            each(values, &|x| x.min(cap))
         }
     }
 }
@@ -568,6 +655,17 @@ mod tests {
     use super::*;
 
     fn run(body: &str, figures: &[(&str, Vec<Option<f64>>)]) -> Vec<UnitScore> {
+        try_run(body, figures).unwrap()
+    }
+
+    fn run_err(body: &str, figures: &[(&str, Vec<Option<f64>>)]) -> RuleError {
+        try_run(body, figures).err().unwrap()
+    }
+
+    fn try_run(
+        body: &str,
+        figures: &[(&str, Vec<Option<f64>>)],
+    ) -> Result<Vec<UnitScore>, RuleError> {
         let sandbox = Sandbox::new();
         let script = sandbox.compile("t.rhai", body).unwrap();
         let spec = IndexSpec::from_script(&sandbox, &script).unwrap();
@@ -580,7 +678,7 @@ mod tests {
                 .collect(),
             targets: HashMap::new(),
         };
-        score(&sandbox, &script, &spec, &raw).unwrap()
+        score(&sandbox, &script, &spec, &raw)
     }
 
     const TWO: &str = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
@@ -666,6 +764,77 @@ mod tests {
         assert_eq!(totals[&1], 0.0);
         assert_eq!(totals[&2], 100.0);
         assert_eq!(totals[&3], 100.0);
+    }
+
+    fn one(method: &str) -> String {
+        format!(
+            r#"fn index() {{ #{{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{{ key: "d", indicators: [ #{{ key: "a", raw: "a", weight: 100.0, {method} }} ] }} ] }} }}
+            fn nan(x, stats) {{ 0.0 / 0.0 }}
+            fn huge(x, stats) {{ if x > 1.0 {{ 1.0 / 0.0 }} else {{ 1.0 }} }}"#
+        )
+    }
+
+    #[test]
+    fn a_value_that_is_not_a_number_is_an_error_naming_the_indicator_and_the_unit() {
+        let err = run_err(
+            &one(r#"standardise: #{ custom: "nan" }"#),
+            &[("a", vec![Some(1.0), Some(2.0)])],
+        );
+        assert_eq!(err.unit, Some(1));
+        assert!(
+            err.message.contains("indicator `a`") && err.message.contains("org unit 1"),
+            "{err}"
+        );
+        assert!(err.message.contains("NaN"), "{err}");
+        // Infinity is not clamped to 100 either.
+        let err = run_err(
+            &one(r#"standardise: #{ custom: "huge" }"#),
+            &[("a", vec![Some(1.0), Some(2.0)])],
+        );
+        assert_eq!(err.unit, Some(2), "{err}");
+        assert!(err.message.contains("inf"), "{err}");
+        // A figure too large to add up.
+        let err = run_err(&one(""), &[("a", vec![Some(f64::INFINITY), Some(1.0)])]);
+        assert!(err.message.contains("not a finite number"), "{err}");
+        // The logarithm of zero.
+        let err = run_err(
+            &one(r#"transform: ["ln"]"#),
+            &[("a", vec![Some(3.0), Some(0.0)])],
+        );
+        assert_eq!(err.unit, Some(2), "{err}");
+        assert!(err.message.contains("ln of 0"), "{err}");
+        // Figures spanning more than a float holds.
+        let err = run_err(&one(""), &[("a", vec![Some(-1.7e308), Some(1.7e308)])]);
+        assert!(err.message.contains("standardised"), "{err}");
+    }
+
+    #[test]
+    fn logarithms_and_powers_transform_exactly() {
+        for (transform, expected) in [
+            (r#""ln""#, 1.0f64.exp()),
+            (r#""log10""#, 10.0),
+            (r#"#{ power: 0.5 }"#, 1.0),
+        ] {
+            let body = format!(
+                r#"fn index() {{ #{{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+                #{{ key: "d", indicators: [ #{{ key: "a", raw: "a", weight: 100, transform: [{transform}], standardise: #{{ goalposts: [0, 2] }} }} ] }} ] }} }}"#
+            );
+            // ln e = 1, log10 10 = 1, √1 = 1: half way between the goalposts.
+            let scores = run(&body, &[("a", vec![Some(expected)])]);
+            assert!((scores[0].total - 50.0).abs() < 1e-12, "{transform}");
+        }
+    }
+
+    #[test]
+    fn a_unit_with_none_of_the_figures_is_not_ranked() {
+        let body = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{ key: "d", indicators: [ #{ key: "a", raw: "a", weight: 100.0, missing: "exclude" } ] } ] } }"#;
+        let scores = run(body, &[("a", vec![Some(1.0), None, Some(3.0)])]);
+        assert_eq!(
+            scores.iter().map(|s| (s.unit, s.rank)).collect::<Vec<_>>(),
+            vec![(3, 1), (1, 2)]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod check;
 pub mod compute;
+pub mod declaration;
 pub mod policy;
 pub mod registry;
 pub mod sandbox;

@@ -59,13 +59,8 @@ impl PolicySpec {
     /// Reads and checks the declaration of a compiled policy script, and that it defines
     /// the functions its rule set needs.
     pub fn from_script(sandbox: &Sandbox, script: &Script) -> Result<Self, RuleError> {
-        let value = sandbox.call(script, "policy", ())?;
-        let spec: PolicySpec = rhai::serde::from_dynamic(&value).map_err(|e| {
-            RuleError::new(
-                &script.name,
-                format!("`policy()` returned an invalid declaration: {e}"),
-            )
-        })?;
+        let declaration = super::declaration::Declaration::call(sandbox, script, "policy")?;
+        let spec: PolicySpec = declaration.read()?;
         let at = |message: String| RuleError::new(&script.name, message);
         crate::names::snake_name("name", "incentives", &spec.name)
             .map_err(|e| at(e.to_string()))?;

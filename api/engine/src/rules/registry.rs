@@ -230,6 +230,47 @@ impl Registry {
     pub fn versions(&self) -> impl Iterator<Item = &RuleVersion> {
         self.versions.iter()
     }
+
+    /// Every script that declares a version of a rule set: scoring, targets and policy
+    /// scripts.
+    pub fn declared(&self) -> impl Iterator<Item = Declared<'_>> {
+        let scoring = self.versions.iter().map(|v| Declared {
+            path: &v.path,
+            name: &v.spec.name,
+            version: &v.spec.version,
+            hash: &v.script.hash,
+            testable: true,
+        });
+        let targets = self.targets.iter().map(|t| Declared {
+            path: &t.path,
+            name: &t.spec.name,
+            version: &t.spec.version,
+            hash: &t.hash,
+            testable: false,
+        });
+        let policies = self.policies.iter().map(|p| Declared {
+            path: &p.path,
+            name: &p.spec.name,
+            version: &p.spec.version,
+            hash: &p.script.hash,
+            testable: true,
+        });
+        scoring.chain(targets).chain(policies)
+    }
+}
+
+/// A script declaring a version of a rule set.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared<'a> {
+    pub path: &'a str,
+    /// The rule set.
+    pub name: &'a str,
+    /// The version label.
+    pub version: &'a str,
+    /// SHA-256 of the script.
+    pub hash: &'a str,
+    /// Whether it can carry test cases (scoring and policy scripts).
+    pub testable: bool,
 }
 
 #[cfg(test)]

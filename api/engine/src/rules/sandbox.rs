@@ -30,6 +30,10 @@ pub struct RuleError {
     pub line: Option<usize>,
     /// 1-based column, when known.
     pub column: Option<usize>,
+    /// For a declaration, the path of the offending key: `dimensions[2].indicators[0].standardise`.
+    pub path: Option<String>,
+    /// For a value of one org unit (a figure that is not a number), the unit's id.
+    pub unit: Option<i64>,
     pub message: String,
 }
 
@@ -40,6 +44,8 @@ impl RuleError {
             script: script.to_owned(),
             line: None,
             column: None,
+            path: None,
+            unit: None,
             message: message.into(),
         }
     }
@@ -49,6 +55,8 @@ impl RuleError {
             script: script.to_owned(),
             line: position.line(),
             column: position.position(),
+            path: None,
+            unit: None,
             message: message.into(),
         }
     }
@@ -110,9 +118,21 @@ pub struct Script {
     ast: Arc<AST>,
     /// Line of each function definition, to locate failures Rhai reports without a position.
     fn_lines: Arc<std::collections::HashMap<String, usize>>,
+    /// The source, to locate what a declaration got wrong.
+    source: Arc<str>,
 }
 
 impl Script {
+    /// The script's text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The 1-based line where `fn name(` is defined.
+    pub fn function_line(&self, name: &str) -> Option<usize> {
+        self.fn_lines.get(name).copied()
+    }
+
     /// Whether the script defines a function `name` taking `arity` arguments.
     pub fn defines(&self, name: &str, arity: usize) -> bool {
         self.ast
@@ -242,6 +262,7 @@ impl Sandbox {
             hash: content_hash(source),
             ast: Arc::new(ast),
             fn_lines: Arc::new(function_lines(source)),
+            source: Arc::from(source),
         })
     }
 
@@ -279,15 +300,24 @@ impl Sandbox {
                     ),
                 );
             }
-            let too_long = matches!(*e, EvalAltResult::ErrorTooManyOperations(_));
+            // Limits are reported at the call, not where they were hit: running the call
+            // again step by step finds the statement.
+            let limit = matches!(
+                innermost(&e),
+                EvalAltResult::ErrorTooManyOperations(_)
+                    | EvalAltResult::ErrorStackOverflow(_)
+                    | EvalAltResult::ErrorDataTooLarge(..)
+            );
             let mut err = RuleError::from_eval(&script.name, *e);
-            if err.line.is_none() {
-                let spun = if too_long {
+            if err.line.is_none() || limit {
+                let spun = if limit {
                     spinning_at(script, function, args)
                 } else {
                     Position::NONE
                 };
-                if spun.is_none() {
+                if spun.is_none() && err.line.is_some() {
+                    // Located already.
+                } else if spun.is_none() {
                     // Point at the function that was running.
                     err.line = script.fn_lines.get(function).copied();
                     err.column = err.line.map(|_| 1);
@@ -302,8 +332,16 @@ impl Sandbox {
     }
 }
 
-/// Where a call that hit the operation limit was when it did, found by running it again
-/// step by step.
+/// The error a call's failure comes down to, through the calls that wrap it.
+fn innermost(err: &EvalAltResult) -> &EvalAltResult {
+    match err {
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => innermost(inner),
+        other => other,
+    }
+}
+
+/// Where a call that hit a limit (operations, call depth, size) was when it did, found by
+/// running it again step by step.
 fn spinning_at(script: &Script, function: &str, args: impl FuncArgs) -> Position {
     LAST_STEP.with(|step| step.set(Position::NONE));
     let mut scope = Scope::new();
@@ -462,6 +500,27 @@ mod tests {
             )
             .unwrap();
         assert!(sandbox.call(&big, "f", ()).is_err());
+    }
+
+    #[test]
+    fn size_and_depth_limits_are_located_at_the_statement_that_hit_them() {
+        let sandbox = Sandbox::new();
+        let big = sandbox
+            .compile(
+                "b.rhai",
+                "fn f() {\n    let a = [];\n    for i in 0..100000 {\n        a.push(i);\n    }\n    a\n}\n",
+            )
+            .unwrap();
+        let err = sandbox.call(&big, "f", ()).err().unwrap();
+        assert!(err.message.contains("too large"), "{err}");
+        // The loop that grew it, not the function's first line.
+        assert!(matches!(err.line, Some(3 | 4)), "{err}");
+        let deep = sandbox
+            .compile("d.rhai", "fn f(n) {\n    let m = n + 1;\n    f(m)\n}\n")
+            .unwrap();
+        let err = sandbox.call(&deep, "f", (1_i64,)).err().unwrap();
+        assert!(err.message.contains("deeply"), "{err}");
+        assert_eq!(err.line, Some(3), "{err}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{RuleError, Sandbox, Script};
+use super::{declaration::Declaration, RuleError, Sandbox, Script};
 
 /// Weights are percentages and must add up to this.
 const WEIGHT_TOTAL: f64 = 100.0;
@@ -74,8 +74,15 @@ pub enum Direction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transform {
-    /// `ln(1 + x)`, for long-tailed counts.
+    /// `ln(1 + x)`, for long-tailed counts (negative figures count as 0).
     Log1p,
+    /// The natural logarithm `ln x`; a figure of 0 or less has none (an error naming it).
+    Ln,
+    /// The decimal logarithm `log10 x`; a figure of 0 or less has none.
+    Log10,
+    /// `x` to this power (`0.5`: the square root); a result that is not a number (a negative
+    /// figure to a fractional power) is an error naming the unit.
+    Power(f64),
     /// Values above this are treated as this.
     Cap(f64),
     /// Values above this quantile (0–1) of the units are treated as that quantile.
@@ -139,14 +146,9 @@ impl IndexSpec {
                 "a scoring script must define `fn index()`",
             ));
         }
-        let value = sandbox.call(script, "index", ())?;
-        let spec: IndexSpec = rhai::serde::from_dynamic(&value).map_err(|e| {
-            RuleError::new(
-                &script.name,
-                format!("`index()` returned an invalid declaration: {e}"),
-            )
-        })?;
-        spec.validate(script)?;
+        let declaration = Declaration::call(sandbox, script, "index")?;
+        let spec: IndexSpec = declaration.read()?;
+        spec.validate(script, &declaration)?;
         Ok(spec)
     }
 
@@ -162,49 +164,41 @@ impl IndexSpec {
         dimension.indicators.iter().map(|i| i.weight).sum()
     }
 
-    fn validate(&self, script: &Script) -> Result<(), RuleError> {
-        let fail = |message: String| Err(RuleError::new(&script.name, message));
+    fn validate(&self, script: &Script, declaration: &Declaration) -> Result<(), RuleError> {
+        let fail = |path: Option<String>, message: String| {
+            Err(declaration.error(path.as_deref(), message))
+        };
         if self.dimensions.is_empty() {
-            return fail("the index declares no dimensions".into());
+            return fail(
+                Some("dimensions".into()),
+                "the index declares no dimensions".into(),
+            );
         }
         let mut keys = std::collections::HashSet::new();
-        for (dimension, indicator) in self.indicators() {
-            let at = format!(
-                "indicator `{}` of dimension `{}`",
-                indicator.key, dimension.key
-            );
-            if !keys.insert(indicator.key.as_str()) {
-                return fail(format!("{at}: the key is used twice"));
-            }
-            if !indicator.weight.is_finite() || indicator.weight < 0.0 {
-                return fail(format!(
-                    "{at}: weight {} must be zero or more",
-                    indicator.weight
-                ));
-            }
-            for transform in &indicator.transform {
-                match transform {
-                    Transform::Winsorise(q) if !(0.0..=1.0).contains(q) => {
-                        return fail(format!(
-                            "{at}: winsorise takes a quantile between 0 and 1, got {q}"
-                        ))
+        for (d, dimension) in self.dimensions.iter().enumerate() {
+            for (i, indicator) in dimension.indicators.iter().enumerate() {
+                let path = |key: &str| Some(format!("dimensions[{d}].indicators[{i}].{key}"));
+                let at = format!(
+                    "indicator `{}` of dimension `{}`",
+                    indicator.key, dimension.key
+                );
+                if !keys.insert(indicator.key.as_str()) {
+                    return fail(path("key"), format!("{at}: the key is used twice"));
+                }
+                if !indicator.weight.is_finite() || indicator.weight < 0.0 {
+                    return fail(
+                        path("weight"),
+                        format!("{at}: weight {} must be zero or more", indicator.weight),
+                    );
+                }
+                for transform in &indicator.transform {
+                    if let Some(problem) = transform.problem() {
+                        return fail(path("transform"), format!("{at}: {problem}"));
                     }
-                    _ => {}
                 }
-            }
-            match &indicator.standardise {
-                Standardise::Goalposts(low, high) if low >= high => {
-                    return fail(format!(
-                        "{at}: goalposts need low < high, got [{low}, {high}]"
-                    ))
+                if let Some(problem) = indicator.standardise.problem(script) {
+                    return fail(path("standardise"), format!("{at}: {problem}"));
                 }
-                Standardise::Target(t) if *t <= 0.0 => {
-                    return fail(format!("{at}: the target must be above zero, got {t}"))
-                }
-                Standardise::Custom(f) if !script.defines(f, 2) => {
-                    return fail(format!("{at}: the script defines no `fn {f}(x, stats)`"))
-                }
-                _ => {}
             }
         }
         let total: f64 = self.indicators().map(|(_, i)| i.weight).sum();
@@ -214,12 +208,64 @@ impl IndexSpec {
                 .iter()
                 .map(|d| format!("{} {}", d.key, Self::dimension_weight(d)))
                 .collect();
-            return fail(format!(
-                "the weights add up to {total} %, not {WEIGHT_TOTAL} % ({})",
-                by_dimension.join(", ")
-            ));
+            return fail(
+                None,
+                format!(
+                    "the weights add up to {total} %, not {WEIGHT_TOTAL} % ({})",
+                    by_dimension.join(", ")
+                ),
+            );
         }
         Ok(())
+    }
+}
+
+impl Transform {
+    /// How errors name it: `ln`, `power 0.5`, …
+    pub fn name(&self) -> String {
+        match self {
+            Self::Log1p => "log1p".into(),
+            Self::Ln => "ln".into(),
+            Self::Log10 => "log10".into(),
+            Self::Power(p) => format!("power {p}"),
+            Self::Cap(c) => format!("cap {c}"),
+            Self::Winsorise(q) => format!("winsorise {q}"),
+        }
+    }
+
+    /// What is wrong with its parameter, if anything.
+    fn problem(&self) -> Option<String> {
+        match *self {
+            Self::Winsorise(q) if !(0.0..=1.0).contains(&q) => Some(format!(
+                "winsorise takes a quantile between 0 and 1, got {q}"
+            )),
+            Self::Cap(c) if !c.is_finite() => Some(format!("cap must be a finite number, got {c}")),
+            Self::Power(p) if !p.is_finite() || p == 0.0 => Some(format!(
+                "power takes a finite exponent other than 0, got {p}"
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Standardise {
+    /// What is wrong with its parameters, if anything.
+    fn problem(&self, script: &Script) -> Option<String> {
+        match self {
+            Self::Goalposts(low, high) if !(low.is_finite() && high.is_finite()) => Some(format!(
+                "goalposts must be finite numbers, got [{low}, {high}]"
+            )),
+            Self::Goalposts(low, high) if low >= high => {
+                Some(format!("goalposts need low < high, got [{low}, {high}]"))
+            }
+            Self::Target(t) if !t.is_finite() || *t <= 0.0 => {
+                Some(format!("the target must be above zero, got {t}"))
+            }
+            Self::Custom(f) if !script.defines(f, 2) => {
+                Some(format!("the script defines no `fn {f}(x, stats)`"))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -274,6 +320,67 @@ mod tests {
         .err()
         .unwrap();
         assert!(err.message.contains("minmax"), "{err}");
+    }
+
+    #[test]
+    fn integers_are_numbers_wherever_numbers_are_expected() {
+        let spec = spec_of(&format!(
+            "fn index() {{ #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [
+                #{{ key: \"a\", raw: \"a\", weight: 100, transform: [#{{ cap: 5 }}, #{{ power: 2 }}, \"ln\", \"log10\"], standardise: #{{ goalposts: [20, 85] }} }}
+            ] }} ] }} }}"
+        ))
+        .unwrap();
+        let (_, a) = spec.indicators().next().unwrap();
+        assert_eq!(a.weight, 100.0);
+        assert_eq!(a.standardise, Standardise::Goalposts(20.0, 85.0));
+        assert_eq!(
+            a.transform,
+            vec![
+                Transform::Cap(5.0),
+                Transform::Power(2.0),
+                Transform::Ln,
+                Transform::Log10
+            ]
+        );
+    }
+
+    #[test]
+    fn a_declaration_error_names_the_key_its_path_and_where_it_is_written() {
+        let source = format!(
+            "fn index() {{\n  #{{ {HEAD},\n    dimensions: [\n      #{{ key: \"d\", indicators: [\n        #{{ key: \"a\", raw: \"a\", weight: 50.0 }},\n        #{{ key: \"b\", raw: \"b\", weight: 50.0,\n           standardise: \"minmax\" }}\n      ] }} ] }}\n}}\n"
+        );
+        let err = spec_of(&source).err().unwrap();
+        assert_eq!(
+            err.path.as_deref(),
+            Some("dimensions[0].indicators[1].standardise"),
+            "{err}"
+        );
+        assert_eq!((err.line, err.column), (Some(7), Some(25)), "{err}");
+        assert!(!err.message.contains("Syntax error"), "{err}");
+        assert!(err.message.contains("minmax"), "{err}");
+
+        // A semantic mistake: the second indicator's goalposts, found by its place.
+        let source = format!(
+            "fn index() {{\n  #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [\n    #{{ key: \"a\", raw: \"a\", weight: 50.0, standardise: #{{ goalposts: [0, 1] }} }},\n    #{{ key: \"b\", raw: \"b\", weight: 50.0, standardise: #{{ goalposts: [5, 1] }} }}\n  ] }} ] }}\n}}\n"
+        );
+        let err = spec_of(&source).err().unwrap();
+        assert_eq!(
+            err.path.as_deref(),
+            Some("dimensions[0].indicators[1].standardise")
+        );
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(err.message.contains("low < high"), "{err}");
+
+        // An unknown key is located where it is written.
+        let source = format!(
+            "fn index() {{\n  #{{ {HEAD}, dimensions: [ #{{ key: \"d\", indicators: [\n    #{{ key: \"a\", raw: \"a\",\n      wieght: 100.0 }} ] }} ] }}\n}}\n"
+        );
+        let err = spec_of(&source).err().unwrap();
+        assert_eq!((err.line, err.column), (Some(4), Some(7)), "{err}");
+        assert_eq!(
+            err.path.as_deref(),
+            Some("dimensions[0].indicators[0].wieght")
+        );
     }
 
     #[test]

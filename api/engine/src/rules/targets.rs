@@ -185,48 +185,62 @@ impl TargetsSpec {
                 "a targets script must define `fn targets()`",
             ));
         }
-        let value = sandbox.call(script, "targets", ())?;
-        let spec: TargetsSpec = rhai::serde::from_dynamic(&value).map_err(|e| {
-            RuleError::new(
-                &script.name,
-                format!("`targets()` returned an invalid declaration: {e}"),
-            )
-        })?;
+        let declaration = super::declaration::Declaration::call(sandbox, script, "targets")?;
+        let spec: TargetsSpec = declaration.read()?;
         spec.validate()
-            .map_err(|message| RuleError::new(&script.name, message))?;
+            .map_err(|(path, message)| declaration.error(path.as_deref(), message))?;
         Ok(spec)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), (Option<String>, String)> {
         if self.effective_until.last_day() < self.effective_from.first_day() {
-            return Err(format!(
-                "the span ends (effective_until `{}`) before it starts (effective_from `{}`)",
-                self.effective_until, self.effective_from
+            return Err((
+                Some("effective_until".into()),
+                format!(
+                    "the span ends (effective_until `{}`) before it starts (effective_from `{}`)",
+                    self.effective_until, self.effective_from
+                ),
             ));
         }
         if self.targets.is_empty() {
-            return Err("the declaration lists no targets".into());
+            return Err((
+                Some("targets".into()),
+                "the declaration lists no targets".into(),
+            ));
         }
         let mut metrics = std::collections::HashSet::new();
-        for target in &self.targets {
+        for (i, target) in self.targets.iter().enumerate() {
             let at = format!("target `{}`", target.metric);
+            let path = |key: &str| Some(format!("targets[{i}].{key}"));
             crate::names::snake_name("metric", "update_days", &target.metric)
-                .map_err(|e| format!("{at}: {e}"))?;
+                .map_err(|e| (path("metric"), format!("{at}: {e}")))?;
             if !metrics.insert(target.metric.as_str()) {
-                return Err(format!("{at}: the metric is declared twice"));
+                return Err((
+                    path("metric"),
+                    format!("{at}: the metric is declared twice"),
+                ));
             }
             match target.value {
                 TargetValue::AtLeast(v) if !v.is_finite() || v < 0.0 => {
-                    return Err(format!("{at}: at_least {v} must be zero or more"))
+                    return Err((
+                        path("at_least"),
+                        format!("{at}: at_least {v} must be zero or more"),
+                    ))
                 }
                 TargetValue::CityShare { city_total, .. }
                     if !city_total.is_finite() || city_total <= 0.0 =>
                 {
-                    return Err(format!("{at}: city_total {city_total} must be above zero"))
+                    return Err((
+                        path("city_total"),
+                        format!("{at}: city_total {city_total} must be above zero"),
+                    ))
                 }
                 TargetValue::CityShare { .. } if target.applies_to != AppliesTo::Town => {
-                    return Err(format!(
-                        "{at}: a city total is shared among towns only (applies_to: \"town\")"
+                    return Err((
+                        path("applies_to"),
+                        format!(
+                            "{at}: a city total is shared among towns only (applies_to: \"town\")"
+                        ),
                     ))
                 }
                 _ => {}
