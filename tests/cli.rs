@@ -215,6 +215,12 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"");
     let file = dir.join("v3.rhai");
     std::fs::write(&file, v3).unwrap();
+    // Its test cases, beside it: v2's, which v3 (the same weights) passes too.
+    std::fs::copy(
+        format!("{rules}/qii/v2.tests.json"),
+        dir.join("v3.tests.json"),
+    )
+    .unwrap();
 
     // Outside the rules folder the path in the rules tree must be given.
     let unplaced = qii(&dir)
@@ -303,8 +309,15 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
     assert!(!broken.status.success());
     assert!(String::from_utf8_lossy(&broken.stderr).contains("qii/v4.rhai:2:"));
 
+    // The refusal is in the history, marked, and takes the next release number.
+    let history = run_ok(&dir, &["rules", "history", "--rules-dir", rules]);
+    let first = history.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with('x') && first.contains("refused: qii/v4.rhai published"),
+        "{history}"
+    );
     let out = run_ok(&dir, &["rules", "rollback", "--rules-dir", rules]);
-    assert!(out.contains("release 3 is in force"), "{out}");
+    assert!(out.contains("release 4 is in force"), "{out}");
     let february = run_ok(
         &dir,
         &["score", "--period", "2018-02", "--rules-dir", rules],
@@ -796,7 +809,8 @@ async fn two_server_processes_on_one_postgres_database_push_each_others_writes_a
     assert_eq!(houjie["rank"], 1);
 
     // A release published on the first server is in force on the second at once.
-    let publish = "mutation($path: String!, $source: String!) { publishRuleSet(path: $path, source: $source) { release { id } } }";
+    let publish = "mutation($path: String!, $source: String!, $tests: String) { publishRuleSet(path: $path, source: $source, tests: $tests) { release { id } } }";
+    let tests = std::fs::read_to_string(format!("{rules}/qii/v2.tests.json")).unwrap();
     let v3 = std::fs::read_to_string(format!("{rules}/qii/v2.rhai"))
         .unwrap()
         .replace("version: \"2.0\"", "version: \"3.0\"")
@@ -805,7 +819,7 @@ async fn two_server_processes_on_one_postgres_database_push_each_others_writes_a
         &a,
         &token,
         publish,
-        json!({ "path": "qii/v3.rhai", "source": v3 }),
+        json!({ "path": "qii/v3.rhai", "source": v3, "tests": tests }),
     )
     .await;
     let sent = Instant::now();

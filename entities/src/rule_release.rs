@@ -1,4 +1,5 @@
-//! The set of rule files in force after one change; the latest release is in force.
+//! The set of rule files in force after one change, or a change refused by its checks; the
+//! latest release `released` is in force.
 
 use sea_orm::entity::prelude::*;
 
@@ -20,6 +21,13 @@ pub struct Model {
     /// The rules folder as last applied (JSON: path → content hash), so that a folder
     /// change applies only what changed in it, once, whichever server sees it first.
     pub folder_state: Option<String>,
+    /// `released` (a set of rules that was in force) or `rejected` (an attempt refused by
+    /// its checks: no parent, no files).
+    pub outcome: String,
+    /// For a rejected attempt, every error (JSON list of `{ script, line, column, keyPath,
+    /// message }`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub errors: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

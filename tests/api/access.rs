@@ -86,7 +86,7 @@ const SET_TARGET: &str = "mutation($i: SetTargetInput!) { setTarget(input: $i) {
 const AUDIT: &str = "{ auditLog(first: 50) { nodes { action actor target detail } } }";
 const QUESTIONS: &str = "{ questions(first: 5) { totalCount } }";
 const ACTIVITIES: &str = "{ activities(first: 5) { totalCount } }";
-const PUBLISH: &str = "mutation($p: String!, $s: String!) { publishRuleSet(path: $p, source: $s) { release { id } } }";
+const PUBLISH: &str = "mutation($p: String!, $s: String!, $t: String) { publishRuleSet(path: $p, source: $s, tests: $t) { release { id } } }";
 
 fn activity_input(unit: &str) -> Value {
     let at = |hours: i64| (chrono::Utc::now() + chrono::Duration::hours(hours)).to_rfc3339();
@@ -112,7 +112,8 @@ both_databases! {
         ];
         let target = json!({ "i": { "orgUnitId": w.town_a, "period": "2017-10", "metric": "registrations", "value": 10.0 } });
         let source = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.rhai")).unwrap();
-        let publish = json!({ "p": "qii/v2.rhai", "s": source });
+        let tests = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.tests.json")).unwrap();
+        let publish = json!({ "p": "qii/v2.rhai", "s": source, "t": tests });
         // (operation, variables, expected outcome for each role in the order above)
         let matrix: Vec<(&str, &str, Value, [&str; 9])> = vec![
             ("public activity listing", ACTIVITIES, json!({}),
@@ -319,8 +320,9 @@ both_databases! {
         let rule = app.token_for(Role::RuleAdmin, "ruth");
         let path = crate::helpers::shipped_rules().join("qii/v2.rhai");
         let source = std::fs::read_to_string(path).unwrap();
-        let changed = source.replacen("//", "// reviewed\n//", 1);
-        app.data_as(Some(&rule), PUBLISH, json!({"p": "qii/v2.rhai", "s": changed})).await;
+        let changed = source.replacen("//", "// reviewed\n//", 1).replace("version: \"2.0\"", "version: \"2.0.1\"");
+        let tests = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.tests.json")).unwrap();
+        app.data_as(Some(&rule), PUBLISH, json!({"p": "qii/v2.rhai", "s": changed, "t": tests})).await;
         app.data_as(Some(&rule), "mutation { rollbackRuleSet(ruleSet: \"qii\") { release { id } } }", json!({})).await;
         let apply = app.data("mutation($i: ApplyForIncentiveInput!) { applyForIncentive(input: $i) { id } }", json!({"i": {
             "orgUnitId": w.home_a, "activityName": "青年创业沙龙", "scale": 120, "kind": "OFFLINE",

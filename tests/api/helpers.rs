@@ -348,6 +348,16 @@ pub fn qii_v3() -> String {
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
 }
 
+/// Test cases for [`qii_v3`] (and any reweighting of v2): the shipped v2's first case, a
+/// town leading every indicator, which scores 100 whatever the weights.
+pub fn qii_v3_tests() -> String {
+    let cases: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(shipped_rules().join("qii/v2.tests.json")).unwrap(),
+    )
+    .unwrap();
+    serde_json::Value::Array(cases.into_iter().take(1).collect()).to_string()
+}
+
 /// The shipped `qii/v2.rhai` with other weights (still adding up to 100 %).
 pub fn qii_v2_reweighted() -> String {
     let v2 = std::fs::read_to_string(shipped_rules().join("qii/v2.rhai")).unwrap();

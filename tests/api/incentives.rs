@@ -319,7 +319,7 @@ both_databases! {
         let status = |id: Value| {
             let app = &app;
             async move {
-                app.data("query($id: ID!) { activity(id: $id) { heavyweight heavyweightStatus heavyweightDecisionNote } }", json!({ "id": id }))
+                app.data("query($id: ID!) { activity(id: $id) { heavyweight heavyweightStatus heavyweightDecisionNote eligibility { countsTowardIndex reasons } } }", json!({ "id": id }))
                     .await["activity"].clone()
             }
         };
@@ -330,17 +330,28 @@ both_databases! {
         const BOARD: &str = "query { ranking(period: \"2017-11\") { entries(first: 100) { nodes { orgUnit { code } indicators { key raw } } } } }";
         const RECOMPUTE: &str = "mutation { recomputeRanking(period: \"2017-11\") { entries(first: 100) { nodes { orgUnit { code } indicators { key raw } } } } }";
 
-        assert_eq!(status(approved.clone()).await["heavyweightStatus"], "PENDING");
+        let pending = status(approved.clone()).await;
+        assert_eq!(pending["heavyweightStatus"], "PENDING");
         assert_eq!(signups(&app.data(BOARD, json!({})).await["ranking"]), 0.0);
+        // Its page says what the figures do: it does not count, and why.
+        let unapproved = |shown: &Value| {
+            shown["eligibility"]["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("重磅活动尚未获批"))
+        };
+        assert_eq!(pending["eligibility"]["countsTowardIndex"], false);
+        assert!(unapproved(&pending), "{pending}");
 
         let a = apply_for(&app, &f.town, &approved, 300, json!(["HEAVYWEIGHT"])).await;
         let r = apply_for(&app, &f.town, &rejected, 300, json!(["HEAVYWEIGHT", "DESIGN_CONTEST"])).await;
         app.data(DECIDE, json!({ "id": a, "approve": true })).await;
         app.data(DECIDE, json!({ "id": r, "approve": false, "note": "不属于全市性重磅活动" })).await;
 
-        assert_eq!(status(approved).await["heavyweightStatus"], "APPROVED");
+        let shown = status(approved).await;
+        assert_eq!(shown["heavyweightStatus"], "APPROVED");
+        assert!(!unapproved(&shown), "approved: {shown}");
         let shown = status(rejected).await;
         assert_eq!(shown["heavyweightStatus"], "REJECTED");
+        assert_eq!(shown["eligibility"]["countsTowardIndex"], false);
+        assert!(unapproved(&shown), "{shown}");
         assert_eq!(shown["heavyweightDecisionNote"], "不属于全市性重磅活动");
         assert_eq!(signups(&app.data(RECOMPUTE, json!({})).await["recomputeRanking"]), 3.0);
 
@@ -361,7 +372,9 @@ async fn a_changed_threshold_changes_the_outcome(app: TestApp) {
 
     let rules = crate::helpers::shipped_rules();
     let source = std::fs::read_to_string(rules.join("incentives/2017.rhai")).unwrap();
-    let changed = source.replace("app.signups <= 100", "app.signups <= 120");
+    let changed = source
+        .replace("app.signups <= 100", "app.signups <= 120")
+        .replace("version: \"2017\"", "version: \"2017.1\"");
     assert_ne!(changed, source);
     let tests = std::fs::read_to_string(rules.join("incentives/2017.tests.json"))
         .unwrap()

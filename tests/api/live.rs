@@ -29,8 +29,8 @@ const RECORD_VISITS: &str = "mutation($rows: [DailyVisitRowInput!]!) {
     recordDailyVisits(input: {rows: $rows}) { inserted }
 }";
 
-const PUBLISH: &str = "mutation($path: String!, $source: String!) {
-    publishRuleSet(path: $path, source: $source) { changed release { id } }
+const PUBLISH: &str = "mutation($path: String!, $source: String!, $tests: String) {
+    publishRuleSet(path: $path, source: $source, tests: $tests) { changed release { id } }
 }";
 
 /// This month and today in Asia/Shanghai: a period still running, ranked afresh on every
@@ -117,7 +117,7 @@ both_databases! {
         // Subscriptions start in order: once the ranking answers, releases are followed.
         ws.subscribe("ranking", LIVE, json!({ "p": month })).await;
         ws.data("ranking", WAIT).await;
-        let published = app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": qii_v3() })).await;
+        let published = app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": qii_v3(), "tests": crate::helpers::qii_v3_tests() })).await;
         let release = ws.data("releases", WAIT).await["ruleReleaseChanged"].clone();
         assert_eq!(release["id"], published["publishRuleSet"]["release"]["id"]);
         assert_eq!(release["action"], "publish");
@@ -255,7 +255,7 @@ async fn on_postgres_a_write_on_one_server_reaches_subscribers_on_another() {
     let published = app
         .data(
             PUBLISH,
-            json!({ "path": "qii/v3.rhai", "source": qii_v3() }),
+            json!({ "path": "qii/v3.rhai", "source": qii_v3(), "tests": crate::helpers::qii_v3_tests() }),
         )
         .await;
     let release = ws.data("releases", WAIT).await["ruleReleaseChanged"].clone();

@@ -37,6 +37,7 @@ mod service_requests;
 mod snapshots;
 mod supervision;
 mod targets;
+mod trust;
 mod unique;
 #[path = "../support/ws.rs"]
 mod ws;

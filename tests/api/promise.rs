@@ -10,7 +10,7 @@ use std::{
 
 use serde_json::{json, Value};
 
-use crate::helpers::{qii_v3, shipped_rules, TestApp};
+use crate::helpers::{qii_v3, qii_v3_tests, shipped_rules, TestApp};
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) { version contentHash entries(first: 100) { nodes { orgUnit { code } total } } } }";
 
@@ -63,6 +63,7 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
     assert_eq!(october["ranking"]["version"], "2.0");
 
     let v3 = qii_v3();
+    std::fs::write(rules.join("qii/v3.tests.json"), qii_v3_tests()).unwrap();
     std::fs::write(rules.join("qii/v3.rhai"), &v3).unwrap();
 
     // Within 2 s the folder's change is a release in force; January 2018 (never read
@@ -140,6 +141,27 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
         .unwrap()
         .to_owned();
     assert!(why.contains("v4.rhai:2:"), "{why}");
+    // The refusal is in the history, with its errors, and in the audit log.
+    let history = app
+        .data("{ ruleReleases(first: 1) { action outcome inForce files { path } errors { script line message } } }", json!({}))
+        .await;
+    let refused = &history["ruleReleases"][0];
+    assert_eq!(refused["action"], "folder", "{history}");
+    assert_eq!(refused["outcome"], "rejected");
+    assert_eq!(refused["inForce"], false);
+    assert_eq!(refused["files"], json!([]));
+    assert_eq!(refused["errors"][0]["script"], "qii/v4.rhai");
+    assert_eq!(refused["errors"][0]["line"], 2);
+    let audit = app
+        .data(
+            "{ auditLog(filter: { action: \"rules.rejected\" }, first: 5) { nodes { action } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        !audit["auditLog"]["nodes"].as_array().unwrap().is_empty(),
+        "{audit}"
+    );
     let still = app.data(RANKING, json!({ "p": "2018-02" })).await;
     assert_eq!(still["ranking"]["version"], "3.0");
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_databases,
-    helpers::{qii_v3 as v3, TestApp},
+    helpers::{qii_v3 as v3, qii_v3_tests as v3_tests, TestApp},
 };
 
 const PUBLISH: &str = "mutation($path: String!, $source: String!, $tests: String) {
@@ -53,7 +53,7 @@ both_databases! {
         assert_eq!(releases[0]["inForce"], true);
 
         let published = app
-            .data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() }))
+            .data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() }))
             .await;
         let change = &published["publishRuleSet"];
         assert_eq!(change["changed"], true);
@@ -87,7 +87,7 @@ both_databases! {
 
         // The same file again changes nothing.
         let again = app
-            .data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() }))
+            .data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() }))
             .await;
         assert_eq!(again["publishRuleSet"]["changed"], false);
         assert_eq!(app.count("rule_release").await, 2);
@@ -140,17 +140,165 @@ both_databases! {
             .await;
         assert_eq!(code, "BAD_USER_INPUT");
 
-        assert_eq!(app.count("rule_release").await, before);
+        // Each refusal by the checks is an attempt in the history, with every error; no
+        // script was stored and the rules in force stay.
+        assert_eq!(app.count("rule_release").await, before + 3);
+        let history = app
+            .data("{ ruleReleases(first: 4) { id action outcome inForce parentId errors { script line message } } }", json!({}))
+            .await;
+        let history = history["ruleReleases"].as_array().unwrap();
+        assert!(history[..3].iter().all(|r| r["outcome"] == "rejected" && r["inForce"] == false && r["parentId"].is_null()), "{history:?}");
+        assert_eq!(history[2]["errors"][0]["script"], "qii/v9.rhai");
+        assert_eq!(history[2]["errors"][0]["line"], 2);
+        assert_eq!(history[1]["errors"].as_array().unwrap().len(), 2, "{history:?}");
+        assert_eq!(history[3]["outcome"], "released");
+        assert_eq!(history[3]["inForce"], true);
         assert_eq!(app.count("rule_script").await, scripts);
         assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0"]);
+        let audit = app
+            .data("{ auditLog(filter: { action: \"rules.rejected\" }, first: 10) { nodes { action } } }", json!({}))
+            .await;
+        assert_eq!(audit["auditLog"]["nodes"].as_array().unwrap().len(), 3, "{audit}");
+        // A refused attempt is nothing to roll back to.
+        let (code, message) = app
+            .error("mutation($to: ID) { rollbackRuleSet(toRelease: $to) { changed } }", json!({ "to": history[1]["id"] }))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+    }
+
+    async fn a_version_label_stands_for_one_content_and_scripts_need_test_cases(app) {
+        // Without test cases: refused, saying where they go.
+        let response = app
+            .graphql(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() }))
+            .await;
+        let error = &response["errors"][0];
+        assert_eq!(error["extensions"]["code"], "RULE_ERROR", "{response}");
+        assert!(error["message"].as_str().unwrap().contains("publish test cases with it (`qii/v3.tests.json`)"), "{response}");
+        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() })).await;
+
+        // Other content under the label 3.0: refused, whether as an edit of the file or
+        // as another file; under a new label it is accepted.
+        let edited = v3().replace("indicator(\"work_integration\", \"eligible_activities\", 30.0)", "indicator(\"work_integration\", \"eligible_activities\", 29.0)")
+            .replace("weight: 25.0, transform: [\"log1p\"]", "weight: 26.0, transform: [\"log1p\"]");
+        assert_ne!(edited, v3());
+        for path in ["qii/v3.rhai", "qii/v3b.rhai"] {
+            let response = app
+                .graphql(PUBLISH, json!({ "path": path, "source": edited, "tests": v3_tests() }))
+                .await;
+            let message = response["errors"][0]["message"].as_str().unwrap_or_else(|| panic!("{response}"));
+            assert!(message.contains("version `3.0` of rule set `qii`") || message.contains("version 3.0 of rule set `qii` is already declared"), "{message}");
+            assert!(message.contains("new version label") || message.contains("already declared"), "{message}");
+        }
+        let relabelled = edited.replace("version: \"3.0\"", "version: \"3.1\"");
+        let accepted = app
+            .data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": relabelled, "tests": v3_tests() }))
+            .await;
+        assert_eq!(accepted["publishRuleSet"]["changed"], true);
+        // 3.0 is no longer in force, but its label stays taken.
+        let response = app
+            .graphql(PUBLISH, json!({ "path": "qii/v3.rhai", "source": edited.replace("29.0", "28.0").replace("26.0", "27.0"), "tests": v3_tests() }))
+            .await;
+        assert!(response["errors"][0]["message"].as_str().unwrap().contains("published before with other content"), "{response}");
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0", "3.1"]);
+    }
+
+    async fn a_script_is_read_by_its_content_hash_and_versions_compare_by_hash_or_with_a_draft(app) {
+        app.load_demo(0.05).await;
+        let listed = app.data(VERSIONS, json!({})).await;
+        let v2_hash = listed["ruleVersions"][0]["contentHash"].as_str().unwrap().to_owned();
+        let script = app
+            .data("query($h: String!) { ruleScript(hash: $h) { path ruleSet contentHash source tests } }", json!({ "h": v2_hash }))
+            .await;
+        let script = &script["ruleScript"];
+        assert_eq!(script["path"], "qii/v2.rhai");
+        assert_eq!(script["ruleSet"], "qii");
+        let shipped = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.rhai")).unwrap();
+        assert_eq!(script["source"], shipped.as_str());
+        assert!(script["tests"].as_str().unwrap().contains("leader"));
+        let none = app
+            .data("query($h: String!) { ruleScript(hash: $h) { path } }", json!({ "h": "0".repeat(64) }))
+            .await;
+        assert!(none["ruleScript"].is_null());
+        let (code, _) = app
+            .error("{ ruleScript(hash: \"v2\") { path } }", json!({}))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT");
+
+        // 2.0 by its label against 2.0 by its hash: nothing moves.
+        const COMPARE: &str = "query($a: String!, $b: String, $d: String) { compareRuleVersions(a: $a, b: $b, draft: $d, period: \"2017-10\", first: 100) { nodes { totalA totalB rankChange } } }";
+        let same = app.data(COMPARE, json!({ "a": "2.0", "b": v2_hash })).await;
+        let rows = same["compareRuleVersions"]["nodes"].as_array().unwrap();
+        assert_eq!(rows.len(), 32);
+        assert!(rows.iter().all(|r| r["totalA"] == r["totalB"]));
+        // Against a draft that weighs otherwise: totals move.
+        let moved = app.data(COMPARE, json!({ "a": v2_hash, "d": crate::helpers::qii_v2_reweighted() })).await;
+        let rows = moved["compareRuleVersions"]["nodes"].as_array().unwrap();
+        assert!(rows.iter().any(|r| r["totalA"] != r["totalB"]), "{moved}");
+        let (code, _) = app.error(COMPARE, json!({ "a": "2.0" })).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        let (code, message) = app.error(COMPARE, json!({ "a": "9.9", "b": "2.0" })).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        assert!(message.contains("no version `9.9`"), "{message}");
+    }
+
+    async fn a_draft_is_checked_and_previewed_without_storing_anything(app) {
+        app.load_demo(0.05).await;
+        let releases = app.count("rule_release").await;
+        const CHECK: &str = "query($path: String!, $source: String!, $tests: String) {
+            checkRuleDraft(path: $path, source: $source, tests: $tests) {
+                ok casesPassed cases ruleSet version effectiveFrom contentHash
+                errors { script line column keyPath message }
+                preview(period: \"2017-10\") { baseline entries(first: 100) { nodes { rank baselineRank rankChange total baselineTotal totalChange } } }
+            } }";
+        // A reweighted v2 under a new label, with its cases: it would be accepted, and the
+        // preview gives each town's score and rank before and after.
+        let draft = crate::helpers::qii_v2_reweighted().replace("version: \"2.0\"", "version: \"2.1\"");
+        let checked = app
+            .data(CHECK, json!({ "path": "qii/v2.rhai", "source": draft, "tests": v3_tests() }))
+            .await;
+        let check = &checked["checkRuleDraft"];
+        assert_eq!(check["ok"], true, "{checked}");
+        assert_eq!((check["casesPassed"].as_i64(), check["cases"].as_i64()), (Some(1), Some(1)));
+        assert_eq!((check["ruleSet"].as_str(), check["version"].as_str(), check["effectiveFrom"].as_str()), (Some("qii"), Some("2.1"), Some("2017-10")));
+        assert_eq!(check["preview"]["baseline"], "qii 2.0 in force");
+        let rows = check["preview"]["entries"]["nodes"].as_array().unwrap();
+        assert_eq!(rows.len(), 32);
+        for row in rows {
+            let change = row["total"].as_f64().unwrap() - row["baselineTotal"].as_f64().unwrap();
+            assert!((row["totalChange"].as_f64().unwrap() - change).abs() < 1e-9);
+            assert_eq!(row["rankChange"].as_i64().unwrap(), row["baselineRank"].as_i64().unwrap() - row["rank"].as_i64().unwrap());
+        }
+        assert!(rows.iter().any(|r| r["totalChange"].as_f64().unwrap().abs() > 1e-6));
+
+        // A broken draft: every error, located, and no preview.
+        let broken = "fn index() {\n  #{ name: \"qii\", version: \"2.2\", effective_from: \"2017-10\",\n     dimensions: [ #{ key: \"d\", indicators: [\n       #{ key: \"a\", raw: \"answers\", weight: 100, standardise: \"minmax\" } ] } ] }\n}\n";
+        let checked = app
+            .data(CHECK, json!({ "path": "qii/v2.rhai", "source": broken, "tests": v3_tests() }))
+            .await;
+        let check = &checked["checkRuleDraft"];
+        assert_eq!(check["ok"], false);
+        assert!(check["preview"].is_null());
+        let error = &check["errors"][0];
+        assert_eq!(error["script"], "qii/v2.rhai", "{checked}");
+        assert_eq!((error["line"].as_i64(), error["column"].as_i64()), (Some(4), Some(63)), "{checked}");
+        assert_eq!(error["keyPath"], "dimensions[0].indicators[0].standardise");
+        // The same content under the label in force, and no test cases: both said.
+        let checked = app
+            .data(CHECK, json!({ "path": "qii/v2.rhai", "source": crate::helpers::qii_v2_reweighted() }))
+            .await;
+        let messages: Vec<&str> = checked["checkRuleDraft"]["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+        assert!(messages.iter().any(|m| m.contains("publish test cases")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("published before with other content")), "{messages:?}");
+        assert_eq!(app.count("rule_release").await, releases, "nothing was stored");
     }
 
     async fn a_rollback_returns_a_rule_set_to_an_earlier_release(app) {
         app.load_demo(0.05).await;
-        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() })).await;
+        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() })).await;
         let heavier = v3().replace("weight: 25.0, transform: [\"log1p\"]", "weight: 20.0, transform: [\"log1p\"]")
-            .replace("indicator(\"work_integration\", \"eligible_activities\", 30.0)", "indicator(\"work_integration\", \"eligible_activities\", 35.0)");
-        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": heavier })).await;
+            .replace("indicator(\"work_integration\", \"eligible_activities\", 30.0)", "indicator(\"work_integration\", \"eligible_activities\", 35.0)")
+            .replace("version: \"3.0\"", "version: \"3.1\"");
+        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": heavier, "tests": v3_tests() })).await;
         let edited = app.data(VERSIONS, json!({})).await;
 
         // Back to the first v3.
@@ -162,6 +310,7 @@ both_databases! {
         assert!(release["note"].as_str().unwrap().contains("returned to release 2"), "{release}");
         let restored = app.data(VERSIONS, json!({})).await;
         assert_ne!(restored, edited);
+        assert_eq!(versions(&edited), ["2.0", "3.1"]);
         assert_eq!(versions(&restored), ["2.0", "3.0"]);
 
         // Back to the folder's release: v3 is gone, January is scored with v2 again.
@@ -195,7 +344,7 @@ both_databases! {
     async fn a_publish_on_one_server_is_in_force_on_another_of_the_same_database(app) {
         let other = app.replica().await;
         assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);
-        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() })).await;
+        app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() })).await;
         let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0", "3.0"]).await;
         eprintln!("the other server had v3.0 in force after {took:?}");
         app.data("mutation { rollbackRuleSet { changed } }", json!({})).await;
@@ -216,8 +365,11 @@ async fn on_postgres_a_release_is_announced_to_a_replica_that_would_not_poll_for
         .replica_configured(|config| config.rules_poll = Duration::from_secs(3600))
         .await;
     assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);
-    app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3() }))
-        .await;
+    app.data(
+        PUBLISH,
+        json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() }),
+    )
+    .await;
     // Only the announcement can bring it within the next hour.
     let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0", "3.0"]).await;
     eprintln!("announced: the other server had v3.0 in force after {took:?}");

@@ -80,7 +80,15 @@ pub const RULE_ERROR_WITHHELD: &str = "the index rules could not answer this req
      in the server log";
 
 /// The extensions of a rule error that show the scripts' internals.
-const SCRIPT_INTERNALS: [&str; 4] = ["script", "line", "column", "errors"];
+const SCRIPT_INTERNALS: [&str; 7] = [
+    "script",
+    "line",
+    "column",
+    "errors",
+    "keyPath",
+    "orgUnitId",
+    "ruleErrors",
+];
 
 /// Withholds a rule error's internals from a caller who is not a rule or city
 /// administrator: the message becomes [`RULE_ERROR_WITHHELD`] and the script's path, its

@@ -30,6 +30,16 @@ pub struct Config {
     #[arg(long = "rules-poll", env = "QII_RULES_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub rules_poll: std::time::Duration,
 
+    /// Rule sets whose scoring or policy scripts may be published without test cases,
+    /// comma-separated (e.g. `hdi`); every other one must carry them.
+    #[arg(
+        long = "rules-untested",
+        env = "QII_RULES_UNTESTED",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub rules_untested: Vec<String>,
+
     /// Where scoring reads the platform's figures: `rollups` (kept per unit and day, the
     /// default) or `events` (counted from the raw events on every ranking: slower, and the
     /// independent computation the rollups are checked against).
@@ -406,6 +416,7 @@ impl Config {
             log: "warn".into(),
             rules_dir: PathBuf::from("rules"),
             rules_poll: std::time::Duration::from_secs(1),
+            rules_untested: Vec::new(),
             figures: "rollups".into(),
             batch_window_ms: 2,
             db_max_connections: 5,

@@ -253,10 +253,8 @@ impl From<ServiceError> for async_graphql::Error {
             _ => None,
         };
         let located = match &err {
-            ServiceError::Rule(rule) => Some((rule.script.clone(), rule.line, rule.column)),
-            ServiceError::RulesRejected(errors) => errors
-                .first()
-                .map(|rule| (rule.script.clone(), rule.line, rule.column)),
+            ServiceError::Rule(rule) => Some(rule.clone()),
+            ServiceError::RulesRejected(errors) => errors.first().cloned(),
             _ => None,
         };
         let all_errors: Option<Vec<String>> = match &err {
@@ -265,28 +263,64 @@ impl From<ServiceError> for async_graphql::Error {
             }
             _ => None,
         };
+        let details: Option<async_graphql::Value> = match &err {
+            ServiceError::RulesRejected(errors) => Some(rule_errors_value(errors)),
+            _ => None,
+        };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", err.code());
             if let Some(field) = field {
                 ext.set("field", field);
             }
-            if let Some((script, line, column)) = &located {
-                ext.set("script", script.as_str());
-                if let Some(line) = line {
-                    ext.set("line", *line as i64);
+            if let Some(rule) = &located {
+                ext.set("script", rule.script.as_str());
+                if let Some(line) = rule.line {
+                    ext.set("line", line as i64);
                 }
-                if let Some(column) = column {
-                    ext.set("column", *column as i64);
+                if let Some(column) = rule.column {
+                    ext.set("column", column as i64);
+                }
+                if let Some(path) = &rule.path {
+                    ext.set("keyPath", path.as_str());
+                }
+                if let Some(unit) = rule.unit {
+                    ext.set("orgUnitId", unit.to_string());
                 }
             }
             if let Some(errors) = &all_errors {
                 ext.set("errors", errors.clone());
+            }
+            if let Some(details) = &details {
+                ext.set("ruleErrors", details.clone());
             }
             if let Some(rows) = &rows {
                 ext.set("rows", rows.clone());
             }
         })
     }
+}
+
+/// `extensions.ruleErrors`: `{ script, line, column, keyPath, message }` per error, for an
+/// editor to mark each where it is.
+pub fn rule_errors_value(errors: &[qii_engine::rules::RuleError]) -> async_graphql::Value {
+    async_graphql::Value::from_json(rule_errors_json(errors)).unwrap_or_default()
+}
+
+/// Rule errors as JSON: `{ script, line, column, keyPath, message }` each, as the API gives
+/// them and the history keeps them.
+pub fn rule_errors_json(errors: &[qii_engine::rules::RuleError]) -> serde_json::Value {
+    errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "script": e.script,
+                "line": e.line,
+                "column": e.column,
+                "keyPath": e.path,
+                "message": e.message,
+            })
+        })
+        .collect()
 }
 
 /// `extensions.rows`: `{ row, index, field, reason }` per problem (`row` from 1, `index`

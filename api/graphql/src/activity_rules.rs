@@ -48,6 +48,10 @@ pub struct LoopCompleteness {
     pub steps: Vec<LoopStepState>,
 }
 
+/// Why a heavyweight activity not yet approved does not count.
+const HEAVYWEIGHT_UNAPPROVED: &str =
+    "重磅活动尚未获批 The heavyweight activity's application is not approved (yet): until it is, the activity counts for nothing";
+
 impl Activity {
     pub(super) async fn eligibility_by_rules(
         &self,
@@ -55,9 +59,15 @@ impl Activity {
     ) -> Result<ActivityEligibility> {
         let (rules, figures) = self.rules_and_figures(ctx).await?;
         let judged = rules.judge(&figures);
+        let mut reasons = judged.reasons;
+        // A heavyweight activity counts for nothing until its application is approved, as
+        // the figures have it.
+        if self.0.heavyweight && !self.0.heavyweight_approved {
+            reasons.insert(0, HEAVYWEIGHT_UNAPPROVED.to_owned());
+        }
         Ok(ActivityEligibility {
-            counts_toward_index: judged.counts,
-            reasons: judged.reasons,
+            counts_toward_index: reasons.is_empty(),
+            reasons,
         })
     }
 

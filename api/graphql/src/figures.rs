@@ -31,7 +31,7 @@ impl ImportedFigure {
         })
         .await
     }
-    /// The period: `2017-10`, `2017-W43`, `2017-Q4` or `2017-10-01..2017-10-15`.
+    /// The period: `2017-10`, `2017-W43`, `2017-Q4`, `2017-H2`, `2017` or `2017-10-01..2017-10-15`.
     async fn period(&self) -> &str {
         &self.0.period
     }
@@ -120,8 +120,8 @@ lists! {
 pub struct FigureRowInput {
     /// The org unit: its code (e.g. `town-shijie`) or its id.
     org_unit: String,
-    /// `2017-10` (month), `2017-W43` (ISO week), `2017-Q4` (quarter) or
-    /// `2017-10-01..2017-10-15` (days, inclusive).
+    /// `2017-10` (month), `2017-W43` (ISO week), `2017-Q4` (quarter), `2017-H2` (half-year),
+    /// `2017` (year) or `2017-10-01..2017-10-15` (days, inclusive).
     period: String,
     /// lower_snake_case key that rule scripts name, e.g. `provincial_visits`; not one of the
     /// figures computed from the platform's own data.

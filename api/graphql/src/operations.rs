@@ -59,7 +59,7 @@ impl Target {
         unit_via::<entities::target::Entity>(ctx, &self.0, "org_unit_id", |m| Some(m.org_unit_id))
             .await
     }
-    /// The period: `2017-10`, `2017-W43`, `2017-Q4` or `2017-10-01..2017-10-15`.
+    /// The period: `2017-10`, `2017-W43`, `2017-Q4`, `2017-H2`, `2017` or `2017-10-01..2017-10-15`.
     async fn period(&self) -> &str {
         &self.0.period
     }

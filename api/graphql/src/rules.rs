@@ -9,6 +9,7 @@ use entities::rule_release;
 use super::ContextExt;
 use qii_domain::service::rules as service;
 use qii_domain::service::rules::Changed;
+use qii_engine::period::Period;
 use qii_engine::rules::{sandbox::content_hash, RuleSource};
 
 /// One file of a release.
@@ -75,6 +76,150 @@ impl RuleRelease {
     async fn in_force(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(ctx.app()?.rules.release() == Some(self.0.id))
     }
+    /// `released` (a set of rules that was put in force) or `rejected` (a change refused by
+    /// its checks, from the folder or the API: it holds no files and was never in force).
+    async fn outcome(&self) -> &str {
+        &self.0.outcome
+    }
+    /// For a rejected change, every error that refused it; empty otherwise.
+    async fn errors(&self) -> Vec<RuleProblem> {
+        self.0
+            .errors
+            .as_deref()
+            .and_then(|e| serde_json::from_str::<Vec<RuleProblem>>(e).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// One error found in the rules, where it is.
+#[derive(SimpleObject, serde::Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleProblem {
+    /// The file: a script (`qii/v3.rhai`) or its test cases (`qii/v3.tests.json`).
+    script: String,
+    /// 1-based line in the file, when known.
+    line: Option<i32>,
+    /// 1-based column, when known.
+    column: Option<i32>,
+    /// For a declaration, the path of the offending key:
+    /// `dimensions[2].indicators[0].standardise`.
+    key_path: Option<String>,
+    /// What is wrong.
+    message: String,
+}
+
+impl From<&qii_engine::rules::RuleError> for RuleProblem {
+    fn from(e: &qii_engine::rules::RuleError) -> Self {
+        Self {
+            script: e.script.clone(),
+            line: e.line.map(|l| l as i32),
+            column: e.column.map(|c| c as i32),
+            key_path: e.path.clone(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// A rule script as stored, by its content hash.
+#[derive(SimpleObject)]
+pub struct RuleScript {
+    /// Path in the rules tree, e.g. `qii/v2.rhai`.
+    path: String,
+    /// The rule set it belongs to.
+    rule_set: String,
+    /// SHA-256 of the source.
+    content_hash: String,
+    /// The Rhai source.
+    source: String,
+    /// Its test cases (the JSON list), if it had any.
+    tests: Option<String>,
+    /// When this content was first stored.
+    stored_at: DateTime<Utc>,
+}
+
+/// What checking a draft of a rule file found; nothing was stored.
+pub struct RuleDraftCheck {
+    file: RuleSource,
+    found: service::DraftCheck,
+}
+
+/// What checking a draft of a rule file found; nothing was stored.
+#[Object]
+impl RuleDraftCheck {
+    /// True when publishing the draft would be accepted as it is.
+    async fn ok(&self) -> bool {
+        self.found.errors.is_empty()
+    }
+    /// Every error, the draft's first, each located by file, line and column (and the
+    /// declaration key's path): compiling, the declaration, test cases that fail or are
+    /// missing, a version label already published with other content.
+    async fn errors(&self) -> Vec<RuleProblem> {
+        self.found.errors.iter().map(RuleProblem::from).collect()
+    }
+    /// Test cases of the draft that pass.
+    async fn cases_passed(&self) -> i32 {
+        self.found.cases_passed as i32
+    }
+    /// Test cases the draft carries.
+    async fn cases(&self) -> i32 {
+        self.found.cases as i32
+    }
+    /// The rule set the draft declares; null when its declaration cannot be read.
+    async fn rule_set(&self) -> Option<&str> {
+        self.found.declared.as_ref().map(|(name, _)| name.as_str())
+    }
+    /// The version label the draft declares.
+    async fn version(&self) -> Option<&str> {
+        self.found.declared.as_ref().map(|(_, v)| v.as_str())
+    }
+    /// For a scoring script, the first period it scores.
+    async fn effective_from(&self) -> Option<&str> {
+        self.found.effective_from.as_deref()
+    }
+    /// SHA-256 of the draft's source: its identity once published.
+    async fn content_hash(&self) -> String {
+        content_hash(&self.file.source)
+    }
+    /// For a scoring script whose declaration reads, the ranking it gives compared with
+    /// a version (by default the one in force for the period): per unit the score and rank
+    /// before (`baselineTotal`, `baselineRank`) and after (`total`, `rank`). Null for other
+    /// scripts.
+    async fn preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The period to rank; by default the first the draft scores (`effectiveFrom`)."
+        )]
+        period: Option<Period>,
+        #[graphql(default, desc = "Which org units to rank (default `TOWN`).")]
+        level: crate::scoring::RankingLevel,
+        #[graphql(
+            desc = "The version to compare with: a label or a content hash; by default the one in force for the period."
+        )]
+        compare_with: Option<String>,
+    ) -> Result<Option<crate::scoring::Ranking>> {
+        let Some(from) = &self.found.effective_from else {
+            return Ok(None);
+        };
+        let period = match period {
+            Some(period) => period,
+            None => from.parse().map_err(|e: qii_engine::period::PeriodError| {
+                qii_domain::error::bad_input(e.to_string())
+            })?,
+        };
+        let app = ctx.app()?;
+        let compared = qii_domain::service::scoring::preview(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            (&self.file.path, &self.file.source),
+            &period,
+            level.into(),
+            compare_with.as_deref(),
+        )
+        .await?;
+        Ok(Some(crate::scoring::Ranking::from(compared)))
+    }
 }
 
 /// The outcome of a change of the rules.
@@ -131,6 +276,53 @@ impl RulesQuery {
         let rows = service::history(&app.actor, &app.rules, first).await?;
         Ok(rows.into_iter().map(RuleRelease).collect())
     }
+
+    /// A rule script by its content hash (the `contentHash` stored with every score): any
+    /// content a rule file had in a release; null when none had it.
+    async fn rule_script(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "SHA-256 of the script, 64 hexadecimal digits.")] hash: String,
+    ) -> Result<Option<RuleScript>> {
+        let app = ctx.app()?;
+        let found = service::script(&app.actor, &app.rules, &hash).await?;
+        Ok(found.map(|s| RuleScript {
+            rule_set: s.path.split('/').next().unwrap_or_default().to_owned(),
+            path: s.path,
+            content_hash: s.hash,
+            source: s.source,
+            tests: s.tests,
+            stored_at: s.created_at,
+        }))
+    }
+
+    /// Checks a draft of a rule file as publishing it would — it compiles, its declaration
+    /// reads, its test cases pass, its version label is new, the rules it would join still
+    /// hold — and previews the ranking a scoring script gives, storing nothing. Errors are
+    /// listed, not raised: an editor marks each at its line and column.
+    async fn check_rule_draft(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Path in the rules tree: `<rule set>/<name>.rhai`.")] path: String,
+        #[graphql(desc = "The Rhai script.")] source: String,
+        #[graphql(desc = "Test cases: a JSON list, as in a `.tests.json` file.")] tests: Option<
+            String,
+        >,
+    ) -> Result<RuleDraftCheck> {
+        let app = ctx.app()?;
+        let file = rule_file(path, source, tests);
+        let found = service::check_draft(&app.actor, &app.rules, file.clone()).await?;
+        Ok(RuleDraftCheck { file, found })
+    }
+}
+
+/// A rule file as the API takes it: path (trimmed), source and test cases.
+fn rule_file(path: String, source: String, tests: Option<String>) -> RuleSource {
+    RuleSource {
+        path: path.trim().to_owned(),
+        source,
+        tests,
+    }
 }
 
 /// Changing the rules in force.
@@ -156,11 +348,7 @@ impl RulesMutation {
         >,
     ) -> Result<RuleChange> {
         let app = ctx.app()?;
-        let file = RuleSource {
-            path: path.trim().to_owned(),
-            source,
-            tests,
-        };
+        let file = rule_file(path, source, tests);
         let outcome = service::publish(&app.actor, &app.rules, file).await?;
         change(ctx, outcome).await
     }

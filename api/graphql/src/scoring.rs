@@ -50,6 +50,12 @@ impl From<RankingLevel> for Level {
 /// A ranking of one period and level, with the rule version that produced it.
 pub struct Ranking(Compared);
 
+impl From<Compared> for Ranking {
+    fn from(compared: Compared) -> Self {
+        Self(compared)
+    }
+}
+
 /// A ranking of one period and level, with the rule version that produced it.
 #[Object]
 impl Ranking {
@@ -123,6 +129,7 @@ impl Ranking {
             .filter(|score| keep.as_ref().is_none_or(|keep| keep.contains(&score.unit)))
             .map(|score| RankingEntry {
                 baseline_rank: self.0.baseline.get(&score.unit).copied(),
+                baseline_total: self.0.baseline_totals.get(&score.unit).copied(),
                 score: score.clone(),
             })
             .collect();
@@ -208,6 +215,7 @@ pub struct ScorePoint {
 pub struct RankingEntry {
     score: UnitScore,
     baseline_rank: Option<u32>,
+    baseline_total: Option<f64>,
 }
 
 /// One unit's place in a ranking, and its breakdown.
@@ -225,6 +233,14 @@ impl RankingEntry {
     async fn rank_change(&self) -> Option<i32> {
         self.baseline_rank
             .map(|b| b as i32 - self.score.rank as i32)
+    }
+    /// The total in the baseline (see `Ranking.baseline`).
+    async fn baseline_total(&self) -> Option<f64> {
+        self.baseline_total
+    }
+    /// Points gained since the baseline (negative when lost).
+    async fn total_change(&self) -> Option<f64> {
+        self.baseline_total.map(|b| self.score.total - b)
     }
     /// The unit.
     async fn org_unit(&self, ctx: &Context<'_>) -> Result<Option<OrgUnit>> {
@@ -431,6 +447,7 @@ impl ScoringQuery {
         let unit = org_unit_id.0;
         let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
         let baseline = compared.baseline.get(&unit).copied();
+        let baseline_total = compared.baseline_totals.get(&unit).copied();
         Ok(compared
             .ranking
             .scores
@@ -439,6 +456,7 @@ impl ScoringQuery {
             .map(|score| RankingEntry {
                 score,
                 baseline_rank: baseline,
+                baseline_total,
             }))
     }
 
@@ -503,6 +521,7 @@ impl ScoringQuery {
             )
             .await?;
             let baseline = compared.baseline.get(&unit).copied();
+            let baseline_total = compared.baseline_totals.get(&unit).copied();
             let Some(score) = compared.ranking.scores.iter().find(|s| s.unit == unit) else {
                 continue;
             };
@@ -513,6 +532,7 @@ impl ScoringQuery {
                 entry: RankingEntry {
                     score: score.clone(),
                     baseline_rank: baseline,
+                    baseline_total,
                 },
             });
         }
@@ -526,8 +546,18 @@ impl ScoringQuery {
     async fn compare_rule_versions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Version A, the one compared from, e.g. `2.0`.")] a: String,
-        #[graphql(desc = "Version B, the one compared with, e.g. `3.0`.")] b: String,
+        #[graphql(
+            desc = "Version A, the one compared from: a label (`2.0`) or a script's content hash (any version ever stored)."
+        )]
+        a: String,
+        #[graphql(
+            desc = "Version B, the one compared with: a label (`3.0`) or a content hash. Leave it out to compare with `draft`."
+        )]
+        b: Option<String>,
+        #[graphql(
+            desc = "The source of an unsaved scoring script to compare version A with, in place of version B."
+        )]
+        draft: Option<String>,
         #[graphql(desc = "The period both versions score, e.g. `2017-11`.")] period: Period,
         #[graphql(
             default = "qii",
@@ -539,7 +569,16 @@ impl ScoringQuery {
         #[graphql(desc = "Cursor of the edge the page starts after.")] after: Option<String>,
     ) -> Result<Page<VersionComparison>> {
         let app = ctx.app()?;
-        let versions = (a.as_str(), b.as_str());
+        let versus = match (&b, &draft) {
+            (Some(b), None) => service::Versus::Version(b),
+            (None, Some(draft)) => service::Versus::Draft(draft),
+            _ => {
+                return Err(qii_domain::error::bad_input(
+                    "give either `b` (a version) or `draft` (a script's source) to compare version A with",
+                ))
+            }
+        };
+        let versions = (a.as_str(), versus);
         let cmp = service::compare(
             &app.db,
             &app.actor,
@@ -584,15 +623,20 @@ impl ScoringQuery {
         #[graphql(desc = "The full text of the Rhai scoring script to try out.")] source: String,
         #[graphql(desc = "The period to rank, e.g. `2017-11` or `2017-W45`.")] period: Period,
         #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
+        #[graphql(
+            desc = "The version to compare with: a label (`2.0`) or a content hash; by default the version in force for the period."
+        )]
+        compare_with: Option<String>,
     ) -> Result<Ranking> {
         let app = ctx.app()?;
         let compared = service::preview(
             &app.db,
             &app.actor,
             &app.rules,
-            &source,
+            ("preview.rhai", &source),
             &period,
             level.into(),
+            compare_with.as_deref(),
         )
         .await?;
         Ok(Ranking(compared))

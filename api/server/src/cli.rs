@@ -396,7 +396,8 @@ async fn open_rules(config: &Config) -> anyhow::Result<(sea_orm::DatabaseConnect
     telemetry::init(&config.log);
     let (db, _) = db::connect(config).await?;
     db::migrate(&db).await?;
-    let store = RuleStore::open(db.clone(), &config.rules_dir, config.figures == "events").await;
+    let options = qii_domain::service::rules::StoreOptions::of(config);
+    let store = RuleStore::open(db.clone(), &config.rules_dir, options).await;
     Ok((db, store))
 }
 
@@ -466,8 +467,11 @@ async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(failure)?;
             for release in releases {
+                // `*` in force, `x` refused by its checks.
                 let marker = if store.release() == Some(release.id) {
                     "*"
+                } else if release.outcome == "rejected" {
+                    "x"
                 } else {
                     " "
                 };

@@ -446,6 +446,12 @@ pub(crate) fn finish_errors(viewer: &Actor, errors: &mut [async_graphql::ServerE
     for error in errors {
         withhold_script_internals(viewer, &mut error.message, error.extensions.as_mut());
         let extensions = error.extensions.get_or_insert_with(Default::default);
+        if matches!(extensions.get("code"), Some(async_graphql::Value::String(c)) if c == code::RULE_ERROR)
+        {
+            // A rule error's position is the script's (`extensions.line` and `column`), not
+            // the query's: no `locations` to take for it.
+            error.locations.clear();
+        }
         if extensions.get("code").is_none() {
             if is_input_coercion(&error.message) {
                 // A value the schema could not read as its type (a date that is not a
@@ -627,7 +633,7 @@ impl Server {
         let rules = qii_domain::service::rules::RuleStore::open(
             db.clone(),
             &config.rules_dir,
-            config.figures == "events",
+            qii_domain::service::rules::StoreOptions::of(config),
         )
         .await;
         let auth = qii_domain::auth::Authenticator::open(&db, &config.auth).await?;

@@ -87,46 +87,43 @@ pub async fn rank(
     level: Level,
 ) -> Result<Ranking, ScoringError> {
     let version = registry.version_for(rule_set, period)?;
-    rank_with(db, registry, &version.script, &version.spec, period, level).await
+    rank_script(db, registry, &version.script, &version.spec, period, level).await
 }
 
-/// Scores a period with a given version of a rule set, whatever period it is effective from.
-pub async fn rank_version(
-    db: &impl ConnectionTrait,
-    registry: &Registry,
-    rule_set: &str,
-    version: &str,
-    period: &Period,
-    level: Level,
-) -> Result<Ranking, ScoringError> {
-    let version = registry.version(rule_set, version)?;
-    rank_with(db, registry, &version.script, &version.spec, period, level).await
-}
-
-/// Scores an unsaved script (what-if), storing nothing.
+/// Scores an unsaved script (what-if), storing nothing; `name` labels it in errors.
 pub async fn preview(
     db: &impl ConnectionTrait,
     registry: &Registry,
+    name: &str,
     source: &str,
     period: &Period,
     level: Level,
 ) -> Result<Ranking, ScoringError> {
+    let (script, spec) = read_script(registry, name, source).await?;
+    rank_script(db, registry, &script, &spec, period, level).await
+}
+
+/// Compiles a scoring script and reads its declaration, off the request threads (running
+/// the declaration may take until a limit stops it).
+pub async fn read_script(
+    registry: &Registry,
+    name: &str,
+    source: &str,
+) -> Result<(Script, IndexSpec), ScoringError> {
     let sandbox = registry.sandbox.clone();
-    let source = source.to_owned();
-    // Running the script's declaration may take until a limit stops it: off the request
-    // threads.
+    let (name, source) = (name.to_owned(), source.to_owned());
     let pool = sandbox.clone();
-    let (script, spec) = pool
+    Ok(pool
         .run(move || {
-            let script = sandbox.compile("preview.rhai", &source)?;
+            let script = sandbox.compile_cached(&name, &source)?;
             let spec = IndexSpec::from_script(&sandbox, &script)?;
             Ok::<_, RuleError>((script, spec))
         })
-        .await??;
-    rank_with(db, registry, &script, &spec, period, level).await
+        .await??)
 }
 
-async fn rank_with(
+/// Scores every unit of `level` for `period` with a given scoring script.
+pub async fn rank_script(
     db: &impl ConnectionTrait,
     registry: &Registry,
     script: &Script,
@@ -154,7 +151,8 @@ async fn rank_with(
     let pool = sandbox.clone();
     let scores = pool
         .run(move || compute::score(&sandbox, &script_, &spec_, &raw))
-        .await??;
+        .await?
+        .map_err(|e| with_unit_name(e, &names))?;
     crate::metrics::SCORING.observe(started.elapsed());
     Ok(Ranking {
         rule_set: spec.name.clone(),
@@ -167,6 +165,18 @@ async fn rank_with(
         scores,
         names,
     })
+}
+
+/// A rule error about one unit's value, naming the unit as people know it.
+fn with_unit_name(mut err: RuleError, names: &HashMap<i64, String>) -> RuleError {
+    if let Some(name) = err.unit.and_then(|u| names.get(&u)) {
+        let id = err.unit.unwrap_or_default();
+        err.message = err.message.replace(
+            &format!("org unit {id}"),
+            &format!("{name} (org unit {id})"),
+        );
+    }
+    err
 }
 
 /// The names of every unit of `level`, by id.

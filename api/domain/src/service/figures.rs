@@ -310,13 +310,20 @@ fn check_key(key: &str) -> Result<String, String> {
     Ok(key)
 }
 
-/// A value is a finite number, zero or more.
+/// The largest figure accepted: beyond any count or amount a unit has, and small enough that
+/// the figures of every unit of a town add up exactly (integers to 2^53 are exact).
+const MAX_VALUE: f64 = 1e15;
+
+/// A value is a finite number, zero or more, at most [`MAX_VALUE`].
 fn check_value(value: &Result<f64, String>) -> Result<f64, String> {
     match value {
         Err(text) if text.trim().is_empty() => Err("the value is missing".into()),
         Err(text) => Err(format!("`{}` is not a number", text.trim())),
         Ok(v) if !v.is_finite() => Err(format!("the value must be a finite number, got {v}")),
         Ok(v) if *v < 0.0 => Err(format!("the value must be zero or more, got {v}")),
+        Ok(v) if *v > MAX_VALUE => Err(format!(
+            "the value {v} is larger than any figure can be (at most 10^15, so that a town's figures add up exactly)"
+        )),
         Ok(v) => Ok(*v),
     }
 }
@@ -385,6 +392,7 @@ mod tests {
             row("town-shijie", "2017-10", "reach", Ok(2.0)),
             row("town-shijie", "2017-11", "reach", Ok(f64::INFINITY)),
             row("town-shijie", "2017-11", "reach", Err(" ".into())),
+            row("town-shijie", "2017-12", "reach", Ok(1.7e308)),
         ];
         let rejected = check_rows(&rows, &units).unwrap_err();
         let found: Vec<(usize, Option<&str>)> =
@@ -403,6 +411,7 @@ mod tests {
                 (5, None),
                 (6, Some("value")),
                 (7, Some("value")),
+                (8, Some("value")),
             ]
         );
         assert!(rejected[4]

@@ -157,30 +157,44 @@ fn today() -> chrono::NaiveDate {
 }
 
 /// The ranking an unsaved script would give, compared with the rules in force; nothing is
-/// stored.
+/// stored. The baseline is `baseline` (a version label or content hash of the draft's rule
+/// set) when given, otherwise the version in force for the period.
 pub async fn preview(
     db: &DatabaseConnection,
     actor: &Actor,
     rules: &RuleStore,
-    source: &str,
+    draft: (&str, &str),
     period: &Period,
     level: Level,
+    baseline: Option<&str>,
 ) -> ServiceResult<Compared> {
     actor.require(Need::Rules, "preview rule scripts")?;
+    let (name, source) = draft;
     if source.trim().is_empty() {
         return Err(ServiceError::invalid("source", "the script is empty"));
     }
     let registry = rules.current()?;
-    let ranking = scoring::preview(db, &registry, source, period, level).await?;
-    let (baseline, baseline_totals, baseline_label) =
-        match scoring::rank(db, &registry, &ranking.rule_set, period, level).await {
-            Ok(current) => (
-                ranks(&current),
-                totals(&current),
-                Some(format!("{} {} in force", current.rule_set, current.version)),
-            ),
-            Err(_) => (HashMap::new(), HashMap::new(), None),
-        };
+    let ranking = scoring::preview(db, &registry, name, source, period, level).await?;
+    let current = match baseline {
+        Some(version) => {
+            let (script, spec) = resolve(rules, &registry, &ranking.rule_set, version).await?;
+            Some(scoring::rank_script(db, &registry, &script, &spec, period, level).await?)
+        }
+        None => scoring::rank(db, &registry, &ranking.rule_set, period, level)
+            .await
+            .ok(),
+    };
+    let (baseline, baseline_totals, baseline_label) = match current {
+        Some(current) => (
+            ranks(&current),
+            totals(&current),
+            Some(match baseline {
+                Some(_) => format!("{} {}", current.rule_set, current.version),
+                None => format!("{} {} in force", current.rule_set, current.version),
+            }),
+        ),
+        None => (HashMap::new(), HashMap::new(), None),
+    };
     Ok(Compared {
         ranking,
         baseline,
@@ -191,27 +205,93 @@ pub async fn preview(
     })
 }
 
+/// A version of `rule_set` by its label (`2.0`) or its script's content hash: one in force,
+/// or any stored one.
+pub async fn resolve(
+    rules: &RuleStore,
+    registry: &qii_engine::rules::Registry,
+    rule_set: &str,
+    version: &str,
+) -> ServiceResult<(
+    qii_engine::rules::Script,
+    qii_engine::rules::spec::IndexSpec,
+)> {
+    let version = version.trim();
+    if let Some(v) = registry.versions().find(|v| {
+        v.spec.name == rule_set && (v.spec.version == version || v.script.hash == version)
+    }) {
+        return Ok((v.script.clone(), v.spec.clone()));
+    }
+    let is_hash = version.len() == 64 && version.bytes().all(|b| b.is_ascii_hexdigit());
+    let stored = if is_hash {
+        crate::service::rules::releases::script_by_hash(rules.db(), &version.to_ascii_lowercase())
+            .await?
+    } else {
+        None
+    };
+    let Some(stored) = stored else {
+        return Err(ServiceError::invalid(
+            "version",
+            format!(
+                "rule set `{rule_set}` has no version `{version}` in force, nor a stored script of that content hash"
+            ),
+        ));
+    };
+    let (script, spec) = scoring::read_script(registry, &stored.path, &stored.source).await?;
+    if spec.name != rule_set {
+        return Err(ServiceError::invalid(
+            "version",
+            format!(
+                "the script of content {version} is of rule set `{}`, not `{rule_set}`",
+                spec.name
+            ),
+        ));
+    }
+    Ok((script, spec))
+}
+
 /// One period scored by two versions of a rule set.
 pub struct Comparison {
     pub a: Ranking,
     pub b: Ranking,
 }
 
-/// Scores `period` with versions `a` and `b` of `rule_set`.
+/// Scores `period` with versions `a` and `b` of `rule_set` (each a label or a content hash;
+/// `b` may be a draft's source instead).
 pub async fn compare(
     db: &DatabaseConnection,
     actor: &Actor,
     rules: &RuleStore,
     rule_set: &str,
-    (a, b): (&str, &str),
+    (a, b): (&str, Versus<'_>),
     period: &Period,
     level: Level,
 ) -> ServiceResult<Comparison> {
     actor.require(Need::Rules, "compare rule versions")?;
     let registry = rules.current()?;
-    let a = scoring::rank_version(db, &registry, rule_set, a, period, level).await?;
-    let b = scoring::rank_version(db, &registry, rule_set, b, period, level).await?;
+    let (script, spec) = resolve(rules, &registry, rule_set, a).await?;
+    let a = scoring::rank_script(db, &registry, &script, &spec, period, level).await?;
+    let b = match b {
+        Versus::Version(b) => {
+            let (script, spec) = resolve(rules, &registry, rule_set, b).await?;
+            scoring::rank_script(db, &registry, &script, &spec, period, level).await?
+        }
+        Versus::Draft(source) => {
+            if source.trim().is_empty() {
+                return Err(ServiceError::invalid("draft", "the script is empty"));
+            }
+            scoring::preview(db, &registry, "draft.rhai", source, period, level).await?
+        }
+    };
     Ok(Comparison { a, b })
+}
+
+/// What a version is compared with.
+pub enum Versus<'a> {
+    /// Another version, by label or content hash.
+    Version(&'a str),
+    /// The source of a draft.
+    Draft(&'a str),
 }
 
 fn ranks(ranking: &Ranking) -> HashMap<i64, u32> {

@@ -20,7 +20,7 @@ pub mod releases;
 pub mod store;
 
 use releases::Release;
-pub use store::{version_labels, ChangeError, Changed, RuleStore};
+pub use store::{version_labels, Attempt, ChangeError, Changed, RuleStore, StoreOptions};
 
 /// The most releases one history read returns.
 pub const MAX_HISTORY: u64 = 500;
@@ -66,6 +66,12 @@ pub async fn rollback(
             let release = releases::load(db, id)
                 .await?
                 .ok_or_else(|| ServiceError::not_found("rule release", id))?;
+            if release.row.outcome == releases::REJECTED {
+                return Err(ServiceError::invalid(
+                    "toRelease",
+                    format!("release {id} is a refused attempt: none of it was ever in force"),
+                ));
+            }
             if id >= current.row.id {
                 return Err(ServiceError::invalid(
                     "toRelease",
@@ -137,7 +143,7 @@ async fn earlier_differing(
 ) -> ServiceResult<Option<Release>> {
     let state = source::state_of(in_force);
     for row in releases::history(store.db(), MAX_HISTORY).await? {
-        if row.id >= current.row.id {
+        if row.id >= current.row.id || row.outcome == releases::REJECTED {
             continue;
         }
         if let Some(release) = releases::load(store.db(), row.id).await? {
@@ -165,5 +171,96 @@ fn outcome(result: Result<Changed, ChangeError>) -> ServiceResult<Changed> {
             "other changes of the rules kept landing at the same time; try again",
         ),
         ChangeError::Database(e) => ServiceError::Database(e),
+    })
+}
+
+/// A script by its content hash: any content a rule file had in a release (and so any that
+/// scored something).
+pub async fn script(
+    actor: &Actor,
+    store: &RuleStore,
+    hash: &str,
+) -> ServiceResult<Option<entities::rule_script::Model>> {
+    actor.require(Need::Rules, "read rule scripts")?;
+    let hash = hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServiceError::invalid(
+            "hash",
+            "a content hash is the 64 hexadecimal digits of the script's SHA-256",
+        ));
+    }
+    Ok(releases::script_by_hash(store.db(), &hash).await?)
+}
+
+/// What checking a draft found.
+pub struct DraftCheck {
+    /// Every error: the draft's (compiling, its declaration, its test cases, a version label
+    /// already taken, test cases missing) and any it causes in the rules it would join.
+    pub errors: Vec<qii_engine::rules::RuleError>,
+    /// Test cases of the draft that passed, and how many it has.
+    pub cases_passed: usize,
+    pub cases: usize,
+    /// The rule set and version it declares, when it declares one.
+    pub declared: Option<(String, String)>,
+    /// For a scoring script, the period it starts (`effective_from`).
+    pub effective_from: Option<String>,
+}
+
+/// Checks a draft of a rule file as publishing it would, storing nothing.
+pub async fn check_draft(
+    actor: &Actor,
+    store: &RuleStore,
+    file: RuleSource,
+) -> ServiceResult<DraftCheck> {
+    actor.require(Need::Rules, "check rule drafts")?;
+    source::check_path(&file.path).map_err(|m| ServiceError::invalid("path", m))?;
+    if file.source.trim().is_empty() {
+        return Err(ServiceError::invalid("source", "the script is empty"));
+    }
+    let base = releases::latest(store.db())
+        .await?
+        .map(|r| r.files)
+        .unwrap_or_default();
+    let next = source::apply(&base, std::slice::from_ref(&file), &[]);
+    let mut errors = match store.checked(&next, &base).await? {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    // The draft's own report: its cases and what it declares.
+    let sandbox = store.sandbox().clone();
+    let pool = sandbox.clone();
+    let draft = file.clone();
+    let report = pool
+        .run(move || qii_engine::rules::check::check_source(&sandbox, &draft))
+        .await?;
+    let cases = file
+        .tests
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).ok())
+        .map_or(0, |c| c.len());
+    let declared = report
+        .index
+        .as_ref()
+        .map(|s| (s.name.clone(), s.version.clone()))
+        .or_else(|| {
+            report
+                .targets
+                .as_ref()
+                .map(|s| (s.name.clone(), s.version.clone()))
+        })
+        .or_else(|| {
+            report
+                .policy
+                .as_ref()
+                .map(|s| (s.name.clone(), s.version.clone()))
+        });
+    // The draft's errors first, then those of other files.
+    errors.sort_by_key(|e| e.script != file.path && e.script != file.tests_path());
+    Ok(DraftCheck {
+        errors,
+        cases_passed: report.cases_passed,
+        cases,
+        declared,
+        effective_from: report.index.as_ref().map(|s| s.effective_from.clone()),
     })
 }

@@ -48,9 +48,15 @@ pub struct NewRelease<'a> {
 #[derive(Debug)]
 pub struct Conflict;
 
+/// A release that was in force (not a refused attempt).
+pub const RELEASED: &str = "released";
+/// A change refused by its checks.
+pub const REJECTED: &str = "rejected";
+
 /// The id of the release in force, if any.
 pub async fn latest_id(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
     let id: Option<Option<i64>> = rule_release::Entity::find()
+        .filter(rule_release::Column::Outcome.eq(RELEASED))
         .select_only()
         .column_as(rule_release::Column::Id.max(), "id")
         .into_tuple()
@@ -125,6 +131,7 @@ pub async fn insert(
         folder_state: Set(Some(
             serde_json::to_string(new.folder_state).expect("a map of strings serialises"),
         )),
+        outcome: Set(RELEASED.to_owned()),
         ..Default::default()
     })
     .exec(&tx)
@@ -197,4 +204,99 @@ pub async fn insert(
     })?;
     tx.commit().await?;
     Ok(Ok(release_id))
+}
+
+/// Records a change refused by its checks, with every error, in the history and the audit
+/// log. The folder's refusal of one state is recorded once, however many servers see it.
+pub async fn insert_rejection(
+    db: &DatabaseConnection,
+    attempt: &super::store::Attempt<'_>,
+    files: &[RuleSource],
+    errors: &[qii_engine::rules::RuleError],
+) -> Result<i64, DbErr> {
+    let tx = crate::db::write(db).await?;
+    let folder_state = attempt
+        .folder_state
+        .map(|state| serde_json::to_string(state).expect("a map of strings serialises"));
+    if folder_state.is_some() {
+        let last = rule_release::Entity::find()
+            .order_by_desc(rule_release::Column::Id)
+            .one(&tx)
+            .await?;
+        if let Some(last) = last.filter(|l| l.outcome == REJECTED && l.folder_state == folder_state)
+        {
+            tx.rollback().await?;
+            return Ok(last.id);
+        }
+    }
+    let errors_json = crate::error::rule_errors_json(errors);
+    let id = rule_release::Entity::insert(rule_release::ActiveModel {
+        parent_id: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        actor: Set(attempt.actor.to_owned()),
+        action: Set(attempt.action.to_owned()),
+        note: Set(format!("refused: {}", attempt.note)),
+        folder_state: Set(folder_state),
+        outcome: Set(REJECTED.to_owned()),
+        errors: Set(Some(errors_json.to_string())),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
+    let diff = if files.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::Object(crate::service::audit::release_diff(attempt.base, files))
+    };
+    crate::service::audit::record_as(
+        &tx,
+        attempt.actor,
+        "rules.rejected",
+        format!("rule_release:{id}"),
+        serde_json::json!({
+            "attempt": id,
+            "action": attempt.action,
+            "note": attempt.note,
+            "errors": errors_json,
+            "diff": diff,
+        }),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::ServiceError::Database(e) => e,
+        other => DbErr::Custom(format!("{other:?}")),
+    })?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A script as stored: every content a rule file ever had in a release.
+pub async fn script_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<rule_script::Model>, DbErr> {
+    rule_script::Entity::find()
+        .filter(rule_script::Column::Hash.eq(hash))
+        .order_by_asc(rule_script::Column::Id)
+        .one(db)
+        .await
+}
+
+/// The stored scripts of rule set `name` (its folder) with content other than `hash`, one
+/// per content.
+pub async fn scripts_of_rule_set(
+    db: &impl ConnectionTrait,
+    name: &str,
+    hash: &str,
+) -> Result<Vec<rule_script::Model>, DbErr> {
+    let mut rows = rule_script::Entity::find()
+        .filter(rule_script::Column::Path.starts_with(format!("{name}/")))
+        .filter(rule_script::Column::Hash.ne(hash))
+        .order_by_asc(rule_script::Column::Id)
+        .all(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(r.hash.clone()));
+    Ok(rows)
 }

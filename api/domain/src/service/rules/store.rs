@@ -42,10 +42,37 @@ struct InForce {
     rejected: Option<String>,
 }
 
+/// How a store treats the rules.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// Scoring counts the raw events instead of reading the rollups (`QII_FIGURES=events`).
+    pub read_events: bool,
+    /// Rule sets whose scoring or policy scripts may change without test cases
+    /// (`QII_RULES_UNTESTED`).
+    pub untested: std::collections::BTreeSet<String>,
+}
+
+impl StoreOptions {
+    /// The options the server's configuration sets.
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            read_events: config.figures == "events",
+            untested: config
+                .rules_untested
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+    }
+}
+
 /// The current rules, shared by all requests.
 pub struct RuleStore {
     /// Scoring counts the raw events instead of reading the rollups (`QII_FIGURES=events`).
     read_events: bool,
+    /// Rule sets that may change without test cases.
+    untested: std::collections::BTreeSet<String>,
     dir: PathBuf,
     db: DatabaseConnection,
     sandbox: Sandbox,
@@ -84,9 +111,10 @@ pub enum Changed {
 impl RuleStore {
     /// The rules in force for the database `db`, after applying what changed in the rules
     /// folder `dir` since it was last applied (on a new database: the whole folder).
-    pub async fn open(db: DatabaseConnection, dir: &Path, read_events: bool) -> Self {
+    pub async fn open(db: DatabaseConnection, dir: &Path, options: StoreOptions) -> Self {
         let store = Self {
-            read_events,
+            read_events: options.read_events,
+            untested: options.untested,
             dir: dir.to_owned(),
             db,
             sandbox: Sandbox::new(),
@@ -371,20 +399,26 @@ impl RuleStore {
         for _ in 0..ATTEMPTS {
             let latest = releases::latest(&self.db).await?;
             let base = latest.as_ref().map(|r| r.files.as_slice()).unwrap_or(&[]);
-            let next = make(base).map_err(ChangeError::Rejected)?;
+            let attempt = Attempt {
+                actor,
+                action,
+                note: &note,
+                folder_state,
+                base,
+            };
+            let next = match make(base) {
+                Ok(next) => next,
+                Err(errors) => return Err(self.refuse(&attempt, &[], errors).await),
+            };
             if let Some(latest) = &latest {
                 if source::state_of(&next) == source::state_of(base) && folder_state.is_none() {
                     return Ok(Changed::Unchanged(latest.row.id));
                 }
             }
-            let sandbox = self.sandbox.clone();
-            let checked = next.clone();
-            let pool = sandbox.clone();
-            let registry = pool
-                .run(move || Registry::validated(&sandbox, &checked))
-                .await
-                .map_err(|e| ChangeError::Rejected(vec![e]))?
-                .map_err(ChangeError::Rejected)?;
+            let registry = match self.checked(&next, base).await? {
+                Ok(registry) => registry,
+                Err(errors) => return Err(self.refuse(&attempt, &next, errors).await),
+            };
             let carried = latest
                 .as_ref()
                 .map(Release::folder_state)
@@ -408,6 +442,143 @@ impl RuleStore {
         }
         Err(ChangeError::Busy)
     }
+
+    /// The rules of `next` once they pass every check: each script compiles, declares soundly
+    /// and passes its test cases; a scoring or policy script that changed carries test cases
+    /// (unless its rule set may go without); and no version label stands for two contents.
+    /// Otherwise every error found.
+    pub async fn checked(
+        &self,
+        next: &[RuleSource],
+        base: &[RuleSource],
+    ) -> Result<Result<Registry, Vec<RuleError>>, DbErr> {
+        let sandbox = self.sandbox.clone();
+        let files = next.to_vec();
+        let pool = sandbox.clone();
+        let registry = match pool
+            .run(move || Registry::validated(&sandbox, &files))
+            .await
+        {
+            Ok(Ok(registry)) => registry,
+            Ok(Err(errors)) => return Ok(Err(errors)),
+            Err(e) => return Ok(Err(vec![e])),
+        };
+        let changed: Vec<&RuleSource> = next
+            .iter()
+            .filter(|f| {
+                base.iter()
+                    .find(|b| b.path == f.path)
+                    .is_none_or(|b| b.content_key() != f.content_key())
+            })
+            .collect();
+        let mut errors = self.untested(&registry, &changed);
+        errors.extend(self.relabelled(&registry, &changed).await?);
+        Ok(if errors.is_empty() {
+            Ok(registry)
+        } else {
+            Err(errors)
+        })
+    }
+
+    /// Changed scoring and policy scripts without test cases, where their rule set needs them.
+    fn untested(&self, registry: &Registry, changed: &[&RuleSource]) -> Vec<RuleError> {
+        let testable: std::collections::HashSet<&str> = registry
+            .declared()
+            .filter(|d| d.testable)
+            .map(|d| d.path)
+            .collect();
+        changed
+            .iter()
+            .filter(|f| f.tests.is_none() && testable.contains(f.path.as_str()))
+            .filter(|f| !self.untested.contains(f.rule_set()))
+            .map(|f| {
+                RuleError::new(
+                    &f.path,
+                    format!(
+                        "publish test cases with it (`{}`): rule set `{}` takes no script without \
+                         them, so that what it must give is checked before it is in force",
+                        f.tests_path(),
+                        f.rule_set()
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    /// Changed scripts declaring a version label that was published before with other
+    /// content: a version stands for one content, for good.
+    async fn relabelled(
+        &self,
+        registry: &Registry,
+        changed: &[&RuleSource],
+    ) -> Result<Vec<RuleError>, DbErr> {
+        let changed_paths: std::collections::HashSet<&str> =
+            changed.iter().map(|f| f.path.as_str()).collect();
+        let labels: Vec<_> = registry
+            .declared()
+            .filter(|d| changed_paths.contains(d.path))
+            .map(|d| {
+                (
+                    d.path.to_owned(),
+                    d.name.to_owned(),
+                    d.version.to_owned(),
+                    d.hash.to_owned(),
+                )
+            })
+            .collect();
+        let mut errors = Vec::new();
+        for (path, name, version, hash) in labels {
+            let earlier = releases::scripts_of_rule_set(&self.db, &name, &hash).await?;
+            let sandbox = self.sandbox.clone();
+            let pool = sandbox.clone();
+            let found = pool
+                .run(move || {
+                    earlier.into_iter().find_map(|s| {
+                        let script = sandbox.compile_cached(&s.path, &s.source).ok()?;
+                        let (n, v) = qii_engine::rules::declaration::label_of(&sandbox, &script)?;
+                        (n == name && v == version).then_some((s.path, s.hash, n, v))
+                    })
+                })
+                .await
+                .unwrap_or(None);
+            if let Some((other_path, other_hash, name, version)) = found {
+                errors.push(RuleError::new(
+                    &path,
+                    format!(
+                        "declares version `{version}` of rule set `{name}`, which was published \
+                         before with other content ({other_path}, content {}): a version \
+                         stands for one content; give this one a new version label",
+                        &other_hash[..other_hash.len().min(12)]
+                    ),
+                ));
+            }
+        }
+        Ok(errors)
+    }
+
+    /// Records a refused attempt in the history and the audit log (once per folder state
+    /// for the folder's), and says why it was refused.
+    async fn refuse(
+        &self,
+        attempt: &Attempt<'_>,
+        files: &[RuleSource],
+        errors: Vec<RuleError>,
+    ) -> ChangeError {
+        if let Err(e) = releases::insert_rejection(&self.db, attempt, files, &errors).await {
+            tracing::error!(error = %e, "a refused change of the rules could not be recorded");
+        }
+        ChangeError::Rejected(errors)
+    }
+}
+
+/// A change of the rules being attempted.
+pub struct Attempt<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub note: &'a str,
+    pub folder_state: Option<&'a BTreeMap<String, String>>,
+    /// The files in force it starts from.
+    pub base: &'a [RuleSource],
 }
 
 /// The versions a registry holds, as logs and metrics name them: `qii 2.0 from 2017-10`.
