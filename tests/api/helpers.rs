@@ -358,6 +358,24 @@ pub fn qii_v3_tests() -> String {
     serde_json::Value::Array(cases.into_iter().take(1).collect()).to_string()
 }
 
+/// [`qii_v2_reweighted`] under a version label of its own, `2.1`: what an administrator
+/// publishes in place of `qii/v2.rhai` (a version stands for one content).
+pub fn qii_v2_revised() -> String {
+    qii_v2_reweighted().replace("version: \"2.0\"", "version: \"2.1\"")
+}
+
+/// Publishes a rule file through the API as the test administrator; a `qii` script goes
+/// with [`qii_v3_tests`] (a scoring script needs test cases). The `publishRuleSet` data.
+pub async fn publish_rules(app: &TestApp, path: &str, source: &str) -> serde_json::Value {
+    let tests = path.starts_with("qii/").then(qii_v3_tests);
+    app.data(
+        "mutation($p: String!, $s: String!, $t: String) { publishRuleSet(path: $p, source: $s, tests: $t) { changed release { id } } }",
+        serde_json::json!({ "p": path, "s": source, "t": tests }),
+    )
+    .await["publishRuleSet"]
+        .clone()
+}
+
 /// The shipped `qii/v2.rhai` with other weights (still adding up to 100 %).
 pub fn qii_v2_reweighted() -> String {
     let v2 = std::fs::read_to_string(shipped_rules().join("qii/v2.rhai")).unwrap();

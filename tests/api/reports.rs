@@ -288,9 +288,10 @@ both_databases! {
         let before = report(&app, "MONTHLY", "2017-11", None).await;
         let source = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.rhai")).unwrap()
             .replace("weight: 15.0, transform: [\"log1p\"]", "weight: 5.0, transform: [\"log1p\"]")
-            .replace("indicator(\"work_integration\", \"eligible_activities\", 40.0)", "indicator(\"work_integration\", \"eligible_activities\", 50.0)");
-        let published = app.data("mutation($s: String!) { publishRuleSet(path: \"qii/v2.rhai\", source: $s) { changed } }", json!({ "s": source })).await;
-        assert_eq!(published["publishRuleSet"]["changed"], true);
+            .replace("indicator(\"work_integration\", \"eligible_activities\", 40.0)", "indicator(\"work_integration\", \"eligible_activities\", 50.0)")
+            .replace("version: \"2.0\"", "version: \"2.1\"");
+        let published = crate::helpers::publish_rules(&app, "qii/v2.rhai", &source).await;
+        assert_eq!(published["changed"], true);
         let after = report(&app, "MONTHLY", "2017-11", None).await;
         assert_eq!(after["ranking"], before["ranking"], "the stored ranking is read back");
         assert_eq!(after["storedAt"], before["storedAt"]);

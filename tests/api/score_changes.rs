@@ -6,10 +6,7 @@ use std::collections::BTreeSet;
 use qii_domain::identity::Role;
 use serde_json::{json, Value};
 
-use crate::{
-    both_databases,
-    helpers::{qii_v2_reweighted, TestApp},
-};
+use crate::{both_databases, helpers::TestApp};
 
 const CHANGES: &str = "query($after: String, $since: DateTime, $first: Int) {
     scoreChanges(after: $after, first: $first, filter: { since: $since }) {
@@ -88,12 +85,8 @@ both_databases! {
 
         // A rule release outdates the rankings it scores differently; rolling it back
         // makes them current again.
-        let edited = qii_v2_reweighted();
-        app.data(
-            "mutation($s: String!) { publishRuleSet(path: \"qii/v2.rhai\", source: $s) { changed } }",
-            json!({ "s": edited }),
-        )
-        .await;
+        let edited = crate::helpers::qii_v2_revised();
+        crate::helpers::publish_rules(&app, "qii/v2.rhai", &edited).await;
         // A second replica puts the same release in force as it starts: it finds the
         // feed up to date and adds nothing.
         let replica = app.replica().await;

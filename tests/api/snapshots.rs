@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_databases,
-    helpers::{qii_v2_reweighted, shipped_rules, TestApp},
+    helpers::{shipped_rules, TestApp},
 };
 
 const RANKING: &str = "query($p: Period!) { ranking(period: $p) {
@@ -100,12 +100,8 @@ both_databases! {
     async fn a_stored_ranking_scored_by_an_older_version_is_outdated_until_recomputed(app) {
         app.load_demo(0.05).await;
         let before = ranking(&app, "2017-11").await;
-        let edited = qii_v2_reweighted();
-        app.data(
-            "mutation($s: String!) { publishRuleSet(path: \"qii/v2.rhai\", source: $s) { changed } }",
-            json!({ "s": edited }),
-        )
-        .await;
+        let edited = crate::helpers::qii_v2_revised();
+        crate::helpers::publish_rules(&app, "qii/v2.rhai", &edited).await;
 
         let after = ranking(&app, "2017-11").await;
         assert_eq!(after["outdated"], true);
@@ -126,13 +122,11 @@ both_databases! {
         assert_eq!(before["outdated"], false);
         assert_eq!(before["rulesHash"].as_str().unwrap().len(), 64);
         let targets = std::fs::read_to_string(shipped_rules().join("targets/2017q4.rhai")).unwrap();
-        let halved = targets.replace("city_total: 80000.0", "city_total: 40000.0");
+        let halved = targets
+            .replace("city_total: 80000.0", "city_total: 40000.0")
+            .replace("version: \"2017q4\"", "version: \"2017q4.1\"");
         assert_ne!(halved, targets);
-        app.data(
-            "mutation($s: String!) { publishRuleSet(path: \"targets/2017q4.rhai\", source: $s) { changed } }",
-            json!({ "s": halved }),
-        )
-        .await;
+        crate::helpers::publish_rules(&app, "targets/2017q4.rhai", &halved).await;
         let after = ranking(&app, "2017-10").await;
         assert_eq!(after["outdated"], true, "the targets changed");
         assert_eq!(after["entries"]["nodes"], before["entries"]["nodes"]);

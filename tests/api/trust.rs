@@ -115,3 +115,49 @@ both_databases! {
         assert_eq!(app.count("imported_figure").await, before);
     }
 }
+
+both_databases! {
+    async fn a_ranking_among_a_district_ranks_its_towns_among_themselves(app) {
+        app.load_demo(0.05).await;
+        let districts = app.data("{ districts { nodes { id } } }", json!({})).await;
+        let district = districts["districts"]["nodes"][0]["id"].clone();
+        const RANKING: &str = "query($d: ID, $among: RankingEntryFilter) {
+            whole: ranking(period: \"2017-10\") { entries(filter: { districtId: $d }, first: 100) { nodes { rank total orgUnit { code } } } }
+            among: ranking(period: \"2017-10\", among: $among) { storedAt entries(first: 100) { nodes { rank total baselineRank orgUnit { code } } } }
+        }";
+        let data = app
+            .data(RANKING, json!({ "d": district, "among": { "districtId": district } }))
+            .await;
+        let whole = data["whole"]["entries"]["nodes"].as_array().unwrap();
+        let among = data["among"]["entries"]["nodes"].as_array().unwrap();
+        // The same towns, ranked from 1 among themselves: min–max over them alone moves
+        // their scores (and may reorder them).
+        assert!(!among.is_empty() && among.len() == whole.len() && among.len() < 32, "{data}");
+        let sorted_codes = |rows: &[Value]| {
+            let mut codes: Vec<String> = rows.iter().map(|r| r["orgUnit"]["code"].as_str().unwrap().to_owned()).collect();
+            codes.sort();
+            codes
+        };
+        assert_eq!(sorted_codes(among), sorted_codes(whole));
+        assert_eq!(among[0]["rank"], 1);
+        assert!(among.iter().all(|r| r["rank"].as_i64().unwrap() <= among.len() as i64));
+        let total_of = |rows: &[Value], code: &Value| rows.iter().find(|r| &r["orgUnit"]["code"] == code).unwrap()["total"].as_f64().unwrap();
+        assert!(
+            among.iter().any(|r| (r["total"].as_f64().unwrap() - total_of(whole, &r["orgUnit"]["code"])).abs() > 1e-9),
+            "scored among themselves: {data}"
+        );
+        // Never stored: computed for the read.
+        assert!(data["among"]["storedAt"].is_null());
+        // A list of units: two towns.
+        let two: Vec<Value> = among.iter().take(2).map(|r| r["orgUnit"]["code"].clone()).collect();
+        let ids = app.data("{ orgUnits(filter: { kind: TOWN }, first: 100) { nodes { id code } } }", json!({})).await;
+        let ids: Vec<Value> = ids["orgUnits"]["nodes"].as_array().unwrap().iter()
+            .filter(|n| two.contains(&n["code"])).map(|n| n["id"].clone()).collect();
+        let pair = app
+            .data("query($ids: [ID!]) { ranking(period: \"2017-10\", among: { orgUnitIds: $ids }) { entries(first: 10) { nodes { rank } } } }", json!({ "ids": ids }))
+            .await;
+        let ranks: Vec<i64> = pair["ranking"]["entries"]["nodes"].as_array().unwrap().iter().map(|r| r["rank"].as_i64().unwrap()).collect();
+        assert_eq!(ranks.len(), 2);
+        assert_eq!(ranks[0], 1);
+    }
+}

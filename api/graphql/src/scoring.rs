@@ -412,17 +412,30 @@ impl ScoringQuery {
         )]
         rule_set: String,
         #[graphql(default, desc = "Which org units to rank (default `TOWN`).")] level: RankingLevel,
+        #[graphql(
+            desc = "Rank only these units of the level among themselves (a district's, a town's, a list): ranks, min–max and means over them alone; computed on every read, never stored. Without it, every unit of the level."
+        )]
+        among: Option<RankingEntryFilter>,
     ) -> Result<Ranking> {
         let app = ctx.app()?;
-        let compared = service::ranking(
-            &app.db,
-            &app.actor,
-            (&*app.rules, &*app.rankings),
-            &rule_set,
-            &period,
-            level.into(),
-        )
-        .await?;
+        let compared = match among {
+            Some(among) => {
+                let units = among.units(ctx).await?;
+                let key = (rule_set.as_str(), &period, level.into());
+                service::ranking_among(&app.db, &app.actor, &app.rules, key, &units).await?
+            }
+            None => {
+                service::ranking(
+                    &app.db,
+                    &app.actor,
+                    (&*app.rules, &*app.rankings),
+                    &rule_set,
+                    &period,
+                    level.into(),
+                )
+                .await?
+            }
+        };
         Ok(Ranking(compared))
     }
 
@@ -445,7 +458,7 @@ impl ScoringQuery {
         level: RankingLevel,
     ) -> Result<Option<RankingEntry>> {
         let unit = org_unit_id.0;
-        let Ranking(compared) = self.ranking(ctx, period, rule_set, level).await?;
+        let Ranking(compared) = self.ranking(ctx, period, rule_set, level, None).await?;
         let baseline = compared.baseline.get(&unit).copied();
         let baseline_total = compared.baseline_totals.get(&unit).copied();
         Ok(compared

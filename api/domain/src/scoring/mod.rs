@@ -18,10 +18,10 @@ mod update_days;
 use std::{collections::HashMap, fmt};
 
 use entities::{enums::OrgUnitKind, org_unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 pub use level::Level;
-pub use raw::{raw_table, Figures, COMPUTED_FIGURES};
+pub use raw::{raw_table, raw_table_and_names, Figures, COMPUTED_FIGURES};
 
 use qii_engine::period::Period;
 use qii_engine::rules::{
@@ -131,6 +131,33 @@ pub async fn rank_script(
     period: &Period,
     level: Level,
 ) -> Result<Ranking, ScoringError> {
+    rank_in(db, registry, (script, spec), period, level, None).await
+}
+
+/// Scores the units of `level` that `among` holds (all of them without it) for `period`
+/// under the version of `rule_set` in effect: ranked among themselves, every method
+/// (min–max, ranks, means) over them alone.
+pub async fn rank_among(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    rule_set: &str,
+    period: &Period,
+    level: Level,
+    among: Option<&std::collections::HashSet<i64>>,
+) -> Result<Ranking, ScoringError> {
+    let version = registry.version_for(rule_set, period)?;
+    let scoring = (&version.script, &version.spec);
+    rank_in(db, registry, scoring, period, level, among).await
+}
+
+async fn rank_in(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    (script, spec): (&Script, &IndexSpec),
+    period: &Period,
+    level: Level,
+    among: Option<&std::collections::HashSet<i64>>,
+) -> Result<Ranking, ScoringError> {
     let started = std::time::Instant::now();
     let rules = registry.activity_rules()?;
     let source = if registry.read_events {
@@ -138,13 +165,13 @@ pub async fn rank_script(
     } else {
         Figures::Rollups
     };
-    // The names of the level's units are read beside its figures (the units ranked are
+    // The names of the level's units are read with its figures (the units ranked are
     // every unit of the level).
     let targets = registry.targets_for(period);
-    let (raw, names) = tokio::try_join!(
-        raw_table(db, period, level, source, &targets),
-        level_names(db, level),
-    )?;
+    let (mut raw, names) = raw_table_and_names(db, period, level, source, &targets).await?;
+    if let Some(among) = among {
+        raw.retain(|unit| among.contains(&unit));
+    }
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.
     let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
@@ -177,23 +204,6 @@ fn with_unit_name(mut err: RuleError, names: &HashMap<i64, String>) -> RuleError
         );
     }
     err
-}
-
-/// The names of every unit of `level`, by id.
-async fn level_names(
-    db: &impl ConnectionTrait,
-    level: Level,
-) -> Result<HashMap<i64, String>, DbErr> {
-    Ok(org_unit::Entity::find()
-        .select_only()
-        .column(org_unit::Column::Id)
-        .column(org_unit::Column::Name)
-        .filter(org_unit::Column::Kind.eq(level.kind()))
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// The names of org units, by id.

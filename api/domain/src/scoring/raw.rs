@@ -48,6 +48,19 @@ pub async fn raw_table(
     source: Figures<'_>,
     targets: &[&TargetsVersion],
 ) -> Result<RawTable, DbErr> {
+    Ok(raw_table_and_names(db, period, level, source, targets)
+        .await?
+        .0)
+}
+
+/// [`raw_table`], and the names of the units, by id, read with them.
+pub async fn raw_table_and_names(
+    db: &impl ConnectionTrait,
+    period: &Period,
+    level: Level,
+    source: Figures<'_>,
+    targets: &[&TargetsVersion],
+) -> Result<(RawTable, HashMap<i64, String>), DbErr> {
     // Independent reads, side by side: the units, the platform's figures, the imported
     // figures and the targets set by administrators.
     let kind = level.kind();
@@ -121,7 +134,8 @@ pub async fn raw_table(
         table.figures.entry(key).or_insert(column);
     }
     table.targets = super::targets::level_columns(targets, period, &unit_rows, overrides);
-    Ok(table)
+    let names = unit_rows.into_iter().map(|u| (u.id, u.name)).collect();
+    Ok((table, names))
 }
 
 /// Where the platform's figures are read.

@@ -64,6 +64,8 @@ fn facts(kind: OrgUnitKind, registered: bool, population_coefficient: Option<f64
 #[derive(Debug, Clone, FromQueryResult)]
 pub(super) struct LevelUnit {
     pub id: i64,
+    /// What people call it, for rankings.
+    pub name: String,
     pub kind: OrgUnitKind,
     pub registered: bool,
     pub population_coefficient: Option<f64>,
@@ -78,6 +80,7 @@ pub(super) async fn level_units(
         .select_only()
         .columns([
             org_unit::Column::Id,
+            org_unit::Column::Name,
             org_unit::Column::Kind,
             org_unit::Column::Registered,
             org_unit::Column::PopulationCoefficient,

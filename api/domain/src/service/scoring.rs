@@ -87,6 +87,49 @@ pub async fn ranking(
     })
 }
 
+/// The ranking of `period` among the units `among` holds alone (a district's towns, a list
+/// of units): ranked among themselves, computed on every read and never stored, compared
+/// with the previous period among the same units when a version is in effect for it.
+pub async fn ranking_among(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    (rule_set, period, level): (&str, &Period, Level),
+    among: &std::collections::HashSet<i64>,
+) -> ServiceResult<Compared> {
+    actor.require(Need::Scores, "read rankings")?;
+    let registry = rules.current()?;
+    let ranking = scoring::rank_among(db, &registry, rule_set, period, level, Some(among)).await?;
+    let previous = period.previous();
+    let before = match registry.version_for(rule_set, &previous) {
+        Ok(_) => Some((
+            scoring::rank_among(db, &registry, rule_set, &previous, level, Some(among)).await?,
+            previous.to_string(),
+        )),
+        Err(_) => None,
+    };
+    Ok(Compared::fresh(ranking, before))
+}
+
+impl Compared {
+    /// A ranking computed for this read, compared with `baseline` (a ranking, and what it is
+    /// for people) when there is one.
+    fn fresh(ranking: Ranking, baseline: Option<(Ranking, String)>) -> Self {
+        let (baseline, baseline_totals, baseline_label) = match baseline {
+            Some((before, label)) => (ranks(&before), totals(&before), Some(label)),
+            None => (HashMap::new(), HashMap::new(), None),
+        };
+        Self {
+            ranking,
+            baseline,
+            baseline_totals,
+            baseline_label,
+            stored: None,
+            outdated: false,
+        }
+    }
+}
+
 /// The stored ranking of a period, or a fresh one, stored when the period has ended.
 /// Without `names`, a stored ranking comes without its units' names. Callers check the
 /// caller's access first.
@@ -184,25 +227,15 @@ pub async fn preview(
             .await
             .ok(),
     };
-    let (baseline, baseline_totals, baseline_label) = match current {
-        Some(current) => (
-            ranks(&current),
-            totals(&current),
-            Some(match baseline {
-                Some(_) => format!("{} {}", current.rule_set, current.version),
-                None => format!("{} {} in force", current.rule_set, current.version),
-            }),
-        ),
-        None => (HashMap::new(), HashMap::new(), None),
+    let label = |current: &Ranking| match baseline {
+        Some(_) => format!("{} {}", current.rule_set, current.version),
+        None => format!("{} {} in force", current.rule_set, current.version),
     };
-    Ok(Compared {
-        ranking,
-        baseline,
-        baseline_totals,
-        baseline_label,
-        stored: None,
-        outdated: false,
-    })
+    let before = current.map(|current| {
+        let label = label(&current);
+        (current, label)
+    });
+    Ok(Compared::fresh(ranking, before))
 }
 
 /// A version of `rule_set` by its label (`2.0`) or its script's content hash: one in force,

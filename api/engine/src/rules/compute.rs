@@ -29,6 +29,27 @@ pub struct RawTable {
     pub targets: HashMap<String, Vec<Option<f64>>>,
 }
 
+impl RawTable {
+    /// Keeps only the units `keep` holds, every column alike.
+    pub fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        let kept: Vec<bool> = self.units.iter().map(|&u| keep(u)).collect();
+        let filter = |column: &mut Vec<Option<f64>>| {
+            let mut i = 0;
+            column.retain(|_| {
+                i += 1;
+                kept[i - 1]
+            });
+        };
+        self.figures.values_mut().for_each(filter);
+        self.targets.values_mut().for_each(filter);
+        let mut i = 0;
+        self.units.retain(|_| {
+            i += 1;
+            kept[i - 1]
+        });
+    }
+}
+
 /// The keys and weights of an index's dimensions and indicators: the same for every unit
 /// scored in a run, so the units share one copy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
