@@ -9,6 +9,7 @@ mod activity_loop;
 mod activity_rules;
 mod batching;
 mod compliance;
+mod console_browser;
 mod contest;
 mod experts;
 mod experts_evaluation;

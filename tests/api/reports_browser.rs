@@ -16,7 +16,7 @@ use qii_domain::identity::Role;
 use crate::both_databases;
 
 /// The flags every run of the browser gets.
-const FLAGS: [&str; 7] = [
+pub(crate) const FLAGS: [&str; 7] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -26,7 +26,8 @@ const FLAGS: [&str; 7] = [
     "--disable-sync",
 ];
 
-fn chromium() -> Option<PathBuf> {
+/// The browser to run: `QII_CHROMIUM`, or Debian's or Google's where installed.
+pub(crate) fn chromium() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("QII_CHROMIUM") {
         return Some(path.into());
     }
@@ -64,7 +65,7 @@ async fn browse(browser: &Path, profile: &Path, args: Vec<String>) -> String {
 }
 
 /// Pixels of the screenshot within a small distance of `rgb`.
-fn pixels_like(png_bytes: &[u8], rgb: [u8; 3]) -> usize {
+pub(crate) fn pixels_like(png_bytes: &[u8], rgb: [u8; 3]) -> usize {
     let decoder = png::Decoder::new(Cursor::new(png_bytes));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];

@@ -1,5 +1,5 @@
 //! The HTTP server: GraphQL over HTTP at `/graphql`, reports at `/reports/…`
-//! ([`crate::http::reports`]), GraphiQL at `/`, health probes,
+//! ([`crate::http::reports`]), GraphiQL at `/`, the rule console at `/console/rules`, health probes,
 //! request ids in every log line, graceful shutdown. API routes pass [`guard::gate`]
 //! first: body size, bearer token, rate limit.
 
@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/", get(graphiql))
+        .route("/console/rules", get(rules_console))
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_page))
@@ -115,6 +116,13 @@ pub fn router(state: AppState) -> Router {
 /// async-graphql's own page does), so no template engine is compiled in for it.
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("http/graphiql.html"))
+}
+
+/// The rule console for rule and city administrators: a fixed page, its styles and script
+/// inline (nothing is fetched from elsewhere), that edits, checks, previews, publishes and
+/// rolls back rules through `/graphql` like any other client.
+async fn rules_console() -> Html<&'static str> {
+    Html(include_str!("http/console.html"))
 }
 
 async fn healthz() -> &'static str {
