@@ -19,8 +19,9 @@ use qii_engine::rules::source::{self, RuleSource};
 pub mod releases;
 pub mod store;
 
+pub use releases::Attempt;
 use releases::Release;
-pub use store::{version_labels, Attempt, ChangeError, Changed, RuleStore, StoreOptions};
+pub use store::{version_labels, ChangeError, Changed, RuleStore, StoreOptions};
 
 /// The most releases one history read returns.
 pub const MAX_HISTORY: u64 = 500;

@@ -44,6 +44,16 @@ pub struct NewRelease<'a> {
     pub base: &'a [RuleSource],
 }
 
+/// A change of the rules being attempted.
+pub struct Attempt<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub note: &'a str,
+    pub folder_state: Option<&'a BTreeMap<String, String>>,
+    /// The files in force it starts from.
+    pub base: &'a [RuleSource],
+}
+
 /// Another change landed on the same parent first.
 #[derive(Debug)]
 pub struct Conflict;
@@ -210,7 +220,7 @@ pub async fn insert(
 /// log. The folder's refusal of one state is recorded once, however many servers see it.
 pub async fn insert_rejection(
     db: &DatabaseConnection,
-    attempt: &super::store::Attempt<'_>,
+    attempt: &Attempt<'_>,
     files: &[RuleSource],
     errors: &[qii_engine::rules::RuleError],
 ) -> Result<i64, DbErr> {

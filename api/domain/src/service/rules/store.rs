@@ -25,7 +25,7 @@ use qii_engine::rules::{
     Registry, RuleError, Sandbox,
 };
 
-use super::releases::{self, Conflict, NewRelease, Release};
+use super::releases::{self, Attempt, Conflict, NewRelease, Release};
 
 /// How many times a change is retried when other changes keep landing first.
 const ATTEMPTS: usize = 5;
@@ -569,16 +569,6 @@ impl RuleStore {
         }
         ChangeError::Rejected(errors)
     }
-}
-
-/// A change of the rules being attempted.
-pub struct Attempt<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub note: &'a str,
-    pub folder_state: Option<&'a BTreeMap<String, String>>,
-    /// The files in force it starts from.
-    pub base: &'a [RuleSource],
 }
 
 /// The versions a registry holds, as logs and metrics name them: `qii 2.0 from 2017-10`.
