@@ -208,10 +208,7 @@ pub async fn insert(
         }),
     )
     .await
-    .map_err(|e| match e {
-        crate::error::ServiceError::Database(e) => e,
-        other => DbErr::Custom(format!("{other:?}")),
-    })?;
+    .map_err(audit_failure)?;
     tx.commit().await?;
     Ok(Ok(release_id))
 }
@@ -273,10 +270,7 @@ pub async fn insert_rejection(
         }),
     )
     .await
-    .map_err(|e| match e {
-        crate::error::ServiceError::Database(e) => e,
-        other => DbErr::Custom(format!("{other:?}")),
-    })?;
+    .map_err(audit_failure)?;
     tx.commit().await?;
     Ok(id)
 }
@@ -309,4 +303,12 @@ pub async fn scripts_of_rule_set(
     let mut seen = std::collections::HashSet::new();
     rows.retain(|r| seen.insert(r.hash.clone()));
     Ok(rows)
+}
+
+/// An audit entry that could not be written, as the database error the transaction fails with.
+fn audit_failure(e: crate::error::ServiceError) -> DbErr {
+    match e {
+        crate::error::ServiceError::Database(e) => e,
+        other => DbErr::Custom(format!("{other:?}")),
+    }
 }
