@@ -18,8 +18,28 @@ const MAX_MAP_SIZE: usize = 10_000;
 /// Largest script source accepted.
 pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
 /// Longest one script call may run, whatever it does: the operation limit counts steps,
-/// and some steps (string building) are slow.
+/// and some steps (string building) are slow. Counted in processor time of the thread that
+/// runs it, so that a loaded machine, where the call waits for a core, stops no script that
+/// an idle one would finish.
 const MAX_WALL_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The processor time the calling thread has used.
+fn thread_cpu_time() -> std::time::Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` only writes the time into the `timespec` it is given, which
+    // lives until it returns.
+    let failed = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0;
+    if failed {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(
+        now.tv_sec.max(0) as u64,
+        now.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
 
 /// A script failure, located in its source.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,8 +181,8 @@ pub struct Sandbox {
 thread_local! {
     /// Set on the threads [`Sandbox::run`] lends to scripts.
     static IN_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// When the call running on this thread must stop.
-    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    /// When the call running on this thread must stop: the thread's processor time then.
+    static DEADLINE: std::cell::Cell<Option<std::time::Duration>> = const { std::cell::Cell::new(None) };
 }
 
 impl Default for Sandbox {
@@ -283,22 +303,30 @@ impl Sandbox {
             ));
         }
         let mut scope = Scope::new();
-        let deadline = std::time::Instant::now() + self.wall_time;
+        let deadline = thread_cpu_time() + self.wall_time;
         let previous = DEADLINE.with(|d| d.replace(Some(deadline)));
         let result =
             self.engine
                 .call_fn::<Dynamic>(&mut scope, &script.ast, function, args.clone());
         DEADLINE.with(|d| d.set(previous));
         result.map_err(|e| {
-            if matches!(*e, EvalAltResult::ErrorTerminated(..)) {
-                return RuleError::new(
+            if let EvalAltResult::ErrorTerminated(_, at) = innermost(&e) {
+                // Stopped where it was running.
+                let mut err = RuleError::new(
                     &script.name,
                     format!(
-                        "in `{function}()`: the script ran longer than {} (time limit \
-                             reached; is there an endless loop or a very large string?)",
+                        "in `{function}()`: the script ran longer than {} of processor time \
+                         (time limit reached; is there an endless loop or a very large string?)",
                         humantime::format_duration(self.wall_time)
                     ),
                 );
+                let (line, column) = match at.line() {
+                    Some(line) => (Some(line), at.position()),
+                    None => (script.fn_lines.get(function).copied(), Some(1)),
+                };
+                err.line = line;
+                err.column = line.and(column);
+                return err;
             }
             // Limits are reported at the call, not where they were hit: running the call
             // again step by step finds the statement.
@@ -370,7 +398,7 @@ fn limited_engine() -> Engine {
         }
         let late = DEADLINE
             .with(|d| d.get())
-            .is_some_and(|d| std::time::Instant::now() > d);
+            .is_some_and(|d| thread_cpu_time() > d);
         late.then(|| Dynamic::from("time limit"))
     });
     // `print` and `debug` go to the log, not to the server's standard output.
