@@ -42,6 +42,9 @@ impl MigrationTrait for Migration {
              CONSTRAINT pk_activity_rule_condition PRIMARY KEY, at_least BIGINT NOT NULL)",
         )
         .await?;
+        // The rollups read the rest of the activity rules from here (migration 24 made it
+        // for databases created before it).
+        db.execute_unprepared(rollup::CREATE_SETTINGS).await?;
         let (from, to) = rollup::all_days(backend);
         for (_, statement) in rollup::rebuild_plan(backend, &from, &to) {
             db.execute_unprepared(&statement).await?;
@@ -53,6 +56,8 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         rollup::drop_triggers(db).await?;
         db.execute_unprepared("DROP TABLE activity_rule_condition")
+            .await?;
+        db.execute_unprepared("DROP TABLE IF EXISTS rule_setting")
             .await?;
         db.execute_unprepared("DROP TABLE figure_rollup").await?;
         for (column, _) in ACTIVITY_COLUMNS {

@@ -10,7 +10,11 @@
 //! its children. Each activity keeps its loop counts (sign-ups, check-ins, comments, reviews,
 //! photos, photos after the end, likes) the same way, and whether it counts toward the index
 //! is read from those counts and the conditions of the activity rules in force, which the
-//! server writes into `activity_rule_condition` (see `qii_domain::rollups`).
+//! server writes into `activity_rule_condition` (see `qii_domain::rollups`). The rest of
+//! what the activity rules decide (what makes a question valid, whether a heavyweight
+//! activity counts before approval, which date puts an activity in a period) the server
+//! writes into `rule_setting` ([`SETTINGS`]), which the expressions below read as
+//! `{setting:name}`; [`change_settings`] re-derives what a change of them moves.
 //!
 //! Everything here is generated from one declaration, [`FAMILIES`]: the triggers of both
 //! databases and the rebuild from the raw events, so that what is kept and what a rebuild
@@ -135,8 +139,8 @@ pub const FAMILIES: &[Family<'static>] = &[
         unit: "{r}.addressed_to_id",
         at: At::Instant("{r}.asked_at"),
         amount: "1",
-        when: "{r}.status = 'visible'",
-        row_deps: &["addressed_to_id", "asked_at", "status"],
+        when: "{r}.status = 'visible' AND {long_enough_r}",
+        row_deps: &["addressed_to_id", "asked_at", "status", "title", "body"],
         parent_deps: &[],
     },
     Family {
@@ -146,9 +150,9 @@ pub const FAMILIES: &[Family<'static>] = &[
         unit: "{p}.addressed_to_id",
         at: At::Instant("{r}.answered_at"),
         amount: "1",
-        when: "TRUE",
+        when: "({setting:answers_need_valid_question} = 0 OR ({p}.status = 'visible' AND {long_enough_p}))",
         row_deps: &["question_id", "answered_at"],
-        parent_deps: &["addressed_to_id"],
+        parent_deps: &["addressed_to_id", "status", "title", "body"],
     },
     Family {
         column: "expert_answers",
@@ -177,12 +181,15 @@ pub const FAMILIES: &[Family<'static>] = &[
         table: "activity",
         parent: None,
         unit: "{r}.org_unit_id",
-        at: At::Instant("{r}.ends_at"),
+        at: At::Instant(
+            "CASE WHEN {setting:eligible_activities_by_end} = 1 THEN {r}.ends_at ELSE {r}.starts_at END",
+        ),
         amount: "1",
         when: "{counted_r} AND {eligible_r}",
         // And whether the activity meets the rules (its loop counts), see `moved`.
         row_deps: &[
             "org_unit_id",
+            "starts_at",
             "ends_at",
             "heavyweight",
             "heavyweight_approved",
@@ -194,12 +201,15 @@ pub const FAMILIES: &[Family<'static>] = &[
         table: "activity",
         parent: None,
         unit: "{r}.org_unit_id",
-        at: At::Instant("{r}.starts_at"),
+        at: At::Instant(
+            "CASE WHEN {setting:home_activities_by_end} = 1 THEN {r}.ends_at ELSE {r}.starts_at END",
+        ),
         amount: "1",
         when: "{counted_r} AND ou.kind = 'youth_home'",
         row_deps: &[
             "org_unit_id",
             "starts_at",
+            "ends_at",
             "heavyweight",
             "heavyweight_approved",
         ],
@@ -482,10 +492,92 @@ pub fn eligible(a: &str, conditions: &str) -> String {
     )
 }
 
+/// What the activity rules decide beyond their conditions, each with the value that gives
+/// what the rollups held before the rules decided it (a database migrated from then holds
+/// these until the server puts its rules in force): the least number of characters of a
+/// valid question; whether answers count only to valid questions (1) or to any (0); whether
+/// a heavyweight activity counts only once approved (1); whether the index's activities and
+/// the Youth Homes' activities are counted by the day they end (1) or start (0).
+pub const SETTINGS: &[(&str, i64)] = &[
+    ("question_min_characters", 0),
+    ("answers_need_valid_question", 0),
+    ("heavyweight_counts_once_approved", 1),
+    ("eligible_activities_by_end", 1),
+    ("home_activities_by_end", 0),
+];
+
+/// `CREATE TABLE rule_setting`, if it is not there yet.
+pub const CREATE_SETTINGS: &str = "CREATE TABLE IF NOT EXISTS rule_setting (name TEXT NOT NULL \
+     CONSTRAINT pk_rule_setting PRIMARY KEY, value BIGINT NOT NULL)";
+
+/// The statements that write `values` (name, value) into `rule_setting`, replacing them.
+pub fn write_settings(values: &[(&str, i64)]) -> Vec<String> {
+    let mut out = vec!["DELETE FROM rule_setting".to_owned()];
+    out.extend(values.iter().map(|(name, value)| {
+        format!(
+            "INSERT INTO rule_setting (name, value) VALUES ('{}', {value})",
+            name.replace('\'', "''")
+        )
+    }));
+    out
+}
+
+/// `expr` with every `{setting:name}` replaced by what `value` makes of the name.
+fn settings_in(expr: &str, value: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(at) = rest.find("{setting:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "{setting:".len()..];
+        let end = after.find('}').expect("a setting placeholder is closed");
+        out.push_str(&value(&after[..end]));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The value of the setting `name` as a statement reads it from `rule_setting`.
+fn setting_read(name: &str) -> String {
+    let fallback = SETTINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("`{name}` is one of the settings"))
+        .1;
+    format!("COALESCE((SELECT rs.value FROM rule_setting rs WHERE rs.name = '{name}'), {fallback})")
+}
+
 /// "The activity `a` counts for its publisher": an ordinary one always, a heavyweight one
-/// once approved.
+/// once approved (when the rules say so).
 fn counted(a: &str) -> String {
-    format!("({a}.heavyweight = FALSE OR {a}.heavyweight_approved = TRUE)")
+    format!(
+        "({a}.heavyweight = FALSE OR {a}.heavyweight_approved = TRUE \
+         OR {{setting:heavyweight_counts_once_approved}} = 0)"
+    )
+}
+
+/// "The question `q` is long enough to be valid".
+fn long_enough(q: &str) -> String {
+    format!(
+        "(LENGTH(TRIM({q}.title)) + LENGTH(TRIM({q}.body)) >= {{setting:question_min_characters}})"
+    )
+}
+
+/// `expr` with the placeholders that stand for settings expanded and the settings taken
+/// from `values` (name, value): the expression as it was, or will be, under those.
+fn with_settings(expr: &str, values: &[(&str, i64)]) -> String {
+    let expanded = expr
+        .replace("{counted_r}", &counted("{r}"))
+        .replace("{counted_p}", &counted("{p}"))
+        .replace("{long_enough_r}", &long_enough("{r}"))
+        .replace("{long_enough_p}", &long_enough("{p}"));
+    settings_in(&expanded, |name| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_else(|| setting_read(name))
+    })
 }
 
 /// "An approved application with the intent `heavyweight` names the activity `id`".
@@ -498,8 +590,7 @@ fn approved(id: &str) -> String {
 }
 
 fn render(expr: &str, r: &str, p: &str) -> String {
-    expr.replace("{counted_r}", &counted(r))
-        .replace("{counted_p}", &counted(p))
+    with_settings(expr, &[])
         .replace("{eligible_r}", &eligible(r, "activity_rule_condition"))
         .replace("{r}", r)
         .replace("{p}", p)
@@ -1387,6 +1478,87 @@ pub fn recount_activities() -> String {
         sets.join(", "),
         joins.join(" ")
     )
+}
+
+/// The statements that put the settings `new` (every one of [`SETTINGS`], by name) in force
+/// in place of `old`: every row of a family whose contribution they move (whether it counts,
+/// or the day it counts on) is taken away as `old` counted it and added as `new` counts it,
+/// then the settings are replaced. Nothing happens when they are the same.
+pub fn change_settings(
+    backend: DbBackend,
+    old: &[(&str, i64)],
+    new: &[(&str, i64)],
+) -> Vec<String> {
+    let d = Dialect::of(backend);
+    let mut out = Vec::new();
+    for f in FAMILIES {
+        let (when_old, when_new) = (with_settings(f.when, old), with_settings(f.when, new));
+        let (at_old, at_new) = (at_with(f.at, old), at_with(f.at, new));
+        if when_old == when_new && at_old == at_new {
+            continue;
+        }
+        assert!(
+            !DISTINCT_DAYS.iter().any(|(kept, _)| *kept == f.column),
+            "the settings move no distinct-day column"
+        );
+        let before = Family {
+            when: &when_old,
+            at: at_old.as_at(),
+            ..*f
+        };
+        let after = Family {
+            when: &when_new,
+            at: at_new.as_at(),
+            ..*f
+        };
+        // Only the rows whose contribution moves.
+        let guard = format!(
+            "NOT (({}) = ({}) AND {} = {})",
+            render(before.when, "r", "p"),
+            render(after.when, "r", "p"),
+            before.day(d, "r", "p"),
+            after.day(d, "r", "p"),
+        );
+        for (family, sign) in [(&before, "-"), (&after, "")] {
+            out.push(bump(
+                d,
+                Keeping::WithTotals,
+                family,
+                Source::All,
+                sign,
+                &guard,
+                "figure_rollup",
+            ));
+        }
+    }
+    out.extend(write_settings(new));
+    out
+}
+
+/// An [`At`] whose expressions own their text.
+#[derive(PartialEq)]
+enum OwnedAt {
+    Instant(String),
+    Day(String),
+    Later(String, String),
+}
+
+impl OwnedAt {
+    fn as_at(&self) -> At<'_> {
+        match self {
+            Self::Instant(a) => At::Instant(a),
+            Self::Day(a) => At::Day(a),
+            Self::Later(a, b) => At::Later(a, b),
+        }
+    }
+}
+
+fn at_with(at: At<'_>, values: &[(&str, i64)]) -> OwnedAt {
+    match at {
+        At::Instant(a) => OwnedAt::Instant(with_settings(a, values)),
+        At::Day(a) => OwnedAt::Day(with_settings(a, values)),
+        At::Later(a, b) => OwnedAt::Later(with_settings(a, values), with_settings(b, values)),
+    }
 }
 
 /// The statements that put `conditions` (figure name, least value) in force as the activity

@@ -35,7 +35,8 @@ fn id(text: &str) -> i64 {
     text.parse().unwrap()
 }
 
-async fn row(app: &TestApp, unit: &str, period: &str, metric: &str) -> Value {
+/// The compliance row of `metric` for `unit` and `period`.
+pub(crate) async fn row(app: &TestApp, unit: &str, period: &str, metric: &str) -> Value {
     let data = app
         .data(COMPLIANCE, json!({ "u": unit, "p": period }))
         .await;
@@ -232,7 +233,7 @@ both_databases! {
         let lowered = shipped_targets().replace(
             "applies_to: \"org_unit\", per: \"month\", at_least: 20.0",
             "applies_to: \"org_unit\", per: \"month\", at_least: 19.0",
-        ).replace("version: \"2017q4\"", "version: \"2017q4.1\"");
+        ).replace("version: \"2017q4.1\"", "version: \"2017q4.2\"");
         assert_ne!(lowered, shipped_targets());
         let published = app.data(PUBLISH, json!({ "path": "targets/2017q4.rhai", "source": lowered })).await;
         assert_eq!(published["publishRuleSet"]["changed"], true);

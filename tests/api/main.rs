@@ -22,6 +22,7 @@ mod metrics;
 mod operations;
 mod org;
 mod persisted;
+mod policies;
 mod promise;
 mod qa;
 mod raw_figures;

@@ -44,7 +44,8 @@ both_databases! {
 
         let questions = scalar(&app, &format!(
             "SELECT COUNT(*) AS n FROM question q JOIN org_unit u ON u.id = q.addressed_to_id \
-             WHERE q.status = 'visible' AND u.town_id IS NOT NULL AND {}", t("q.asked_at"))).await;
+             WHERE q.status = 'visible' AND LENGTH(TRIM(q.title)) + LENGTH(TRIM(q.body)) >= 5 \
+             AND u.town_id IS NOT NULL AND {}", t("q.asked_at"))).await;
         assert_eq!(total(&table, "valid_questions"), questions);
         assert!(questions > 0.0);
 

@@ -124,7 +124,7 @@ both_databases! {
         let targets = std::fs::read_to_string(shipped_rules().join("targets/2017q4.rhai")).unwrap();
         let halved = targets
             .replace("city_total: 80000.0", "city_total: 40000.0")
-            .replace("version: \"2017q4\"", "version: \"2017q4.1\"");
+            .replace("version: \"2017q4.1\"", "version: \"2017q4.2\"");
         assert_ne!(halved, targets);
         crate::helpers::publish_rules(&app, "targets/2017q4.rhai", &halved).await;
         let after = ranking(&app, "2017-10").await;

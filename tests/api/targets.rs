@@ -81,7 +81,7 @@ both_databases! {
         assert_eq!(target["span"], "SPAN_END");
         assert_eq!(target["source"]["kind"], "RULE");
         assert_eq!(target["source"]["script"], SCRIPT);
-        assert_eq!(target["source"]["version"], "2017q4");
+        assert_eq!(target["source"]["version"], "2017q4.1");
         assert_eq!(target["source"]["contentHash"], qii_engine::rules::sandbox::content_hash(&shipped_script()));
         assert_eq!(
             metrics(&october),
@@ -150,7 +150,7 @@ both_databases! {
         let raised = shipped_script().replace(
             "applies_to: \"org_unit\", per: \"month\", at_least: 20.0",
             "applies_to: \"org_unit\", per: \"month\", at_least: 22.0",
-        ).replace("version: \"2017q4\"", "version: \"2017q4.1\"");
+        ).replace("version: \"2017q4.1\"", "version: \"2017q4.2\"");
         assert_ne!(raised, shipped_script());
         let published = app.data(PUBLISH, json!({ "path": SCRIPT, "source": raised })).await;
         assert_eq!(published["publishRuleSet"]["changed"], true);
@@ -165,7 +165,7 @@ both_databases! {
         assert_eq!(error["extensions"]["script"], SCRIPT);
         assert!(error["message"].as_str().unwrap().contains("every_home"), "{response}");
 
-        let overlapping = raised.replace("version: \"2017q4.1\"", "version: \"2017q4b\"");
+        let overlapping = raised.replace("version: \"2017q4.2\"", "version: \"2017q4b\"");
         let response = app.graphql(PUBLISH, json!({ "path": "targets/2017q4b.rhai", "source": overlapping })).await;
         assert!(response["errors"][0]["message"].as_str().unwrap().contains("covers periods that targets/2017q4.rhai covers too"), "{response}");
 

@@ -289,6 +289,15 @@ impl Activity {
     }
 }
 
+/// The activity rules in force.
+fn activity_rules(ctx: &Context<'_>) -> Result<qii_engine::rules::activity::ActivityRules> {
+    Ok(ctx
+        .app()?
+        .registry()?
+        .activity_rules()
+        .map_err(qii_domain::error::ServiceError::from)?)
+}
+
 /// A page of the activities of org unit `unit`, loaded for every sibling of `unit` at once.
 pub async fn activities_of_unit(
     ctx: &Context<'_>,
@@ -300,7 +309,8 @@ pub async fn activities_of_unit(
 ) -> Result<Page<Activity>> {
     let app = ctx.app()?;
     let filter = filter.unwrap_or_default();
-    let (select, light) = lighten(ctx, service::activities(&app.actor, &filter));
+    let rules = activity_rules(ctx)?;
+    let (select, light) = lighten(ctx, service::activities(&app.actor, &filter, &rules));
     nested::<org_unit::Entity, ActivitiesOfOrgUnit, _, _>(
         ctx,
         unit,
@@ -389,7 +399,8 @@ lists! {
     /// Activities, filtered and sorted, as a cursor connection.
     activities(ctx, filter: service::ActivityFilter) by ActivityOrderField -> Activity {
         let app = ctx.app()?;
-        lighten(ctx, service::activities(&app.actor, &filter)).0
+        let rules = activity_rules(ctx)?;
+        lighten(ctx, service::activities(&app.actor, &filter, &rules)).0
     }
 }
 

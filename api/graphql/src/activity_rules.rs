@@ -48,10 +48,6 @@ pub struct LoopCompleteness {
     pub steps: Vec<LoopStepState>,
 }
 
-/// Why a heavyweight activity not yet approved does not count.
-const HEAVYWEIGHT_UNAPPROVED: &str =
-    "重磅活动尚未获批 The heavyweight activity's application is not approved (yet): until it is, the activity counts for nothing";
-
 impl Activity {
     pub(super) async fn eligibility_by_rules(
         &self,
@@ -60,10 +56,11 @@ impl Activity {
         let (rules, figures) = self.rules_and_figures(ctx).await?;
         let judged = rules.judge(&figures);
         let mut reasons = judged.reasons;
-        // A heavyweight activity counts for nothing until its application is approved, as
-        // the figures have it.
-        if self.0.heavyweight && !self.0.heavyweight_approved {
-            reasons.insert(0, HEAVYWEIGHT_UNAPPROVED.to_owned());
+        // A heavyweight activity counts for nothing until its application is approved, when
+        // the rules say so, as the figures have it.
+        if let Some(reason) = rules.publisher_fault(self.0.heavyweight, self.0.heavyweight_approved)
+        {
+            reasons.insert(0, reason);
         }
         Ok(ActivityEligibility {
             counts_toward_index: reasons.is_empty(),

@@ -41,9 +41,25 @@ impl Question {
     async fn body(&self) -> &str {
         &self.0.body
     }
-    /// Moderation status; whether the question is *valid* for the index is the rules' call.
+    /// Moderation status; whether the question is *valid* for the index is the rules' call
+    /// (`validity`).
     async fn status(&self) -> ModerationStatus {
         self.0.status
+    }
+    /// Whether the question counts as a valid question (有效提问) by the rules in force
+    /// (`rules/eligibility/activity.rhai`, `valid_question()`), and whether its answers count.
+    async fn validity(&self, ctx: &Context<'_>) -> Result<QuestionValidity> {
+        let registry = ctx.app()?.registry()?;
+        let rules = registry
+            .activity_rules()
+            .map_err(qii_domain::error::ServiceError::from)?;
+        let q = &self.0;
+        let fault = rules.question_fault(&q.title, &q.body, q.status == ModerationStatus::Visible);
+        Ok(QuestionValidity {
+            valid: fault.is_none(),
+            answers_count: fault.is_none() || !rules.questions.answers_need_valid_question,
+            reasons: fault.into_iter().collect(),
+        })
     }
     /// When it was asked.
     async fn asked_at(&self) -> DateTime<Utc> {
@@ -107,6 +123,17 @@ pub enum AnswerAuthor {
     Expert(Expert),
     /// An org unit (a town committee, a Youth Home, …).
     OrgUnit(OrgUnit),
+}
+
+/// Whether a question is valid (有效提问), by the rules in force.
+#[derive(async_graphql::SimpleObject)]
+pub struct QuestionValidity {
+    /// It counts toward the valid-question figure.
+    pub valid: bool,
+    /// Its answers count toward the answer figure.
+    pub answers_count: bool,
+    /// Why it is not valid, in the rules' words; empty when it is.
+    pub reasons: Vec<String>,
 }
 
 /// An answer (回答) to a question.

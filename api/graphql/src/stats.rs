@@ -135,6 +135,11 @@ impl StatsQuery {
             group_by: group_by.into_iter().map(Into::into).collect(),
             period,
             filter: filter.unwrap_or_default(),
+            rules: std::sync::Arc::new(
+                app.registry()?
+                    .activity_rules()
+                    .map_err(qii_domain::error::ServiceError::from)?,
+            ),
         };
         let (size, start) = decode_position(first, after.as_deref())?;
         let mut groups =

@@ -5,8 +5,8 @@
 use entities::{
     activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
     activity_signup,
-    enums::{ApplicationStatus, IncentiveIntent},
-    incentive_application, incentive_intent,
+    enums::{ApplicationStatus, IncentiveIntent, ModerationStatus},
+    incentive_application, incentive_intent, question,
 };
 use sea_orm::{
     sea_query::{
@@ -15,7 +15,7 @@ use sea_orm::{
     ActiveEnum, EntityTrait,
 };
 
-use qii_engine::rules::activity::{ActivityFigure, ActivityRules};
+use qii_engine::rules::activity::{ActivityFigure, ActivityRules, PeriodDate};
 
 /// `SELECT … FROM` the rows of `figure` for the activity row of table `activity`, with
 /// nothing selected yet.
@@ -123,9 +123,37 @@ pub fn loop_whole(rules: &ActivityRules) -> Condition {
 
 /// The activity row (table `activity`) counts for its publisher at all: an ordinary
 /// activity always does, a heavyweight one (重磅活动) only once an incentive application
-/// with the intent `heavyweight` naming it has been approved. Every figure family that
-/// reads activities adds this condition.
-pub fn counts_for_publisher() -> SimpleExpr {
+/// with the intent `heavyweight` naming it has been approved, when the rules say so. Every
+/// figure family that reads activities adds this condition.
+pub fn counts_for_publisher(rules: &ActivityRules) -> Condition {
+    if !rules.heavyweight.counts_once_approved {
+        return Condition::all();
+    }
+    Condition::all().add(approved_or_ordinary())
+}
+
+/// The activity date that puts an activity in a period, by the rules.
+pub fn period_column(rules: &ActivityRules) -> activity::Column {
+    match rules.counted_by {
+        PeriodDate::Start => activity::Column::StartsAt,
+        PeriodDate::End => activity::Column::EndsAt,
+    }
+}
+
+/// The question row (table `question`) is a valid question by the rules: visible, and with
+/// enough characters in its title and body (spaces at either end not counted).
+pub fn valid_question(rules: &ActivityRules) -> Condition {
+    // As the rollups count it (LENGTH counts characters on both databases).
+    let characters = Expr::cust("(LENGTH(TRIM(question.title)) + LENGTH(TRIM(question.body)))");
+    Condition::all()
+        .add(
+            Expr::col((question::Entity, question::Column::Status))
+                .eq(ModerationStatus::Visible.to_value()),
+        )
+        .add(characters.gte(rules.questions.at_least_characters))
+}
+
+fn approved_or_ordinary() -> SimpleExpr {
     let (app, intent) = (incentive_application::Entity, incentive_intent::Entity);
     let approved = Query::select()
         .expr(Expr::val(1))

@@ -10,11 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use entities::{
-    activity,
-    enums::{ActivityCategory, ActivityKind, OrgUnitKind},
-    org_unit,
-};
+use entities::{activity, enums::OrgUnitKind, org_unit};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
     ActiveEnum, ConnectionTrait, DbErr,
@@ -22,18 +18,17 @@ use sea_orm::{
 
 use super::{families::Families, level::ou, Level};
 use qii_engine::rules::activity::ActivityRules;
+use qii_engine::rules::targets::{ActivityCount, CategoryName};
 use qii_engine::{period::Period, time::day_start};
 
-/// The metrics whose actual values the platform's own data gives.
+/// The metrics whose actual values the platform's own data gives, beside the counts of
+/// activities a targets script declares (a target with `activities`).
 pub const COMPLIANCE_METRICS: &[&str] = &[
     "registrations",
     "mobile_binding_rate",
     "update_days",
-    "offline_activities",
-    "online_topics",
     "new_youth_homes",
     "experts",
-    "non_volunteer_activities",
 ];
 
 /// The metrics that are rates: a unit without a value has none (nothing to divide), where
@@ -52,14 +47,16 @@ pub struct Window<'a> {
 /// absent from a metric's values has none (a rate with nothing to divide).
 pub type Actuals = HashMap<String, HashMap<i64, f64>>;
 
-/// The actual values of `metrics` (those in [`COMPLIANCE_METRICS`]; others are skipped)
-/// for every unit of `level`. Counts are zero where nothing was counted.
+/// The actual values of `metrics` (those in [`COMPLIANCE_METRICS`] and those of
+/// `activity_counts`, the counts of activities the targets declare; others are skipped) for
+/// every unit of `level`. Counts are zero where nothing was counted.
 pub async fn actuals(
     db: &impl ConnectionTrait,
     level: Level,
     window: &Window<'_>,
     rules: &ActivityRules,
     metrics: &HashSet<String>,
+    activity_counts: &HashMap<String, ActivityCount>,
 ) -> Result<Actuals, DbErr> {
     let period = window.period;
     let f = Families {
@@ -88,13 +85,10 @@ pub async fn actuals(
         let days = super::update_days::update_days(db, level, f.start, f.end).await?;
         out.insert("update_days".into(), as_f64(days));
     }
-    for (metric, kind) in [
-        ("offline_activities", ActivityKind::Offline),
-        ("online_topics", ActivityKind::OnlineTopic),
-    ] {
+    for (metric, counted) in activity_counts {
         if wanted(metric) {
-            let n = f.count(db, whole_loops(&f, kind, rules)).await?;
-            out.insert(metric.into(), as_f64(n));
+            let n = f.count(db, activities(&f, counted, rules)).await?;
+            out.insert(metric.clone(), as_f64(n));
         }
     }
     if wanted("new_youth_homes") {
@@ -107,10 +101,6 @@ pub async fn actuals(
         let n = so_far.count(db, so_far.experts()).await?;
         out.insert("experts".into(), as_f64(n));
     }
-    if wanted("non_volunteer_activities") {
-        let n = f.count(db, non_volunteer(&f)).await?;
-        out.insert("non_volunteer_activities".into(), as_f64(n));
-    }
     Ok(out)
 }
 
@@ -118,14 +108,26 @@ fn as_f64(values: HashMap<i64, i64>) -> HashMap<i64, f64> {
     values.into_iter().map(|(u, n)| (u, n as f64)).collect()
 }
 
-/// Activities of `kind` that ended in the period with every required step of their loop
-/// done.
-fn whole_loops(f: &Families, kind: ActivityKind, rules: &ActivityRules) -> SelectStatement {
+/// The activities of the period (by the rules' date) that `counted` declares: of its kind
+/// and categories, and with the whole loop done when it says so.
+fn activities(f: &Families, counted: &ActivityCount, rules: &ActivityRules) -> SelectStatement {
     let a = activity::Entity;
-    let mut q = Families::activities();
-    q.and_where(Expr::col((a, activity::Column::Kind)).eq(kind.to_value()))
-        .and_where(f.within((a, activity::Column::EndsAt)))
-        .cond_where(super::activity_sql::loop_whole(rules));
+    let mut q = f.activities_within(rules);
+    if let Some(kind) = counted.kind {
+        q.and_where(Expr::col((a, activity::Column::Kind)).eq(kind.name()));
+    }
+    let names = |list: &[CategoryName]| list.iter().map(|c| c.name()).collect::<Vec<_>>();
+    if !counted.categories.is_empty() {
+        q.and_where(Expr::col((a, activity::Column::Category)).is_in(names(&counted.categories)));
+    }
+    if !counted.except_categories.is_empty() {
+        q.and_where(
+            Expr::col((a, activity::Column::Category)).is_not_in(names(&counted.except_categories)),
+        );
+    }
+    if counted.whole_loop {
+        q.cond_where(super::activity_sql::loop_whole(rules));
+    }
     q
 }
 
@@ -138,16 +140,4 @@ fn new_youth_homes(from: NaiveDate, to: NaiveDate) -> SelectStatement {
         .and_where(founded.clone().gte(from))
         .and_where(founded.lte(to))
         .to_owned()
-}
-
-/// Activities starting in the period whose category is not volunteer service.
-fn non_volunteer(f: &Families) -> SelectStatement {
-    let a = activity::Entity;
-    let mut q = Families::activities();
-    q.and_where(
-        Expr::col((a, activity::Column::Category))
-            .ne(ActivityCategory::VolunteerService.to_value()),
-    )
-    .and_where(f.within((a, activity::Column::StartsAt)));
-    q
 }

@@ -6,16 +6,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entities::{
-    activity, answer, daily_visit,
-    enums::{ModerationStatus, OrgUnitKind},
-    expert, member, org_unit, question, topic, topic_participation,
+    activity, answer, daily_visit, enums::OrgUnitKind, expert, member, org_unit, question, topic,
+    topic_participation,
 };
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, SimpleExpr},
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
 };
 
-use super::activity_sql::counts_for_publisher;
+use super::activity_sql::{counts_for_publisher, period_column, valid_question};
 use super::level::{ou, Level};
 use qii_engine::period::Period;
 use qii_engine::rules::activity::ActivityRules;
@@ -110,18 +109,17 @@ impl Families {
         column.clone().gte(self.start).and(column.lt(self.end))
     }
 
-    pub(super) fn questions(&self) -> SelectStatement {
+    /// Valid questions addressed to the unit, by the rules.
+    pub(super) fn questions(&self, rules: &ActivityRules) -> SelectStatement {
         let mut q = Self::from_unit(question::Entity, question::Column::AddressedToId);
-        q.and_where(
-            Expr::col((question::Entity, question::Column::Status))
-                .eq(ModerationStatus::Visible.to_value()),
-        )
-        .and_where(self.within((question::Entity, question::Column::AskedAt)));
+        q.cond_where(valid_question(rules))
+            .and_where(self.within((question::Entity, question::Column::AskedAt)));
         q
     }
 
-    /// Answers to the questions addressed to the unit.
-    pub(super) fn answers(&self) -> SelectStatement {
+    /// Answers to the questions addressed to the unit (to its valid ones only, when the
+    /// rules say so).
+    pub(super) fn answers(&self, rules: &ActivityRules) -> SelectStatement {
         let mut q = Query::select()
             .from(answer::Entity)
             .inner_join(
@@ -138,6 +136,9 @@ impl Families {
             )
             .to_owned();
         q.and_where(self.within((answer::Entity, answer::Column::AnsweredAt)));
+        if rules.questions.answers_need_valid_question {
+            q.cond_where(valid_question(rules));
+        }
         q
     }
 
@@ -189,18 +190,27 @@ impl Families {
     }
 
     /// The activities that count for their publisher, joined to it as `ou`: every family
-    /// of activities starts here, so a heavyweight one counts only once approved.
-    pub(super) fn activities() -> SelectStatement {
+    /// of activities starts here, so a heavyweight one counts only once approved (when the
+    /// rules say so).
+    pub(super) fn activities(rules: &ActivityRules) -> SelectStatement {
         let mut q = Self::from_unit(activity::Entity, activity::Column::OrgUnitId);
-        q.and_where(counts_for_publisher());
+        q.cond_where(counts_for_publisher(rules));
         q
     }
 
-    /// Activities that ended in the period with enough sign-ups and photos after the end.
+    /// The activities that count for their publisher and fall in the period by the date
+    /// the rules count them by.
+    pub(super) fn activities_within(&self, rules: &ActivityRules) -> SelectStatement {
+        let mut q = Self::activities(rules);
+        q.and_where(self.within((activity::Entity, period_column(rules))));
+        q
+    }
+
+    /// Activities of the period that meet the rules' conditions (sign-ups, photos after
+    /// the end).
     pub(super) fn eligible_activities(&self, rules: &ActivityRules) -> SelectStatement {
-        let mut q = Self::activities();
-        q.and_where(self.within((activity::Entity, activity::Column::EndsAt)))
-            .cond_where(super::activity_sql::counts_toward_index(rules));
+        let mut q = self.activities_within(rules);
+        q.cond_where(super::activity_sql::counts_toward_index(rules));
         q
     }
 
@@ -219,19 +229,19 @@ impl Families {
         q
     }
 
-    /// Activities of Youth Homes starting in the period.
-    pub(super) fn home_activities(&self) -> SelectStatement {
-        let mut q = Self::activities();
+    /// Activities of Youth Homes in the period.
+    pub(super) fn home_activities(&self, rules: &ActivityRules) -> SelectStatement {
+        let mut q = self.activities_within(rules);
         q.and_where(
             Expr::col((ou(), org_unit::Column::Kind)).eq(OrgUnitKind::YouthHome.to_value()),
-        )
-        .and_where(self.within((activity::Entity, activity::Column::StartsAt)));
+        );
         q
     }
 
     /// Rows (sign-ups, comments, reviews) on Youth Homes' activities, made in the period.
     pub(super) fn home_rows<E: EntityTrait + Default>(
         &self,
+        rules: &ActivityRules,
         activity_fk: E::Column,
         at: E::Column,
     ) -> SelectStatement {
@@ -254,7 +264,7 @@ impl Families {
             Expr::col((ou(), org_unit::Column::Kind)).eq(OrgUnitKind::YouthHome.to_value()),
         )
         .and_where(self.within((E::default(), at)))
-        .and_where(counts_for_publisher());
+        .cond_where(counts_for_publisher(rules));
         q
     }
 

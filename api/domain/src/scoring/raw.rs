@@ -194,6 +194,7 @@ async fn from_events(
     // The families are independent: run together, a pool (or PostgreSQL's parallel
     // workers) serves them side by side.
     let mut rating = f.home_rows::<activity_review::Entity>(
+        rules,
         activity_review::Column::ActivityId,
         activity_review::Column::CreatedAt,
     );
@@ -214,16 +215,17 @@ async fn from_events(
         update_days,
         visits,
     ) = tokio::try_join!(
-        f.count(db, f.questions()),
-        f.count(db, f.answers()),
+        f.count(db, f.questions(rules)),
+        f.count(db, f.answers(rules)),
         f.count(db, f.expert_answers()),
         f.count(db, f.participations()),
         f.count(db, f.eligible_activities(rules)),
         f.count(db, f.youth_homes(period)),
-        f.count(db, f.home_activities()),
+        f.count(db, f.home_activities(rules)),
         f.count(
             db,
             f.home_rows::<activity_signup::Entity>(
+                rules,
                 activity_signup::Column::ActivityId,
                 activity_signup::Column::SignedUpAt,
             ),
@@ -231,6 +233,7 @@ async fn from_events(
         f.count(
             db,
             f.home_rows::<activity_comment::Entity>(
+                rules,
                 activity_comment::Column::ActivityId,
                 activity_comment::Column::CreatedAt,
             ),

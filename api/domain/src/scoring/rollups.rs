@@ -16,7 +16,7 @@ use sea_orm::{
 
 use super::Level;
 use qii_engine::period::Period;
-use qii_engine::rules::activity::ActivityRules;
+use qii_engine::rules::activity::{ActivityRules, PeriodDate};
 
 /// A span of rows of one grain: `day` within `[from, to]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,17 +366,63 @@ fn conditions_of(rules: &ActivityRules) -> Vec<(&'static str, i64)> {
     merged
 }
 
-/// Puts the conditions of `rules` in force in the rollups, re-deriving the eligible
-/// activities they change, in one transaction. Returns whether anything changed (every
-/// replica calls it when it puts rules in force; the first does the work).
+/// The settings of the rollups (`rule_setting`) that `rules` make: every one of
+/// [`rollup::SETTINGS`], by name.
+pub fn settings_of(rules: &ActivityRules) -> Vec<(&'static str, i64)> {
+    let by_end = i64::from(rules.counted_by == PeriodDate::End);
+    let value = |name: &str| match name {
+        "question_min_characters" => rules.questions.at_least_characters,
+        "answers_need_valid_question" => i64::from(rules.questions.answers_need_valid_question),
+        "heavyweight_counts_once_approved" => i64::from(rules.heavyweight.counts_once_approved),
+        "eligible_activities_by_end" | "home_activities_by_end" => by_end,
+        other => unreachable!("the rollups' setting `{other}` is made from the activity rules"),
+    };
+    rollup::SETTINGS
+        .iter()
+        .map(|(name, _)| (*name, value(name)))
+        .collect()
+}
+
+/// Puts the activity rules `rules` in force in the rollups — their settings, then their
+/// conditions — re-deriving every figure they move, for every period, in one transaction.
+/// Returns whether anything changed (every replica calls it when it puts rules in force;
+/// the first does the work).
 pub async fn sync_conditions(
     db: &DatabaseConnection,
     rules: &ActivityRules,
 ) -> Result<bool, DbErr> {
     let wanted = conditions_of(rules);
+    let settings = settings_of(rules);
     let tx = crate::db::write(db).await?;
     crate::db::serialise(&tx, "rollup-conditions").await?;
     let backend = tx.get_database_backend();
+    let mut stored: Vec<(String, i64)> = Vec::new();
+    for row in tx
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT name, value FROM rule_setting",
+        ))
+        .await?
+    {
+        stored.push((row.try_get("", "name")?, row.try_get("", "value")?));
+    }
+    // A setting not stored holds what the rollups were kept by before it existed.
+    let old: Vec<(&str, i64)> = rollup::SETTINGS
+        .iter()
+        .map(|(name, before)| {
+            let value = stored
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(*before, |(_, v)| *v);
+            (*name, value)
+        })
+        .collect();
+    let settings_changed = old != settings || stored.len() != settings.len();
+    if settings_changed {
+        for statement in rollup::change_settings(backend, &old, &settings) {
+            tx.execute_unprepared(&statement).await?;
+        }
+    }
     let mut current: Vec<(String, i64)> = Vec::new();
     for row in tx
         .query_all_raw(Statement::from_string(
@@ -393,8 +439,12 @@ pub async fn sync_conditions(
             .zip(&wanted)
             .all(|((f, n), (g, m))| f == g && n == m);
     if same {
-        tx.rollback().await?;
-        return Ok(false);
+        if settings_changed {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        return Ok(settings_changed);
     }
     for statement in rollup::change_conditions(backend, &wanted) {
         tx.execute_unprepared(&statement).await?;

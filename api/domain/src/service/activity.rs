@@ -13,6 +13,7 @@ use entities::{
     enums::{ActivityCategory, ActivityKind},
     org_unit,
 };
+use qii_engine::rules::activity::ActivityRules;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
@@ -48,14 +49,29 @@ pub struct ActivityFilter {
     pub starts_from: Option<DateTime<Utc>>,
     /// Starting before this instant.
     pub starts_before: Option<DateTime<Utc>>,
+    /// Counted in this period (e.g. `2017-10`): by the date the activity rules count
+    /// activities by (their start or their end, `activity_period()` in
+    /// `rules/eligibility/activity.rhai`), as the index and the targets count them.
+    pub counted_in: Option<qii_engine::period::Period>,
     /// Text contained in the title or place.
     pub search: Option<Search>,
 }
 
-/// The activities a caller may list, filtered.
-pub fn activities(_actor: &Actor, filter: &ActivityFilter) -> Select<activity::Entity> {
+/// The activities a caller may list, filtered (a period by the date `rules` count
+/// activities by).
+pub fn activities(
+    _actor: &Actor,
+    filter: &ActivityFilter,
+    rules: &ActivityRules,
+) -> Select<activity::Entity> {
     use activity::Column as C;
+    let counted = filter.counted_in.as_ref();
     let cond = Filters::new()
+        .range(
+            crate::scoring::activity_sql::period_column(rules),
+            counted.map(|p| p.start_utc()),
+            counted.map(|p| p.end_utc()),
+        )
         .eq(C::OrgUnitId, filter.org_unit_id)
         .town(C::OrgUnitId, filter.town_id)
         .district(C::OrgUnitId, filter.district_id)

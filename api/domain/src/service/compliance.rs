@@ -23,7 +23,10 @@ use crate::{
     service::find,
 };
 use qii_engine::period::Period;
-use qii_engine::rules::{targets::Per, Registry};
+use qii_engine::rules::{
+    targets::{ActivityCount, Per},
+    Registry,
+};
 
 /// One target of one unit beside its actual value.
 #[derive(Debug, Clone)]
@@ -139,7 +142,21 @@ async fn rows_of(
         .unwrap_or_else(|| period.first_day());
     let window = Window { period, span_start };
     let activity_rules = registry.activity_rules()?;
-    let actual = actuals(db, level, &window, &activity_rules, &metrics).await?;
+    // The counts of activities the targets in force declare, by metric.
+    let activity_counts: HashMap<String, ActivityCount> = versions
+        .iter()
+        .flat_map(|v| &v.spec.targets)
+        .filter_map(|t| Some((t.metric.clone(), t.activities.clone()?)))
+        .collect();
+    let actual = actuals(
+        db,
+        level,
+        &window,
+        &activity_rules,
+        &metrics,
+        &activity_counts,
+    )
+    .await?;
     Ok(targets
         .into_iter()
         .map(|t| ComplianceRow {

@@ -5,6 +5,7 @@
 use entities::{
     activity, activity_checkin, activity_review, activity_signup, enums::ActivityCategory, org_unit,
 };
+use qii_engine::rules::activity::ActivityRules;
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement},
     ConnectionTrait, DatabaseConnection, DbBackend, QuerySelect, QueryTrait, TryGetable,
@@ -75,6 +76,9 @@ pub struct StatsQuery {
     pub period: Option<Period>,
     /// Only records of the activities this filter keeps.
     pub filter: ActivityFilter,
+    /// The activity rules in force: the date they count an activity by is the activities'
+    /// own instant, and the filter's `countedIn` goes by it.
+    pub rules: std::sync::Arc<ActivityRules>,
 }
 
 /// One page of groups, in the order of the grouping keys, from `offset`.
@@ -178,7 +182,7 @@ fn statement(
     query: &StatsQuery,
 ) -> ServiceResult<SelectStatement> {
     let groupings = groupings(query)?;
-    let visible = activities(actor, &query.filter)
+    let visible = activities(actor, &query.filter, &query.rules)
         .select_only()
         .column(activity::Column::Id)
         .into_query();
@@ -186,7 +190,10 @@ fn statement(
     let instant: Expr = match query.measure {
         Measure::Activities => {
             q.from(activity::Entity);
-            Expr::col((activity::Entity, activity::Column::StartsAt))
+            Expr::col((
+                activity::Entity,
+                crate::scoring::activity_sql::period_column(&query.rules),
+            ))
         }
         Measure::Signups => {
             q.from(activity_signup::Entity).inner_join(

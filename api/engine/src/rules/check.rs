@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use super::{
+    activity::EligibilityCase,
     compute::{score, RawTable},
     policy::{self, PolicyCase, PolicySpec},
     source::RuleSource,
@@ -181,9 +182,13 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
         }
     }
     if script.defines("counts_toward_index", 0) {
-        if let Err(e) = super::activity::ActivityRules::from_script(sandbox, &script) {
-            report.errors.push(e);
+        match super::activity::ActivityRules::from_script(sandbox, &script) {
+            Ok(rules) => run_cases(file, &mut report, |case: &EligibilityCase| {
+                (&case.name, rules.run_case(case))
+            }),
+            Err(e) => report.errors.push(e),
         }
+        return report;
     }
     if script.defines("policy", 0) {
         check_policy(sandbox, file, &script, &mut report);
@@ -193,8 +198,8 @@ pub fn check_source(sandbox: &Sandbox, file: &RuleSource) -> ScriptReport {
         if file.tests.is_some() {
             report.errors.push(RuleError::new(
                 &file.tests_path(),
-                "test cases are only run for scoring and policy scripts (those defining \
-                 `index()` or `policy()`)",
+                "test cases are only run for scoring, policy and eligibility scripts (those \
+                 defining `index()`, `policy()` or `counts_toward_index()`)",
             ));
         }
         return report;
@@ -360,6 +365,50 @@ mod tests {
             .find(|r| r.path == "qii/v2.rhai")
             .expect("QII v2.0 is shipped");
         assert!(v2.cases_passed > 0, "v2 carries test cases");
+        let eligibility = reports
+            .iter()
+            .find(|r| r.path == "eligibility/activity.rhai")
+            .expect("the activity rules are shipped");
+        assert!(eligibility.cases_passed >= 10, "{eligibility:?}");
+    }
+
+    #[test]
+    fn an_eligibility_case_that_the_rules_contradict_fails_and_says_what_they_said() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let sources = RuleSource::read_dir(&dir).unwrap();
+        let shipped = sources
+            .iter()
+            .find(|s| s.path == "eligibility/activity.rhai")
+            .unwrap();
+        // Activities counted by their start: the shipped cases on the October activity fail.
+        let by_start = RuleSource {
+            source: shipped
+                .source
+                .replace("counted_by: \"end\"", "counted_by: \"start\""),
+            ..shipped.clone()
+        };
+        let report = check_source(&Sandbox::new(), &by_start);
+        let errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].contains("in_period: expected true, got false"),
+            "{errors:?}"
+        );
+        // A case that checks nothing is refused.
+        let empty = RuleSource {
+            tests: Some(
+                r#"[{ "name": "nothing", "question": { "title": "?" }, "expect": {} }]"#.into(),
+            ),
+            ..shipped.clone()
+        };
+        let report = check_source(&Sandbox::new(), &empty);
+        assert!(
+            report.errors[0]
+                .to_string()
+                .contains("names nothing to check"),
+            "{:?}",
+            report.errors
+        );
     }
 
     #[test]

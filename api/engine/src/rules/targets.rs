@@ -35,6 +35,70 @@ pub struct TargetSpec {
     pub applies_to: AppliesTo,
     pub per: Per,
     pub value: TargetValue,
+    /// For a count of activities: which activities it counts (in the period its activity
+    /// rules' date puts them in). `None` for the metrics the platform measures otherwise.
+    pub activities: Option<ActivityCount>,
+}
+
+/// Which activities a target counts, as the script declares them under `activities`: every
+/// activity that counts for its publisher, narrowed by what is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActivityCount {
+    /// Only activities of this kind.
+    pub kind: Option<ActivityKindName>,
+    /// Only activities of these categories (all when empty).
+    pub categories: Vec<CategoryName>,
+    /// Not activities of these categories.
+    pub except_categories: Vec<CategoryName>,
+    /// Only activities whose loop is whole (every required step done).
+    pub whole_loop: bool,
+}
+
+/// An activity's kind, as the rules name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKindName {
+    Offline,
+    OnlineTopic,
+}
+
+/// An activity's category, as the rules name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryName {
+    Contest,
+    Social,
+    Themed,
+    TicketPerk,
+    Training,
+    VolunteerService,
+    Other,
+}
+
+impl ActivityKindName {
+    /// The name, as stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Offline => "offline",
+            Self::OnlineTopic => "online_topic",
+        }
+    }
+}
+
+impl CategoryName {
+    /// The name, as stored.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Contest => "contest",
+            Self::Social => "social",
+            Self::Themed => "themed",
+            Self::TicketPerk => "ticket_perk",
+            Self::Training => "training",
+            Self::VolunteerService => "volunteer_service",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// A target as the script writes it: a threshold (`at_least`), or a city-wide total shared
@@ -52,6 +116,8 @@ struct DeclaredTarget {
     city_total: Option<Number>,
     #[serde(default)]
     share: Option<Share>,
+    #[serde(default)]
+    activities: Option<ActivityCount>,
 }
 
 /// A number as a script writes it: `2` or `2.0` alike.
@@ -140,6 +206,7 @@ impl TryFrom<DeclaredTarget> for TargetSpec {
             applies_to: d.applies_to,
             per: d.per,
             value,
+            activities: d.activities,
         })
     }
 }
