@@ -419,10 +419,12 @@ both_databases! {
         assert_eq!(page.eval("document.querySelectorAll('.error-line').length").await, 0, "the marks are gone");
         assert!(page.text("#check-status").await.contains("qii 2.1"));
 
-        // Publish: 2.1 is in force, the releases say who made it.
+        // Publish with a note: 2.1 is in force, the releases say who made it and why.
+        page.fill("note", "按市团委会议调整 Weights of the city's meeting").await;
         page.click("#publish").await;
         page.wait_for("the draft is published", "document.querySelector('#publish-result.ok')").await;
-        assert!(page.text("#publish-result").await.contains("qii/v2.rhai published"));
+        let published = page.text("#publish-result").await;
+        assert!(published.contains("qii/v2.rhai published: 按市团委会议调整 Weights of the city's meeting"), "{published}");
         assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.1"]);
         page.wait_for("the releases show the new one in force",
             "document.querySelector('#releases tbody tr .in-force') \

@@ -341,6 +341,41 @@ both_databases! {
         assert_eq!(code, "BAD_USER_INPUT");
     }
 
+    async fn a_publish_or_a_rollback_carries_the_administrators_note_and_a_bad_note_writes_nothing(app) {
+        let noted = "mutation($s: String!, $t: String, $n: String) {
+            publishRuleSet(path: \"qii/v3.rhai\", source: $s, tests: $t, note: $n) { release { id note } } }";
+        let published = app
+            .data(noted, json!({ "s": v3(), "t": v3_tests(), "n": "  省团委QII v3.0权重 The province's v3.0 weights " }))
+            .await;
+        assert_eq!(
+            published["publishRuleSet"]["release"]["note"],
+            "qii/v3.rhai published: 省团委QII v3.0权重 The province's v3.0 weights"
+        );
+        let audit = app.data("{ auditLog(first: 20) { nodes { action detail } } }", json!({})).await;
+        let notes: Vec<&Value> = audit["auditLog"]["nodes"].as_array().unwrap().iter()
+            .filter(|e| e["action"] == "rules.publish").map(|e| &e["detail"]["note"]).collect();
+        assert_eq!(notes, [&json!("qii/v3.rhai published: 省团委QII v3.0权重 The province's v3.0 weights")]);
+
+        let releases = app.count("rule_release").await;
+        let heavier = v3().replace("version: \"3.0\"", "version: \"3.1\"")
+            .replace("indicator(\"work_integration\", \"eligible_activities\", 30.0)", "indicator(\"work_integration\", \"eligible_activities\", 35.0)")
+            .replace("weight: 25.0, transform: [\"log1p\"]", "weight: 20.0, transform: [\"log1p\"]");
+        for (note, says) in [(" ", "blank"), (&"长".repeat(501)[..], "longer than 500"), ("a\u{7}b", "control characters")] {
+            let response = app.graphql(noted, json!({ "s": heavier, "t": v3_tests(), "n": note })).await;
+            let error = &response["errors"][0];
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{response}");
+            assert_eq!(error["extensions"]["field"], "note", "{response}");
+            assert!(error["message"].as_str().unwrap().contains(says), "{response}");
+        }
+        assert_eq!(app.count("rule_release").await, releases, "nothing was written");
+
+        let rollback = app
+            .data("mutation { rollbackRuleSet(note: \"会议决定暂缓 Postponed\") { release { note } } }", json!({}))
+            .await;
+        let note = rollback["rollbackRuleSet"]["release"]["note"].as_str().unwrap();
+        assert!(note.starts_with("rule set qii returned to release") && note.ends_with(": 会议决定暂缓 Postponed"), "{note}");
+    }
+
     async fn a_publish_on_one_server_is_in_force_on_another_of_the_same_database(app) {
         let other = app.replica().await;
         assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);

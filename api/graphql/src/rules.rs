@@ -346,10 +346,14 @@ impl RulesMutation {
         #[graphql(desc = "Test cases: a JSON list, as in a `.tests.json` file.")] tests: Option<
             String,
         >,
+        #[graphql(
+            desc = "Why the rules change, for the releases and the audit log (at most 500 characters); it follows the server's own note."
+        )]
+        note: Option<String>,
     ) -> Result<RuleChange> {
         let app = ctx.app()?;
         let file = rule_file(path, source, tests);
-        let outcome = service::publish(&app.actor, &app.rules, file).await?;
+        let outcome = service::publish(&app.actor, &app.rules, file, note.as_deref()).await?;
         change(ctx, outcome).await
     }
 
@@ -364,10 +368,15 @@ impl RulesMutation {
             desc = "The id of the release to return it to; null for the latest release in which its files differed from those in force."
         )]
         to_release: Option<Id>,
+        #[graphql(
+            desc = "Why the rules are returned, for the releases and the audit log (at most 500 characters)."
+        )]
+        note: Option<String>,
     ) -> Result<RuleChange> {
         let app = ctx.app()?;
         let to = to_release.map(Id::get);
-        let outcome = service::rollback(&app.actor, &app.rules, &rule_set, to).await?;
+        let outcome =
+            service::rollback(&app.actor, &app.rules, &rule_set, to, note.as_deref()).await?;
         change(ctx, outcome).await
     }
 }

@@ -200,6 +200,9 @@ pub enum RulesCommand {
         /// Its test cases; by default the `.tests.json` file beside it, if any.
         #[arg(long)]
         tests: Option<PathBuf>,
+        /// Why the rules change, kept with the release and in the audit log.
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Return a rule set to an earlier release (by default the latest one in which it
     /// differed), as a new release.
@@ -212,6 +215,9 @@ pub enum RulesCommand {
         /// The release to return to.
         #[arg(long)]
         to: Option<i64>,
+        /// Why the rules are returned, kept with the release and in the audit log.
+        #[arg(long)]
+        note: Option<String>,
     },
     /// List the releases of the rules, newest first.
     History {
@@ -421,6 +427,7 @@ async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
             file,
             path,
             tests,
+            note,
         } => {
             let source = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
@@ -443,7 +450,7 @@ async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
                 source,
                 tests,
             };
-            let outcome = service::rules::publish(&actor, &store, file)
+            let outcome = service::rules::publish(&actor, &store, file, note.as_deref())
                 .await
                 .map_err(failure)?;
             print_change(outcome);
@@ -453,9 +460,10 @@ async fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
             config,
             rule_set,
             to,
+            note,
         } => {
             let (_, store) = open_rules(&config).await?;
-            let outcome = service::rules::rollback(&actor, &store, &rule_set, to)
+            let outcome = service::rules::rollback(&actor, &store, &rule_set, to, note.as_deref())
                 .await
                 .map_err(failure)?;
             print_change(outcome);

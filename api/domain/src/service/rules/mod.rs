@@ -28,8 +28,14 @@ pub const MAX_HISTORY: u64 = 500;
 
 /// Publishes one rule file (a new version of a rule set, or an edit of a file in force)
 /// with its test cases.
-pub async fn publish(actor: &Actor, store: &RuleStore, file: RuleSource) -> ServiceResult<Changed> {
+pub async fn publish(
+    actor: &Actor,
+    store: &RuleStore,
+    file: RuleSource,
+    note: Option<&str>,
+) -> ServiceResult<Changed> {
     actor.require(Need::Rules, "publish rule scripts")?;
+    let why = release_note(note)?;
     source::check_path(&file.path).map_err(|m| ServiceError::invalid("path", m))?;
     if file.source.trim().is_empty() {
         return Err(ServiceError::invalid("source", "the script is empty"));
@@ -40,12 +46,43 @@ pub async fn publish(actor: &Actor, store: &RuleStore, file: RuleSource) -> Serv
             "the test cases are empty: leave them out, or give a JSON list of cases",
         ));
     }
-    let note = format!("{} published", file.path);
+    let note = format!("{} published{why}", file.path);
     let who = actor.label();
     let change = store.change(&who, "publish", note, None, |base| {
         Ok(source::apply(base, std::slice::from_ref(&file), &[]))
     });
     outcome(change.await)
+}
+
+/// Longest note accepted with a release.
+const NOTE_MAX: usize = 500;
+
+/// What an administrator says of a change, as it follows the server's own note (`: …`);
+/// nothing when none is given. A blank or overlong note is refused.
+fn release_note(note: Option<&str>) -> ServiceResult<String> {
+    let Some(note) = note else {
+        return Ok(String::new());
+    };
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(ServiceError::invalid(
+            "note",
+            "the note is blank: leave it out, or say why the rules change",
+        ));
+    }
+    if note.chars().count() > NOTE_MAX {
+        return Err(ServiceError::invalid(
+            "note",
+            format!("the note is longer than {NOTE_MAX} characters"),
+        ));
+    }
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ServiceError::invalid(
+            "note",
+            "the note holds control characters: write plain text",
+        ));
+    }
+    Ok(format!(": {note}"))
 }
 
 /// Returns the files of `rule_set` to what they were in release `to` — by default the
@@ -55,8 +92,10 @@ pub async fn rollback(
     store: &RuleStore,
     rule_set: &str,
     to: Option<i64>,
+    note: Option<&str>,
 ) -> ServiceResult<Changed> {
     actor.require(Need::Rules, "roll rule sets back")?;
+    let why = release_note(note)?;
     let db = store.db();
     let current = releases::latest(db)
         .await?
@@ -102,7 +141,10 @@ pub async fn rollback(
             target.row.id
         )));
     }
-    let note = format!("rule set {rule_set} returned to release {}", target.row.id);
+    let note = format!(
+        "rule set {rule_set} returned to release {}{why}",
+        target.row.id
+    );
     let who = actor.label();
     let change = store.change(&who, "rollback", note, None, |base| {
         let mut files: Vec<RuleSource> = base
