@@ -116,15 +116,31 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{:?}", e))?;
     let started = Instant::now();
     let actor = Actor::system();
-    let city = reports::build(&db, &actor, &rules, ReportKind::Monthly, &period, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let city = reports::build(
+        &db,
+        &actor,
+        &rules,
+        ReportKind::Monthly,
+        &period,
+        None,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut written = reports::xlsx::workbook(&city)?.len();
     for line in &city.ranking {
         let town = Some(line.town.id.get());
-        let report = reports::build(&db, &actor, &rules, ReportKind::Monthly, &period, town)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let report = reports::build(
+            &db,
+            &actor,
+            &rules,
+            ReportKind::Monthly,
+            &period,
+            town,
+            None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         written += reports::xlsx::workbook(&report)?.len();
     }
     println!(

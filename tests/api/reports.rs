@@ -249,6 +249,72 @@ both_databases! {
         assert_eq!(csv.lines().count(), 2, "the header and the town's row");
     }
 
+    async fn a_districts_report_holds_its_towns_with_their_city_rank_and_their_place_among_them(app) {
+        app.load_demo(0.05).await;
+        let city = report(&app, "MONTHLY", "2017-11", None).await;
+        let districts = app.data("{ districts(first: 10) { nodes { id code name } } }", json!({})).await;
+        let d2 = districts["districts"]["nodes"].as_array().unwrap().iter().find(|d| d["code"] == "D2").unwrap().clone();
+        let towns = app
+            .data("query($d: ID) { orgUnits(filter: { kind: TOWN, districtId: $d }, first: 100) { nodes { id } } }", json!({ "d": d2["id"] }))
+            .await;
+        let mut members: Vec<String> = towns["orgUnits"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()).collect();
+        members.sort();
+        assert!(members.len() > 3, "{towns}");
+
+        let district = app
+            .data(
+                "query($d: ID) { report(kind: MONTHLY, period: \"2017-11\", district: $d) {
+                    title district { code name } ranking { town { id } rank place total } details { town { town { id } } } } }",
+                json!({ "d": d2["id"] }),
+            )
+            .await["report"]
+            .clone();
+        assert_eq!(district["title"], format!("东莞市{} · 2017-11 青年之声影响力指数月报", d2["name"].as_str().unwrap()));
+        assert_eq!(district["district"]["code"], "D2");
+        let lines = district["ranking"].as_array().unwrap();
+        let mut shown: Vec<String> = lines.iter().map(|l| l["town"]["id"].as_str().unwrap().to_owned()).collect();
+        shown.sort();
+        assert_eq!(shown, members, "the district's towns, and only those");
+        assert_eq!(district["details"].as_array().unwrap().len(), members.len());
+        // Each town keeps its city rank and score; its place counts the district's towns above it.
+        for line in lines {
+            let id = &line["town"]["id"];
+            let in_city = city["ranking"].as_array().unwrap().iter().find(|l| &l["town"]["id"] == id).unwrap();
+            assert_eq!((&line["rank"], &line["total"]), (&in_city["rank"], &in_city["total"]));
+            let above = lines.iter().filter(|o| o["rank"].as_i64() < line["rank"].as_i64()).count() as i64;
+            assert_eq!(line["place"].as_i64(), Some(above + 1), "{line}");
+        }
+        assert_eq!(lines[0]["place"], 1);
+        assert!(city["ranking"][0]["place"].is_null() || city["ranking"][0].get("place").is_none());
+
+        // The workbook, the CSV and the page of the same report, by the district's code.
+        let csv = get_ok(&app, "/reports/monthly/2017-11.csv?district=D2").await.text().await.unwrap();
+        assert_eq!(csv.lines().count(), members.len() + 1, "{csv}");
+        assert!(csv.lines().next().unwrap().contains("片区内名次"));
+        let bytes = get_ok(&app, "/reports/monthly/2017-11.xlsx?district=D2").await.bytes().await.unwrap();
+        assert_eq!(sheet(&bytes, "全市排名").len(), members.len() + 1);
+        let html = unescaped(&get_ok(&app, "/reports/monthly/2017-11?district=D2").await.text().await.unwrap());
+        assert!(html.contains("片区内名次") && html.contains("?district=D2"), "the page and its downloads are the district's");
+
+        // Refused: a district and a town at once, an unknown district, a town administrator.
+        let (code, message) = app
+            .error("query($d: ID, $t: ID) { report(kind: MONTHLY, period: \"2017-11\", district: $d, town: $t) { title } }",
+                json!({ "d": d2["id"], "t": members[0] }))
+            .await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+        let (code, _) = app
+            .error("{ report(kind: MONTHLY, period: \"2017-11\", district: \"99999\") { title } }", json!({}))
+            .await;
+        assert_eq!(code, "NOT_FOUND");
+        let unknown = get(&app, "/reports/monthly/2017-11?district=D9", Some(&app.token)).await;
+        assert_eq!(unknown.status(), 400);
+        let town_admin = app.token_for(Role::TownAdmin(members[0].parse().unwrap()), "district-town-admin");
+        let (code, _) = app
+            .error_as(Some(&town_admin), "query($d: ID) { report(kind: MONTHLY, period: \"2017-11\", district: $d) { title } }", json!({ "d": d2["id"] }))
+            .await;
+        assert_eq!(code, "FORBIDDEN");
+    }
+
     async fn a_weekly_report_covers_an_iso_week_and_a_wrong_period_or_address_is_refused(app) {
         app.load_demo(0.02).await;
         let weekly = report(&app, "WEEKLY", "2017-W45", None).await;

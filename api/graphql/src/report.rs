@@ -19,8 +19,9 @@ impl ReportQuery {
     /// town administrator, who gets its own town's. City administrators read every report,
     /// town administrators their town's. The numbers come from the stored ranking of the
     /// period (stored first when the period has ended and none is), so a report read again
-    /// later is the same. The same report as a page, a workbook and CSV:
-    /// `/reports/{kind}/{period}[/{town}][.xlsx|.csv]`.
+    /// later is the same. With `district`, that district's towns only, each with its place
+    /// among them. The same report as a page, a workbook and CSV:
+    /// `/reports/{kind}/{period}[/{town}][.xlsx|.csv][?district=d1]`.
     async fn report(
         &self,
         ctx: &Context<'_>,
@@ -32,12 +33,21 @@ impl ReportQuery {
             desc = "The town's org-unit id, for that town's report; null for the city's (or, for a town administrator, their own town's)."
         )]
         town: Option<Id>,
+        #[graphql(
+            desc = "A supervision district's id, for its report: its towns only, each with its city rank and its place among them (city administrators)."
+        )]
+        district: Option<Id>,
     ) -> Result<Report> {
         let app = ctx.app()?;
-        let town = match &town {
-            Some(id) => Some(id.0),
-            None => reports::default_town(&app.actor),
+        let town = match (&town, &district) {
+            (Some(id), _) => Some(id.0),
+            (None, Some(_)) => None,
+            (None, None) => reports::default_town(&app.actor),
         };
-        Ok(reports::build(&app.db, &app.actor, &app.rules, kind, &period, town).await?)
+        let district = district.map(|d| d.0);
+        Ok(reports::build(
+            &app.db, &app.actor, &app.rules, kind, &period, town, district,
+        )
+        .await?)
     }
 }

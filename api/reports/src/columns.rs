@@ -26,6 +26,7 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Rank,
+    Place,
     Name,
     Total,
     PreviousRank,
@@ -77,6 +78,7 @@ impl Column {
     pub fn cell<'a>(&self, line: &'a TownLine) -> Option<Cell<'a>> {
         match self.source {
             Source::Rank => Some(Cell::Whole(line.rank.into())),
+            Source::Place => line.place.map(|p| Cell::Whole(p.into())),
             Source::Name => Some(Cell::Text(&line.town.name)),
             Source::Total => Some(Cell::Number(line.total)),
             Source::PreviousRank => line.previous_rank.map(|r| Cell::Whole(r.into())),
@@ -89,12 +91,21 @@ impl Column {
     }
 }
 
-/// The ranking's columns for `report`: rank, town, score, the comparison with the previous
+/// The ranking's columns for `report`: rank (and, in a district's report, the place among
+/// its towns), town, score, the comparison with the previous
 /// period, each dimension's score and each indicator's contribution.
 pub fn ranking_columns(report: &Report) -> Vec<Column> {
     let shown = |heading: &str| Some(heading.to_owned());
-    let mut columns = vec![
-        Column::new("排名", shown("排名"), Kind::Rank, Source::Rank),
+    let mut columns = vec![Column::new("排名", shown("排名"), Kind::Rank, Source::Rank)];
+    if report.district.is_some() {
+        columns.push(Column::new(
+            "片区内名次",
+            shown("片区内名次"),
+            Kind::Rank,
+            Source::Place,
+        ));
+    }
+    columns.extend([
         Column::new("镇街", shown("镇街"), Kind::Name, Source::Name),
         Column::new("得分", shown("得分"), Kind::Score, Source::Total),
         Column::new("上期排名", None, Kind::Rank, Source::PreviousRank),
@@ -111,7 +122,7 @@ pub fn ranking_columns(report: &Report) -> Vec<Column> {
             Kind::ScoreChange,
             Source::TotalChange,
         ),
-    ];
+    ]);
     columns.extend(report.dimensions.iter().enumerate().map(|(i, d)| {
         Column::new(
             format!("{}（维度分）", d.label),

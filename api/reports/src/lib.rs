@@ -101,6 +101,34 @@ pub fn check_period(kind: ReportKind, period: &Period) -> ServiceResult<()> {
 }
 
 /// The town `text` names: its name (`虎门`), code (`town-humen`) or id.
+/// The district `text` names: its code (`d1`), its name (`第一片区`) or its id.
+pub async fn find_district(
+    db: &DatabaseConnection,
+    text: &str,
+) -> ServiceResult<entities::district::Model> {
+    use entities::district;
+    let text = text.trim();
+    let by_text = district::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(district::Column::Code.eq(text))
+                .add(district::Column::Name.eq(text)),
+        )
+        .one(db)
+        .await?;
+    let found = match (by_text, text.parse::<i64>()) {
+        (Some(d), _) => Some(d),
+        (None, Ok(id)) => district::Entity::find_by_id(id).one(db).await?,
+        (None, Err(_)) => None,
+    };
+    found.ok_or_else(|| {
+        ServiceError::invalid(
+            "district",
+            format!("there is no district `{text}`: give a district's code (d1), name or id"),
+        )
+    })
+}
+
 pub async fn find_town(db: &DatabaseConnection, text: &str) -> ServiceResult<org_unit::Model> {
     let text = text.trim();
     let by_text = org_unit::Entity::find()
@@ -140,9 +168,29 @@ pub async fn build(
     kind: ReportKind,
     period: &Period,
     town: Option<i64>,
+    district: Option<i64>,
 ) -> ServiceResult<Report> {
     check_period(kind, period)?;
-    may_read_report(actor, town)?;
+    let district = match district {
+        None => {
+            may_read_report(actor, town)?;
+            None
+        }
+        Some(_) if town.is_some() => {
+            return Err(ServiceError::invalid(
+                "district",
+                "a report is of a town or of a district, not both: leave one out",
+            ))
+        }
+        Some(id) => {
+            actor.require(Need::CityAdmin, "read a district's report")?;
+            let found = entities::district::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("district", id))?;
+            Some(found)
+        }
+    };
     let towns: HashMap<i64, org_unit::Model> = org_unit::Entity::find()
         .filter(org_unit::Column::Kind.eq(OrgUnitKind::Town))
         .order_by_asc(org_unit::Column::Id)
@@ -164,13 +212,28 @@ pub async fn build(
     let compared =
         scoring_service::ranking(db, actor, (rules, &cache), INDEX, period, Level::Town).await?;
     let reference = |id: i64| town_ref(&towns, &compared.ranking, id);
-    let ranking: Vec<TownLine> = compared
+    // A district's report: its towns only.
+    let shown = |unit: i64| {
+        district
+            .as_ref()
+            .is_none_or(|d| towns.get(&unit).and_then(|t| t.district_id) == Some(d.id))
+    };
+    let scores: Vec<&UnitScore> = compared
         .ranking
         .scores
+        .iter()
+        .filter(|s| shown(s.unit))
+        .collect();
+    let ranking: Vec<TownLine> = scores
         .iter()
         .map(|score| TownLine {
             town: reference(score.unit),
             rank: score.rank as i32,
+            // The lines are in rank order: a town's place is one more than the number of
+            // the district's towns ranked above it.
+            place: district
+                .as_ref()
+                .map(|_| 1 + scores.iter().filter(|s| s.rank < score.rank).count() as i32),
             previous_rank: compared.baseline.get(&score.unit).map(|r| *r as i32),
             rank_change: compared
                 .baseline
@@ -198,9 +261,7 @@ pub async fn build(
 
     let targets = targets(db, actor, rules, period, town).await?;
     let trend = trend(db, actor, (rules, &cache), &compared.ranking).await?;
-    let details = compared
-        .ranking
-        .scores
+    let details = scores
         .iter()
         .map(|score| score.unit)
         .zip(&ranking)
@@ -232,11 +293,17 @@ pub async fn build(
         kind,
         period: period.to_string(),
         previous_period: compared.baseline_label.clone(),
-        title: match town {
-            Some(id) => format!("{} · {title}", reference(id).name),
-            None => format!("东莞市 · {title}"),
+        title: match (town, &district) {
+            (Some(id), _) => format!("{} · {title}", reference(id).name),
+            (None, Some(d)) => format!("东莞市{} · {title}", d.name),
+            (None, None) => format!("东莞市 · {title}"),
         },
         town: town.map(reference),
+        district: district.map(|d| ReportDistrict {
+            id: d.id.into(),
+            code: d.code,
+            name: d.name,
+        }),
         rule_set: compared.ranking.rule_set.clone(),
         version: compared.ranking.version.clone(),
         content_hash: compared.ranking.hash.clone(),

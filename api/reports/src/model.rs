@@ -54,6 +54,17 @@ pub struct ReportTown {
     pub name: String,
 }
 
+/// A supervision district (片区), as a report names it.
+#[derive(SimpleObject, Serialize, Clone, Debug)]
+pub struct ReportDistrict {
+    /// The district's id.
+    pub id: Id,
+    /// Its code, e.g. `d1`.
+    pub code: String,
+    /// Its name, e.g. `第一片区`.
+    pub name: String,
+}
+
 /// A weekly or monthly report: the city's ranking of towns with each town's change against
 /// the previous period, every indicator, target compliance and highlights.
 #[derive(SimpleObject, Serialize, Debug)]
@@ -68,6 +79,9 @@ pub struct Report {
     pub title: String,
     /// The town of a town's report; null for the city's.
     pub town: Option<ReportTown>,
+    /// The district of a district's report (its towns only, each with its city rank and
+    /// its place among them); null otherwise.
+    pub district: Option<ReportDistrict>,
     /// The rule set, e.g. `qii`.
     pub rule_set: String,
     /// The rule version that scored the period, e.g. `2.0`.
@@ -112,6 +126,9 @@ pub struct TownLine {
     pub town: ReportTown,
     /// 1 is best; equal totals share a rank.
     pub rank: i32,
+    /// In a district's report, the town's place among the district's towns by the same
+    /// scores (1 is best; equal totals share a place); null in other reports.
+    pub place: Option<i32>,
     /// The rank in the previous period.
     pub previous_rank: Option<i32>,
     /// Places gained since the previous period (negative when lost).

@@ -45,7 +45,7 @@ pub async fn run(
         )],
         None => {
             // The city's report first: it stores the period's ranking the towns' read.
-            let city = reports::build(&db, &actor, &rules, kind, &period, None)
+            let city = reports::build(&db, &actor, &rules, kind, &period, None, None)
                 .await
                 .map_err(failure)?;
             let path = write(out, &city)?;
@@ -61,7 +61,7 @@ pub async fn run(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     for town in towns {
-        let report = reports::build(&db, &actor, &rules, kind, &period, town)
+        let report = reports::build(&db, &actor, &rules, kind, &period, town, None)
             .await
             .map_err(failure)?;
         if let Some(town) = &report.town {

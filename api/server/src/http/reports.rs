@@ -4,13 +4,15 @@
 //! - `GET /reports/{kind}/{period}` — the city's report as a printable page; `.xlsx` and
 //!   `.csv` after the period give the workbook and the table;
 //! - `GET /reports/{kind}/{period}/{town}` — a town's (the town by name, code or id), the
-//!   same three ways.
+//!   same three ways;
+//! - `?district=d1` on the city's address — a supervision district's (by code, name or
+//!   id): its towns only, each with its place among them.
 //!
 //! `kind` is `weekly` or `monthly`. Errors are answered as GraphQL errors are, with
 //! `extensions.code` and the matching HTTP status.
 
 use axum::{
-    extract::{Extension, Path, State},
+    extract::{Extension, Path, Query, State},
     http::{header, HeaderValue, StatusCode, Uri},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -24,7 +26,7 @@ use qii_domain::{
     error::{code, ServiceError, ServiceResult},
     identity::Actor,
 };
-use qii_reports::{build, find_town, page, parse_period, Report, ReportKind};
+use qii_reports::{build, find_district, find_town, page, parse_period, Report, ReportKind};
 
 /// The report routes (the caller adds the gate).
 pub fn router() -> Router<AppState> {
@@ -52,14 +54,25 @@ pub fn split_format(segment: &str) -> (&str, Format) {
     }
 }
 
+/// The query of a report's address: `?district=` for a district's report.
+#[derive(serde::Deserialize)]
+struct Scope {
+    district: Option<String>,
+}
+
 async fn city(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path((kind, period)): Path<(String, String)>,
+    Query(scope): Query<Scope>,
     uri: Uri,
 ) -> Response {
     let (period, format) = split_format(&period);
-    respond(&state, &actor, &kind, period, None, format, &uri).await
+    let within = Within {
+        town: None,
+        district: scope.district.as_deref(),
+    };
+    respond(&state, &actor, &kind, period, within, format, &uri).await
 }
 
 async fn town(
@@ -69,7 +82,18 @@ async fn town(
     uri: Uri,
 ) -> Response {
     let (town, format) = split_format(&town);
-    respond(&state, &actor, &kind, &period, Some(town), format, &uri).await
+    let within = Within {
+        town: Some(town),
+        district: None,
+    };
+    respond(&state, &actor, &kind, &period, within, format, &uri).await
+}
+
+/// Whose report an address asks for: a town's, a district's or (neither) the city's.
+#[derive(Clone, Copy)]
+struct Within<'a> {
+    town: Option<&'a str>,
+    district: Option<&'a str>,
 }
 
 async fn respond(
@@ -77,7 +101,7 @@ async fn respond(
     actor: &Actor,
     kind: &str,
     period: &str,
-    town: Option<&str>,
+    within: Within<'_>,
     format: Format,
     uri: &Uri,
 ) -> Response {
@@ -88,7 +112,7 @@ async fn respond(
             &format!("there is no `{kind}` report: the reports are `weekly` and `monthly`"),
         );
     };
-    let report = match gather(state, actor, kind, period, town).await {
+    let report = match gather(state, actor, kind, period, within).await {
         Ok(report) => report,
         Err(err) => return service_error(actor, err),
     };
@@ -107,10 +131,11 @@ async fn respond(
             Err(err) => internal(actor, anyhow::anyhow!("writing the CSV: {err}")),
         },
         Format::Page => {
-            // Downloads keep a token that came in the address, so that they work too.
+            // Downloads keep a token that came in the address, so that they work too, and
+            // the district a district's report is of.
             let links = uri
                 .query()
-                .filter(|q| q.contains("access_token="))
+                .filter(|q| q.contains("access_token=") || q.contains("district="))
                 .map(|q| format!("?{q}"))
                 .unwrap_or_default();
             let base = uri.path().trim_end_matches('/');
@@ -127,21 +152,42 @@ async fn gather(
     actor: &Actor,
     kind: ReportKind,
     period: &str,
-    town: Option<&str>,
+    within: Within<'_>,
 ) -> ServiceResult<Report> {
     let period = parse_period(kind, period)?;
-    let town = match town {
+    let town = match within.town {
         Some(text) => Some(find_town(&state.db, text).await?.id),
         None => None,
     };
-    build(&state.db, actor, &state.rules, kind, &period, town).await
+    let district = match within.district {
+        Some(text) => Some(find_district(&state.db, text).await?.id),
+        None => None,
+    };
+    build(
+        &state.db,
+        actor,
+        &state.rules,
+        kind,
+        &period,
+        town,
+        district,
+    )
+    .await
 }
 
 /// `qii-monthly-2017-11` or `qii-monthly-2017-11-虎门`.
 pub fn file_name(report: &Report) -> String {
-    match &report.town {
-        Some(town) => format!("qii-{}-{}-{}", report.kind.slug(), report.period, town.name),
-        None => format!("qii-{}-{}", report.kind.slug(), report.period),
+    match (&report.town, &report.district) {
+        (Some(town), _) => format!("qii-{}-{}-{}", report.kind.slug(), report.period, town.name),
+        (None, Some(district)) => {
+            format!(
+                "qii-{}-{}-{}",
+                report.kind.slug(),
+                report.period,
+                district.name
+            )
+        }
+        (None, None) => format!("qii-{}-{}", report.kind.slug(), report.period),
     }
 }
 
