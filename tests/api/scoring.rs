@@ -76,6 +76,51 @@ both_databases! {
         assert_eq!(not_ranked["explainScore"], Value::Null, "a Youth Home is not ranked among towns");
     }
 
+    async fn an_explanation_shows_its_working_and_the_working_gives_the_score(app) {
+        app.load_demo(0.05).await;
+        let town = app.unit_id("town-humen").await;
+        let data = app
+            .data(
+                "query($t: ID!) { explainScore(orgUnitId: $t, period: \"2017-11\") { indicators {
+                    key raw transforms { name value } standardised weight contribution
+                    method { name low high mean sd target targetMetric function lowerIsBetter missing } } } }",
+                json!({ "t": town }),
+            )
+            .await;
+        let indicators = data["explainScore"]["indicators"].as_array().unwrap();
+        let find = |key: &str| indicators.iter().find(|i| i["key"] == key).unwrap().clone();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+
+        // Visits: log1p, then min–max over the towns' logarithms.
+        let visits = find("valid_visits");
+        let raw = visits["raw"].as_f64().unwrap();
+        assert_eq!(visits["transforms"][0]["name"], "log1p");
+        let logged = visits["transforms"][0]["value"].as_f64().unwrap();
+        assert!(close(logged, raw.ln_1p()), "{visits}");
+        let method = &visits["method"];
+        assert_eq!((method["name"].as_str(), method["missing"].as_str()), (Some("min_max"), Some("zero")));
+        let (low, high) = (method["low"].as_f64().unwrap(), method["high"].as_f64().unwrap());
+        assert!(low <= logged && logged <= high, "{visits}");
+        assert!(close(visits["standardised"].as_f64().unwrap(), (logged - low) / (high - low) * 100.0), "{visits}");
+
+        // Registrations against the town's own target; binding between goalposts.
+        let registrations = find("registrations");
+        assert_eq!(registrations["method"]["name"], "target_metric");
+        assert_eq!(registrations["method"]["targetMetric"], "registrations");
+        let target = registrations["method"]["target"].as_f64().unwrap();
+        let share = (registrations["raw"].as_f64().unwrap() / target).min(1.0) * 100.0;
+        assert!(close(registrations["standardised"].as_f64().unwrap(), share), "{registrations}");
+        let binding = find("mobile_binding");
+        assert_eq!((binding["method"]["name"].as_str(), binding["method"]["low"].as_f64(), binding["method"]["high"].as_f64()),
+            (Some("goalposts"), Some(0.0), Some(0.5)));
+        assert_eq!(binding["transforms"], json!([]));
+        // Points: weight × score / 100, as the index adds its dimensions up.
+        for indicator in indicators {
+            let points = indicator["weight"].as_f64().unwrap() * indicator["standardised"].as_f64().unwrap_or(0.0) / 100.0;
+            assert!(close(indicator["contribution"].as_f64().unwrap(), points), "{indicator}");
+        }
+    }
+
     async fn a_preview_with_other_weights_reorders_the_towns_against_the_rules_in_force(app) {
         app.load_demo(0.05).await;
         let what_if = v2_source()

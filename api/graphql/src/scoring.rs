@@ -272,6 +272,28 @@ impl RankingEntry {
                 label: label.label.clone(),
                 dimension: label.dimension.clone(),
                 raw: i.raw,
+                transforms: label
+                    .method
+                    .iter()
+                    .flat_map(|m| &m.transforms)
+                    .zip(&i.transformed)
+                    .map(|(name, value)| TransformStep {
+                        name: name.clone(),
+                        value: *value,
+                    })
+                    .collect(),
+                method: label.method.as_ref().map(|m| IndicatorMethod {
+                    name: m.name.clone(),
+                    low: m.low,
+                    high: m.high,
+                    mean: m.mean,
+                    sd: m.sd,
+                    target: m.target.or(i.target),
+                    target_metric: m.target_metric.clone(),
+                    function: m.function.clone(),
+                    lower_is_better: m.lower_is_better,
+                    missing: m.missing.clone(),
+                }),
                 standardised: i.standardised,
                 weight: label.weight,
                 contribution: i.contribution,
@@ -306,12 +328,57 @@ pub struct IndicatorScore {
     dimension: String,
     /// The raw figure from the platform's data; null when missing.
     raw: Option<f64>,
+    /// Each transform of the figure, in order, with the value it gave (empty without
+    /// transforms).
+    transforms: Vec<TransformStep>,
+    /// The standardisation method and what it took from the units scored; null for scores
+    /// stored before it was kept.
+    method: Option<IndicatorMethod>,
     /// The standardised score, 0–100; null when left out as missing.
     standardised: Option<f64>,
     /// Weight in percent of the index.
     weight: f64,
-    /// Points of the total it gives.
+    /// Points of the total it gives: the contribution is `weight × standardised / 100`
+    /// for an index that adds up its dimensions.
     contribution: f64,
+}
+
+/// One transform of a raw figure.
+#[derive(SimpleObject)]
+pub struct TransformStep {
+    /// `log1p`, `ln`, `log10`, `power 0.5`, `cap 1000`, `winsorise 0.95`.
+    name: String,
+    /// The figure after it; null when the figure is missing.
+    value: Option<f64>,
+}
+
+/// How an indicator's (transformed) figures became 0–100 scores in a ranking.
+#[derive(SimpleObject)]
+pub struct IndicatorMethod {
+    /// `min_max` ((x − low) / (high − low)), `z_score` (50 + 10 (x − mean) / sd), `rank`
+    /// (percentile), `goalposts` ((x − low) / (high − low), capped), `target` (x / target,
+    /// capped), `target_metric` (x / the unit's own target, capped) or `custom` (a function
+    /// of the script).
+    name: String,
+    /// Min–max: the least transformed figure of the units scored; goalposts: the lower bound.
+    low: Option<f64>,
+    /// Min–max: the greatest transformed figure of the units scored; goalposts: the upper
+    /// bound.
+    high: Option<f64>,
+    /// Z-score: the mean of the transformed figures.
+    mean: Option<f64>,
+    /// Z-score: their standard deviation.
+    sd: Option<f64>,
+    /// Target: the target; target_metric: the unit's own target.
+    target: Option<f64>,
+    /// Target_metric: the metric of the targets.
+    target_metric: Option<String>,
+    /// Custom: the script's function.
+    function: Option<String>,
+    /// Lower figures score better: the score is 100 less what the method gives.
+    lower_is_better: bool,
+    /// What a unit without the figure gets: `zero`, `worst`, `mean` or `exclude`.
+    missing: String,
 }
 
 /// One unit scored by two rule versions.

@@ -81,6 +81,44 @@ pub struct IndicatorLabel {
     pub dimension: String,
     /// Weight in percent of the index.
     pub weight: f64,
+    /// How its raw figures became scores in this run: the transforms, the method and what
+    /// the method took from the units (none in rankings stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Method>,
+}
+
+/// How an indicator's raw figures became 0–100 scores in one run, shared by every unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    /// The transforms applied to the raw figure, in order (`log1p`, `power 0.5`, …).
+    pub transforms: Vec<String>,
+    /// `min_max`, `z_score`, `rank`, `goalposts`, `target`, `target_metric` or `custom`.
+    pub name: String,
+    /// For goalposts, the bounds; for min–max, the least and greatest transformed figure of
+    /// the units scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
+    /// For z-scores, the mean and standard deviation of the transformed figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<f64>,
+    /// For a fixed target, the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// For each unit's own target, the metric of the targets (the unit's value is its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_metric: Option<String>,
+    /// For a function of the script, its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Lower figures are better: the score is 100 less what the method gives.
+    #[serde(default)]
+    pub lower_is_better: bool,
+    /// What a unit without the figure gets: `zero`, `worst`, `mean` or `exclude`.
+    pub missing: String,
 }
 
 impl Labels {
@@ -102,6 +140,7 @@ impl Labels {
                     label: i.label.clone(),
                     dimension: d.key.clone(),
                     weight: i.weight,
+                    method: None,
                 })
                 .collect(),
         }
@@ -113,6 +152,13 @@ impl Labels {
 pub struct IndicatorScore {
     /// The raw figure, before transforms.
     pub raw: Option<f64>,
+    /// The figure after each transform of the method, in order (a missing figure counted
+    /// as zero is transformed as zero).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transformed: Vec<Option<f64>>,
+    /// The unit's own target, for a method of each unit's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
     /// The 0–100 score; none when excluded as missing.
     pub standardised: Option<f64>,
     /// Points of the total this indicator gives.
@@ -173,10 +219,12 @@ pub fn score(
                 .figures
                 .get(&indicator.raw)
                 .ok_or_else(|| unknown_figure(script, indicator, raw))?;
+            let (standardised, working) = standardise(sandbox, script, indicator, values, raw)?;
             indicators.push(Column {
                 spec: indicator,
-                standardised: standardise(sandbox, script, indicator, values, raw)?,
+                standardised,
                 raw: values,
+                working,
             });
         }
         dimensions.push(DimensionColumns::new(dimension, indicators, n));
@@ -212,7 +260,15 @@ pub fn score(
             .total_cmp(&totals[a])
             .then(raw.units[a].cmp(&raw.units[b]))
     });
-    let labels = Arc::new(Labels::of(spec));
+    let mut labels = Labels::of(spec);
+    let methods = dimensions
+        .iter()
+        .flat_map(|d| &d.indicators)
+        .map(|c| c.working.method.clone());
+    for (label, method) in labels.indicators.iter_mut().zip(methods) {
+        label.method = Some(method);
+    }
+    let labels = Arc::new(labels);
     let mut results = Vec::with_capacity(n);
     let mut rank = 0;
     let mut previous: Option<f64> = None;
@@ -271,6 +327,16 @@ struct Column<'a> {
     spec: &'a IndicatorSpec,
     raw: &'a [Option<f64>],
     standardised: Vec<Option<f64>>,
+    working: Working,
+}
+
+/// How one indicator's scores were reached, for its explanation.
+struct Working {
+    method: Method,
+    /// The figures after each transform, one column per transform.
+    steps: Vec<Vec<Option<f64>>>,
+    /// Each unit's own target, for a method of each unit's target.
+    targets: Option<Vec<Option<f64>>>,
 }
 
 /// One dimension for all units: its indicators, and per unit its score and the weighted sum
@@ -385,8 +451,11 @@ fn explain(
                 Some(s) if inner > 0.0 => contribution * column.spec.weight * s / inner,
                 _ => 0.0,
             };
+            let working = &column.working;
             indicator_rows.push(IndicatorScore {
                 raw: column.raw[u],
+                transformed: working.steps.iter().map(|step| step[u]).collect(),
+                target: working.targets.as_ref().and_then(|t| t[u]),
                 standardised,
                 contribution: share,
             });
@@ -445,7 +514,7 @@ fn standardise(
     indicator: &IndicatorSpec,
     raw_values: &[Option<f64>],
     raw: &RawTable,
-) -> Result<Vec<Option<f64>>, RuleError> {
+) -> Result<(Vec<Option<f64>>, Working), RuleError> {
     let unit_error = |u: usize, what: String| {
         not_a_number(
             script,
@@ -476,6 +545,7 @@ fn standardise(
             (v, _) => *v,
         })
         .collect();
+    let mut steps = Vec::with_capacity(indicator.transform.len());
     for transform in &indicator.transform {
         if let Err((u, before, after)) = apply(transform, &mut values) {
             return Err(unit_error(
@@ -486,8 +556,14 @@ fn standardise(
                 ),
             ));
         }
+        steps.push(values.clone());
     }
     let stats = Stats::of(&values);
+    let mut working = Working {
+        method: method_of(indicator, &stats),
+        steps,
+        targets: None,
+    };
     let mut scores: Vec<Option<f64>> = match &indicator.standardise {
         Standardise::MinMax => values
             .iter()
@@ -531,6 +607,7 @@ fn standardise(
             // decides (units of a level that carries no such target at all included).
             let none = vec![None; values.len()];
             let targets = raw.targets.get(metric).unwrap_or(&none);
+            working.targets = Some(targets.clone());
             values
                 .iter()
                 .zip(targets)
@@ -601,7 +678,61 @@ fn standardise(
             s.get_or_insert(fill);
         }
     }
-    Ok(scores)
+    Ok((scores, working))
+}
+
+/// The method of `indicator` as it was applied to figures with `stats` (after transforms).
+fn method_of(indicator: &IndicatorSpec, stats: &Stats) -> Method {
+    let present = stats.n > 0;
+    let mut method = Method {
+        transforms: indicator.transform.iter().map(|t| t.name()).collect(),
+        name: String::new(),
+        low: None,
+        high: None,
+        mean: None,
+        sd: None,
+        target: None,
+        target_metric: None,
+        function: None,
+        lower_is_better: indicator.direction == Direction::Lower,
+        missing: match indicator.missing {
+            Missing::Zero => "zero",
+            Missing::Worst => "worst",
+            Missing::Mean => "mean",
+            Missing::Exclude => "exclude",
+        }
+        .into(),
+    };
+    method.name = match &indicator.standardise {
+        Standardise::MinMax => {
+            (method.low, method.high) =
+                (present.then_some(stats.min), present.then_some(stats.max));
+            "min_max"
+        }
+        Standardise::ZScore => {
+            (method.mean, method.sd) = (present.then_some(stats.mean), present.then_some(stats.sd));
+            "z_score"
+        }
+        Standardise::Rank => "rank",
+        Standardise::Goalposts(low, high) => {
+            (method.low, method.high) = (Some(*low), Some(*high));
+            "goalposts"
+        }
+        Standardise::Target(target) => {
+            method.target = Some(*target);
+            "target"
+        }
+        Standardise::TargetMetric(metric) => {
+            method.target_metric = Some(metric.clone());
+            "target_metric"
+        }
+        Standardise::Custom(function) => {
+            method.function = Some(function.clone());
+            "custom"
+        }
+    }
+    .into();
+    method
 }
 
 /// Applies a transform to every present value; a value it turns into no finite number is
@@ -705,6 +836,64 @@ mod tests {
     const TWO: &str = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
         #{ key: "d1", indicators: [ #{ key: "a", raw: "a", weight: 60.0 } ] },
         #{ key: "d2", indicators: [ #{ key: "b", raw: "b", weight: 40.0, direction: "lower" } ] } ] } }"#;
+
+    #[test]
+    fn an_explanation_shows_each_transform_the_method_and_what_it_took_from_the_units() {
+        let body = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [
+            #{ key: "d", indicators: [
+                #{ key: "a", raw: "a", weight: 50.0, transform: ["log1p", #{ power: 2.0 }] },
+                #{ key: "b", raw: "b", weight: 50.0, standardise: #{ goalposts: [20, 85] },
+                   direction: "lower", missing: "worst" } ] } ] } }"#;
+        let scores = run(
+            body,
+            &[
+                ("a", vec![Some(0.0), Some(9.0), Some(99.0)]),
+                ("b", vec![Some(30.0), Some(85.0), None]),
+            ],
+        );
+        let unit = scores.iter().find(|s| s.unit == 2).unwrap();
+        let ln10 = 10f64.ln();
+        assert_eq!(unit.indicators[0].raw, Some(9.0));
+        let steps = &unit.indicators[0].transformed;
+        assert_eq!(steps.len(), 2);
+        assert!((steps[0].unwrap() - ln10).abs() < 1e-12, "{steps:?}");
+        assert!((steps[1].unwrap() - ln10 * ln10).abs() < 1e-12, "{steps:?}");
+        // Min–max over the transformed figures: 0 and ln(100)² bound them.
+        let a = unit.labels.indicators[0].method.as_ref().unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.transforms.clone()),
+            ("min_max", vec!["log1p".to_owned(), "power 2".to_owned()])
+        );
+        assert_eq!(a.low, Some(0.0));
+        assert!((a.high.unwrap() - 100f64.ln().powi(2)).abs() < 1e-9);
+        let expected = ln10 * ln10 / 100f64.ln().powi(2) * 100.0;
+        assert!((unit.indicators[0].standardised.unwrap() - expected).abs() < 1e-9);
+        // Fixed goalposts, lower figures better, a missing figure given the worst score.
+        let b = unit.labels.indicators[1].method.as_ref().unwrap();
+        assert_eq!(
+            (b.name.as_str(), b.low, b.high),
+            ("goalposts", Some(20.0), Some(85.0))
+        );
+        assert!(b.lower_is_better && b.missing == "worst" && b.transforms.is_empty());
+        assert!(unit.indicators[1].transformed.is_empty());
+        assert_eq!(
+            unit.indicators[1].standardised,
+            Some(0.0),
+            "85 is the worst end"
+        );
+        let missing = scores.iter().find(|s| s.unit == 3).unwrap();
+        assert_eq!(
+            (
+                missing.indicators[1].raw,
+                missing.indicators[1].standardised
+            ),
+            (None, Some(0.0))
+        );
+        // Kept and read back as stored rankings are.
+        let stored: UnitScore =
+            serde_json::from_str(&serde_json::to_string(unit).unwrap()).unwrap();
+        assert_eq!(&stored, unit);
+    }
 
     #[test]
     fn min_max_scores_and_weights_give_the_total_and_contributions_add_up() {
