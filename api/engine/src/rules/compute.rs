@@ -91,6 +91,7 @@ pub struct IndicatorLabel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Method {
     /// The transforms applied to the raw figure, in order (`log1p`, `power 0.5`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transforms: Vec<String>,
     /// `min_max`, `z_score`, `rank`, `goalposts`, `target`, `target_metric` or `custom`.
     pub name: String,
@@ -115,7 +116,7 @@ pub struct Method {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
     /// Lower figures are better: the score is 100 less what the method gives.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lower_is_better: bool,
     /// What a unit without the figure gets: `zero`, `worst`, `mean` or `exclude`.
     pub missing: String,
