@@ -1,5 +1,6 @@
 //! Offline service requests at Youth Homes: the workflow, its history, the inbox.
 
+use qii_domain::identity::Role;
 use serde_json::{json, Value};
 
 use crate::{both_databases, helpers::TestApp};
@@ -260,6 +261,45 @@ both_databases! {
         assert_eq!(events["serviceRequestEvents"]["totalCount"], 3);
         assert_eq!(events["serviceRequestEvents"]["nodes"][2]["toStatus"], "INTERVENING");
         assert_eq!(events["serviceRequestEvents"]["nodes"][0]["request"]["title"], "法律援助");
+    }
+
+    async fn the_serving_youth_homes_administrators_see_the_applicant_in_full_and_others_do_not(app) {
+        let f = fixture(&app).await;
+        app.data(
+            "mutation($id: ID!) { updateMember(id: $id, input: { nickname: \"陈小莞\", mobile: \"13812345678\" }) { id } }",
+            json!({ "id": f.member }),
+        )
+        .await;
+        let id = submit(&app, &f, "创业咨询").await["id"].clone();
+        let read = "query($id: ID!) { serviceRequest(id: $id) { applicant { nickname mobile } } }";
+        let home_admin = app.token_for(Role::YouthHomeAdmin(f.home.parse().unwrap()), "home-admin");
+        let shown = app.data_as(Some(&home_admin), read, json!({ "id": id })).await;
+        assert_eq!(
+            shown["serviceRequest"]["applicant"],
+            json!({ "nickname": "陈小莞", "mobile": "13812345678" }),
+            "the home calls its applicant back"
+        );
+        // Another Youth Home's administrator, who serves none of the member's requests,
+        // sees the member masked, if at all.
+        let second = app
+            .data(
+                "mutation($t: ID!) { createOrgUnit(input: { code: \"yh-shijie-2\", name: \"石碣第二青年之家\", kind: YOUTH_HOME, parentId: $t }) { id } }",
+                json!({ "t": f.town }),
+            )
+            .await["createOrgUnit"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let second_admin = app.token_for(Role::YouthHomeAdmin(second.parse().unwrap()), "second-home");
+        let member = app
+            .graphql_as(Some(&second_admin), "query($id: ID!) { member(id: $id) { nickname mobile } }", json!({ "id": f.member }))
+            .await;
+        let seen = &member["data"]["member"];
+        assert!(seen.is_null() || seen["nickname"] == "陈**", "{member}");
+        // The administrators of another town do not read the request at all.
+        let other = app.token_for(Role::TownAdmin(f.other_town.parse().unwrap()), "other-town");
+        let refused = app.graphql_as(Some(&other), read, json!({ "id": id })).await;
+        assert!(refused["data"]["serviceRequest"].is_null(), "{refused}");
     }
 
     async fn the_inbox_with_homes_applicants_and_histories_takes_a_bounded_number_of_statements(app) {

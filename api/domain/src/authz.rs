@@ -289,7 +289,7 @@ pub async fn require_member(
 ) -> ServiceResult<()> {
     // The member themself and city-wide roles need no look-up; a town's administrators
     // need the member's home town.
-    if Personal::of_member(actor, member_id, None).in_full() {
+    if Personal::of_member(actor, member_id, None).is_full() {
         return Ok(());
     }
     if let Reach::Town(_) = actor.reach() {
@@ -302,7 +302,7 @@ pub async fn require_member(
         let Some(home) = home else {
             return Err(ServiceError::not_found("member", member_id));
         };
-        if Personal::of_member(actor, member_id, home).in_full() {
+        if Personal::of_member(actor, member_id, home).is_full() {
             return Ok(());
         }
     }
@@ -403,8 +403,14 @@ impl Personal {
         }
     }
 
+    /// In full: for a person the caller reaches through something of its own unit that
+    /// shows them (the applicant of its Youth Home's service request).
+    pub fn full() -> Self {
+        Self { full: true }
+    }
+
     /// Whether the details show in full.
-    pub fn in_full(self) -> bool {
+    pub fn is_full(self) -> bool {
         self.full
     }
 

@@ -3,20 +3,28 @@
 use crate::Id;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use entities::member;
+use entities::{member, org_unit};
 
 use super::{
-    children_of,
+    children_of, load_by_id,
     nodes::{unit_via, Expert, Member, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use crate::foreign_key;
-use qii_domain::{authz::Personal, service::member as service};
+use qii_domain::{
+    authz::{Personal, Reach},
+    service::member as service,
+};
 
 foreign_key!(
     /// The expert profile of a member (at most one).
     ExpertProfileOfMember, expert, MemberId, member_id, member
+);
+
+foreign_key!(
+    /// The service requests a member made.
+    RequestsOfApplicant, service_request, ApplicantId, applicant_id, member
 );
 
 /// A public user (公众用户) of the platform.
@@ -26,15 +34,17 @@ impl Member {
     async fn id(&self) -> Id {
         self.0.id.into()
     }
-    /// Display name; masked (`张**`) except for the member, the city administrators and
-    /// the administrators of the member's home town.
+    /// Display name; masked (`张**`) except for the member, the city administrators, the
+    /// administrators of the member's home town and those of a Youth Home serving one of
+    /// the member's service requests.
     async fn nickname(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(self.personal(ctx)?.name(&self.0.nickname))
+        Ok(self.personal(ctx).await?.name(&self.0.nickname))
     }
     /// The bound mobile number; masked (`138****5678`) except for the member, the city
-    /// administrators and the administrators of the member's home town.
+    /// administrators, the administrators of the member's home town and those of a Youth
+    /// Home serving one of the member's service requests (they call the applicant back).
     async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.personal(ctx)?.mobile(self.0.mobile.as_deref()))
+        Ok(self.personal(ctx).await?.mobile(self.0.mobile.as_deref()))
     }
     /// When the member registered.
     async fn registered_at(&self) -> DateTime<Utc> {
@@ -60,13 +70,29 @@ impl Member {
 }
 
 impl Member {
-    /// How the caller sees this member's personal details.
-    fn personal(&self, ctx: &Context<'_>) -> Result<Personal> {
-        Ok(Personal::of_member(
-            &ctx.app()?.actor,
-            self.0.id,
-            self.0.home_town_id,
-        ))
+    /// How the caller sees this member's personal details: as the member's home town
+    /// decides, or in full for the administrators of a Youth Home serving one of the
+    /// member's service requests (the requests and their homes come batched).
+    async fn personal(&self, ctx: &Context<'_>) -> Result<Personal> {
+        let actor = &ctx.app()?.actor;
+        let personal = Personal::of_member(actor, self.0.id, self.0.home_town_id);
+        let reach = actor.reach();
+        if personal.is_full() || !matches!(reach, Reach::Unit(_) | Reach::Town(_)) {
+            return Ok(personal);
+        }
+        for request in children_of::<RequestsOfApplicant>(ctx, self.0.id).await? {
+            let home = request.youth_home_id;
+            let town = match reach {
+                Reach::Town(_) => load_by_id::<org_unit::Entity>(ctx, home)
+                    .await?
+                    .and_then(|u| u.town_id),
+                _ => None,
+            };
+            if reach.covers(home, town) {
+                return Ok(Personal::full());
+            }
+        }
+        Ok(personal)
     }
 }
 
