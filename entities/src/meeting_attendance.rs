@@ -16,6 +16,8 @@ pub struct Model {
     pub mobile: Option<String>,
     pub remarks: Option<String>,
     pub role: AttendeeRole,
+    /// When the receipt was sent; none for receipts kept before this was recorded.
+    pub submitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1043,6 +1043,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             mobile: None,
             remarks: None,
             role: AttendeeRole::Operator,
+            submitted_at: None,
         };
         attendances.push(insert::<meeting_attendance::Entity>(db, attendance).await);
     }

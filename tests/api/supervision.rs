@@ -51,6 +51,50 @@ fn deputy_of(meeting: &Value, unit: &str) -> Value {
 }
 
 both_databases! {
+    async fn a_receipt_sent_after_its_due_day_is_flagged_late_and_the_rules_may_refuse_it(app) {
+        let f = fixture(&app).await;
+        let late_fields = "mutation($input: SubmitAttendanceReceiptInput!) {
+            submitAttendanceReceipt(input: $input) { id submittedAt late } }";
+        // The first meetings: receipts due on 23 October 2017.
+        let past = app.data(CREATE_MEETING, meeting(&f.district, None)).await["createSupervisionMeeting"]["id"].clone();
+        let sent = app.data(late_fields, receipt(&past, &f.town, "张书记")).await["submitAttendanceReceipt"].clone();
+        assert_eq!(sent["late"], true, "{sent}");
+        assert!(sent["submittedAt"].is_string());
+        // A meeting a month ahead, its receipts due in three weeks: on time.
+        let today = chrono::Utc::now().date_naive();
+        let ahead = json!({ "input": {
+            "districtId": f.district, "heldOn": (today + chrono::Duration::days(30)).to_string(), "venue": "厚街",
+            "receiptsDueOn": (today + chrono::Duration::days(21)).to_string()
+        } });
+        let coming = app.data(CREATE_MEETING, ahead).await["createSupervisionMeeting"]["id"].clone();
+        let on_time = app.data(late_fields, receipt(&coming, &f.town, "张书记")).await;
+        assert_eq!(on_time["submitAttendanceReceipt"]["late"], false);
+
+        // Rules that refuse late receipts: the late one is refused, nothing written.
+        let script = std::fs::read_to_string(crate::helpers::shipped_rules().join("supervision/2017.rhai")).unwrap();
+        let tests = std::fs::read_to_string(crate::helpers::shipped_rules().join("supervision/2017.tests.json")).unwrap();
+        let strict = script
+            .replace("late_receipts: \"accept\"", "late_receipts: \"refuse\"")
+            .replace("version: \"2017.1\"", "version: \"2017.2\"");
+        assert!(strict.contains("\"refuse\"") && strict.contains("2017.2"));
+        let published = app
+            .data(
+                "mutation($s: String!, $t: String) { publishRuleSet(path: \"supervision/2017.rhai\", source: $s, tests: $t) { changed } }",
+                json!({ "s": strict, "t": tests.replace("\"late_receipts\": \"accept\"", "\"late_receipts\": \"refuse\"") }),
+            )
+            .await;
+        assert_eq!(published["publishRuleSet"]["changed"], true);
+        let before = app.count("meeting_attendance").await;
+        let refused = app.graphql(late_fields, receipt(&past, &f.town, "刘干事")).await;
+        let error = &refused["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+        assert_eq!(error["extensions"]["field"], "meetingId");
+        assert!(error["message"].as_str().unwrap().contains("due 2017-10-23"), "{refused}");
+        assert_eq!(app.count("meeting_attendance").await, before);
+        let still = app.data(late_fields, receipt(&coming, &f.town, "刘干事")).await;
+        assert_eq!(still["submitAttendanceReceipt"]["late"], false, "on time is still welcome");
+    }
+
     async fn a_unit_sends_at_most_its_secretary_or_deputy_and_two_operators_as_the_rules_say(app) {
         let f = fixture(&app).await;
         let id = app.data(CREATE_MEETING, meeting(&f.district, None)).await["createSupervisionMeeting"]["id"].clone();

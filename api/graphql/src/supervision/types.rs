@@ -179,7 +179,20 @@ impl AttendanceReceipt {
     async fn mobile(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(self.personal(ctx).await?.mobile(self.0.mobile.as_deref()))
     }
-    /// Remarks.
+    /// When the unit sent the receipt; null for receipts kept before this was recorded.
+    async fn submitted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.submitted_at
+    }
+    /// Sent after the meeting's due day (in Dongguan; the meeting's own day when it has
+    /// none), so late; null for receipts kept before the time they were sent was recorded.
+    async fn late(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        let Some(at) = self.0.submitted_at else {
+            return Ok(None);
+        };
+        let meeting = load_by_id::<supervision_meeting::Entity>(ctx, self.0.meeting_id).await?;
+        Ok(meeting.map(|m| qii_domain::service::supervision::late(&m, at)))
+    }
+    /// Anything else the unit wants the organisers to know.
     async fn remarks(&self) -> Option<&str> {
         self.0.remarks.as_deref()
     }

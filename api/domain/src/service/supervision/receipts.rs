@@ -86,6 +86,17 @@ pub fn receipts(
         .filter(visible))
 }
 
+/// The last day receipts for `meeting` are on time: its due day, or the meeting's own.
+pub fn due_day(meeting: &supervision_meeting::Model) -> chrono::NaiveDate {
+    meeting.receipts_due_on.unwrap_or(meeting.held_on)
+}
+
+/// Whether a receipt sent at `at` is late for `meeting`: sent on a day (in Dongguan) after
+/// the due day.
+pub fn late(meeting: &supervision_meeting::Model, at: chrono::DateTime<chrono::Utc>) -> bool {
+    qii_engine::time::local_day(at) > due_day(meeting)
+}
+
 /// A new attendance receipt.
 #[derive(Debug, Clone)]
 pub struct NewReceipt {
@@ -125,14 +136,26 @@ pub async fn submit_receipt(
             )
         })?;
     ensure_invited(db, &meeting, input.org_unit_id).await?;
-    let limits = rules::attendance_on(registry, meeting.held_on).await?;
+    let attendance = rules::attendance_on(registry, meeting.held_on).await?;
+    let now = chrono::Utc::now();
+    if late(&meeting, now) && attendance.late_receipts == rules::LateReceipts::Refuse {
+        return Err(ServiceError::invalid(
+            "meetingId",
+            format!(
+                "the receipts for the meeting of {} were due {}: the supervision rules in force \
+                 refuse late receipts",
+                meeting.held_on,
+                due_day(&meeting)
+            ),
+        ));
+    }
     // The checks and the insert in one transaction: two receipts sent at once cannot
     // both take the last place of a role.
     let tx = crate::db::write(db).await?;
     ensure_new_attendee(&tx, meeting.id, input.org_unit_id, &name, None).await?;
     ensure_room_for(
         &tx,
-        &limits,
+        &attendance.limits,
         meeting.id,
         input.org_unit_id,
         input.role,
@@ -147,6 +170,7 @@ pub async fn submit_receipt(
         mobile: Set(mobile),
         remarks: Set(remarks),
         role: Set(input.role),
+        submitted_at: Set(Some(now)),
         ..Default::default()
     }
     .insert(&tx)
@@ -186,8 +210,16 @@ pub async fn update_receipt(
     if let Some(role) = changes.role.filter(|r| *r != current.role) {
         let meeting =
             find::<supervision_meeting::Entity>(&tx, "supervision meeting", meeting_id).await?;
-        let limits = rules::attendance_on(registry, meeting.held_on).await?;
-        ensure_room_for(&tx, &limits, meeting_id, org_unit_id, role, Some(id)).await?;
+        let attendance = rules::attendance_on(registry, meeting.held_on).await?;
+        ensure_room_for(
+            &tx,
+            &attendance.limits,
+            meeting_id,
+            org_unit_id,
+            role,
+            Some(id),
+        )
+        .await?;
     }
     let db = &tx;
     let mut model: meeting_attendance::ActiveModel = current.into();

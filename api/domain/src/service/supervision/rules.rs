@@ -22,9 +22,25 @@ pub struct AttendanceLimit {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What the rules say of a meeting's attendance receipts.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Attendance {
     pub limits: Vec<AttendanceLimit>,
+    /// What to do with a receipt sent after the meeting's due day (or after the meeting,
+    /// when it has none): `accept` it, flagged late, or `refuse` it.
+    #[serde(default)]
+    pub late_receipts: LateReceipts,
+}
+
+/// What to do with a receipt sent late.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateReceipts {
+    /// Accepted, and flagged late.
+    #[default]
+    Accept,
+    /// Refused.
+    Refuse,
 }
 
 /// Supervisor assignments.
@@ -36,23 +52,18 @@ pub struct Supervisors {
     pub per_town: u32,
 }
 
-/// The attendance limits in force on `day`; none when no version covers it. The script
-/// runs on the script pool.
-pub async fn attendance_on(
-    registry: &Arc<Registry>,
-    day: NaiveDate,
-) -> ServiceResult<Vec<AttendanceLimit>> {
+/// The attendance rules in force on `day`: no limits, and late receipts accepted, when no
+/// version covers it. The script runs on the script pool.
+pub async fn attendance_on(registry: &Arc<Registry>, day: NaiveDate) -> ServiceResult<Attendance> {
     let rules = registry.clone();
-    let limits = registry
+    let attendance = registry
         .sandbox
         .run(move || match rules.policy_on("supervision", day) {
-            Some(version) => version
-                .call::<Attendance>(&rules.sandbox, "attendance", &[])
-                .map(|a| a.limits),
-            None => Ok(Vec::new()),
+            Some(version) => version.call::<Attendance>(&rules.sandbox, "attendance", &[]),
+            None => Ok(Attendance::default()),
         })
         .await??;
-    Ok(limits)
+    Ok(attendance)
 }
 
 /// The supervisor rules in force on `day`; none when no version covers it. The script
