@@ -173,7 +173,7 @@ fn score_ranks_the_32_towns_with_the_version_in_effect_and_refuses_a_period_with
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(
-        header.starts_with("qii 2.0 [") && header.contains("2017-10"),
+        header.starts_with("qii 2.0.1 [") && header.contains("2017-10"),
         "{header}"
     );
     assert!(lines.next().unwrap().starts_with("stored "), "{text}");
@@ -211,7 +211,7 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
     run_ok(&dir, &["demo", "--scale", "0.05"]);
     let v3 = std::fs::read_to_string(format!("{rules}/qii/v2.rhai"))
         .unwrap()
-        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("version: \"2.0.1\"", "version: \"3.0\"")
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"");
     let file = dir.join("v3.rhai");
     std::fs::write(&file, v3).unwrap();
@@ -322,7 +322,7 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
         &dir,
         &["score", "--period", "2018-02", "--rules-dir", rules],
     );
-    assert!(february.starts_with("qii 2.0 ["), "{february}");
+    assert!(february.starts_with("qii 2.0.1 ["), "{february}");
 
     let snapshots = run_ok(
         &dir,
@@ -342,7 +342,7 @@ fn rules_publish_history_and_rollback_and_snapshots_from_the_command_line() {
         .collect();
     assert_eq!(stored.len(), 3, "{snapshots}");
     assert!(
-        stored[0].starts_with("2017-10: 32 units ranked with qii 2.0"),
+        stored[0].starts_with("2017-10: 32 units ranked with qii 2.0.1"),
         "{snapshots}"
     );
     std::fs::remove_dir_all(&dir).ok();
@@ -813,7 +813,7 @@ async fn two_server_processes_on_one_postgres_database_push_each_others_writes_a
     let tests = std::fs::read_to_string(format!("{rules}/qii/v2.tests.json")).unwrap();
     let v3 = std::fs::read_to_string(format!("{rules}/qii/v2.rhai"))
         .unwrap()
-        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("version: \"2.0.1\"", "version: \"3.0\"")
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"");
     let published = data(
         &a,

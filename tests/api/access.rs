@@ -320,7 +320,7 @@ both_databases! {
         let rule = app.token_for(Role::RuleAdmin, "ruth");
         let path = crate::helpers::shipped_rules().join("qii/v2.rhai");
         let source = std::fs::read_to_string(path).unwrap();
-        let changed = source.replacen("//", "// reviewed\n//", 1).replace("version: \"2.0\"", "version: \"2.0.1\"");
+        let changed = source.replacen("//", "// reviewed\n//", 1).replace("version: \"2.0.1\"", "version: \"2.0.2\"");
         let tests = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.tests.json")).unwrap();
         app.data_as(Some(&rule), PUBLISH, json!({"p": "qii/v2.rhai", "s": changed, "t": tests})).await;
         app.data_as(Some(&rule), "mutation { rollbackRuleSet(ruleSet: \"qii\") { release { id } } }", json!({})).await;

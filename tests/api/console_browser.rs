@@ -389,7 +389,7 @@ both_databases! {
         // at its name in the test cases.
         page.edit("source", "eligible_activities\", 45.0", "eligible_activities\", 30.0").await;
         page.edit("source", "weight: 15.0, transform: [\"log1p\"]", "weight: 25.0, transform: [\"log1p\"]").await;
-        page.edit("source", "version: \"2.0\"", "version: \"2.1\"").await;
+        page.edit("source", "version: \"2.0.1\"", "version: \"2.1\"").await;
         page.wait_for("2.1 previews every town and its failing case is marked",
             &format!("{} && document.querySelectorAll('#preview .bar').length === 32", marked("tests", case_line))).await;
         assert_eq!(page.eval("document.querySelectorAll('#source-gutter .error-line').length").await, 0);
@@ -435,7 +435,7 @@ both_databases! {
         assert!(page.text("#rollback").await.contains("qii"), "the button asks to confirm");
         page.click("#rollback").await;
         page.wait_for("qii is rolled back", "document.querySelector('#rollback-result.ok')").await;
-        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0"]);
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0.1"]);
 
         // A city administrator reads the history: the diffs of the publish and the rollback.
         page.0.call("Page.navigate", json!({ "url": format!("{}/console/rules#token={}", app.base, app.token) })).await;

@@ -344,7 +344,7 @@ impl Drop for TestApp {
 /// QII v3.0 for tests: the shipped v2 with other weights, effective from January 2018.
 pub fn qii_v3() -> String {
     qii_v2_reweighted()
-        .replace("version: \"2.0\"", "version: \"3.0\"")
+        .replace("version: \"2.0.1\"", "version: \"3.0\"")
         .replace("effective_from: \"2017-10\"", "effective_from: \"2018-01\"")
 }
 
@@ -361,7 +361,7 @@ pub fn qii_v3_tests() -> String {
 /// [`qii_v2_reweighted`] under a version label of its own, `2.1`: what an administrator
 /// publishes in place of `qii/v2.rhai` (a version stands for one content).
 pub fn qii_v2_revised() -> String {
-    qii_v2_reweighted().replace("version: \"2.0\"", "version: \"2.1\"")
+    qii_v2_reweighted().replace("version: \"2.0.1\"", "version: \"2.1\"")
 }
 
 /// Publishes a rule file through the API as the test administrator; a `qii` script goes

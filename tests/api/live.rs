@@ -73,7 +73,7 @@ both_databases! {
         assert_eq!(first["initial"], true);
         assert_eq!(first["period"], month.as_str());
         assert_eq!(first["level"], "TOWN");
-        assert_eq!(first["version"], "2.0");
+        assert_eq!(first["version"], "2.0.1");
         assert_eq!(first["unitsRanked"], 2);
         assert_eq!(moved_units(&first), BTreeSet::from([f.town.clone(), f.other_town.clone()]));
         assert!(move_of(&first, &f.town)["previousRank"].is_null());

@@ -37,7 +37,7 @@ both_databases! {
             "qii_db_connections{state=\"idle\"}",
             "# TYPE qii_scoring_duration_seconds histogram",
             "qii_rules_release ",
-            "qii_rules_version_info{version=\"qii 2.0 from 2017-10\"} 1",
+            "qii_rules_version_info{version=\"qii 2.0.1 from 2017-10\"} 1",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }

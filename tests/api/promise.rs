@@ -60,7 +60,7 @@ async fn eventually(
 async fn the_promise(app: TestApp, rules: PathBuf) {
     app.load_demo(0.05).await;
     let october = app.data(RANKING, json!({ "p": "2017-10" })).await;
-    assert_eq!(october["ranking"]["version"], "2.0");
+    assert_eq!(october["ranking"]["version"], "2.0.1");
 
     let v3 = qii_v3();
     std::fs::write(rules.join("qii/v3.tests.json"), qii_v3_tests()).unwrap();
@@ -91,7 +91,7 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
     assert_eq!(
         versions["ruleVersions"],
         json!([
-            { "version": "2.0", "effectiveFrom": "2017-10" },
+            { "version": "2.0.1", "effectiveFrom": "2017-10" },
             { "version": "3.0", "effectiveFrom": "2018-01" }
         ])
     );

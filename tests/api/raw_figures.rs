@@ -82,7 +82,7 @@ both_databases! {
         let registry = qii_engine::rules::Registry::load(&rules_dir).unwrap();
         let october: Period = "2017-10".parse().unwrap();
         let ranking = qii_domain::scoring::rank(&app.db, &registry, "qii", &october, Level::Town).await.unwrap();
-        assert_eq!(ranking.version, "2.0");
+        assert_eq!(ranking.version, "2.0.1");
         let source = std::fs::read_to_string(rules_dir.join("qii/v2.rhai")).unwrap();
         assert_eq!(ranking.hash, qii_engine::rules::sandbox::content_hash(&source));
         assert_eq!(ranking.scores.len(), 32);

@@ -79,11 +79,11 @@ both_databases! {
             ]
         );
 
-        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0", "3.0"]);
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0.1", "3.0"]);
         let january = app.data(RANKING, json!({ "p": "2018-01" })).await;
         assert_eq!(january["ranking"]["version"], "3.0");
         let december = app.data(RANKING, json!({ "p": "2017-12" })).await;
-        assert_eq!(december["ranking"]["version"], "2.0");
+        assert_eq!(december["ranking"]["version"], "2.0.1");
 
         // The same file again changes nothing.
         let again = app
@@ -108,7 +108,7 @@ both_databases! {
         assert!(error["message"].as_str().unwrap().contains("rules in force stay"));
 
         // A failing test case and a version already declared: both reported.
-        let clash = v3().replace("version: \"3.0\"", "version: \"2.0\"");
+        let clash = v3().replace("version: \"3.0\"", "version: \"2.0.1\"");
         let tests = r#"[{ "name": "A first", "units": { "A": { "answers": 1 }, "B": { "answers": 9 } },
                           "expect": { "A": { "rank": 1 } } }]"#;
         let response = app
@@ -121,7 +121,7 @@ both_databases! {
             .map(|e| e.as_str().unwrap().to_owned())
             .collect();
         assert!(errors.iter().any(|e| e.starts_with("qii/v3.tests.json: case `A first`")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("version 2.0 of rule set `qii` is already declared by qii/v2.rhai")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("version 2.0.1 of rule set `qii` is already declared by qii/v2.rhai")), "{errors:?}");
 
         // A script in the folder of another rule set.
         let response = app
@@ -154,7 +154,7 @@ both_databases! {
         assert_eq!(history[3]["outcome"], "released");
         assert_eq!(history[3]["inForce"], true);
         assert_eq!(app.count("rule_script").await, scripts);
-        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0"]);
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0.1"]);
         let audit = app
             .data("{ auditLog(filter: { action: \"rules.rejected\" }, first: 10) { nodes { action } } }", json!({}))
             .await;
@@ -199,7 +199,7 @@ both_databases! {
             .graphql(PUBLISH, json!({ "path": "qii/v3.rhai", "source": edited.replace("29.0", "28.0").replace("26.0", "27.0"), "tests": v3_tests() }))
             .await;
         assert!(response["errors"][0]["message"].as_str().unwrap().contains("published before with other content"), "{response}");
-        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0", "3.1"]);
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0.1", "3.1"]);
     }
 
     async fn a_script_is_read_by_its_content_hash_and_versions_compare_by_hash_or_with_a_draft(app) {
@@ -226,7 +226,7 @@ both_databases! {
 
         // 2.0 by its label against 2.0 by its hash: nothing moves.
         const COMPARE: &str = "query($a: String!, $b: String, $d: String) { compareRuleVersions(a: $a, b: $b, draft: $d, period: \"2017-10\", first: 100) { nodes { totalA totalB rankChange } } }";
-        let same = app.data(COMPARE, json!({ "a": "2.0", "b": v2_hash })).await;
+        let same = app.data(COMPARE, json!({ "a": "2.0.1", "b": v2_hash })).await;
         let rows = same["compareRuleVersions"]["nodes"].as_array().unwrap();
         assert_eq!(rows.len(), 32);
         assert!(rows.iter().all(|r| r["totalA"] == r["totalB"]));
@@ -234,9 +234,9 @@ both_databases! {
         let moved = app.data(COMPARE, json!({ "a": v2_hash, "d": crate::helpers::qii_v2_reweighted() })).await;
         let rows = moved["compareRuleVersions"]["nodes"].as_array().unwrap();
         assert!(rows.iter().any(|r| r["totalA"] != r["totalB"]), "{moved}");
-        let (code, _) = app.error(COMPARE, json!({ "a": "2.0" })).await;
+        let (code, _) = app.error(COMPARE, json!({ "a": "2.0.1" })).await;
         assert_eq!(code, "BAD_USER_INPUT");
-        let (code, message) = app.error(COMPARE, json!({ "a": "9.9", "b": "2.0" })).await;
+        let (code, message) = app.error(COMPARE, json!({ "a": "9.9", "b": "2.0.1" })).await;
         assert_eq!(code, "BAD_USER_INPUT");
         assert!(message.contains("no version `9.9`"), "{message}");
     }
@@ -252,7 +252,7 @@ both_databases! {
             } }";
         // A reweighted v2 under a new label, with its cases: it would be accepted, and the
         // preview gives each town's score and rank before and after.
-        let draft = crate::helpers::qii_v2_reweighted().replace("version: \"2.0\"", "version: \"2.1\"");
+        let draft = crate::helpers::qii_v2_reweighted().replace("version: \"2.0.1\"", "version: \"2.1\"");
         let checked = app
             .data(CHECK, json!({ "path": "qii/v2.rhai", "source": draft, "tests": v3_tests() }))
             .await;
@@ -260,7 +260,7 @@ both_databases! {
         assert_eq!(check["ok"], true, "{checked}");
         assert_eq!((check["casesPassed"].as_i64(), check["cases"].as_i64()), (Some(1), Some(1)));
         assert_eq!((check["ruleSet"].as_str(), check["version"].as_str(), check["effectiveFrom"].as_str()), (Some("qii"), Some("2.1"), Some("2017-10")));
-        assert_eq!(check["preview"]["baseline"], "qii 2.0 in force");
+        assert_eq!(check["preview"]["baseline"], "qii 2.0.1 in force");
         let rows = check["preview"]["entries"]["nodes"].as_array().unwrap();
         assert_eq!(rows.len(), 32);
         for row in rows {
@@ -310,8 +310,8 @@ both_databases! {
         assert!(release["note"].as_str().unwrap().contains("returned to release 2"), "{release}");
         let restored = app.data(VERSIONS, json!({})).await;
         assert_ne!(restored, edited);
-        assert_eq!(versions(&edited), ["2.0", "3.1"]);
-        assert_eq!(versions(&restored), ["2.0", "3.0"]);
+        assert_eq!(versions(&edited), ["2.0.1", "3.1"]);
+        assert_eq!(versions(&restored), ["2.0.1", "3.0"]);
 
         // Back to the folder's release: v3 is gone, January is scored with v2 again.
         let releases = app.data("{ ruleReleases { id action } }", json!({})).await;
@@ -321,9 +321,9 @@ both_databases! {
             json!({ "to": first }),
         )
         .await;
-        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0"]);
+        assert_eq!(versions(&app.data(VERSIONS, json!({})).await), ["2.0.1"]);
         let january = app.data(RANKING, json!({ "p": "2018-02" })).await;
-        assert_eq!(january["ranking"]["version"], "2.0");
+        assert_eq!(january["ranking"]["version"], "2.0.1");
 
         // Refusals: the release in force, an unknown release, an unknown rule set.
         let current = app.data("{ ruleReleases(first: 1) { id } }", json!({})).await["ruleReleases"][0]["id"].clone();
@@ -378,15 +378,15 @@ both_databases! {
 
     async fn a_publish_on_one_server_is_in_force_on_another_of_the_same_database(app) {
         let other = app.replica().await;
-        assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);
+        assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0.1"]);
         app.data(PUBLISH, json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() })).await;
-        let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0", "3.0"]).await;
+        let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0.1", "3.0"]).await;
         eprintln!("the other server had v3.0 in force after {took:?}");
         app.data("mutation { rollbackRuleSet { changed } }", json!({})).await;
-        eventually(&other, VERSIONS, |d| versions(d) == ["2.0"]).await;
+        eventually(&other, VERSIONS, |d| versions(d) == ["2.0.1"]).await;
         // Starting one more server applies nothing new: the folder is as last applied.
         let third = app.replica().await;
-        assert_eq!(versions(&third.data(VERSIONS, json!({})).await), ["2.0"]);
+        assert_eq!(versions(&third.data(VERSIONS, json!({})).await), ["2.0.1"]);
         assert_eq!(app.count("rule_release").await, 3);
     }
 }
@@ -399,16 +399,16 @@ async fn on_postgres_a_release_is_announced_to_a_replica_that_would_not_poll_for
     let other = app
         .replica_configured(|config| config.rules_poll = Duration::from_secs(3600))
         .await;
-    assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0"]);
+    assert_eq!(versions(&other.data(VERSIONS, json!({})).await), ["2.0.1"]);
     app.data(
         PUBLISH,
         json!({ "path": "qii/v3.rhai", "source": v3(), "tests": v3_tests() }),
     )
     .await;
     // Only the announcement can bring it within the next hour.
-    let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0", "3.0"]).await;
+    let took = eventually(&other, VERSIONS, |d| versions(d) == ["2.0.1", "3.0"]).await;
     eprintln!("announced: the other server had v3.0 in force after {took:?}");
     app.data("mutation { rollbackRuleSet { changed } }", json!({}))
         .await;
-    eventually(&other, VERSIONS, |d| versions(d) == ["2.0"]).await;
+    eventually(&other, VERSIONS, |d| versions(d) == ["2.0.1"]).await;
 }

@@ -31,7 +31,7 @@ both_databases! {
         let data = app.data(BOARD, json!({ "p": "2017-11" })).await;
         let ranking = &data["ranking"];
         assert_eq!(ranking["ruleSet"], "qii");
-        assert_eq!(ranking["version"], "2.0");
+        assert_eq!(ranking["version"], "2.0.1");
         assert_eq!(ranking["period"], "2017-11");
         assert_eq!(ranking["baseline"], "2017-10");
         let hash = qii_engine::rules::sandbox::content_hash(&v2_source());
@@ -126,10 +126,10 @@ both_databases! {
         let what_if = v2_source()
             .replace("indicator(\"work_integration\", \"eligible_activities\", 40.0)", "indicator(\"work_integration\", \"eligible_activities\", 10.0)")
             .replace("weight: 15.0, transform: [\"log1p\"]", "weight: 45.0, transform: [\"log1p\"]")
-            .replace("version: \"2.0\"", "version: \"what-if\"");
+            .replace("version: \"2.0.1\"", "version: \"what-if\"");
         let data = app.data(PREVIEW, json!({ "s": what_if, "p": "2017-10" })).await;
         assert_eq!(data["previewRanking"]["version"], "what-if");
-        assert_eq!(data["previewRanking"]["baseline"], "qii 2.0 in force");
+        assert_eq!(data["previewRanking"]["baseline"], "qii 2.0.1 in force");
         let list = entries(&data, "previewRanking");
         assert_eq!(list.len(), 32);
         assert!(list.iter().any(|e| e["rankChange"].as_i64().unwrap() != 0), "the weights change the order");

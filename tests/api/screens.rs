@@ -215,7 +215,7 @@ both_databases! {
 
         let rules = app.data_as(Some(&app.token_for(Role::RuleAdmin, "rules")), RULE_SETS, json!({})).await;
         let versions = rules["ruleVersions"].as_array().unwrap();
-        assert!(versions.iter().any(|v| v["ruleSet"] == "qii" && v["version"] == "2.0"));
+        assert!(versions.iter().any(|v| v["ruleSet"] == "qii" && v["version"] == "2.0.1"));
         assert!(versions.iter().all(|v| v["contentHash"].as_str().unwrap().len() == 64));
 
         let pull = app.data_as(Some(&app.partner_token()), PARTNER_PULL, json!({ "p": "2017-10" })).await;

@@ -298,6 +298,99 @@ pub fn score(
     Ok(results)
 }
 
+/// Each indicator's 0–100 scores for every unit of `raw`, in the order of
+/// `spec.indicators()`: what [`score`] weighs, for analyses that weigh them otherwise.
+pub fn standardised_columns(
+    sandbox: &Sandbox,
+    script: &Script,
+    spec: &IndexSpec,
+    raw: &RawTable,
+) -> Result<Vec<Vec<Option<f64>>>, RuleError> {
+    spec.indicators()
+        .map(|(_, indicator)| {
+            let values = raw
+                .figures
+                .get(&indicator.raw)
+                .ok_or_else(|| unknown_figure(script, indicator, raw))?;
+            Ok(standardise(sandbox, script, indicator, values, raw)?.0)
+        })
+        .collect()
+}
+
+/// Which units of `raw` are ranked: those with at least one of the index's figures.
+pub fn ranked_units(spec: &IndexSpec, raw: &RawTable) -> Vec<bool> {
+    let columns: Vec<&Vec<Option<f64>>> = spec
+        .indicators()
+        .filter_map(|(_, i)| raw.figures.get(&i.raw))
+        .collect();
+    (0..raw.units.len())
+        .map(|u| columns.iter().any(|c| c[u].is_some()))
+        .collect()
+}
+
+/// Every unit's total from standardised `columns` (in the order of `spec.indicators()`)
+/// weighed by `weights` (the same order) instead of the declared weights, aggregated as the
+/// index declares; written into `totals`. With the declared weights it gives [`score`]'s
+/// totals to the last bit.
+pub fn totals_with(
+    spec: &IndexSpec,
+    weights: &[f64],
+    columns: &[Vec<Option<f64>>],
+    totals: &mut [f64],
+) {
+    let n = totals.len();
+    let mut index = WeightedSums::new(spec.aggregation, n);
+    let mut at = 0;
+    let mut scores = vec![None; n];
+    for dimension in &spec.dimensions {
+        let count = dimension.indicators.len();
+        let mut inner = WeightedSums::new(dimension.aggregation, n);
+        for i in at..at + count {
+            inner.add(weights[i], &columns[i]);
+        }
+        let weight: f64 = weights[at..at + count].iter().sum();
+        at += count;
+        for (u, score) in scores.iter_mut().enumerate() {
+            *score = inner.combine(u);
+        }
+        index.add(weight, &scores);
+    }
+    for (u, total) in totals.iter_mut().enumerate() {
+        *total = index.combine(u).unwrap_or(0.0);
+    }
+}
+
+/// Ranks (1 is best) of the units at `positions`, by `totals`: equal totals (closer than
+/// the tie tolerance) share a rank and equal ones are ordered by unit id, as in [`score`];
+/// `order` is scratch space. Writes the rank of `positions[k]` into `ranks[k]`.
+pub fn rank_positions(
+    totals: &[f64],
+    units: &[i64],
+    positions: &[usize],
+    order: &mut Vec<(u64, i64, u32)>,
+    ranks: &mut [u32],
+) {
+    order.clear();
+    order.extend(positions.iter().enumerate().map(|(k, &u)| {
+        // The bits of a float ordered as `total_cmp` orders them, then reversed: the best
+        // total first.
+        let bits = totals[u].to_bits() as i64;
+        let ordered = (bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64 ^ (1 << 63);
+        (!ordered, units[u], k as u32)
+    }));
+    order.sort_unstable();
+    let mut rank = 0;
+    let mut previous: Option<f64> = None;
+    for (i, &(_, _, k)) in order.iter().enumerate() {
+        let total = totals[positions[k as usize]];
+        if previous.is_none_or(|p| (p - total).abs() > TIE) {
+            rank = i as u32 + 1;
+        }
+        previous = Some(total);
+        ranks[k as usize] = rank;
+    }
+}
+
 /// A value of one unit that is not a finite number: an error of the script, naming the unit.
 fn not_a_number(script: &Script, unit: i64, message: String) -> RuleError {
     let mut err = RuleError::new(&script.name, message);
@@ -704,35 +797,21 @@ fn method_of(indicator: &IndicatorSpec, stats: &Stats) -> Method {
         }
         .into(),
     };
-    method.name = match &indicator.standardise {
+    match &indicator.standardise {
         Standardise::MinMax => {
             (method.low, method.high) =
                 (present.then_some(stats.min), present.then_some(stats.max));
-            "min_max"
         }
         Standardise::ZScore => {
             (method.mean, method.sd) = (present.then_some(stats.mean), present.then_some(stats.sd));
-            "z_score"
         }
-        Standardise::Rank => "rank",
-        Standardise::Goalposts(low, high) => {
-            (method.low, method.high) = (Some(*low), Some(*high));
-            "goalposts"
-        }
-        Standardise::Target(target) => {
-            method.target = Some(*target);
-            "target"
-        }
-        Standardise::TargetMetric(metric) => {
-            method.target_metric = Some(metric.clone());
-            "target_metric"
-        }
-        Standardise::Custom(function) => {
-            method.function = Some(function.clone());
-            "custom"
-        }
+        Standardise::Rank => {}
+        Standardise::Goalposts(low, high) => (method.low, method.high) = (Some(*low), Some(*high)),
+        Standardise::Target(target) => method.target = Some(*target),
+        Standardise::TargetMetric(metric) => method.target_metric = Some(metric.clone()),
+        Standardise::Custom(function) => method.function = Some(function.clone()),
     }
-    .into();
+    method.name = indicator.standardise.name().into();
     method
 }
 
@@ -804,7 +883,7 @@ fn percentile_ranks(values: &[Option<f64>]) -> Vec<Option<f64>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn run(body: &str, figures: &[(&str, Vec<Option<f64>>)]) -> Vec<UnitScore> {
@@ -819,6 +898,15 @@ mod tests {
         body: &str,
         figures: &[(&str, Vec<Option<f64>>)],
     ) -> Result<Vec<UnitScore>, RuleError> {
+        let (sandbox, script, spec, raw) = setup(body, figures);
+        score(&sandbox, &script, &spec, &raw)
+    }
+
+    /// A script's declaration and a table of units 1, 2, … with `figures`.
+    pub(crate) fn setup(
+        body: &str,
+        figures: &[(&str, Vec<Option<f64>>)],
+    ) -> (Sandbox, Script, IndexSpec, RawTable) {
         let sandbox = Sandbox::new();
         let script = sandbox.compile("t.rhai", body).unwrap();
         let spec = IndexSpec::from_script(&sandbox, &script).unwrap();
@@ -831,7 +919,7 @@ mod tests {
                 .collect(),
             targets: HashMap::new(),
         };
-        score(&sandbox, &script, &spec, &raw)
+        (sandbox, script, spec, raw)
     }
 
     const TWO: &str = r#"fn index() { #{ name: "t", version: "1", effective_from: "2017-10", dimensions: [

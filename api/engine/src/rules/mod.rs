@@ -16,6 +16,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod source;
 pub mod spec;
+pub mod stability;
 pub mod targets;
 
 pub use policy::PolicyVersion;

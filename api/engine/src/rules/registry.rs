@@ -320,7 +320,7 @@ mod tests {
         let october: Period = "2017-10".parse().unwrap();
         assert_eq!(
             registry.version_for("qii", &october).unwrap().spec.version,
-            "2.0"
+            "2.0.1"
         );
         let september: Period = "2017-09".parse().unwrap();
         assert!(registry.version_for("qii", &september).is_err());

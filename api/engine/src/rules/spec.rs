@@ -24,7 +24,29 @@ pub struct IndexSpec {
     #[serde(default)]
     pub aggregation: Aggregation,
     pub dimensions: Vec<DimensionSpec>,
+    /// How uncertain the weights and methods are, for rank-stability analysis; none when
+    /// the script declares nothing (a request then gives the spread).
+    #[serde(default)]
+    pub uncertainty: Option<Uncertainty>,
 }
+
+/// What a scoring script says about its own certainty: how far each weight may be off and
+/// which standardisation methods would be as defensible as the one declared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uncertainty {
+    /// Each weight may be this share above or below its value (0.25: ±25 %).
+    pub spread: f64,
+    /// Methods an indicator standardised by one of them could as well use: `min_max`,
+    /// `z_score`, `rank`. Indicators of another method (goalposts, targets, custom) keep
+    /// theirs.
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+/// The standardisation methods an uncertainty analysis may swap for one another: those
+/// that take nothing but the units' own figures.
+pub const SWAPPABLE_METHODS: [&str; 3] = ["min_max", "z_score", "rank"];
 
 /// A group of indicators with one score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +81,10 @@ pub struct IndicatorSpec {
     pub standardise: Standardise,
     #[serde(default)]
     pub missing: Missing,
+    /// The weight is not stated by the index's source but assumed by whoever wrote the
+    /// script: rank stability may perturb these alone.
+    #[serde(default)]
+    pub assumed: bool,
 }
 
 /// Whether more is better.
@@ -201,6 +227,32 @@ impl IndexSpec {
                 }
             }
         }
+        if let Some(uncertainty) = &self.uncertainty {
+            let spread = uncertainty.spread;
+            if !spread.is_finite() || spread <= 0.0 || spread > 1.0 {
+                return fail(
+                    Some("uncertainty.spread".into()),
+                    format!("the spread of the weights is a share above 0 and at most 1 (0.25: ±25 %), got {spread}"),
+                );
+            }
+            for (m, method) in uncertainty.methods.iter().enumerate() {
+                if Standardise::swappable(method).is_none() {
+                    return fail(
+                        Some(format!("uncertainty.methods[{m}]")),
+                        format!(
+                            "`{method}` is not a method the analysis can swap in: use {}",
+                            SWAPPABLE_METHODS.join(", ")
+                        ),
+                    );
+                }
+                if uncertainty.methods[..m].contains(method) {
+                    return fail(
+                        Some(format!("uncertainty.methods[{m}]")),
+                        format!("`{method}` is listed twice"),
+                    );
+                }
+            }
+        }
         let total: f64 = self.indicators().map(|(_, i)| i.weight).sum();
         if (total - WEIGHT_TOTAL).abs() > WEIGHT_TOLERANCE {
             let by_dimension: Vec<String> = self
@@ -249,6 +301,29 @@ impl Transform {
 }
 
 impl Standardise {
+    /// A method of [`SWAPPABLE_METHODS`] by its name.
+    pub fn swappable(name: &str) -> Option<Self> {
+        match name {
+            "min_max" => Some(Self::MinMax),
+            "z_score" => Some(Self::ZScore),
+            "rank" => Some(Self::Rank),
+            _ => None,
+        }
+    }
+
+    /// Its name in a script: `min_max`, `goalposts`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MinMax => "min_max",
+            Self::ZScore => "z_score",
+            Self::Rank => "rank",
+            Self::Goalposts(..) => "goalposts",
+            Self::Target(_) => "target",
+            Self::TargetMetric(_) => "target_metric",
+            Self::Custom(_) => "custom",
+        }
+    }
+
     /// What is wrong with its parameters, if anything.
     fn problem(&self, script: &Script) -> Option<String> {
         match self {
