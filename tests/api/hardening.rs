@@ -215,7 +215,10 @@ both_databases! {
         }
 
         // Odd ids, numbers and periods: each a client error, none an internal one.
-        let odd: [(&str, Value); 8] = [
+        let odd: [(&str, Value); 9] = [
+            // A variable left out is null, which a defaulted argument of a non-null type
+            // cannot take.
+            ("query($l: RankingLevel) { ranking(period: \"2017-10\", level: $l) { version } }", json!({})),
             ("query($id: ID!) { activity(id: $id) { id } }", json!({ "id": "１２" })),
             ("query($id: ID!) { activity(id: $id) { id } }", json!({ "id": "99999999999999999999999" })),
             ("query($id: ID!) { activity(id: $id) { id } }", json!({ "id": "-1" })),

@@ -196,7 +196,7 @@ async fn question_with_answer(
 
 /// An activity of `unit` from `starts` to `ends`, with a sign-up by `member` and a photo
 /// uploaded after its end: one that counts by the shipped conditions.
-async fn activity_that_counts(
+pub(crate) async fn activity_that_counts(
     app: &TestApp,
     unit: &str,
     (starts, ends): (DateTime<Utc>, DateTime<Utc>),

@@ -18,7 +18,8 @@ const REPORT: &str = "query($k: ReportKind!, $p: Period!, $t: ID) {
     ranking { town { id name } rank previousRank rankChange arrow total previousTotal totalChange
               dimensions indicators { raw standardised contribution } }
     details { town { town { id name } rank total } missed
-              targets { metric label actual target met gap } trend { period total rank } }
+              targets { metric label actual target met gap } trend { period total rank }
+              advice { title cheap total rank gain } }
     highlights { contestMonth topActivities { rank title orgUnit score awarded }
                  topExperts { rank name answers score }
                  risers { town { name } rankChange } fallers { town { name } rankChange } } } }";
@@ -231,6 +232,19 @@ both_databases! {
         }
         assert_eq!(details[0]["missed"], targets.iter().filter(|t| t["met"] == false).count());
         assert_eq!(report["highlights"]["contestMonth"], "2017-12");
+        // The first three actions of the town's improvement plan.
+        let advice = details[0]["advice"].as_array().unwrap();
+        let plan = app
+            .data(
+                "query($u: ID!) { improvementPlan(orgUnitId: $u, period: \"2017-12\") { actions(first: 3) { nodes { title total rank } } } }",
+                json!({ "u": humen }),
+            )
+            .await;
+        let top: Vec<&Value> = plan["improvementPlan"]["actions"]["nodes"].as_array().unwrap().iter().collect();
+        assert_eq!(advice.len(), 3);
+        for (a, p) in advice.iter().zip(&top) {
+            assert_eq!((&a["title"], &a["total"], &a["rank"]), (&p["title"], &p["total"], &p["rank"]));
+        }
 
         for path in ["/reports/monthly/2017-12/虎门.xlsx", "/reports/monthly/2017-12/town-humen.xlsx", &format!("/reports/monthly/2017-12/{humen}.xlsx")] {
             let bytes = get_ok(&app, path).await.bytes().await.unwrap();
@@ -239,9 +253,12 @@ both_databases! {
             let rows = sheet(&bytes, "虎门");
             assert_eq!(text(&rows[1][1]), "虎门");
             assert!(close(number(&rows[1][2]), details[0]["town"]["total"].as_f64().unwrap()));
+            let heading = rows.iter().position(|r| matches!(r.first(), Some(Data::String(s)) if s == "改进建议")).expect("the advice");
+            assert_eq!(text(&rows[heading + 1][0]), advice[0]["title"].as_str().unwrap());
         }
         let html = unescaped(&get_ok(&app, "/reports/monthly/2017-12/虎门").await.text().await.unwrap());
         assert!(html.contains("id=\"trend-chart\""));
+        assert!(html.contains("改进建议") && html.contains(advice[0]["title"].as_str().unwrap()), "the advice on the page");
         assert_eq!(html.matches("class=\"trend-dot\"").count(), 3);
         assert_eq!(html.matches("class=\"bar mine\"").count(), 1, "the town's bar stands out");
         assert!(html.contains("href=\"/reports/monthly/2017-12/%E8%99%8E%E9%97%A8.xlsx\""), "downloads of the same report");
@@ -355,7 +372,7 @@ both_databases! {
         let source = std::fs::read_to_string(crate::helpers::shipped_rules().join("qii/v2.rhai")).unwrap()
             .replace("weight: 15.0, transform: [\"log1p\"]", "weight: 5.0, transform: [\"log1p\"]")
             .replace("indicator(\"work_integration\", \"eligible_activities\", 40.0)", "indicator(\"work_integration\", \"eligible_activities\", 50.0)")
-            .replace("version: \"2.0\"", "version: \"2.1\"");
+            .replace("version: \"2.0.1\"", "version: \"2.1\"");
         let published = crate::helpers::publish_rules(&app, "qii/v2.rhai", &source).await;
         assert_eq!(published["changed"], true);
         let after = report(&app, "MONTHLY", "2017-11", None).await;

@@ -4,9 +4,9 @@
 use async_graphql::SchemaBuilder;
 
 use super::{
-    access, activity_types, compliance, contest, expert_eval, figures, incentive, nodes,
-    operations, pagination::Page, qa, score_changes, scoring, service_request, stats, supervision,
-    topic, Mutation, Query, Subscription,
+    access, activity_types, compliance, contest, expert_eval, figures, improvement, incentive,
+    nodes, operations, pagination::Page, qa, score_changes, scoring, service_request, stability,
+    stats, supervision, topic, Mutation, Query, Subscription,
 };
 
 type Builder = SchemaBuilder<Query, Mutation, Subscription>;
@@ -91,6 +91,12 @@ pub fn describe(builder: Builder) -> Builder {
         )
         .override_output_type_description::<Page<nodes::Member>>(
             "A page of members, with its cursors and the total count.",
+        )
+        .override_output_type_description::<Page<improvement::ImprovementAction>>(
+            "A page of an improvement plan's actions, best first, with its cursors and the total count.",
+        )
+        .override_output_type_description::<Page<stability::RankInterval>>(
+            "A page of the units of a rank-stability analysis, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<scoring::RankingEntry>>(
             "A page of a ranking's entries, with its cursors and the total count.",

@@ -28,6 +28,7 @@ mod expert;
 mod expert_eval;
 mod figures;
 mod heavyweight;
+mod improvement;
 mod incentive;
 mod incentive_eligibility;
 mod live;
@@ -41,6 +42,7 @@ mod rules;
 mod score_changes;
 mod scoring;
 mod service_request;
+mod stability;
 mod stats;
 mod supervision;
 mod targets;
@@ -87,6 +89,8 @@ pub struct Query(
     incentive::IncentiveLists,
     contest::ContestQuery,
     scoring::ScoringQuery,
+    stability::StabilityQuery,
+    improvement::ImprovementQuery,
     score_changes::ScoreChangeLists,
     report::ReportQuery,
     rules::RulesQuery,

@@ -198,14 +198,8 @@ impl RuleDraftCheck {
         )]
         compare_with: Option<String>,
     ) -> Result<Option<crate::scoring::Ranking>> {
-        let Some(from) = &self.found.effective_from else {
+        let Some(period) = self.period_or_first(period)? else {
             return Ok(None);
-        };
-        let period = match period {
-            Some(period) => period,
-            None => from.parse().map_err(|e: qii_engine::period::PeriodError| {
-                qii_domain::error::bad_input(e.to_string())
-            })?,
         };
         let app = ctx.app()?;
         let compared = qii_domain::service::scoring::preview(
@@ -219,6 +213,64 @@ impl RuleDraftCheck {
         )
         .await?;
         Ok(Some(crate::scoring::Ranking::from(compared)))
+    }
+    /// For a scoring script whose declaration reads, how sure the ranking it gives is:
+    /// the Monte Carlo of `rankStability` over its weights (and methods), to set beside
+    /// `rankStability` of the rules in force. Null for other scripts.
+    async fn stability(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The period ranked; by default the first the draft scores (`effectiveFrom`)."
+        )]
+        period: Option<Period>,
+        #[graphql(default = 1000, desc = "Monte Carlo samples (default 1,000).")] samples: i32,
+        #[graphql(default = 1, desc = "The seed of the draws (default 1).")] seed: i64,
+        #[graphql(
+            default = false,
+            desc = "Perturb only the weights the draft marks `assumed`."
+        )]
+        assumed_only: bool,
+        #[graphql(
+            default = false,
+            desc = "Draw the standardisation method too, among the draft's `uncertainty.methods`."
+        )]
+        vary_methods: bool,
+    ) -> Result<Option<crate::stability::RankStability>> {
+        let Some(period) = self.period_or_first(period)? else {
+            return Ok(None);
+        };
+        let options = crate::stability::options(samples, seed, None, assumed_only, vary_methods)?;
+        let app = ctx.app()?;
+        let analysed = qii_domain::service::scoring::stability(
+            &app.db,
+            &app.actor,
+            &app.rules,
+            ("", Some(&self.file.source)),
+            (&period, qii_domain::scoring::Level::Town),
+            options,
+        )
+        .await?;
+        Ok(Some(crate::stability::RankStability(analysed)))
+    }
+}
+
+impl RuleDraftCheck {
+    /// `period`, or by default the first the draft scores; none for a draft that scores
+    /// nothing.
+    fn period_or_first(&self, period: Option<Period>) -> Result<Option<Period>> {
+        let Some(from) = &self.found.effective_from else {
+            return Ok(None);
+        };
+        match period {
+            Some(period) => Ok(Some(period)),
+            None => from
+                .parse()
+                .map(Some)
+                .map_err(|e: qii_engine::period::PeriodError| {
+                    qii_domain::error::bad_input(e.to_string())
+                }),
+        }
     }
 }
 

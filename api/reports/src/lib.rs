@@ -261,6 +261,10 @@ pub async fn build(
 
     let targets = targets(db, actor, rules, period, town).await?;
     let trend = trend(db, actor, (rules, &cache), &compared.ranking).await?;
+    let advice = match town {
+        Some(id) => advice(db, actor, rules, id, period).await,
+        None => Vec::new(),
+    };
     let details = scores
         .iter()
         .map(|score| score.unit)
@@ -282,6 +286,7 @@ pub async fn build(
                         })
                     })
                     .collect(),
+                advice: advice.clone(),
             }
         })
         .collect();
@@ -315,6 +320,38 @@ pub async fn build(
         highlights,
     })
 }
+
+/// The first three actions of a town's improvement plan; none when it has no plan (not
+/// ranked, or no figures): a report is still worth reading without them.
+async fn advice(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    town: i64,
+    period: &Period,
+) -> Vec<Advice> {
+    match qii_domain::service::improvement::plan(db, actor, rules, town, period).await {
+        Ok(plan) => plan
+            .actions
+            .iter()
+            .take(ADVICE)
+            .map(|a| Advice {
+                title: a.title.clone(),
+                cheap: a.cheap,
+                total: a.total,
+                rank: a.rank as i32,
+                gain: a.total - plan.total,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(town, %period, error = ?e, "no improvement plan for the report");
+            Vec::new()
+        }
+    }
+}
+
+/// How many actions of its plan a town's report shows.
+const ADVICE: usize = 3;
 
 fn town_ref(towns: &HashMap<i64, org_unit::Model>, ranking: &Ranking, id: i64) -> ReportTown {
     match towns.get(&id) {

@@ -170,6 +170,24 @@ pub struct TownDetail {
     /// The town's score in the periods up to this one (same kind, oldest first, those a
     /// rule version scores).
     pub trend: Vec<TrendPoint>,
+    /// What would help most: the first three actions of the town's improvement plan
+    /// (`improvementPlan`), scored with the data of now; in a town's report only.
+    pub advice: Vec<Advice>,
+}
+
+/// One action of a town's improvement plan.
+#[derive(SimpleObject, Serialize, Clone, Debug)]
+pub struct Advice {
+    /// What to do.
+    pub title: String,
+    /// Little work: a photo upload on an activity that otherwise counts.
+    pub cheap: bool,
+    /// The town's total once done.
+    pub total: f64,
+    /// Its rank once done.
+    pub rank: i32,
+    /// Points gained.
+    pub gain: f64,
 }
 
 /// One target of a town.

@@ -235,6 +235,20 @@ fn town_sheet(
         sheet.write_number_with_format(row, 1, point.total, &f.score)?;
         sheet.write_number(row, 2, point.rank)?;
     }
+
+    if !detail.advice.is_empty() {
+        row += 2;
+        let names = ["改进建议", "举手之劳", "完成后得分", "加分", "完成后排名"].map(String::from);
+        headers(sheet, row, &names, f)?;
+        for advice in &detail.advice {
+            row += 1;
+            sheet.write_string(row, 0, &advice.title)?;
+            sheet.write_string(row, 1, if advice.cheap { "是" } else { "" })?;
+            sheet.write_number_with_format(row, 2, advice.total, &f.score)?;
+            sheet.write_number_with_format(row, 3, advice.gain, &f.score)?;
+            sheet.write_number(row, 4, advice.rank)?;
+        }
+    }
     Ok(())
 }
 

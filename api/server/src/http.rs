@@ -463,8 +463,13 @@ pub(crate) fn finish_errors(viewer: &Actor, errors: &mut [async_graphql::ServerE
         if extensions.get("code").is_none() {
             if is_input_coercion(&error.message) {
                 // A value the schema could not read as its type (a date that is not a
-                // date, a number out of its range), found as the arguments are read: the
-                // caller's input, and the message names the type and the input object.
+                // date, a number out of its range, null where a value is needed), found as
+                // the arguments are read: the caller's input, and the message names the type.
+                if error.message.ends_with("found null.") {
+                    error.message.push_str(
+                        " A variable the request leaves out is null: give it a value, or a default in the operation (`$first: Int = 20`).",
+                    );
+                }
                 extensions.set("code", code::BAD_USER_INPUT);
                 continue;
             }
@@ -491,7 +496,7 @@ pub(crate) fn outcome_of(errors: &[async_graphql::ServerError]) -> String {
 /// read as its type (`Failed to parse "NaiveDate": …`). The prefix is how the library words
 /// every such refusal; no error of qii's own starts with it.
 fn is_input_coercion(message: &str) -> bool {
-    message.starts_with("Failed to parse \"")
+    message.starts_with("Failed to parse \"") || message.starts_with("Expected input type \"")
 }
 
 fn error_body(code: &str, message: &str) -> serde_json::Value {

@@ -25,7 +25,7 @@ pub use raw::{raw_table, raw_table_and_names, Figures, COMPUTED_FIGURES};
 
 use qii_engine::period::Period;
 use qii_engine::rules::{
-    compute, compute::UnitScore, spec::IndexSpec, Registry, RuleError, Script,
+    compute, compute::UnitScore, spec::IndexSpec, stability, Registry, RuleError, Script,
 };
 
 /// Why a ranking could not be computed.
@@ -159,19 +159,7 @@ async fn rank_in(
     among: Option<&std::collections::HashSet<i64>>,
 ) -> Result<Ranking, ScoringError> {
     let started = std::time::Instant::now();
-    let rules = registry.activity_rules()?;
-    let source = if registry.read_events {
-        Figures::Events(&rules)
-    } else {
-        Figures::Rollups
-    };
-    // The names of the level's units are read with its figures (the units ranked are
-    // every unit of the level).
-    let targets = registry.targets_for(period);
-    let (mut raw, names) = raw_table_and_names(db, period, level, source, &targets).await?;
-    if let Some(among) = among {
-        raw.retain(|unit| among.contains(&unit));
-    }
+    let (raw, names) = figures_of(db, registry, period, level, among).await?;
     // Script calls are CPU work that a limit may stop only after a while: keep them off
     // the threads that answer requests.
     let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
@@ -192,6 +180,53 @@ async fn rank_in(
         scores,
         names,
     })
+}
+
+/// The raw figures and names of the units of `level` for `period` (those `among` holds, all
+/// without it), as the rules in `registry` count them.
+pub(crate) async fn figures_of(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    period: &Period,
+    level: Level,
+    among: Option<&std::collections::HashSet<i64>>,
+) -> Result<(compute::RawTable, HashMap<i64, String>), ScoringError> {
+    let rules = registry.activity_rules()?;
+    let source = if registry.read_events {
+        Figures::Events(&rules)
+    } else {
+        Figures::Rollups
+    };
+    // The names of the level's units are read with its figures (the units ranked are
+    // every unit of the level).
+    let targets = registry.targets_for(period);
+    let (mut raw, names) = raw_table_and_names(db, period, level, source, &targets).await?;
+    if let Some(among) = among {
+        raw.retain(|unit| among.contains(&unit));
+    }
+    Ok((raw, names))
+}
+
+/// How sure the ranking of `level` for `period` by a scoring script is: the Monte Carlo of
+/// [`stability::analyse`] over the period's figures, off the request threads.
+pub async fn stability(
+    db: &impl ConnectionTrait,
+    registry: &Registry,
+    (script, spec): (&Script, &IndexSpec),
+    (period, level): (&Period, Level),
+    options: stability::Options,
+) -> Result<Result<stability::Stability, (&'static str, String)>, ScoringError> {
+    let (raw, names) = figures_of(db, registry, period, level, None).await?;
+    let (sandbox, script_, spec_) = (registry.sandbox.clone(), script.clone(), spec.clone());
+    let pool = sandbox.clone();
+    match pool
+        .run(move || stability::analyse(&sandbox, &script_, &spec_, &raw, &options))
+        .await?
+    {
+        Ok(result) => Ok(Ok(result)),
+        Err(stability::StabilityError::Request(option, why)) => Ok(Err((option, why))),
+        Err(stability::StabilityError::Rule(e)) => Err(with_unit_name(e, &names).into()),
+    }
 }
 
 /// A rule error about one unit's value, naming the unit as people know it.

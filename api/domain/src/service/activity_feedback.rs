@@ -29,7 +29,7 @@ use crate::{
 /// Longest comment or review text accepted.
 const BODY_MAX: usize = 5_000;
 /// The rating scale of a review, as the table's check constraint fixes it.
-const RATING_RANGE: std::ops::RangeInclusive<i32> = 1..=5;
+pub(crate) const RATING_RANGE: std::ops::RangeInclusive<i32> = 1..=5;
 
 /// Which likes and votes to list.
 #[derive(Debug, Default, Clone, InputObject)]

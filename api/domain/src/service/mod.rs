@@ -18,6 +18,7 @@ pub mod experts_eval;
 pub mod figures;
 pub mod filter;
 pub mod heavyweight;
+pub mod improvement;
 pub mod incentive;
 pub mod incentive_eligibility;
 pub mod member;

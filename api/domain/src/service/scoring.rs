@@ -364,3 +364,76 @@ pub fn score_changes(
     }
     Ok(select)
 }
+
+/// Most samples one rank-stability analysis draws.
+pub const MAX_STABILITY_SAMPLES: u32 = 100_000;
+
+/// What a rank-stability analysis is of, and its result.
+pub struct Analysed {
+    pub rule_set: String,
+    pub version: String,
+    /// SHA-256 of the script analysed (a draft's too).
+    pub hash: String,
+    pub period: Period,
+    pub level: Level,
+    /// Whether the script is an unsaved draft.
+    pub draft: bool,
+    pub stability: qii_engine::rules::stability::Stability,
+}
+
+/// How sure the ranking of `period` is under the version of `rule_set` in force for it, or
+/// under an unsaved `draft` of a scoring script: Monte Carlo over its weights (and methods).
+/// Nothing is stored.
+pub async fn stability(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    rules: &RuleStore,
+    (rule_set, draft): (&str, Option<&str>),
+    (period, level): (&Period, Level),
+    options: qii_engine::rules::stability::Options,
+) -> ServiceResult<Analysed> {
+    match draft {
+        Some(_) => actor.require(Need::Rules, "analyse the rank stability of a draft")?,
+        None => actor.require(Need::Scores, "read how stable rankings are")?,
+    }
+    if options.samples == 0 || options.samples > MAX_STABILITY_SAMPLES {
+        return Err(ServiceError::invalid(
+            "samples",
+            format!(
+                "ask for 1 to {MAX_STABILITY_SAMPLES} samples, not {}",
+                options.samples
+            ),
+        ));
+    }
+    if let Some(spread) = options.spread {
+        if !spread.is_finite() || spread <= 0.0 || spread > 1.0 {
+            return Err(ServiceError::invalid(
+                "spread",
+                format!("the spread is a share above 0 and at most 1 (0.25: ±25 %), not {spread}"),
+            ));
+        }
+    }
+    let registry = rules.current()?;
+    let (script, spec) = match draft {
+        Some(source) if source.trim().is_empty() => {
+            return Err(ServiceError::invalid("draft", "the script is empty"))
+        }
+        Some(source) => scoring::read_script(&registry, "draft.rhai", source).await?,
+        None => {
+            let version = registry.version_for(rule_set, period)?;
+            (version.script.clone(), version.spec.clone())
+        }
+    };
+    let analysed = scoring::stability(db, &registry, (&script, &spec), (period, level), options)
+        .await?
+        .map_err(|(option, why)| ServiceError::invalid(option, why))?;
+    Ok(Analysed {
+        rule_set: spec.name.clone(),
+        version: spec.version.clone(),
+        hash: script.hash.clone(),
+        period: *period,
+        level,
+        draft: draft.is_some(),
+        stability: analysed,
+    })
+}
