@@ -348,6 +348,18 @@ fn one_more(
                     labels,
                 ));
             }
+            if l.figure == "registrations" && labels.contains_key("mobile_binding_rate") {
+                // A new member has bound no mobile yet: the share of those bound falls.
+                let diluted =
+                    |rate: Option<f64>| rate.map(|r| r * registrations / (registrations + 1.0));
+                changes.extend(change(
+                    raw,
+                    "mobile_binding_rate",
+                    position,
+                    diluted,
+                    labels,
+                ));
+            }
             Some(candidate(ActionKind::OneMore, l.title.to_owned(), changes))
         })
         .collect()
