@@ -301,6 +301,20 @@ mod tests {
     }
 
     #[test]
+    fn a_webp_picture_is_taken_and_its_thumbnail_is_a_jpeg() {
+        let mut out = Vec::new();
+        DynamicImage::new_rgb8(640, 480)
+            .write_with_encoder(image::codecs::webp::WebPEncoder::new_lossless(&mut out))
+            .unwrap();
+        let picture = examine(&out, &PhotoLimits::default()).unwrap();
+        assert_eq!(
+            (picture.kind, picture.width, picture.height),
+            (Kind::WebP, 640, 480)
+        );
+        assert_eq!(picture.thumbnail_kind, Kind::Jpeg);
+    }
+
+    #[test]
     fn a_huge_picture_is_refused_from_its_header_before_decoding() {
         // 60,000 × 60,000 pixels would be 10 GB decoded; the file is a few hundred bytes.
         let refused = examine(&jpeg_claiming(60_000, 60_000), &PhotoLimits::default())
