@@ -1,5 +1,5 @@
 //! The `qii` binary as an operator runs it: serving until SIGTERM, loading the demo data,
-//! importing figures, printing the schema.
+//! importing figures and daily visits ([`visits`]), printing the schema.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -651,6 +651,9 @@ fn rollups_verify_finds_a_difference_and_rebuild_mends_it() {
 
 #[path = "support/ws.rs"]
 mod ws;
+
+#[path = "cli/visits.rs"]
+mod visits;
 
 /// Starts `qii serve` on a free port with `env`, its log drained in the background so
 /// that it never blocks on a full pipe: the process and its address.

@@ -1,4 +1,5 @@
-//! A photo of an activity: a stored file path or a URL, with its upload time.
+//! A photo of an activity: a stored file path or a URL, with its upload time; an uploaded
+//! photo also has its thumbnail's path.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,6 +12,7 @@ pub struct Model {
     pub url: String,
     pub caption: Option<String>,
     pub uploaded_at: DateTimeUtc,
+    pub thumbnail_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Small builders shared by the migration files: named foreign keys, named indexes and
-//! the CHECK expressions used for string enumerations and non-blank names.
+//! the CHECK expressions used for string enumerations and non-blank names, columns added
+//! and dropped.
 //!
 //! Every constraint gets a name (`fk_*`, `uq_*`, `idx_*`, `ck_*`) so that a violation
 //! reported by the database points at the rule that was broken. SQLite keeps the names
@@ -116,4 +117,26 @@ where
             .await?;
     }
     Ok(())
+}
+
+/// Adds `column` to `table`: the whole of a migration that only adds a column.
+pub(crate) async fn add_column<T: IntoTableRef>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
+}
+
+/// Drops `column` from `table`: the way back from [`add_column`].
+pub(crate) async fn drop_column<T: IntoTableRef, C: IntoIden>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: C,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
 }

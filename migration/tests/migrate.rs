@@ -931,6 +931,9 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             id: 0,
             activity_id,
             url: "https://example.org/photo.jpg".into(),
+            thumbnail_url: caption
+                .is_some()
+                .then(|| "photos/3f/3f2c0d6e8a1b4c5d9e7f00112233445a.thumb.jpg".into()),
             caption,
             uploaded_at: at(54),
         };

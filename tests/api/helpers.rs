@@ -27,6 +27,8 @@ pub struct TestApp {
     pub auth: std::sync::Arc<Authenticator>,
     /// The token sent by [`TestApp::graphql`]: a city administrator's.
     pub token: String,
+    /// The server's data directory (uploaded photos), removed after the test.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The signing secret of test servers.
@@ -100,6 +102,9 @@ impl TestApp {
     /// The settings every test server shares.
     fn configure(config: &mut Config) {
         config.auth.jwt_secret = Some(TEST_SECRET.into());
+        // Stored files of each server apart, and never in the working directory.
+        config.data_dir =
+            std::env::temp_dir().join(format!("qii-test-data-{}", uuid::Uuid::new_v4()));
         // Many requests per test: the limit is tested on its own servers.
         config.limits.rate_per_minute = 0;
         // Live rankings answer soon after a write.
@@ -158,6 +163,7 @@ impl TestApp {
             url: url.to_owned(),
             rules_dir: rules_dir.to_owned(),
             cleanup,
+            data_dir: config.data_dir.clone(),
         }
     }
 
@@ -312,6 +318,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
         match &self.cleanup {
             Cleanup::Nothing => {}
             Cleanup::File(path) => {

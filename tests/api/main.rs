@@ -23,6 +23,7 @@ mod metrics;
 mod operations;
 mod org;
 mod persisted;
+mod photos;
 mod policies;
 mod promise;
 mod qa;

@@ -80,6 +80,9 @@ pub struct Config {
     #[command(flatten)]
     pub live: LiveConfig,
 
+    #[command(flatten)]
+    pub photos: PhotoLimits,
+
     /// Redis, e.g. `redis://127.0.0.1:6379/0`: when set, the rate limits are kept there and
     /// shared by every replica; without it, each server keeps its own.
     #[arg(long = "redis-url", env = "QII_REDIS_URL")]
@@ -139,6 +142,39 @@ impl Default for LiveConfig {
             max_per_connection: 8,
             max_total: 2000,
             max_rankings: 32,
+        }
+    }
+}
+
+/// Photos uploaded to activities (`uploadActivityPhoto`): how large a file and a picture
+/// may be. Files are kept under `<data dir>/photos`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct PhotoLimits {
+    /// Largest photo file accepted, in bytes. A multipart request (an upload) may be this
+    /// much larger than `--max-body-bytes`.
+    #[arg(
+        long = "photo-max-bytes",
+        env = "QII_PHOTO_MAX_BYTES",
+        default_value_t = 10 * 1024 * 1024
+    )]
+    pub max_bytes: usize,
+
+    /// Most pixels (width × height) a photo may have. The size is read from the file's
+    /// header and a larger picture is refused before it is decoded, so that a small file
+    /// that unpacks to a huge image cannot exhaust the server's memory.
+    #[arg(
+        long = "photo-max-pixels",
+        env = "QII_PHOTO_MAX_PIXELS",
+        default_value_t = 40_000_000
+    )]
+    pub max_pixels: u64,
+}
+
+impl Default for PhotoLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+            max_pixels: 40_000_000,
         }
     }
 }
@@ -424,6 +460,7 @@ impl Config {
             limits: Limits::default(),
             persisted: PersistedQueries::default(),
             live: LiveConfig::default(),
+            photos: PhotoLimits::default(),
             redis_url: None,
             otlp_endpoint: None,
             metrics_token: None,

@@ -13,7 +13,9 @@ use super::{
         ActivitySignup,
     },
     nodes::Activity,
-    undefined_to_option, ContextExt,
+    undefined_to_option,
+    upload::Upload,
+    ContextExt,
 };
 use qii_domain::service::{
     activity_feedback as feedback,
@@ -106,6 +108,20 @@ pub struct AddActivityPhotoInput {
     activity_id: Id,
     /// An `http(s)` URL, or the relative path of a stored file (no `..`).
     url: String,
+    /// A short caption.
+    caption: Option<String>,
+}
+
+/// A photo file uploaded for an activity (a `multipart/form-data` request, as the GraphQL
+/// multipart request specification has it).
+#[derive(InputObject)]
+pub struct UploadActivityPhotoInput {
+    /// The activity photographed.
+    activity_id: Id,
+    /// The picture: JPEG, PNG or WebP by its content (its name and type are not
+    /// trusted), at most `QII_PHOTO_MAX_BYTES` (10 MB) and `QII_PHOTO_MAX_PIXELS`
+    /// (40 megapixels).
+    file: Upload,
     /// A short caption.
     caption: Option<String>,
 }
@@ -276,6 +292,27 @@ impl ActivityLoopMutation {
         };
         Ok(ActivityPhoto(
             photos::add_photo(&app.db, &app.actor, new, Utc::now()).await?,
+        ))
+    }
+
+    /// Uploads a photo of an activity, with its thumbnail made at once; it is uploaded
+    /// when it is stored, so one sent after the activity ended is a photo after the end.
+    /// Its `url` and `thumbnailUrl` are paths on this server (`GET /<url>`). A file that
+    /// is not a picture, or too large, is refused with `BAD_USER_INPUT` and nothing kept.
+    async fn upload_activity_photo(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The activity, the file and an optional caption.")]
+        input: UploadActivityPhotoInput,
+    ) -> Result<ActivityPhoto> {
+        let app = ctx.app()?;
+        let upload = photos::PhotoUpload {
+            activity_id: input.activity_id.0,
+            bytes: input.file.content(ctx, "file")?,
+            caption: input.caption,
+        };
+        Ok(ActivityPhoto(
+            photos::upload_photo(&app.db, &app.actor, &app.photos, upload).await?,
         ))
     }
 

@@ -224,9 +224,15 @@ impl ActivityPhoto {
     async fn id(&self) -> Id {
         self.0.id.into()
     }
-    /// An `http(s)` URL, or the relative path of a stored file.
+    /// An `http(s)` URL, or the relative path of a stored file: an uploaded photo is
+    /// served by this server at `/<url>`.
     async fn url(&self) -> &str {
         &self.0.url
+    }
+    /// The path of an uploaded photo's thumbnail (at most 320 pixels on its longer side),
+    /// served at `/<thumbnailUrl>`; null for a photo given by address.
+    async fn thumbnail_url(&self) -> Option<&str> {
+        self.0.thumbnail_url.as_deref()
     }
     /// Caption.
     async fn caption(&self) -> Option<&str> {

@@ -47,6 +47,7 @@ mod stats;
 mod supervision;
 mod targets;
 mod topic;
+pub mod upload;
 
 use async_graphql::{
     dataloader::DataLoader, Context, MaybeUndefined, MergedObject, Result, SDLExportOptions, Schema,
@@ -197,6 +198,8 @@ pub struct RequestContext {
     pub auth: std::sync::Arc<qii_domain::auth::Authenticator>,
     /// The client's network address, when known (sign-in throttling).
     pub client: Option<String>,
+    /// Where uploaded photos are checked and kept (the server's data directory).
+    pub photos: std::sync::Arc<qii_domain::photos::PhotoStore>,
 }
 
 impl RequestContext {
@@ -218,6 +221,10 @@ impl RequestContext {
             rankings: std::sync::Arc::default(),
             auth,
             client: None,
+            photos: std::sync::Arc::new(qii_domain::photos::PhotoStore::new(
+                std::path::Path::new("."),
+                Default::default(),
+            )),
         }
     }
 

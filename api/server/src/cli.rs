@@ -100,13 +100,20 @@ pub enum Command {
         rule_set: String,
     },
     /// Import figures from other systems (per org unit, period and key) from a CSV or JSON
-    /// file: every row is checked first, and if any is refused nothing is written.
+    /// file, or with `--visits` the daily visits of the platform's logs: every row is
+    /// checked first, and if any is refused nothing is written.
     Import {
         #[command(flatten)]
         config: Config,
         /// The file: CSV with the header `org_unit,period,key,value` (org_unit a code or an
-        /// id), or a JSON array of objects with those fields.
+        /// id), or a JSON array of objects with those fields; with `--visits`, CSV with the
+        /// header `org_unit,day,visits`.
         file: PathBuf,
+        /// The file holds daily valid visits (有效访问量), one row per org unit and
+        /// Asia/Shanghai day (`2017-10-01`), recorded as `recordDailyVisits` records them:
+        /// the platform's own `valid_visits` figure.
+        #[arg(long, conflicts_with_all = ["format", "source"])]
+        visits: bool,
         /// The file's format; by default its extension tells (`.csv`, `.json`).
         #[arg(long, value_enum)]
         format: Option<import::FileFormat>,
@@ -282,11 +289,16 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Import {
             config,
             file,
+            visits,
             format,
             source,
         } => {
             telemetry::init(&config.log);
-            import::run(&config, &file, format, source.as_deref()).await
+            if visits {
+                import::visits::run(&config, &file).await
+            } else {
+                import::run(&config, &file, format, source.as_deref()).await
+            }
         }
         Command::Score {
             config,

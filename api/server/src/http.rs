@@ -7,6 +7,7 @@ pub mod guard;
 pub mod live;
 pub mod metrics;
 pub mod persisted;
+pub mod photos;
 pub mod reports;
 pub mod shared_limit;
 
@@ -69,6 +70,8 @@ pub struct AppState {
     pub live: std::sync::Arc<qii_domain::live::Live>,
     /// Subscription limits.
     pub live_limits: qii_domain::config::LiveConfig,
+    /// Uploaded photos: their checks, files and limits.
+    pub photos: std::sync::Arc<qii_domain::photos::PhotoStore>,
 }
 
 /// The response media type of the GraphQL-over-HTTP specification.
@@ -84,14 +87,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::gate,
-        ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            state.limits.max_body_bytes,
         ));
     Router::new()
         .route("/", get(graphiql))
         .route("/console/rules", get(rules_console))
         .merge(api)
+        .merge(photos::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_page))
         .route("/readyz", get(readyz))
@@ -192,6 +193,12 @@ impl IntoResponse for BadRequest {
             ParseRequestError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "request body too large".to_owned(),
+            ),
+            // A body sent without its length, cut at the limit by the gate (the reader
+            // passes the cause on as text only).
+            other if other.to_string().contains("length limit exceeded") => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than this server accepts".to_owned(),
             ),
             other => (
                 StatusCode::BAD_REQUEST,
@@ -389,9 +396,13 @@ async fn answer_prepared(
     );
     context.client = caller.address.clone();
     context.rankings = state.rankings.clone();
+    context.photos = state.photos.clone();
+    let mut request = request;
+    let files = qii_graphql::upload::UploadedFiles(std::mem::take(&mut request.uploads));
     let request = request
         .data(context)
         .data(outcome.clone())
+        .data(files)
         .data(state.live.clone());
     let deadline = state.limits.request_timeout;
     let Ok(mut response) = tokio::time::timeout(deadline, state.schema.execute(request)).await
@@ -677,6 +688,10 @@ impl Server {
                 metrics_token: config.metrics_token.clone(),
                 live,
                 live_limits: config.live.clone(),
+                photos: std::sync::Arc::new(qii_domain::photos::PhotoStore::new(
+                    &config.data_dir,
+                    config.photos,
+                )),
             },
             statements,
             rules_poll: config.rules_poll,

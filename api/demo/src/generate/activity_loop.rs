@@ -303,6 +303,7 @@ fn photos(rng: &mut DemoRng, a: &Held, q: f64, ids: &FirstIds, out: &mut LoopRow
             ),
             caption: chance(rng, 0.5).then(|| pick_str(rng, &text::PHOTO_CAPTIONS).to_owned()),
             uploaded_at: when,
+            thumbnail_url: None,
         });
     }
 }

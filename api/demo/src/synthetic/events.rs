@@ -440,6 +440,7 @@ impl Events {
                 ),
                 caption: chance(rng, 0.5).then(|| pick_str(rng, &text::PHOTO_CAPTIONS).to_owned()),
                 uploaded_at: when,
+                thumbnail_url: None,
             });
         }
     }

@@ -1,11 +1,14 @@
-//! Photos of an activity: web URLs or stored files, with their upload time.
+//! Photos of an activity: web URLs or files uploaded to the server ([`crate::photos`]),
+//! with their upload time.
 //!
 //! Photos uploaded after the activity ended are a step of the loop (活动闭环).
+
+use std::sync::Arc;
 
 use crate::authz;
 
 use chrono::{DateTime, Utc};
-use entities::activity_photo;
+use entities::{activity, activity_photo};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Select,
@@ -15,6 +18,7 @@ use super::{activity_loop::activity_ref, find, opt_text, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
+    photos::PhotoStore,
 };
 
 /// Longest photo URL or path accepted.
@@ -49,7 +53,61 @@ pub async fn add_photo(
 ) -> ServiceResult<activity_photo::Model> {
     let url = parse_photo_url(&input.url)?;
     let caption = opt_text("caption", input.caption.as_deref(), CAPTION_MAX)?;
-    let activity = activity_ref(db, input.activity_id).await?;
+    let activity = photographed(db, actor, input.activity_id).await?;
+    let photo = Recorded {
+        activity_id: activity.id,
+        url,
+        thumbnail_url: None,
+        caption,
+    };
+    photo.insert(db, now).await
+}
+
+/// A photo file sent to the server.
+#[derive(Debug, Clone)]
+pub struct PhotoUpload {
+    pub activity_id: i64,
+    /// The file's content as sent; its name and media type are not trusted.
+    pub bytes: Vec<u8>,
+    pub caption: Option<String>,
+}
+
+/// Stores an uploaded photo of an activity and its thumbnail, and records it as uploaded
+/// when it was stored (so that it is a photo after the end exactly when a photo added by
+/// address at that moment would be). Who may add a photo by address may upload one. The
+/// file must be a JPEG, PNG or WebP picture by its content, within the store's limits;
+/// a refused file is written nowhere, and no file outlives a row that could not be written.
+pub async fn upload_photo(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    store: &PhotoStore,
+    input: PhotoUpload,
+) -> ServiceResult<activity_photo::Model> {
+    let caption = opt_text("caption", input.caption.as_deref(), CAPTION_MAX)?;
+    let activity = photographed(db, actor, input.activity_id).await?;
+    let bytes = Arc::new(input.bytes);
+    let picture = store.examine(bytes.clone()).await?;
+    let db = db.clone();
+    store
+        .keep(bytes, picture, move |stored| async move {
+            let photo = Recorded {
+                activity_id: activity.id,
+                url: stored.url,
+                thumbnail_url: Some(stored.thumbnail_url),
+                caption,
+            };
+            photo.insert(&db, Utc::now()).await
+        })
+        .await
+}
+
+/// The activity a new photo is for, when the caller may add photos to it.
+async fn photographed(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    activity_id: i64,
+) -> ServiceResult<activity::Model> {
+    let activity = activity_ref(db, activity_id).await?;
     authz::require_unit(
         db,
         actor,
@@ -57,14 +115,34 @@ pub async fn add_photo(
         "add photos to its activities",
     )
     .await?;
-    let model = activity_photo::ActiveModel {
-        activity_id: Set(activity.id),
-        url: Set(url),
-        caption: Set(caption),
-        uploaded_at: Set(now),
-        ..Default::default()
-    };
-    Ok(model.insert(db).await?)
+    Ok(activity)
+}
+
+/// A photo checked and ready to insert, by address or uploaded.
+struct Recorded {
+    activity_id: i64,
+    url: String,
+    thumbnail_url: Option<String>,
+    caption: Option<String>,
+}
+
+impl Recorded {
+    /// Inserts the photo as uploaded at `now`.
+    async fn insert(
+        self,
+        db: &DatabaseConnection,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<activity_photo::Model> {
+        let model = activity_photo::ActiveModel {
+            activity_id: Set(self.activity_id),
+            url: Set(self.url),
+            thumbnail_url: Set(self.thumbnail_url),
+            caption: Set(self.caption),
+            uploaded_at: Set(now),
+            ..Default::default()
+        };
+        Ok(model.insert(db).await?)
+    }
 }
 
 /// Changes a photo's caption: `None` leaves it, `Some(None)` clears it.
@@ -134,6 +212,8 @@ mod tests {
         assert!(parse_photo_url("https://img.example.cn/a/b.jpg").is_ok());
         assert!(parse_photo_url("HTTP://img.example.cn").is_ok());
         assert!(parse_photo_url("photos/2017/11/a.jpg").is_ok());
+        // The paths the photo store gives uploaded files.
+        assert!(parse_photo_url("photos/3f/3f2c0d6e8a1b4c5d9e7f00112233445a.thumb.jpg").is_ok());
         for bad in [
             "../etc/passwd",
             "photos/../../x",

@@ -122,7 +122,7 @@ pub async fn import_figures(
 ) -> ServiceResult<FigureImport> {
     actor.require(Need::CityAdmin, "import figures")?;
     let source = opt_text("source", source, SOURCE_MAX)?;
-    let units = resolve_units(db, rows).await?;
+    let units = resolve_units(db, rows.iter().map(|r| r.org_unit.as_str())).await?;
     let checked = check_rows(rows, &units).map_err(ServiceError::Rows)?;
     let keys: BTreeSet<&str> = checked.iter().map(|r| r.key.as_str()).collect();
     let keys = keys.into_iter().map(str::to_owned).collect();
@@ -171,17 +171,14 @@ pub async fn import_figures(
     })
 }
 
-/// The org units the rows name, by the text that names them (trimmed): a code, or else a
-/// positive id. One query per [`CHUNK`] of distinct names — one for any real import.
-async fn resolve_units(
+/// The org units that `names` name, by the text that names them (trimmed): a code, or
+/// else a positive id — how every import names a unit. One query per [`CHUNK`] of distinct
+/// names — one for any real import.
+pub(crate) async fn resolve_units<'a>(
     db: &impl ConnectionTrait,
-    rows: &[FigureRow],
+    names: impl Iterator<Item = &'a str>,
 ) -> ServiceResult<HashMap<String, i64>> {
-    let names: BTreeSet<&str> = rows
-        .iter()
-        .map(|r| r.org_unit.trim())
-        .filter(|n| !n.is_empty())
-        .collect();
+    let names: BTreeSet<&str> = names.map(str::trim).filter(|n| !n.is_empty()).collect();
     let names: Vec<&str> = names.into_iter().collect();
     let mut by_code = HashMap::new();
     let mut by_id = HashSet::new();
@@ -301,6 +298,14 @@ fn check_rows(
 /// A key is lower_snake_case and not one the platform computes.
 fn check_key(key: &str) -> Result<String, String> {
     let key = snake_name("figure key", "provincial_visits", key)?;
+    if key == "valid_visits" {
+        return Err(
+            "`valid_visits` is computed from the platform's own data, its daily visits: \
+             record those with `recordDailyVisits`, or import them with \
+             `qii import --visits FILE.csv` (columns org_unit,day,visits)"
+                .into(),
+        );
+    }
     if COMPUTED_FIGURES.contains(&key.as_str()) {
         return Err(format!(
             "`{key}` is computed from the platform's own data and cannot be imported; \

@@ -1,5 +1,8 @@
-//! `qii import`: figures from other systems, read from a CSV or JSON file and imported all
-//! or nothing, with a progress bar on a terminal and every rejected row reported.
+//! `qii import`: figures from other systems, read from a CSV or JSON file, and the daily
+//! visits of the platform's logs ([`visits`], `--visits`), imported all or nothing, with a
+//! progress bar on a terminal and every rejected row reported.
+
+pub mod visits;
 
 use std::path::Path;
 
@@ -71,21 +74,26 @@ pub async fn run(
             );
             Ok(())
         }
-        Err(ServiceError::Rows(rejections)) => {
-            for rejection in &rejections {
-                println!("{}", describe(rejection, &read.lines));
-            }
-            let mut refused: Vec<usize> = rejections.iter().map(|r| r.index).collect();
-            refused.dedup();
-            bail!(
-                "{} of {} row(s) in {} refused; nothing was written",
-                refused.len(),
-                read.rows.len(),
-                file.display()
-            )
-        }
-        Err(err) => Err(err.into_anyhow()),
+        Err(err) => Err(refused(err, &read.lines, file)),
     }
+}
+
+/// The error of a refused import: with rejected rows, each printed first with its line.
+fn refused(err: ServiceError, lines: &[Option<u64>], file: &Path) -> anyhow::Error {
+    let ServiceError::Rows(rejections) = err else {
+        return err.into_anyhow();
+    };
+    for rejection in &rejections {
+        println!("{}", describe(rejection, lines));
+    }
+    let mut refused: Vec<usize> = rejections.iter().map(|r| r.index).collect();
+    refused.dedup();
+    anyhow::anyhow!(
+        "{} of {} row(s) in {} refused; nothing was written",
+        refused.len(),
+        lines.len(),
+        file.display()
+    )
 }
 
 /// The format a file's extension tells.
@@ -106,51 +114,73 @@ fn infer_format(file: &Path) -> anyhow::Result<FileFormat> {
 
 /// A CSV file with the header [`COLUMNS`], in any order; cells are trimmed.
 fn read_csv(bytes: &[u8]) -> anyhow::Result<FileRows> {
+    let table = read_table(bytes, &COLUMNS)?;
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|[org_unit, period, key, value]| FigureRow {
+            value: number(&value),
+            org_unit,
+            period,
+            key,
+        })
+        .collect();
+    Ok(FileRows {
+        rows,
+        lines: table.lines,
+    })
+}
+
+/// The cells of a CSV file under its header, in the order of `columns`, each row with the
+/// line it starts on.
+struct Table<const N: usize> {
+    rows: Vec<[String; N]>,
+    lines: Vec<Option<u64>>,
+}
+
+/// A CSV file whose header names exactly `columns`, in any order (a byte-order mark
+/// before it is fine); cells are trimmed, and a short row leaves its last cells empty for
+/// the checks to name what is missing.
+fn read_table<const N: usize>(bytes: &[u8], columns: &[&str; N]) -> anyhow::Result<Table<N>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(bytes);
     let header = reader.headers().context("cannot read the header")?.clone();
-    let mut position = [None; COLUMNS.len()];
+    let mut position = [None; N];
     for (i, name) in header.iter().enumerate() {
-        match COLUMNS.iter().position(|c| *c == name) {
+        match columns.iter().position(|c| *c == name) {
             Some(c) if position[c].is_none() => position[c] = Some(i),
             Some(_) => bail!("the column `{name}` appears twice in the header"),
             None => bail!(
                 "the header has the unknown column `{name}`; expected {}",
-                COLUMNS.join(",")
+                columns.join(",")
             ),
         }
     }
-    let mut columns = [0; COLUMNS.len()];
+    let mut at = [0; N];
     for (c, found) in position.iter().enumerate() {
-        columns[c] = found.with_context(|| {
+        at[c] = found.with_context(|| {
             format!(
                 "the header lacks `{}`; expected {}",
-                COLUMNS[c],
-                COLUMNS.join(",")
+                columns[c],
+                columns.join(",")
             )
         })?;
     }
-    let [org_unit, period, key, value] = columns;
 
-    let mut read = FileRows {
+    let mut table = Table {
         rows: Vec::new(),
         lines: Vec::new(),
     };
     for record in reader.records() {
         let record = record.context("cannot read a row")?;
-        // A short row leaves its last cells empty; the checks then say which are missing.
-        let cell = |i: usize| record.get(i).unwrap_or_default().to_owned();
-        read.lines.push(record.position().map(|p| p.line()));
-        read.rows.push(FigureRow {
-            org_unit: cell(org_unit),
-            period: cell(period),
-            key: cell(key),
-            value: number(&cell(value)),
-        });
+        table.lines.push(record.position().map(|p| p.line()));
+        table
+            .rows
+            .push(at.map(|i| record.get(i).unwrap_or_default().to_owned()));
     }
-    Ok(read)
+    Ok(table)
 }
 
 /// A JSON row: every field optional here, so that the checks name what is missing.

@@ -115,22 +115,26 @@ impl RateLimit {
 }
 
 /// The middleware: checks, then runs the request with its [`Actor`] in the extensions.
-pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let length = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if length.is_some_and(|n| n > state.limits.max_body_bytes) {
+    let limit = body_limit(&state, &request);
+    if length.is_some_and(|n| n > limit.bytes) {
         return refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             "BAD_REQUEST",
             &format!(
-                "the request body is larger than {} bytes, the most this server accepts",
-                state.limits.max_body_bytes
+                "the request body is larger than {} bytes, the most this server accepts{}",
+                limit.bytes, limit.hint
             ),
         );
     }
+    // A body sent without its length stops being read at the limit.
+    let mut request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit.bytes)));
     let authorization = match request.headers().get(header::AUTHORIZATION) {
         None => query_token(&request).map(|token| format!("Bearer {token}")),
         Some(value) => match value.to_str() {
@@ -158,6 +162,36 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     request.extensions_mut().insert(actor);
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// The largest body a request may have, and what the refusal adds about it.
+struct BodyLimit {
+    bytes: usize,
+    hint: &'static str,
+}
+
+/// A multipart request (a photo upload) may carry a photo of the largest size allowed
+/// beside the operation; any other body is held to the request limit.
+fn body_limit(state: &AppState, request: &Request) -> BodyLimit {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        BodyLimit {
+            bytes: state
+                .limits
+                .max_body_bytes
+                .saturating_add(state.photos.limits().max_bytes),
+            hint: " with a file (the file itself at most QII_PHOTO_MAX_BYTES)",
+        }
+    } else {
+        BodyLimit {
+            bytes: state.limits.max_body_bytes,
+            hint: "",
+        }
+    }
 }
 
 /// Who is calling, for limits: the key of their rate budget and their network address.
