@@ -98,7 +98,7 @@ async fn the_promise(app: TestApp, rules: PathBuf) {
 
     let compared = app
         .data(
-            "{ compareRuleVersions(a: \"2.0\", b: \"3.0\", period: \"2017-10\", first: 100) { nodes { orgUnit { code } totalA totalB totalDifference rankA rankB rankChange } } }",
+            "{ compareRuleVersions(a: \"2.0.1\", b: \"3.0\", period: \"2017-10\", first: 100) { nodes { orgUnit { code } totalA totalB totalDifference rankA rankB rankChange } } }",
             json!({}),
         )
         .await;

@@ -214,13 +214,19 @@ impl Subscriptions {
         let request = request.data(context).data(state.live.clone());
         let metrics = state.metrics.clone();
         let mut first = true;
+        // Held while the subscription runs.
+        let mut slot = Some(slot);
         Executor::execute_stream(&state.schema, request, data)
             .map(move |mut response| {
-                // Held while the subscription runs.
-                let _ = &slot;
                 finish_errors(&viewer, &mut response.errors);
                 if std::mem::take(&mut first) {
                     metrics.record(&operation, &outcome_of(&response.errors), started.elapsed());
+                    if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+                        // Refused as it starts: the subscription ends with this answer, and
+                        // its place is free before the client reads it (so that the next
+                        // subscription the client sends finds it free).
+                        slot.take();
+                    }
                 }
                 response
             })
