@@ -1,6 +1,6 @@
 //! An incentive programme application (附件2): an activity and what the applicant asks for.
 
-use crate::enums::{ActivityKind, ApplicationStatus};
+use crate::enums::{ActivityCategory, ActivityKind, ApplicationStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -19,6 +19,9 @@ pub struct Model {
     /// The form marks specially good resources (资源优质).
     pub special_resources: bool,
     pub kind: ActivityKind,
+    /// The activity's category: the form's, or the named activity's (none on forms filed
+    /// before the form asked for it).
+    pub category: Option<ActivityCategory>,
     #[sea_orm(column_type = "Text")]
     pub description: String,
     pub plan_url: Option<String>,

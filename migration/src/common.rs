@@ -117,3 +117,25 @@ where
     }
     Ok(())
 }
+
+/// Adds the column `column` to `table`.
+pub(crate) async fn add_column<T: IntoTableRef, C: IntoColumnDef>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: C,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
+}
+
+/// Drops the column `column` of `table`.
+pub(crate) async fn drop_column<T: IntoTableRef, C: IntoIden>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    column: C,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+        .await
+}

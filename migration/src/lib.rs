@@ -32,6 +32,7 @@ mod m20261208_000022_rollups_to_date;
 mod m20261209_000023_rule_attempts;
 mod m20261210_000024_rule_settings;
 mod m20261211_000025_receipt_times;
+mod m20261212_000026_application_category;
 pub mod rollup;
 
 /// All migrations of the qii database, oldest first.
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000023_rule_attempts::Migration),
             Box::new(m20261210_000024_rule_settings::Migration),
             Box::new(m20261211_000025_receipt_times::Migration),
+            Box::new(m20261212_000026_application_category::Migration),
         ]
     }
 }

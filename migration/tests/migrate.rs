@@ -539,6 +539,15 @@ async fn constraints_reject_invalid_rows(db: DatabaseConnection) {
         Rule::Check("ck_incentive_application_scale"),
     )
     .await;
+    rejected(
+        db,
+        &format!(
+            "INSERT INTO incentive_application ({application_columns}, category) \
+             VALUES ({town}, '青年节', NULL, NULL, 60, 'offline', '说明', 'submitted', {T0}, 'knitting')"
+        ),
+        Rule::Check("ck_incentive_application_category"),
+    )
+    .await;
 
     // Names and titles are not blank.
     rejected(
@@ -1061,6 +1070,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             scale: 200,
             special_resources: i == 1,
             kind: kinds[i % kinds.len()],
+            category: [None, Some(ActivityCategory::Training)][i % 2],
             description: "方案".into(),
             plan_url: Some("https://example.org/plan.pdf".into()),
             status,

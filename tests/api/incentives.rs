@@ -260,7 +260,7 @@ both_databases! {
         assert_eq!(e["HEAVYWEIGHT"]["eligible"], true);
         let version = &e["HEAVYWEIGHT"]["ruleVersion"];
         assert_eq!(version["name"], "incentives");
-        assert_eq!(version["version"], "2017");
+        assert_eq!(version["version"], "2017.1");
         assert_eq!(version["path"], "incentives/2017.rhai");
         assert_eq!(version["hash"].as_str().unwrap().len(), 64);
 
@@ -374,7 +374,7 @@ async fn a_changed_threshold_changes_the_outcome(app: TestApp) {
     let source = std::fs::read_to_string(rules.join("incentives/2017.rhai")).unwrap();
     let changed = source
         .replace("app.signups <= 100", "app.signups <= 120")
-        .replace("version: \"2017\"", "version: \"2017.1\"");
+        .replace("version: \"2017.1\"", "version: \"2017.2\"");
     assert_ne!(changed, source);
     let tests = std::fs::read_to_string(rules.join("incentives/2017.tests.json"))
         .unwrap()

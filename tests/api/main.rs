@@ -16,6 +16,7 @@ mod experts_evaluation;
 mod figures;
 mod hardening;
 mod http;
+mod incentive_forms;
 mod incentives;
 mod live;
 mod metrics;

@@ -4,15 +4,15 @@ use crate::Id;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{
-    activity,
-    enums::{ActivityKind, ApplicationStatus, IncentiveIntent},
+    enums::{ActivityCategory, ActivityKind, ApplicationStatus, IncentiveIntent},
     incentive_application,
 };
 
 use super::{
     children_of,
-    incentive_eligibility::{eligibility_of, IntentEligibility, IntentsOfApplication},
-    load_by_id,
+    incentive_eligibility::{
+        eligibility_of, linked_activity, IntentEligibility, IntentsOfApplication,
+    },
     nodes::{unit_via, Activity, OrgUnit},
     pagination::{OrderField, SortKey},
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
@@ -40,11 +40,7 @@ impl IncentiveApplication {
     }
     /// The published activity applied for, when linked.
     async fn activity(&self, ctx: &Context<'_>) -> Result<Option<Activity>> {
-        let Some(id) = self.0.activity_id else {
-            return Ok(None);
-        };
-        let found = load_by_id::<activity::Entity>(ctx, id).await?;
-        Ok(found.map(Activity))
+        Ok(linked_activity(ctx, &self.0).await?.map(Activity))
     }
     /// Name of the activity or topic (活动名称).
     async fn activity_name(&self) -> &str {
@@ -73,6 +69,12 @@ impl IncentiveApplication {
     /// Offline activity or online topic (活动类型).
     async fn kind(&self) -> ActivityKind {
         self.0.kind
+    }
+    /// The activity's category: the named activity's, else the form's; null when neither
+    /// gives one. The incentive rules read it (training support is for trainings).
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<ActivityCategory>> {
+        let linked = linked_activity(ctx, &self.0).await?;
+        Ok(linked.map(|a| a.category).or(self.0.category))
     }
     /// What the activity is (活动简介).
     async fn description(&self) -> &str {
@@ -192,6 +194,9 @@ pub struct ApplyForIncentiveInput {
     special_resources: bool,
     /// Offline activity or online topic.
     kind: ActivityKind,
+    /// The activity's category (training, contest, …). With `activityId` it may be left
+    /// out (the activity's is taken); given, it must be the activity's.
+    category: Option<ActivityCategory>,
     /// What the activity is.
     description: String,
     /// Link to the attached plan (http or https).
@@ -219,6 +224,9 @@ pub struct UpdateIncentiveApplicationInput {
     special_resources: Option<bool>,
     /// Offline activity or online topic.
     kind: Option<ActivityKind>,
+    /// The activity's category; with an activity named it must be the activity's (and is
+    /// taken from it when left out). `null` clears it on an application without one.
+    category: MaybeUndefined<ActivityCategory>,
     /// What the activity is.
     description: Option<String>,
     /// Link to the plan (http or https); `null` clears it.
@@ -259,6 +267,7 @@ impl IncentiveMutation {
             scale: input.scale,
             special_resources: input.special_resources,
             kind: input.kind,
+            category: input.category,
             description: input.description,
             plan_url: input.plan_url,
             intents: input.intents,
@@ -288,6 +297,7 @@ impl IncentiveMutation {
             scale: input.scale,
             special_resources: input.special_resources,
             kind: input.kind,
+            category: undefined_to_option(input.category),
             description: input.description,
             plan_url: undefined_to_option(input.plan_url),
             intents: input.intents,

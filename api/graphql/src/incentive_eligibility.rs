@@ -60,6 +60,17 @@ pub struct IntentEligibility {
     rule_version: Option<PolicyRuleVersion>,
 }
 
+/// The platform activity `application` names, when it names one.
+pub(super) async fn linked_activity(
+    ctx: &Context<'_>,
+    application: &incentive_application::Model,
+) -> Result<Option<activity::Model>> {
+    match application.activity_id {
+        Some(id) => load_by_id::<activity::Entity>(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
 /// The eligibility of every intent of `application`.
 pub(super) async fn eligibility_of(
     ctx: &Context<'_>,
@@ -71,18 +82,14 @@ pub(super) async fn eligibility_of(
         .into_iter()
         .map(|r| r.intent)
         .collect();
-    let linked = match application.activity_id {
-        Some(id) => match load_by_id::<activity::Entity>(ctx, id).await? {
-            Some(found) => Some(LinkedActivity {
-                category: found.category,
-                starts_at: found.starts_at,
-                signups: found.signup_count,
-                checkins: found.checkin_count,
-            }),
-            None => None,
-        },
-        None => None,
-    };
+    let linked = linked_activity(ctx, application)
+        .await?
+        .map(|found| LinkedActivity {
+            category: found.category,
+            starts_at: found.starts_at,
+            signups: found.signup_count,
+            checkins: found.checkin_count,
+        });
     let registry = app.rules.current().map_err(ServiceError::from)?;
     let rules = registry.clone();
     let application = application.clone();

@@ -132,6 +132,7 @@ impl Programme {
             scale: a.capacity.unwrap_or(200),
             special_resources: id % 5 == 0,
             kind: a.kind,
+            category: Some(a.category),
             description: description.to_owned(),
             plan_url: None,
             status,

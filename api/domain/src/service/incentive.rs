@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entities::{
     activity,
-    enums::{ActivityKind, ApplicationStatus, IncentiveIntent, OrgUnitKind},
+    enums::{ActivityCategory, ActivityKind, ApplicationStatus, IncentiveIntent, OrgUnitKind},
     incentive_application, incentive_intent, org_unit,
 };
 use sea_orm::{
@@ -26,7 +26,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
-use super::{find, opt_text, referenced, text};
+use super::{enum_name, find, opt_text, referenced, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
@@ -114,6 +114,8 @@ pub struct NewApplication {
     /// The form marks specially good resources (资源优质).
     pub special_resources: bool,
     pub kind: ActivityKind,
+    /// The activity's category; taken from the named activity when left out.
+    pub category: Option<ActivityCategory>,
     pub description: String,
     pub plan_url: Option<String>,
     pub intents: Vec<IncentiveIntent>,
@@ -135,9 +137,11 @@ pub async fn apply(
     let tx = crate::db::write(db).await?;
     ensure_applicant(&tx, input.org_unit_id).await?;
     authz::require_unit(&tx, actor, input.org_unit_id, "apply for incentives").await?;
-    if let Some(activity) = input.activity_id {
-        ensure_activity_of(&tx, activity, input.org_unit_id).await?;
-    }
+    let activity = match input.activity_id {
+        Some(id) => Some(ensure_activity_of(&tx, id, input.org_unit_id).await?),
+        None => None,
+    };
+    let category = category_of(input.category, activity.as_ref())?;
     let created = incentive_application::ActiveModel {
         org_unit_id: Set(input.org_unit_id),
         activity_id: Set(input.activity_id),
@@ -148,6 +152,7 @@ pub async fn apply(
         scale: Set(input.scale),
         special_resources: Set(input.special_resources),
         kind: Set(input.kind),
+        category: Set(category),
         description: Set(description),
         plan_url: Set(plan_url),
         status: Set(ApplicationStatus::Submitted),
@@ -172,6 +177,8 @@ pub struct ApplicationChanges {
     pub scale: Option<i32>,
     pub special_resources: Option<bool>,
     pub kind: Option<ActivityKind>,
+    /// The category; with an activity named, it must be the activity's.
+    pub category: Option<Option<ActivityCategory>>,
     pub description: Option<String>,
     pub plan_url: Option<Option<String>>,
     /// Replaces every intent.
@@ -193,13 +200,20 @@ pub async fn update_application(
     let ends_at = changes.ends_at.unwrap_or(current.ends_at);
     check_schedule(starts_at, ends_at)?;
     let org_unit_id = current.org_unit_id;
+    let activity_id = changes.activity_id.unwrap_or(current.activity_id);
+    let activity = match activity_id {
+        Some(id) => Some(ensure_activity_of(&tx, id, org_unit_id).await?),
+        None => None,
+    };
+    // A category left out stays, unless a named activity brings its own.
+    let category = match changes.category {
+        Some(given) => category_of(given, activity.as_ref())?,
+        None if activity.is_some() => category_of(None, activity.as_ref())?,
+        None => current.category,
+    };
     let mut model: incentive_application::ActiveModel = current.into();
-    if let Some(activity) = changes.activity_id {
-        if let Some(a) = activity {
-            ensure_activity_of(&tx, a, org_unit_id).await?;
-        }
-        model.activity_id = Set(activity);
-    }
+    model.activity_id = Set(activity_id);
+    model.category = Set(category);
     if let Some(name) = changes.activity_name {
         model.activity_name = Set(text("activityName", &name, NAME_MAX)?);
     }
@@ -329,19 +343,19 @@ async fn ensure_applicant(db: &impl ConnectionTrait, id: i64) -> ServiceResult<(
     Ok(())
 }
 
-/// The activity applied for was published by the applicant or one of its units.
+/// The activity applied for, published by the applicant or one of its units.
 async fn ensure_activity_of(
     db: &impl ConnectionTrait,
     activity_id: i64,
     applicant: i64,
-) -> ServiceResult<()> {
+) -> ServiceResult<activity::Model> {
     let found = referenced::<activity::Entity>(db, "activityId", "activity", activity_id).await?;
     if found.org_unit_id == applicant {
-        return Ok(());
+        return Ok(found);
     }
     let publisher = find::<org_unit::Entity>(db, "org unit", found.org_unit_id).await?;
     if publisher.town_id == Some(applicant) {
-        return Ok(());
+        return Ok(found);
     }
     Err(ServiceError::invalid(
         "activityId",
@@ -350,6 +364,29 @@ async fn ensure_activity_of(
             publisher.name
         ),
     ))
+}
+
+/// The category an application keeps: the named activity's (a different one given is
+/// refused), else the one given.
+fn category_of(
+    given: Option<ActivityCategory>,
+    activity: Option<&activity::Model>,
+) -> ServiceResult<Option<ActivityCategory>> {
+    match (given, activity) {
+        (Some(given), Some(a)) if given != a.category => Err(ServiceError::invalid(
+            "category",
+            format!(
+                "activity {} ({}) is of category {}, not {}; leave the category out to take \
+                 the activity's, or name another activity",
+                a.id,
+                a.title,
+                enum_name(a.category),
+                enum_name(given)
+            ),
+        )),
+        (_, Some(a)) => Ok(Some(a.category)),
+        (given, None) => Ok(given),
+    }
 }
 
 async fn store_intents(
@@ -383,23 +420,12 @@ fn check_intents(intents: &[IncentiveIntent]) -> ServiceResult<Vec<IncentiveInte
                 "intents",
                 format!(
                     "{} is listed twice; list each intent once",
-                    intent_name(*intent)
+                    enum_name(*intent)
                 ),
             ));
         }
     }
     Ok(intents.to_vec())
-}
-
-/// The enum's GraphQL spelling, for messages.
-fn intent_name(intent: IncentiveIntent) -> &'static str {
-    match intent {
-        IncentiveIntent::DesignContest => "DESIGN_CONTEST",
-        IncentiveIntent::Heavyweight => "HEAVYWEIGHT",
-        IncentiveIntent::CulturalGoods => "CULTURAL_GOODS",
-        IncentiveIntent::LinkageSupport => "LINKAGE_SUPPORT",
-        IncentiveIntent::TrainingSupport => "TRAINING_SUPPORT",
-    }
 }
 
 fn check_scale(scale: i32) -> ServiceResult<()> {

@@ -90,7 +90,11 @@ pub fn eligibility(
     };
     let app = json!({
         "kind": application.kind.to_value(),
-        "category": activity.map_or(ActivityCategory::Other, |a| a.category).to_value(),
+        "category": activity
+            .map(|a| a.category)
+            .or(application.category)
+            .unwrap_or(ActivityCategory::Other)
+            .to_value(),
         "scale": application.scale,
         "special_resources": application.special_resources,
         "has_activity": activity.is_some(),

@@ -65,6 +65,14 @@ pub async fn referenced<E: HasId>(
     })
 }
 
+/// An enumeration's value as GraphQL spells it (`TRAINING`), for messages.
+pub fn enum_name<E: async_graphql::EnumType>(value: E) -> &'static str {
+    E::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map_or("?", |item| item.name)
+}
+
 /// Mainland mobile numbers: 11 digits starting with 1, spaces and dashes ignored;
 /// blank means none.
 pub fn parse_mobile(field: &'static str, mobile: &str) -> ServiceResult<Option<String>> {

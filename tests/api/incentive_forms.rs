@@ -1,0 +1,119 @@
+//! What the application form tells the incentive rules: the activity's category, stated on
+//! the form or taken from the named activity.
+
+use serde_json::{json, Value};
+
+use crate::{both_databases, helpers::TestApp, service_requests::fixture};
+
+const APPLY: &str = "mutation($input: ApplyForIncentiveInput!) {
+    applyForIncentive(input: $input) { id category activity { id } }
+}";
+
+const UPDATE: &str = "mutation($id: ID!, $input: UpdateIncentiveApplicationInput!) {
+    updateIncentiveApplication(id: $id, input: $input) { id scale category activity { id } }
+}";
+
+const ELIGIBILITY: &str = "query($id: ID!) { incentiveApplication(id: $id) {
+    category eligibility { intent eligible reason ruleVersion { version } } } }";
+
+/// A form of `unit` for `intents`, held on 25 November 2017 (the 2017 programme's rules).
+fn form(unit: &str, intents: Value) -> Value {
+    json!({ "input": {
+        "orgUnitId": unit, "activityName": "青年之声平台技巧提升培训",
+        "startsAt": "2017-11-25T01:00:00Z", "endsAt": "2017-11-25T05:00:00Z",
+        "scale": 60, "kind": "OFFLINE", "description": "面向镇街操作员的培训课程", "intents": intents
+    } })
+}
+
+/// What the rules say of one intent of application `id`.
+async fn judged(app: &TestApp, id: &Value, intent: &str) -> Value {
+    let data = app.data(ELIGIBILITY, json!({ "id": id })).await;
+    data["incentiveApplication"]["eligibility"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["intent"] == intent)
+        .cloned()
+        .unwrap()
+}
+
+/// An activity of `unit` in `category`, on 25 November 2017.
+async fn activity_in(app: &TestApp, unit: &str, category: &str) -> Value {
+    let q = "mutation($u: ID!, $c: ActivityCategory!) { createActivity(input: {orgUnitId: $u, title: \"青年活动\",
+        kind: OFFLINE, category: $c, startsAt: \"2017-11-25T01:00:00Z\", endsAt: \"2017-11-25T05:00:00Z\"}) { id } }";
+    app.data(q, json!({ "u": unit, "c": category })).await["createActivity"]["id"].clone()
+}
+
+both_databases! {
+    async fn a_training_stated_on_the_form_alone_is_judged_for_training_support_by_its_scale(app) {
+        let f = fixture(&app).await;
+        let mut input = form(&f.town, json!(["TRAINING_SUPPORT"]));
+        input["input"]["category"] = json!("TRAINING");
+        let filed = app.data(APPLY, input).await;
+        let id = filed["applyForIncentive"]["id"].clone();
+        assert_eq!(filed["applyForIncentive"]["category"], "TRAINING");
+        assert_eq!(filed["applyForIncentive"]["activity"], Value::Null);
+
+        let training = judged(&app, &id, "TRAINING_SUPPORT").await;
+        assert_eq!(training["eligible"], true, "{training}");
+        assert_eq!(training["ruleVersion"]["version"], "2017.1");
+
+        app.data(UPDATE, json!({ "id": id, "input": { "scale": 40 } })).await;
+        let training = judged(&app, &id, "TRAINING_SUPPORT").await;
+        assert_eq!(training["eligible"], false);
+        assert_eq!(training["reason"], "培训规模 40 人，需 50 人以上 40 trainees; 50 or more are needed");
+
+        // Without a category a form is no training, whatever its scale.
+        let updated = app.data(UPDATE, json!({ "id": id, "input": { "scale": 60, "category": null } })).await;
+        assert_eq!(updated["updateIncentiveApplication"]["category"], Value::Null);
+        let training = judged(&app, &id, "TRAINING_SUPPORT").await;
+        assert_eq!(training["eligible"], false);
+        assert!(training["reason"].as_str().unwrap().contains("仅限培训类活动"), "{training}");
+    }
+
+    async fn a_category_unknown_or_not_the_named_activitys_is_refused_and_nothing_is_written(app) {
+        let f = fixture(&app).await;
+        let training = activity_in(&app, &f.home, "TRAINING").await;
+        let with = |field: &str, value: Value| {
+            let mut input = form(&f.town, json!(["TRAINING_SUPPORT"]));
+            input["input"][field] = value;
+            input
+        };
+        // The schema knows the categories: another is refused before anything runs.
+        let response = app.graphql(APPLY, with("category", json!("KNITTING"))).await;
+        assert_eq!(response["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{response}");
+        let message = response["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("ActivityCategory") && message.contains("KNITTING"), "{response}");
+
+        let mut mismatch = with("category", json!("THEMED"));
+        mismatch["input"]["activityId"] = training.clone();
+        let response = app.graphql(APPLY, mismatch).await;
+        let error = &response["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{response}");
+        assert_eq!(error["extensions"]["field"], "category");
+        assert!(error["message"].as_str().unwrap().contains("TRAINING"), "{response}");
+        assert_eq!(app.count("incentive_application").await, 0);
+        assert_eq!(app.count("incentive_intent").await, 0);
+
+        // Left out, the category is the named activity's; given, it must agree.
+        let filed = app.data(APPLY, with("activityId", training.clone())).await;
+        let id = filed["applyForIncentive"]["id"].clone();
+        assert_eq!(filed["applyForIncentive"]["category"], "TRAINING");
+        let (code, message) = app.error(UPDATE, json!({ "id": id, "input": { "category": "CONTEST" } })).await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+        let themed = activity_in(&app, &f.home, "THEMED").await;
+        let (code, _) = app.error(UPDATE, json!({ "id": id, "input": { "activityId": themed, "category": "TRAINING" } })).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        let stored = app.data(ELIGIBILITY, json!({ "id": id })).await;
+        assert_eq!(stored["incentiveApplication"]["category"], "TRAINING");
+
+        // Another activity brings its category; unlinked, the form states its own.
+        let moved = app.data(UPDATE, json!({ "id": id, "input": { "activityId": themed } })).await;
+        assert_eq!(moved["updateIncentiveApplication"]["category"], "THEMED");
+        let unlinked = app
+            .data(UPDATE, json!({ "id": id, "input": { "activityId": null, "category": "CONTEST" } }))
+            .await;
+        assert_eq!(unlinked["updateIncentiveApplication"]["category"], "CONTEST");
+        assert_eq!(unlinked["updateIncentiveApplication"]["activity"], Value::Null);
+    }
+}
