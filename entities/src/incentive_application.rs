@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i64,
     pub org_unit_id: i64,
     pub activity_id: Option<i64>,
+    /// The platform's online topic applied for (instead of an activity).
+    pub topic_id: Option<i64>,
     pub activity_name: String,
     pub starts_at: Option<DateTimeUtc>,
     pub ends_at: Option<DateTimeUtc>,

@@ -625,6 +625,16 @@ async fn constraints_reject_invalid_rows(db: DatabaseConnection) {
         Rule::ForeignKey("fk_question_asker"),
     )
     .await;
+    rejected(
+        db,
+        &format!(
+            "INSERT INTO incentive_application \
+             (org_unit_id, activity_name, scale, kind, description, status, submitted_at, topic_id) \
+             VALUES ({town}, '话题', 120, 'online_topic', '说明', 'submitted', {T0}, 999999)"
+        ),
+        Rule::ForeignKey("fk_incentive_application_topic"),
+    )
+    .await;
     let other_activity = id_of(
         db,
         &format!(
@@ -1063,6 +1073,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             id: 0,
             org_unit_id: town,
             activity_id: (i % 2 == 0).then_some(activity_id),
+            topic_id: (i == 1).then_some(topics[0].id),
             activity_name: format!("申报{i}"),
             starts_at: (i % 2 == 0).then(|| at(48)),
             ends_at: (i % 2 == 0).then(|| at(50)),

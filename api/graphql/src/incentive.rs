@@ -11,10 +11,11 @@ use entities::{
 use super::{
     children_of,
     incentive_eligibility::{
-        eligibility_of, linked_activity, IntentEligibility, IntentsOfApplication,
+        eligibility_of, linked_activity, linked_topic, IntentEligibility, IntentsOfApplication,
     },
     nodes::{unit_via, Activity, OrgUnit},
     pagination::{OrderField, SortKey},
+    topic::Topic,
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use qii_domain::service::incentive as service;
@@ -41,6 +42,10 @@ impl IncentiveApplication {
     /// The published activity applied for, when linked.
     async fn activity(&self, ctx: &Context<'_>) -> Result<Option<Activity>> {
         Ok(linked_activity(ctx, &self.0).await?.map(Activity))
+    }
+    /// The platform's online topic (话题) applied for, when linked.
+    async fn topic(&self, ctx: &Context<'_>) -> Result<Option<Topic>> {
+        Ok(linked_topic(ctx, &self.0).await?.map(Topic))
     }
     /// Name of the activity or topic (活动名称).
     async fn activity_name(&self) -> &str {
@@ -179,6 +184,10 @@ pub struct ApplyForIncentiveInput {
     /// The published activity applied for, when it exists already (published by the
     /// applicant or one of its units).
     activity_id: Option<Id>,
+    /// Or the platform's online topic applied for (published by the applicant or one of
+    /// its units): cultural goods go by its participants. An application names an activity
+    /// or a topic, not both.
+    topic_id: Option<Id>,
     /// Name of the activity or topic.
     activity_name: String,
     /// When it starts.
@@ -210,6 +219,8 @@ pub struct ApplyForIncentiveInput {
 pub struct UpdateIncentiveApplicationInput {
     /// Link a published activity (of the applicant or its units); `null` unlinks.
     activity_id: MaybeUndefined<Id>,
+    /// Link an online topic (of the applicant or its units) instead; `null` unlinks.
+    topic_id: MaybeUndefined<Id>,
     /// Name of the activity or topic.
     activity_name: Option<String>,
     /// When it starts; `null` clears it.
@@ -260,6 +271,7 @@ impl IncentiveMutation {
         let new = service::NewApplication {
             org_unit_id: input.org_unit_id.0,
             activity_id: input.activity_id.map(Id::get),
+            topic_id: input.topic_id.map(Id::get),
             activity_name: input.activity_name,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
@@ -290,6 +302,7 @@ impl IncentiveMutation {
         let app = ctx.app()?;
         let changes = service::ApplicationChanges {
             activity_id: undefined_id(input.activity_id),
+            topic_id: undefined_id(input.topic_id),
             activity_name: input.activity_name,
             starts_at: undefined_to_option(input.starts_at),
             ends_at: undefined_to_option(input.ends_at),

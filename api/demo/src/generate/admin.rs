@@ -267,6 +267,7 @@ pub(super) fn applications(
             id,
             org_unit_id: town.id,
             activity_id,
+            topic_id: None,
             activity_name,
             starts_at: Some(starts_at),
             ends_at: Some(ends_at),

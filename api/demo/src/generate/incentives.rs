@@ -125,6 +125,7 @@ impl Programme {
             id,
             org_unit_id: a.org_unit_id,
             activity_id: Some(a.id),
+            topic_id: None,
             activity_name: a.title.clone(),
             starts_at: Some(a.starts_at),
             ends_at: Some(a.ends_at),

@@ -28,6 +28,21 @@ pub struct LinkedActivity {
     pub checkins: i64,
 }
 
+/// The platform's online topic an application names, with the members who took part.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkedTopic {
+    pub published_at: DateTime<Utc>,
+    /// Members who commented or voted, each once.
+    pub participants: i64,
+}
+
+/// What the platform knows of what an application names: its activity or its topic.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Linked {
+    pub activity: Option<LinkedActivity>,
+    pub topic: Option<LinkedTopic>,
+}
+
 /// What the rules say about one intent of an application.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntentEligibility {
@@ -53,14 +68,14 @@ struct Outcome {
     grants: Option<Vec<String>>,
 }
 
-/// The day whose rules apply: the start of the activity (the platform's, else the form's),
-/// or the day the application was filed when neither is known.
-pub fn day_of(
-    application: &incentive_application::Model,
-    activity: Option<&LinkedActivity>,
-) -> NaiveDate {
-    let instant = activity
+/// The day whose rules apply: the start of the activity (the platform's, else the form's;
+/// for a topic, the day it was published), or the day the application was filed when
+/// none is known.
+pub fn day_of(application: &incentive_application::Model, linked: &Linked) -> NaiveDate {
+    let instant = linked
+        .activity
         .map(|a| a.starts_at)
+        .or(linked.topic.map(|t| t.published_at))
         .or(application.starts_at)
         .unwrap_or(application.submitted_at);
     local_day(instant)
@@ -71,9 +86,10 @@ pub fn eligibility(
     registry: &Registry,
     application: &incentive_application::Model,
     intents: &[IncentiveIntent],
-    activity: Option<&LinkedActivity>,
+    linked: &Linked,
 ) -> ServiceResult<Vec<IntentEligibility>> {
-    let day = day_of(application, activity);
+    let day = day_of(application, linked);
+    let (activity, topic) = (linked.activity.as_ref(), linked.topic.as_ref());
     let Some(policy) = registry.policy_on(RULE_SET, day) else {
         let reason = format!("no version of rule set `{RULE_SET}` is in effect on {day}");
         return Ok(intents
@@ -100,6 +116,8 @@ pub fn eligibility(
         "has_activity": activity.is_some(),
         "signups": activity.map_or(0, |a| a.signups),
         "checkins": activity.map_or(0, |a| a.checkins),
+        "has_topic": topic.is_some(),
+        "topic_participants": topic.map_or(0, |t| t.participants),
     });
     let reference = PolicyRef::of(policy);
     intents
