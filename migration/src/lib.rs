@@ -34,6 +34,7 @@ mod m20261210_000024_rule_settings;
 mod m20261211_000025_receipt_times;
 mod m20261212_000026_application_category;
 mod m20261213_000027_application_topic;
+mod m20261214_000028_platform_training;
 pub mod rollup;
 
 /// All migrations of the qii database, oldest first.
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000025_receipt_times::Migration),
             Box::new(m20261212_000026_application_category::Migration),
             Box::new(m20261213_000027_application_topic::Migration),
+            Box::new(m20261214_000028_platform_training::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ mod metrics;
 mod operations;
 mod org;
 mod persisted;
+mod platform_training;
 mod policies;
 mod promise;
 mod qa;

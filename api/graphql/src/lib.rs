@@ -35,6 +35,7 @@ mod member;
 mod nodes;
 mod operations;
 mod org;
+mod platform_training;
 mod qa;
 mod report;
 mod rules;
@@ -85,6 +86,8 @@ pub struct Query(
     supervision::SupervisionLists,
     incentive::IncentiveQuery,
     incentive::IncentiveLists,
+    platform_training::PlatformTrainingQuery,
+    platform_training::PlatformTrainingLists,
     contest::ContestQuery,
     scoring::ScoringQuery,
     score_changes::ScoreChangeLists,
@@ -110,6 +113,7 @@ pub struct Mutation(
     figures::FigureMutation,
     supervision::SupervisionMutation,
     incentive::IncentiveMutation,
+    platform_training::PlatformTrainingMutation,
     scoring::ScoringMutation,
     rules::RulesMutation,
     access::AccessMutation,

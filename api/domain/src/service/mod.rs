@@ -24,6 +24,7 @@ pub mod member;
 pub mod operations;
 pub mod org;
 pub mod persisted;
+pub mod platform_training;
 pub mod qa;
 pub mod rules;
 pub mod scoring;
