@@ -219,6 +219,24 @@ both_databases! {
         }
     }
 
+    async fn the_demos_requests_are_judged_by_the_2017_programme_and_new_ones_follow_them(app) {
+        app.load_demo(0.05).await;
+        let demo = app
+            .data("{ platformTrainingRequests(first: 50) { totalCount nodes { id trainees status eligibility { eligible ruleVersion { version } } } } }", json!({}))
+            .await;
+        let list = &demo["platformTrainingRequests"];
+        assert!(list["totalCount"].as_i64().unwrap() >= 2, "{list}");
+        for node in list["nodes"].as_array().unwrap() {
+            assert_eq!(node["eligibility"]["eligible"], true, "{node}");
+            assert_eq!(node["eligibility"]["ruleVersion"]["version"], "2017.1");
+        }
+        let town = app.unit_id("town-shijie").await;
+        let asked = app.data(REQUEST, ask(&town, 12, None)).await;
+        let id: i64 = asked["requestPlatformTraining"]["id"].as_str().unwrap().parse().unwrap();
+        let largest = list["nodes"].as_array().unwrap().iter().map(|n| numeric(n["id"].as_str().unwrap())).max().unwrap();
+        assert!(id > largest, "{id} after {largest}");
+    }
+
     async fn a_new_version_of_the_incentive_rules_may_set_a_minimum_without_a_rebuild(app) {
         let f = fixture(&app).await;
         let small = app.data(REQUEST, ask(&f.home, 4, None)).await["requestPlatformTraining"]["id"].clone();
