@@ -184,6 +184,27 @@ pub enum ApplicationStatus {
     Rejected,
 }
 
+/// Where a request for platform-skills training (平台使用技能培训) stands:
+/// requested → scheduled (with a date) → done, or declined with a reason.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum PlatformTrainingStatus {
+    /// Asked for by the unit, waiting for the city.
+    #[sea_orm(string_value = "requested")]
+    Requested,
+    /// Given a date by the city.
+    #[sea_orm(string_value = "scheduled")]
+    Scheduled,
+    /// Held.
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// Declined by the city, with a reason.
+    #[sea_orm(string_value = "declined")]
+    Declined,
+}
+
 /// What an incentive application asks for (申报意向, seed 001 附件2).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,

@@ -1,6 +1,6 @@
 //! An incentive programme application (附件2): an activity and what the applicant asks for.
 
-use crate::enums::{ActivityKind, ApplicationStatus};
+use crate::enums::{ActivityCategory, ActivityKind, ApplicationStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -10,6 +10,8 @@ pub struct Model {
     pub id: i64,
     pub org_unit_id: i64,
     pub activity_id: Option<i64>,
+    /// The platform's online topic applied for (instead of an activity).
+    pub topic_id: Option<i64>,
     pub activity_name: String,
     pub starts_at: Option<DateTimeUtc>,
     pub ends_at: Option<DateTimeUtc>,
@@ -19,6 +21,9 @@ pub struct Model {
     /// The form marks specially good resources (资源优质).
     pub special_resources: bool,
     pub kind: ActivityKind,
+    /// The activity's category: the form's, or the named activity's (none on forms filed
+    /// before the form asked for it).
+    pub category: Option<ActivityCategory>,
     #[sea_orm(column_type = "Text")]
     pub description: String,
     pub plan_url: Option<String>,

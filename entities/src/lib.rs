@@ -28,6 +28,7 @@ pub mod meeting_attendance;
 pub mod member;
 pub mod org_unit;
 pub mod persisted_operation;
+pub mod platform_training_request;
 pub mod question;
 pub mod refresh_token;
 pub mod rule_release;
@@ -89,6 +90,7 @@ has_id!(
     meeting_attendance,
     member,
     org_unit,
+    platform_training_request,
     question,
     rule_release,
     rule_script,

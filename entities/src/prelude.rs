@@ -18,6 +18,7 @@ pub use crate::meeting_attendance::Entity as MeetingAttendance;
 pub use crate::member::Entity as Member;
 pub use crate::org_unit::Entity as OrgUnit;
 pub use crate::persisted_operation::Entity as PersistedOperation;
+pub use crate::platform_training_request::Entity as PlatformTrainingRequest;
 pub use crate::question::Entity as Question;
 pub use crate::rule_release::Entity as RuleRelease;
 pub use crate::rule_release_script::Entity as RuleReleaseScript;

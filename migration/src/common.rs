@@ -119,18 +119,18 @@ where
     Ok(())
 }
 
-/// Adds `column` to `table`: the whole of a migration that only adds a column.
-pub(crate) async fn add_column<T: IntoTableRef>(
+/// Adds the column `column` to `table`.
+pub(crate) async fn add_column<T: IntoTableRef, C: IntoColumnDef>(
     manager: &SchemaManager<'_>,
     table: T,
-    column: ColumnDef,
+    column: C,
 ) -> Result<(), DbErr> {
     manager
         .alter_table(Table::alter().table(table).add_column(column).to_owned())
         .await
 }
 
-/// Drops `column` from `table`: the way back from [`add_column`].
+/// Drops the column `column` of `table`.
 pub(crate) async fn drop_column<T: IntoTableRef, C: IntoIden>(
     manager: &SchemaManager<'_>,
     table: T,

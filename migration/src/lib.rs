@@ -32,7 +32,10 @@ mod m20261208_000022_rollups_to_date;
 mod m20261209_000023_rule_attempts;
 mod m20261210_000024_rule_settings;
 mod m20261211_000025_receipt_times;
-mod m20261212_000026_photo_thumbnails;
+mod m20261212_000026_application_category;
+mod m20261213_000027_application_topic;
+mod m20261214_000028_platform_training;
+mod m20261215_000029_photo_thumbnails;
 pub mod rollup;
 
 /// All migrations of the qii database, oldest first.
@@ -66,7 +69,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000023_rule_attempts::Migration),
             Box::new(m20261210_000024_rule_settings::Migration),
             Box::new(m20261211_000025_receipt_times::Migration),
-            Box::new(m20261212_000026_photo_thumbnails::Migration),
+            Box::new(m20261212_000026_application_category::Migration),
+            Box::new(m20261213_000027_application_topic::Migration),
+            Box::new(m20261214_000028_platform_training::Migration),
+            Box::new(m20261215_000029_photo_thumbnails::Migration),
         ]
     }
 }

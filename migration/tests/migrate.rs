@@ -14,14 +14,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use entities::enums::{
     ActivityCategory, ActivityKind, ApplicationStatus, AttendeeRole, ExpertField, IncentiveIntent,
-    LikeKind, ModerationStatus, OrgUnitKind, ParticipationKind, ServiceRequestStatus,
+    LikeKind, ModerationStatus, OrgUnitKind, ParticipationKind, PlatformTrainingStatus,
+    ServiceRequestStatus,
 };
 use entities::{
     activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
     activity_signup, answer, daily_visit, district, expert, incentive_application,
-    incentive_intent, meeting_attendance, member, org_unit, question, service_request,
-    service_request_event, supervision_meeting, supervisor_assignment, target, topic,
-    topic_participation,
+    incentive_intent, meeting_attendance, member, org_unit, platform_training_request, question,
+    service_request, service_request_event, supervision_meeting, supervisor_assignment, target,
+    topic, topic_participation,
 };
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{
@@ -30,7 +31,7 @@ use sea_orm::{
 };
 
 /// Every table the migrations create.
-const TABLES: [&str; 24] = [
+const TABLES: [&str; 25] = [
     "district",
     "org_unit",
     "member",
@@ -55,6 +56,7 @@ const TABLES: [&str; 24] = [
     "meeting_attendance",
     "incentive_application",
     "incentive_intent",
+    "platform_training_request",
 ];
 
 /// An instant in the literal form both backends accept.
@@ -539,6 +541,49 @@ async fn constraints_reject_invalid_rows(db: DatabaseConnection) {
         Rule::Check("ck_incentive_application_scale"),
     )
     .await;
+    rejected(
+        db,
+        &format!(
+            "INSERT INTO incentive_application ({application_columns}, category) \
+             VALUES ({town}, '青年节', NULL, NULL, 60, 'offline', '说明', 'submitted', {T0}, 'knitting')"
+        ),
+        Rule::Check("ck_incentive_application_category"),
+    )
+    .await;
+
+    let training_columns = "org_unit_id, trainees, status, scheduled_on, city_note, requested_at, requested_by, updated_at";
+    for (values, rule) in [
+        (
+            "0, 'requested', NULL, NULL",
+            "ck_platform_training_request_trainees",
+        ),
+        (
+            "5, 'postponed', NULL, NULL",
+            "ck_platform_training_request_status",
+        ),
+        (
+            "5, 'scheduled', NULL, NULL",
+            "ck_platform_training_request_scheduled_on",
+        ),
+        (
+            "5, 'done', NULL, NULL",
+            "ck_platform_training_request_scheduled_on",
+        ),
+        (
+            "5, 'declined', '2017-11-20', NULL",
+            "ck_platform_training_request_declined",
+        ),
+    ] {
+        rejected(
+            db,
+            &format!(
+                "INSERT INTO platform_training_request ({training_columns}) \
+                 VALUES ({town}, {values}, {T0}, 'city_admin:a', {T0})"
+            ),
+            Rule::Check(rule),
+        )
+        .await;
+    }
 
     // Names and titles are not blank.
     rejected(
@@ -614,6 +659,16 @@ async fn constraints_reject_invalid_rows(db: DatabaseConnection) {
              VALUES (999999, '孤儿', '正文', 'visible', {T0})"
         ),
         Rule::ForeignKey("fk_question_asker"),
+    )
+    .await;
+    rejected(
+        db,
+        &format!(
+            "INSERT INTO incentive_application \
+             (org_unit_id, activity_name, scale, kind, description, status, submitted_at, topic_id) \
+             VALUES ({town}, '话题', 120, 'online_topic', '说明', 'submitted', {T0}, 999999)"
+        ),
+        Rule::ForeignKey("fk_incentive_application_topic"),
     )
     .await;
     let other_activity = id_of(
@@ -1057,6 +1112,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             id: 0,
             org_unit_id: town,
             activity_id: (i % 2 == 0).then_some(activity_id),
+            topic_id: (i == 1).then_some(topics[0].id),
             activity_name: format!("申报{i}"),
             starts_at: (i % 2 == 0).then(|| at(48)),
             ends_at: (i % 2 == 0).then(|| at(50)),
@@ -1064,6 +1120,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             scale: 200,
             special_resources: i == 1,
             kind: kinds[i % kinds.len()],
+            category: [None, Some(ActivityCategory::Training)][i % 2],
             description: "方案".into(),
             plan_url: Some("https://example.org/plan.pdf".into()),
             status,
@@ -1081,6 +1138,28 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
             intent,
         };
         intents.push(insert::<incentive_intent::Entity>(db, row).await);
+    }
+
+    let mut trainings = Vec::new();
+    for (i, status) in PlatformTrainingStatus::iter().enumerate() {
+        let given_a_day = matches!(
+            status,
+            PlatformTrainingStatus::Scheduled | PlatformTrainingStatus::Done
+        );
+        let row = platform_training_request::Model {
+            id: 0,
+            org_unit_id: town,
+            trainees: 1 + i as i32 * 20,
+            preferred_date: (i % 2 == 0).then(|| day(20)),
+            note: Some("操作员培训".into()),
+            status,
+            scheduled_on: given_a_day.then(|| day(25)),
+            city_note: (status == PlatformTrainingStatus::Declined).then(|| "本月已满".to_owned()),
+            requested_at: at(11),
+            requested_by: "town_admin:shijie".into(),
+            updated_at: at(12),
+        };
+        trainings.push(insert::<platform_training_request::Entity>(db, row).await);
     }
 
     assert_stored::<district::Entity>(db, &districts).await;
@@ -1107,6 +1186,7 @@ async fn every_entity_round_trips(db: DatabaseConnection) {
     assert_stored::<meeting_attendance::Entity>(db, &attendances).await;
     assert_stored::<incentive_application::Entity>(db, &applications).await;
     assert_stored::<incentive_intent::Entity>(db, &intents).await;
+    assert_stored::<platform_training_request::Entity>(db, &trainings).await;
 }
 
 /// Inserts `model` (its primary key left to the database) and checks that the row

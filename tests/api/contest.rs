@@ -53,7 +53,7 @@ both_databases! {
         let november = &app.data(CONTEST, json!({ "m": "2017-11" })).await["designContest"];
         assert_eq!(november["month"], "2017-11");
         assert_eq!(november["ruleVersion"]["name"], "incentives");
-        assert_eq!(november["ruleVersion"]["version"], "2017");
+        assert_eq!(november["ruleVersion"]["version"], "2017.1");
         assert_eq!(november["showcaseSize"], 30);
         assert_eq!(november["awardedSize"], 10);
         // The busiest first; equal scores by activity id.

@@ -157,12 +157,10 @@ both_databases! {
     }
 }
 
-/// `n` new members signed up for `activity` at `at`, inserted in two statements.
-pub async fn bulk_signups(app: &TestApp, activity: &Value, n: usize, at: &str) {
-    use entities::{activity_signup, member};
+/// The ids of `n` new members registered at `at`, inserted in one statement.
+pub async fn bulk_members(app: &TestApp, n: usize, at: chrono::DateTime<chrono::Utc>) -> Vec<i64> {
+    use entities::member;
     use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-    let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
-    let activity: i64 = activity.as_str().unwrap().parse().unwrap();
     let prefix = format!("bulk-{}-", uuid::Uuid::new_v4().simple());
     let members = (0..n).map(|i| member::ActiveModel {
         nickname: Set(format!("{prefix}{i}")),
@@ -173,18 +171,34 @@ pub async fn bulk_signups(app: &TestApp, activity: &Value, n: usize, at: &str) {
         .exec_without_returning(&app.db)
         .await
         .unwrap();
-    let ids = member::Entity::find()
+    let ids: Vec<i64> = member::Entity::find()
         .filter(member::Column::Nickname.starts_with(&prefix))
         .all(&app.db)
         .await
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
     assert_eq!(ids.len(), n);
-    let signups = ids.iter().map(|m| activity_signup::ActiveModel {
-        activity_id: Set(activity),
-        member_id: Set(m.id),
-        signed_up_at: Set(at),
-        ..Default::default()
-    });
+    ids
+}
+
+/// `n` new members signed up for `activity` at `at`, inserted in two statements.
+pub async fn bulk_signups(app: &TestApp, activity: &Value, n: usize, at: &str) {
+    use entities::activity_signup;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let at: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+    let activity: i64 = activity.as_str().unwrap().parse().unwrap();
+    let signups =
+        bulk_members(app, n, at)
+            .await
+            .into_iter()
+            .map(|member| activity_signup::ActiveModel {
+                activity_id: Set(activity),
+                member_id: Set(member),
+                signed_up_at: Set(at),
+                ..Default::default()
+            });
     activity_signup::Entity::insert_many(signups)
         .exec_without_returning(&app.db)
         .await
@@ -260,7 +274,7 @@ both_databases! {
         assert_eq!(e["HEAVYWEIGHT"]["eligible"], true);
         let version = &e["HEAVYWEIGHT"]["ruleVersion"];
         assert_eq!(version["name"], "incentives");
-        assert_eq!(version["version"], "2017");
+        assert_eq!(version["version"], "2017.1");
         assert_eq!(version["path"], "incentives/2017.rhai");
         assert_eq!(version["hash"].as_str().unwrap().len(), 64);
 
@@ -373,12 +387,16 @@ async fn a_changed_threshold_changes_the_outcome(app: TestApp) {
     let rules = crate::helpers::shipped_rules();
     let source = std::fs::read_to_string(rules.join("incentives/2017.rhai")).unwrap();
     let changed = source
-        .replace("app.signups <= 100", "app.signups <= 120")
-        .replace("version: \"2017\"", "version: \"2017.1\"");
+        .replace("counted.n <= 100", "counted.n <= 120")
+        .replace("version: \"2017.1\"", "version: \"2017.2\"");
     assert_ne!(changed, source);
     let tests = std::fs::read_to_string(rules.join("incentives/2017.tests.json"))
         .unwrap()
         .replace("\"signups\": 101,", "\"signups\": 121,")
+        .replace(
+            "\"topic_participants\": 101 }",
+            "\"topic_participants\": 121 }",
+        )
         .replace("\"amount\": 10 }", "\"amount\": 12 }");
     let published = app
         .data(

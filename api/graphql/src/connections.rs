@@ -5,8 +5,8 @@ use async_graphql::SchemaBuilder;
 
 use super::{
     access, activity_types, compliance, contest, expert_eval, figures, improvement, incentive,
-    nodes, operations, pagination::Page, qa, score_changes, scoring, service_request, stability,
-    stats, supervision, topic, Mutation, Query, Subscription,
+    nodes, operations, pagination::Page, platform_training, qa, score_changes, scoring,
+    service_request, stability, stats, supervision, topic, Mutation, Query, Subscription,
 };
 
 type Builder = SchemaBuilder<Query, Mutation, Subscription>;
@@ -88,6 +88,9 @@ pub fn describe(builder: Builder) -> Builder {
         )
         .override_output_type_description::<Page<incentive::IncentiveApplication>>(
             "A page of incentive applications, with its cursors and the total count.",
+        )
+        .override_output_type_description::<Page<platform_training::PlatformTrainingRequest>>(
+            "A page of requests for platform-skills training, with its cursors and the total count.",
         )
         .override_output_type_description::<Page<nodes::Member>>(
             "A page of members, with its cursors and the total count.",

@@ -4,17 +4,18 @@ use crate::Id;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{
-    activity,
-    enums::{ActivityKind, ApplicationStatus, IncentiveIntent},
+    enums::{ActivityCategory, ActivityKind, ApplicationStatus, IncentiveIntent},
     incentive_application,
 };
 
 use super::{
     children_of,
-    incentive_eligibility::{eligibility_of, IntentEligibility, IntentsOfApplication},
-    load_by_id,
+    incentive_eligibility::{
+        eligibility_of, linked_activity, linked_topic, IntentEligibility, IntentsOfApplication,
+    },
     nodes::{unit_via, Activity, OrgUnit},
     pagination::{OrderField, SortKey},
+    topic::Topic,
     undefined_id, undefined_to_option, visible_by_id, ContextExt,
 };
 use qii_domain::service::incentive as service;
@@ -40,11 +41,11 @@ impl IncentiveApplication {
     }
     /// The published activity applied for, when linked.
     async fn activity(&self, ctx: &Context<'_>) -> Result<Option<Activity>> {
-        let Some(id) = self.0.activity_id else {
-            return Ok(None);
-        };
-        let found = load_by_id::<activity::Entity>(ctx, id).await?;
-        Ok(found.map(Activity))
+        Ok(linked_activity(ctx, &self.0).await?.map(Activity))
+    }
+    /// The platform's online topic (话题) applied for, when linked.
+    async fn topic(&self, ctx: &Context<'_>) -> Result<Option<Topic>> {
+        Ok(linked_topic(ctx, &self.0).await?.map(Topic))
     }
     /// Name of the activity or topic (活动名称).
     async fn activity_name(&self) -> &str {
@@ -73,6 +74,12 @@ impl IncentiveApplication {
     /// Offline activity or online topic (活动类型).
     async fn kind(&self) -> ActivityKind {
         self.0.kind
+    }
+    /// The activity's category: the named activity's, else the form's; null when neither
+    /// gives one. The incentive rules read it (training support is for trainings).
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<ActivityCategory>> {
+        let linked = linked_activity(ctx, &self.0).await?;
+        Ok(linked.map(|a| a.category).or(self.0.category))
     }
     /// What the activity is (活动简介).
     async fn description(&self) -> &str {
@@ -177,6 +184,10 @@ pub struct ApplyForIncentiveInput {
     /// The published activity applied for, when it exists already (published by the
     /// applicant or one of its units).
     activity_id: Option<Id>,
+    /// Or the platform's online topic applied for (published by the applicant or one of
+    /// its units): cultural goods go by its participants. An application names an activity
+    /// or a topic, not both.
+    topic_id: Option<Id>,
     /// Name of the activity or topic.
     activity_name: String,
     /// When it starts.
@@ -192,6 +203,9 @@ pub struct ApplyForIncentiveInput {
     special_resources: bool,
     /// Offline activity or online topic.
     kind: ActivityKind,
+    /// The activity's category (training, contest, …). With `activityId` it may be left
+    /// out (the activity's is taken); given, it must be the activity's.
+    category: Option<ActivityCategory>,
     /// What the activity is.
     description: String,
     /// Link to the attached plan (http or https).
@@ -205,6 +219,8 @@ pub struct ApplyForIncentiveInput {
 pub struct UpdateIncentiveApplicationInput {
     /// Link a published activity (of the applicant or its units); `null` unlinks.
     activity_id: MaybeUndefined<Id>,
+    /// Link an online topic (of the applicant or its units) instead; `null` unlinks.
+    topic_id: MaybeUndefined<Id>,
     /// Name of the activity or topic.
     activity_name: Option<String>,
     /// When it starts; `null` clears it.
@@ -219,6 +235,9 @@ pub struct UpdateIncentiveApplicationInput {
     special_resources: Option<bool>,
     /// Offline activity or online topic.
     kind: Option<ActivityKind>,
+    /// The activity's category; with an activity named it must be the activity's (and is
+    /// taken from it when left out). `null` clears it on an application without one.
+    category: MaybeUndefined<ActivityCategory>,
     /// What the activity is.
     description: Option<String>,
     /// Link to the plan (http or https); `null` clears it.
@@ -252,6 +271,7 @@ impl IncentiveMutation {
         let new = service::NewApplication {
             org_unit_id: input.org_unit_id.0,
             activity_id: input.activity_id.map(Id::get),
+            topic_id: input.topic_id.map(Id::get),
             activity_name: input.activity_name,
             starts_at: input.starts_at,
             ends_at: input.ends_at,
@@ -259,6 +279,7 @@ impl IncentiveMutation {
             scale: input.scale,
             special_resources: input.special_resources,
             kind: input.kind,
+            category: input.category,
             description: input.description,
             plan_url: input.plan_url,
             intents: input.intents,
@@ -281,6 +302,7 @@ impl IncentiveMutation {
         let app = ctx.app()?;
         let changes = service::ApplicationChanges {
             activity_id: undefined_id(input.activity_id),
+            topic_id: undefined_id(input.topic_id),
             activity_name: input.activity_name,
             starts_at: undefined_to_option(input.starts_at),
             ends_at: undefined_to_option(input.ends_at),
@@ -288,6 +310,7 @@ impl IncentiveMutation {
             scale: input.scale,
             special_resources: input.special_resources,
             kind: input.kind,
+            category: undefined_to_option(input.category),
             description: input.description,
             plan_url: undefined_to_option(input.plan_url),
             intents: input.intents,

@@ -1,15 +1,16 @@
 //! What the incentive rules say about each intent of an application. The facts the script
-//! needs (intents, the linked activity, its sign-ups and check-ins) come from the batched
+//! needs (intents, the linked activity, its sign-ups and check-ins, the linked topic and
+//! its participants) come from the batched
 //! loaders, so a page of applications costs a few grouped queries whatever its length.
 
 use async_graphql::{Context, Result, SimpleObject};
-use entities::{activity, enums::IncentiveIntent, incentive_application};
+use entities::{activity, enums::IncentiveIntent, incentive_application, topic};
 
-use super::{children_of, load_by_id, ContextExt};
+use super::{children_of, load_by_id, topic::tally_of, ContextExt};
 use crate::foreign_key;
 use qii_domain::{
     error::ServiceError,
-    service::incentive_eligibility::{self as service, LinkedActivity},
+    service::incentive_eligibility::{self as service, Linked, LinkedActivity, LinkedTopic},
 };
 use qii_engine::rules::policy::PolicyRef;
 
@@ -60,6 +61,28 @@ pub struct IntentEligibility {
     rule_version: Option<PolicyRuleVersion>,
 }
 
+/// The platform activity `application` names, when it names one.
+pub(super) async fn linked_activity(
+    ctx: &Context<'_>,
+    application: &incentive_application::Model,
+) -> Result<Option<activity::Model>> {
+    match application.activity_id {
+        Some(id) => load_by_id::<activity::Entity>(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The platform's online topic `application` names, when it names one.
+pub(super) async fn linked_topic(
+    ctx: &Context<'_>,
+    application: &incentive_application::Model,
+) -> Result<Option<topic::Model>> {
+    match application.topic_id {
+        Some(id) => load_by_id::<topic::Entity>(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
 /// The eligibility of every intent of `application`.
 pub(super) async fn eligibility_of(
     ctx: &Context<'_>,
@@ -71,25 +94,29 @@ pub(super) async fn eligibility_of(
         .into_iter()
         .map(|r| r.intent)
         .collect();
-    let linked = match application.activity_id {
-        Some(id) => match load_by_id::<activity::Entity>(ctx, id).await? {
-            Some(found) => Some(LinkedActivity {
-                category: found.category,
-                starts_at: found.starts_at,
-                signups: found.signup_count,
-                checkins: found.checkin_count,
-            }),
-            None => None,
-        },
+    let activity = linked_activity(ctx, application)
+        .await?
+        .map(|found| LinkedActivity {
+            category: found.category,
+            starts_at: found.starts_at,
+            signups: found.signup_count,
+            checkins: found.checkin_count,
+        });
+    let topic = match linked_topic(ctx, application).await? {
+        Some(found) => Some(LinkedTopic {
+            published_at: found.published_at,
+            participants: tally_of(ctx, found.id).await?.participants(),
+        }),
         None => None,
     };
+    let linked = Linked { activity, topic };
     let registry = app.rules.current().map_err(ServiceError::from)?;
     let rules = registry.clone();
     let application = application.clone();
     // The script runs on the script pool.
     let judged = registry
         .sandbox
-        .run(move || service::eligibility(&rules, &application, &intents, linked.as_ref()))
+        .run(move || service::eligibility(&rules, &application, &intents, &linked))
         .await
         .map_err(ServiceError::from)??;
     Ok(judged

@@ -36,6 +36,7 @@ mod member;
 mod nodes;
 mod operations;
 mod org;
+mod platform_training;
 mod qa;
 mod report;
 mod rules;
@@ -88,6 +89,8 @@ pub struct Query(
     supervision::SupervisionLists,
     incentive::IncentiveQuery,
     incentive::IncentiveLists,
+    platform_training::PlatformTrainingQuery,
+    platform_training::PlatformTrainingLists,
     contest::ContestQuery,
     scoring::ScoringQuery,
     stability::StabilityQuery,
@@ -115,6 +118,7 @@ pub struct Mutation(
     figures::FigureMutation,
     supervision::SupervisionMutation,
     incentive::IncentiveMutation,
+    platform_training::PlatformTrainingMutation,
     scoring::ScoringMutation,
     rules::RulesMutation,
     access::AccessMutation,

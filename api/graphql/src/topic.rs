@@ -7,8 +7,8 @@ use async_graphql::{dataloader::Loader, Context, Enum, Object, Result};
 use chrono::{DateTime, Utc};
 use entities::{enums::ParticipationKind, topic, topic_participation};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, Func},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
 use super::{
@@ -24,14 +24,23 @@ use qii_domain::service::topic as service;
 mod mutation;
 pub use mutation::TopicMutation;
 
-/// Comments and votes of one topic.
+/// Comments, votes and the members who took part, of one topic.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParticipationTally {
     comments: i64,
     votes: i64,
+    /// Members who commented or voted, each once (参与人数).
+    participants: i64,
 }
 
-/// Counts comments and votes of many topics with one GROUP BY (topic, kind).
+impl ParticipationTally {
+    /// Members who commented or voted, each once.
+    pub fn participants(&self) -> i64 {
+        self.participants
+    }
+}
+
+/// Tallies the participation of many topics with one GROUP BY topic.
 pub struct ParticipationTallies(DatabaseConnection);
 
 impl FromDb for ParticipationTallies {
@@ -46,18 +55,24 @@ impl Loader<i64> for ParticipationTallies {
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, ParticipationTally>, LoadError> {
         use topic_participation::Column as C;
-        let rows: Vec<(i64, ParticipationKind, i64)> = topic_participation::Entity::find()
+        let of_kind = |kind: ParticipationKind| -> Expr {
+            Func::count(Expr::case(C::Kind.eq(kind), 1)).into()
+        };
+        let rows: Vec<(i64, i64, i64, i64)> = topic_participation::Entity::find()
             .select_only()
             .column(C::TopicId)
-            .column(C::Kind)
-            .column_as(Expr::col(C::Id).count(), "n")
+            .column_as(of_kind(ParticipationKind::Comment), "comments")
+            .column_as(of_kind(ParticipationKind::Vote), "votes")
+            .column_as(
+                Expr::from(Func::count_distinct(Expr::col(C::MemberId))),
+                "participants",
+            )
             .filter(qii_domain::db::any_of(
                 sea_orm::ConnectionTrait::get_database_backend(&self.0),
                 C::TopicId,
                 keys,
             ))
             .group_by(C::TopicId)
-            .group_by(C::Kind)
             .into_tuple()
             .all(&self.0)
             .await?;
@@ -65,12 +80,15 @@ impl Loader<i64> for ParticipationTallies {
             .iter()
             .map(|k| (*k, ParticipationTally::default()))
             .collect();
-        for (topic, kind, n) in rows {
-            let tally = out.entry(topic).or_default();
-            match kind {
-                ParticipationKind::Comment => tally.comments += n,
-                ParticipationKind::Vote => tally.votes += n,
-            }
+        for (topic, comments, votes, participants) in rows {
+            out.insert(
+                topic,
+                ParticipationTally {
+                    comments,
+                    votes,
+                    participants,
+                },
+            );
         }
         Ok(out)
     }
@@ -86,9 +104,14 @@ pub struct Topic(pub topic::Model);
 
 impl Topic {
     async fn tally(&self, ctx: &Context<'_>) -> Result<ParticipationTally> {
-        let tally = batched::<topic::Entity, ParticipationTallies>(ctx, self.0.id).await?;
-        Ok(tally.unwrap_or_default())
+        tally_of(ctx, self.0.id).await
     }
+}
+
+/// The participation of topic `id`, tallied with every topic read beside it.
+pub async fn tally_of(ctx: &Context<'_>, id: i64) -> Result<ParticipationTally> {
+    let tally = batched::<topic::Entity, ParticipationTallies>(ctx, id).await?;
+    Ok(tally.unwrap_or_default())
 }
 
 /// An online discussion topic (话题) published by an org unit.
@@ -127,6 +150,10 @@ impl Topic {
     async fn participation_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let t = self.tally(ctx).await?;
         Ok(t.comments + t.votes)
+    }
+    /// Number of members who commented or voted, each counted once (参与人数).
+    async fn participant_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(self.tally(ctx).await?.participants)
     }
     /// Number of comments.
     async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {

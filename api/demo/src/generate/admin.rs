@@ -2,7 +2,9 @@
 //! (DOMAIN.md §6), one supervisor per town from December, and incentive applications (§5).
 
 use chrono::{DateTime, Duration, Utc};
-use entities::enums::{ActivityKind, ApplicationStatus, AttendeeRole, IncentiveIntent};
+use entities::enums::{
+    ActivityCategory, ActivityKind, ApplicationStatus, AttendeeRole, IncentiveIntent,
+};
 use entities::{
     incentive_application, incentive_intent, meeting_attendance, supervision_meeting,
     supervisor_assignment,
@@ -198,34 +200,38 @@ pub(super) fn applications(
             .filter(|a| a.org_unit_id == town.id && a.starts_at > submitted_at)
             .collect();
         let linked = pick(rng, &own).copied().filter(|_| chance(rng, 0.6));
-        let (activity_id, activity_name, starts_at, ends_at, place, kind, scale) = match linked {
-            Some(a) => {
-                let scale = a.capacity.unwrap_or(int(rng, 100, 300) as i32);
-                (
-                    Some(a.id),
-                    a.title.clone(),
-                    a.starts_at,
-                    a.ends_at,
-                    a.place.clone(),
-                    a.kind,
-                    scale,
-                )
-            }
-            None => {
-                let starts: DateTime<Utc> = at(date(2017, 12, int(rng, 1, 28) as u32), 14, 0);
-                let title = text::fill(pick_str(rng, &text::CONTEST), name);
-                let place = Some(text::fill(pick_str(rng, &text::PLACES), name));
-                (
-                    None,
-                    title,
-                    starts,
-                    starts + Duration::hours(3),
-                    place,
-                    ActivityKind::Offline,
-                    int(rng, 50, 400) as i32,
-                )
-            }
-        };
+        let (activity_id, activity_name, starts_at, ends_at, place, kind, category, scale) =
+            match linked {
+                Some(a) => {
+                    let scale = a.capacity.unwrap_or(int(rng, 100, 300) as i32);
+                    (
+                        Some(a.id),
+                        a.title.clone(),
+                        a.starts_at,
+                        a.ends_at,
+                        a.place.clone(),
+                        a.kind,
+                        a.category,
+                        scale,
+                    )
+                }
+                None => {
+                    let starts: DateTime<Utc> = at(date(2017, 12, int(rng, 1, 28) as u32), 14, 0);
+                    let title = text::fill(pick_str(rng, &text::CONTEST), name);
+                    let place = Some(text::fill(pick_str(rng, &text::PLACES), name));
+                    (
+                        None,
+                        title,
+                        starts,
+                        starts + Duration::hours(3),
+                        place,
+                        ActivityKind::Offline,
+                        // The titles are contests'.
+                        ActivityCategory::Contest,
+                        int(rng, 50, 400) as i32,
+                    )
+                }
+            };
         let mut chosen: Vec<usize> = (0..INTENTS.len())
             .filter(|&i| chance(rng, INTENTS[i].1))
             .collect();
@@ -261,6 +267,7 @@ pub(super) fn applications(
             id,
             org_unit_id: town.id,
             activity_id,
+            topic_id: None,
             activity_name,
             starts_at: Some(starts_at),
             ends_at: Some(ends_at),
@@ -269,6 +276,7 @@ pub(super) fn applications(
             // Not drawn from the generator, so the rest of the data stays as it was.
             special_resources: id % 7 == 0,
             kind,
+            category: Some(category),
             description: format!(
                 "{name}团委申报：{}。{}",
                 labels.join("、"),

@@ -1,5 +1,6 @@
 //! The generated activity of Oct–Dec 2017: members, experts, Q&A, topics, activities with
-//! their whole loop, service requests, visits, targets, meetings and incentive applications.
+//! their whole loop, service requests, visits, targets, meetings, incentive applications and
+//! requests for platform training.
 //!
 //! Each stage is a pure function of the seeded RNG and what earlier stages produced; this
 //! module runs them in order and hands the rows to the bulk [`Loader`].
@@ -12,14 +13,16 @@ mod members;
 mod qa;
 mod services;
 mod topics;
+mod training;
 mod visits;
 
 use chrono::{DateTime, Utc};
 use entities::{
     activity, activity_checkin, activity_comment, activity_like, activity_photo, activity_review,
     activity_signup, answer, daily_visit, expert, incentive_application, incentive_intent,
-    meeting_attendance, member, question, service_request, service_request_event,
-    supervision_meeting, supervisor_assignment, target, topic, topic_participation,
+    meeting_attendance, member, platform_training_request, question, service_request,
+    service_request_event, supervision_meeting, supervisor_assignment, target, topic,
+    topic_participation,
 };
 use rand::SeedableRng;
 use sea_orm::DatabaseTransaction;
@@ -296,6 +299,15 @@ pub(crate) async fn run(
         .await?;
     loader
         .insert::<incentive_intent::Entity>("incentive intents", intents)
+        .await?;
+    let first = loader
+        .next_id::<platform_training_request::Entity>()
+        .await?;
+    loader
+        .insert::<platform_training_request::Entity>(
+            "platform training requests",
+            training::requests(&mut rng, &world, first),
+        )
         .await?;
 
     loader.finish().await

@@ -1,5 +1,6 @@
 //! The audit log: every rule publish and rollback (with the script diff), every approval
-//! decision, and every account, role and token change, with who, when and what.
+//! decision, every step of a platform training request, and every account, role and token
+//! change, with who, when and what.
 //!
 //! Entries are written in the transaction of the change they record, so a change that
 //! fails leaves no entry and an entry never lacks its change. Nothing updates or deletes

@@ -11,13 +11,11 @@ use crate::text::Search;
 use async_graphql::InputObject;
 
 use crate::service::filter::Filters;
-use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use entities::{
-    activity,
-    enums::{ActivityKind, ApplicationStatus, IncentiveIntent, OrgUnitKind},
-    incentive_application, incentive_intent, org_unit,
+    enums::{ActivityCategory, ActivityKind, ApplicationStatus, IncentiveIntent},
+    incentive_application, incentive_intent,
 };
 use sea_orm::{
     sea_query::{Expr, Query},
@@ -26,14 +24,22 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
 };
 
-use super::{find, opt_text, referenced, text};
+mod form;
+
+pub(crate) use form::ensure_applicant;
+use form::{
+    category_of, check_intents, check_one_subject, check_scale, check_schedule, ensure_activity_of,
+    ensure_topic_of, parse_plan_url,
+};
+
+use super::{find, opt_text, text};
 use crate::{
     error::{ServiceError, ServiceResult},
     identity::Actor,
 };
 
 /// Longest activity name, place or plan URL accepted.
-const NAME_MAX: usize = 200;
+pub(crate) const NAME_MAX: usize = 200;
 /// Longest description or decision note accepted.
 const TEXT_MAX: usize = 20_000;
 
@@ -105,6 +111,8 @@ pub struct NewApplication {
     pub org_unit_id: i64,
     /// The published activity applied for, when it exists already.
     pub activity_id: Option<i64>,
+    /// The platform's online topic applied for, instead of an activity.
+    pub topic_id: Option<i64>,
     pub activity_name: String,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
@@ -114,6 +122,8 @@ pub struct NewApplication {
     /// The form marks specially good resources (资源优质).
     pub special_resources: bool,
     pub kind: ActivityKind,
+    /// The activity's category; taken from the named activity when left out.
+    pub category: Option<ActivityCategory>,
     pub description: String,
     pub plan_url: Option<String>,
     pub intents: Vec<IncentiveIntent>,
@@ -132,15 +142,22 @@ pub async fn apply(
     check_scale(input.scale)?;
     check_schedule(input.starts_at, input.ends_at)?;
     let intents = check_intents(&input.intents)?;
+    check_one_subject(input.activity_id, input.topic_id)?;
     let tx = crate::db::write(db).await?;
     ensure_applicant(&tx, input.org_unit_id).await?;
     authz::require_unit(&tx, actor, input.org_unit_id, "apply for incentives").await?;
-    if let Some(activity) = input.activity_id {
-        ensure_activity_of(&tx, activity, input.org_unit_id).await?;
+    let activity = match input.activity_id {
+        Some(id) => Some(ensure_activity_of(&tx, id, input.org_unit_id).await?),
+        None => None,
+    };
+    if let Some(topic) = input.topic_id {
+        ensure_topic_of(&tx, topic, input.org_unit_id).await?;
     }
+    let category = category_of(input.category, activity.as_ref())?;
     let created = incentive_application::ActiveModel {
         org_unit_id: Set(input.org_unit_id),
         activity_id: Set(input.activity_id),
+        topic_id: Set(input.topic_id),
         activity_name: Set(activity_name),
         starts_at: Set(input.starts_at),
         ends_at: Set(input.ends_at),
@@ -148,6 +165,7 @@ pub async fn apply(
         scale: Set(input.scale),
         special_resources: Set(input.special_resources),
         kind: Set(input.kind),
+        category: Set(category),
         description: Set(description),
         plan_url: Set(plan_url),
         status: Set(ApplicationStatus::Submitted),
@@ -165,6 +183,7 @@ pub async fn apply(
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationChanges {
     pub activity_id: Option<Option<i64>>,
+    pub topic_id: Option<Option<i64>>,
     pub activity_name: Option<String>,
     pub starts_at: Option<Option<DateTime<Utc>>>,
     pub ends_at: Option<Option<DateTime<Utc>>>,
@@ -172,6 +191,8 @@ pub struct ApplicationChanges {
     pub scale: Option<i32>,
     pub special_resources: Option<bool>,
     pub kind: Option<ActivityKind>,
+    /// The category; with an activity named, it must be the activity's.
+    pub category: Option<Option<ActivityCategory>>,
     pub description: Option<String>,
     pub plan_url: Option<Option<String>>,
     /// Replaces every intent.
@@ -193,13 +214,26 @@ pub async fn update_application(
     let ends_at = changes.ends_at.unwrap_or(current.ends_at);
     check_schedule(starts_at, ends_at)?;
     let org_unit_id = current.org_unit_id;
-    let mut model: incentive_application::ActiveModel = current.into();
-    if let Some(activity) = changes.activity_id {
-        if let Some(a) = activity {
-            ensure_activity_of(&tx, a, org_unit_id).await?;
-        }
-        model.activity_id = Set(activity);
+    let activity_id = changes.activity_id.unwrap_or(current.activity_id);
+    let topic_id = changes.topic_id.unwrap_or(current.topic_id);
+    check_one_subject(activity_id, topic_id)?;
+    if let Some(topic) = changes.topic_id.flatten() {
+        ensure_topic_of(&tx, topic, org_unit_id).await?;
     }
+    let activity = match activity_id {
+        Some(id) => Some(ensure_activity_of(&tx, id, org_unit_id).await?),
+        None => None,
+    };
+    // A category left out stays, unless a named activity brings its own.
+    let category = match changes.category {
+        Some(given) => category_of(given, activity.as_ref())?,
+        None if activity.is_some() => category_of(None, activity.as_ref())?,
+        None => current.category,
+    };
+    let mut model: incentive_application::ActiveModel = current.into();
+    model.activity_id = Set(activity_id);
+    model.topic_id = Set(topic_id);
+    model.category = Set(category);
     if let Some(name) = changes.activity_name {
         model.activity_name = Set(text("activityName", &name, NAME_MAX)?);
     }
@@ -317,41 +351,6 @@ fn ensure_undecided(application: &incentive_application::Model) -> ServiceResult
     )))
 }
 
-/// Any league body may apply, except the city, which runs the programme.
-async fn ensure_applicant(db: &impl ConnectionTrait, id: i64) -> ServiceResult<()> {
-    let unit = referenced::<org_unit::Entity>(db, "orgUnitId", "org unit", id).await?;
-    if unit.kind == OrgUnitKind::City {
-        return Err(ServiceError::invalid(
-            "orgUnitId",
-            "the city league committee runs the incentive programme; it cannot apply to it",
-        ));
-    }
-    Ok(())
-}
-
-/// The activity applied for was published by the applicant or one of its units.
-async fn ensure_activity_of(
-    db: &impl ConnectionTrait,
-    activity_id: i64,
-    applicant: i64,
-) -> ServiceResult<()> {
-    let found = referenced::<activity::Entity>(db, "activityId", "activity", activity_id).await?;
-    if found.org_unit_id == applicant {
-        return Ok(());
-    }
-    let publisher = find::<org_unit::Entity>(db, "org unit", found.org_unit_id).await?;
-    if publisher.town_id == Some(applicant) {
-        return Ok(());
-    }
-    Err(ServiceError::invalid(
-        "activityId",
-        format!(
-            "activity {activity_id} was published by {}, not by the applicant or one of its units",
-            publisher.name
-        ),
-    ))
-}
-
 async fn store_intents(
     db: &impl ConnectionTrait,
     application_id: i64,
@@ -366,101 +365,4 @@ async fn store_intents(
         .exec_without_returning(db)
         .await?;
     Ok(())
-}
-
-/// At least one intent, each once.
-fn check_intents(intents: &[IncentiveIntent]) -> ServiceResult<Vec<IncentiveIntent>> {
-    if intents.is_empty() {
-        return Err(ServiceError::invalid(
-            "intents",
-            "choose at least one intent (申报意向)",
-        ));
-    }
-    let mut seen = HashSet::new();
-    for intent in intents {
-        if !seen.insert(*intent) {
-            return Err(ServiceError::invalid(
-                "intents",
-                format!(
-                    "{} is listed twice; list each intent once",
-                    intent_name(*intent)
-                ),
-            ));
-        }
-    }
-    Ok(intents.to_vec())
-}
-
-/// The enum's GraphQL spelling, for messages.
-fn intent_name(intent: IncentiveIntent) -> &'static str {
-    match intent {
-        IncentiveIntent::DesignContest => "DESIGN_CONTEST",
-        IncentiveIntent::Heavyweight => "HEAVYWEIGHT",
-        IncentiveIntent::CulturalGoods => "CULTURAL_GOODS",
-        IncentiveIntent::LinkageSupport => "LINKAGE_SUPPORT",
-        IncentiveIntent::TrainingSupport => "TRAINING_SUPPORT",
-    }
-}
-
-fn check_scale(scale: i32) -> ServiceResult<()> {
-    if scale < 0 {
-        return Err(ServiceError::invalid(
-            "scale",
-            format!("the scale is a number of participants, got {scale}"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_schedule(
-    starts_at: Option<DateTime<Utc>>,
-    ends_at: Option<DateTime<Utc>>,
-) -> ServiceResult<()> {
-    match (starts_at, ends_at) {
-        (Some(s), Some(e)) if e <= s => Err(ServiceError::invalid(
-            "endsAt",
-            format!("the activity must end after it starts ({s} → {e})"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A plan attachment is a web link.
-fn parse_plan_url(url: Option<&str>) -> ServiceResult<Option<String>> {
-    let Some(url) = opt_text("planUrl", url, NAME_MAX)? else {
-        return Ok(None);
-    };
-    let ok = (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(char::is_whitespace);
-    if ok {
-        Ok(Some(url))
-    } else {
-        Err(ServiceError::invalid(
-            "planUrl",
-            format!("`{url}` is not a web link (http:// or https://)"),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intents_are_required_and_listed_once() {
-        assert!(check_intents(&[]).is_err());
-        assert!(
-            check_intents(&[IncentiveIntent::Heavyweight, IncentiveIntent::Heavyweight]).is_err()
-        );
-        assert!(
-            check_intents(&[IncentiveIntent::Heavyweight, IncentiveIntent::CulturalGoods]).is_ok()
-        );
-    }
-
-    #[test]
-    fn plans_are_web_links() {
-        assert_eq!(parse_plan_url(Some(" ")).ok(), Some(None));
-        assert!(parse_plan_url(Some("https://example.org/plan.pdf")).is_ok());
-        assert!(parse_plan_url(Some("plan.pdf")).is_err());
-    }
 }

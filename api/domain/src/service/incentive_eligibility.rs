@@ -1,19 +1,23 @@
-//! Which incentive each intent of an application is eligible for: asked of
-//! `intent_eligibility(intent, app)` of the `incentives` rule set in effect on the
-//! application's day. Every threshold, share and cap is the script's; this module only
-//! gathers the facts the script's header lists.
+//! Which incentive each intent of an application is eligible for, and whether a request for
+//! platform-skills training is: asked of `intent_eligibility(intent, app)` and
+//! `platform_training(request)` of the `incentives` rule set in effect on the day. Every
+//! threshold, share and cap is the script's; this module only gathers the facts the
+//! script's header lists.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entities::{
-    enums::{ActivityCategory, IncentiveIntent},
-    incentive_application,
+    enums::{ActivityCategory, IncentiveIntent, OrgUnitKind},
+    incentive_application, platform_training_request,
 };
 use sea_orm::ActiveEnum;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::ServiceResult;
-use qii_engine::rules::{policy::PolicyRef, Registry};
+use qii_engine::rules::{
+    policy::{PolicyRef, PolicyVersion},
+    Registry,
+};
 use qii_engine::time::local_day;
 
 /// The policy rule set that decides incentives.
@@ -26,6 +30,21 @@ pub struct LinkedActivity {
     pub starts_at: DateTime<Utc>,
     pub signups: i64,
     pub checkins: i64,
+}
+
+/// The platform's online topic an application names, with the members who took part.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkedTopic {
+    pub published_at: DateTime<Utc>,
+    /// Members who commented or voted, each once.
+    pub participants: i64,
+}
+
+/// What the platform knows of what an application names: its activity or its topic.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Linked {
+    pub activity: Option<LinkedActivity>,
+    pub topic: Option<LinkedTopic>,
 }
 
 /// What the rules say about one intent of an application.
@@ -53,14 +72,14 @@ struct Outcome {
     grants: Option<Vec<String>>,
 }
 
-/// The day whose rules apply: the start of the activity (the platform's, else the form's),
-/// or the day the application was filed when neither is known.
-pub fn day_of(
-    application: &incentive_application::Model,
-    activity: Option<&LinkedActivity>,
-) -> NaiveDate {
-    let instant = activity
+/// The day whose rules apply: the start of the activity (the platform's, else the form's;
+/// for a topic, the day it was published), or the day the application was filed when
+/// none is known.
+pub fn day_of(application: &incentive_application::Model, linked: &Linked) -> NaiveDate {
+    let instant = linked
+        .activity
         .map(|a| a.starts_at)
+        .or(linked.topic.map(|t| t.published_at))
         .or(application.starts_at)
         .unwrap_or(application.submitted_at);
     local_day(instant)
@@ -71,31 +90,40 @@ pub fn eligibility(
     registry: &Registry,
     application: &incentive_application::Model,
     intents: &[IncentiveIntent],
-    activity: Option<&LinkedActivity>,
+    linked: &Linked,
 ) -> ServiceResult<Vec<IntentEligibility>> {
-    let day = day_of(application, activity);
-    let Some(policy) = registry.policy_on(RULE_SET, day) else {
-        let reason = format!("no version of rule set `{RULE_SET}` is in effect on {day}");
-        return Ok(intents
-            .iter()
-            .map(|&intent| IntentEligibility {
-                intent,
-                eligible: None,
-                reason: reason.clone(),
-                amount: None,
-                grants: Vec::new(),
-                rule_version: None,
-            })
-            .collect());
+    let day = day_of(application, linked);
+    let (activity, topic) = (linked.activity.as_ref(), linked.topic.as_ref());
+    let policy = match in_effect(registry, day) {
+        Ok(policy) => policy,
+        Err(reason) => {
+            return Ok(intents
+                .iter()
+                .map(|&intent| IntentEligibility {
+                    intent,
+                    eligible: None,
+                    reason: reason.clone(),
+                    amount: None,
+                    grants: Vec::new(),
+                    rule_version: None,
+                })
+                .collect())
+        }
     };
     let app = json!({
         "kind": application.kind.to_value(),
-        "category": activity.map_or(ActivityCategory::Other, |a| a.category).to_value(),
+        "category": activity
+            .map(|a| a.category)
+            .or(application.category)
+            .unwrap_or(ActivityCategory::Other)
+            .to_value(),
         "scale": application.scale,
         "special_resources": application.special_resources,
         "has_activity": activity.is_some(),
         "signups": activity.map_or(0, |a| a.signups),
         "checkins": activity.map_or(0, |a| a.checkins),
+        "has_topic": topic.is_some(),
+        "topic_participants": topic.map_or(0, |t| t.participants),
     });
     let reference = PolicyRef::of(policy);
     intents
@@ -113,4 +141,57 @@ pub fn eligibility(
             })
         })
         .collect()
+}
+
+/// The incentive rules in effect on `day`, or why there are none.
+fn in_effect(registry: &Registry, day: NaiveDate) -> Result<&PolicyVersion, String> {
+    registry
+        .policy_on(RULE_SET, day)
+        .ok_or_else(|| format!("no version of rule set `{RULE_SET}` is in effect on {day}"))
+}
+
+/// What the rules say about a request for platform-skills training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingEligibility {
+    /// None when no version of the rule set is in effect on the day the request was made.
+    pub eligible: Option<bool>,
+    pub reason: String,
+    pub rule_version: Option<PolicyRef>,
+}
+
+/// What `platform_training()` returns.
+#[derive(Deserialize)]
+struct TrainingOutcome {
+    eligible: bool,
+    reason: String,
+}
+
+/// The verdict of `platform_training(request)` of the incentive rules in effect on the day
+/// the request was made, for a request of a unit of `unit_kind`.
+pub fn training_eligibility(
+    registry: &Registry,
+    request: &platform_training_request::Model,
+    unit_kind: OrgUnitKind,
+) -> ServiceResult<TrainingEligibility> {
+    let policy = match in_effect(registry, local_day(request.requested_at)) {
+        Ok(policy) => policy,
+        Err(reason) => {
+            return Ok(TrainingEligibility {
+                eligible: None,
+                reason,
+                rule_version: None,
+            })
+        }
+    };
+    let facts = json!({
+        "trainees": request.trainees,
+        "unit_kind": unit_kind.to_value(),
+        "has_preferred_date": request.preferred_date.is_some(),
+    });
+    let outcome: TrainingOutcome = policy.call(&registry.sandbox, "platform_training", &[facts])?;
+    Ok(TrainingEligibility {
+        eligible: Some(outcome.eligible),
+        reason: outcome.reason,
+        rule_version: Some(PolicyRef::of(policy)),
+    })
 }

@@ -25,6 +25,7 @@ pub mod member;
 pub mod operations;
 pub mod org;
 pub mod persisted;
+pub mod platform_training;
 pub mod qa;
 pub mod rules;
 pub mod scoring;
@@ -64,6 +65,14 @@ pub async fn referenced<E: HasId>(
         }
         other => other,
     })
+}
+
+/// An enumeration's value as GraphQL spells it (`TRAINING`), for messages.
+pub fn enum_name<E: async_graphql::EnumType>(value: E) -> &'static str {
+    E::items()
+        .iter()
+        .find(|item| item.value == value)
+        .map_or("?", |item| item.name)
 }
 
 /// Mainland mobile numbers: 11 digits starting with 1, spaces and dashes ignored;

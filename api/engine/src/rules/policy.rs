@@ -32,6 +32,7 @@ pub const REQUIRED: &[(&str, &[(&str, usize)])] = &[
         "incentives",
         &[
             ("intent_eligibility", 2),
+            ("platform_training", 1),
             ("design_contest", 0),
             ("contest_score", 1),
         ],
