@@ -397,6 +397,9 @@ both_databases! {
         let moved = page.eval("document.querySelectorAll('#preview .bar.up, #preview .bar.down').length").await;
         assert!(moved.as_u64().unwrap() > 0, "the new weights change scores");
         assert!(page.text("#preview-summary").await.contains("2017-10"), "the draft's first period by default");
+        // How sure each town's rank is, under the rules in force and under the draft.
+        page.wait_for("the ranks' certainty", "document.querySelectorAll('#preview-table td.certainty').length === 32").await;
+        assert!(page.text("#preview-summary").await.contains("Mean rank shift"));
 
         // The screen as an administrator sees it: the failing case shown, the edited weights in view.
         page.click(&format!("#errors button[data-line=\"{case_line}\"]")).await;
