@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::common::{add_column, drop_column};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -15,26 +17,16 @@ enum MeetingAttendance {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(MeetingAttendance::Table)
-                    .add_column(timestamp_with_time_zone_null(
-                        MeetingAttendance::SubmittedAt,
-                    ))
-                    .to_owned(),
-            )
-            .await
+        let column = timestamp_with_time_zone_null(MeetingAttendance::SubmittedAt);
+        add_column(manager, MeetingAttendance::Table, column).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(MeetingAttendance::Table)
-                    .drop_column(MeetingAttendance::SubmittedAt)
-                    .to_owned(),
-            )
-            .await
+        drop_column(
+            manager,
+            MeetingAttendance::Table,
+            MeetingAttendance::SubmittedAt,
+        )
+        .await
     }
 }
